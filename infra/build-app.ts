@@ -1,0 +1,24 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { AuroraAuditConfig } from './config/schema';
+import { AuditStack } from './stacks/audit-stack';
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly auditStack: AuditStack;
+}
+
+/** Builds the aurora-audit stacks from a validated configuration into `app`, with cdk-nag's AwsSolutions checks. */
+export function buildApp(config: AuroraAuditConfig, app: App = new App()): BuiltApp {
+  const env =
+    config.deployment.account || config.deployment.region
+      ? { account: config.deployment.account, region: config.deployment.region }
+      : undefined;
+  const auditStack = new AuditStack(app, config.name, {
+    config,
+    env,
+    description: `aurora-audit: audited Aurora PostgreSQL (${config.clusters.map((c) => c.identifier).join(', ')})`,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, auditStack };
+}

@@ -1,0 +1,235 @@
+/**
+ * The aurora-audit configuration: one typed, validated document that the CDK app, the Lambdas (through
+ * environment variables the stacks derive from it) and the CLI all read. See README "Configuration".
+ */
+import { z } from 'zod';
+
+/** Values CloudWatch Logs accepts for a log group's retention, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
+const CLUSTER_RESOURCE_ID = /^cluster-[A-Z0-9]{26}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/i;
+const WEEKLY_WINDOW =
+  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
+const SCHEDULE_EXPRESSION = /^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return /\//.test(value) || value === 'UTC';
+  } catch {
+    return false;
+  }
+}
+
+function isRegExp(value: string): boolean {
+  try {
+    new RegExp(value, 'giu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const email = z.string().regex(EMAIL, 'must be an email address');
+
+export const instanceOverrideSchema = z.strictObject({
+  /** The DB instance identifier within the cluster. */
+  identifier: z.string().regex(CLUSTER_IDENTIFIER, 'must be a DB instance identifier'),
+  /** Send alerts for this instance's events. Default: true. */
+  alerts: z.boolean().default(true),
+  /** Extra service users to ignore on this instance, on top of `serviceUsers`. Default: none. */
+  extraServiceUsers: z.array(z.string().min(1)).default([]),
+});
+
+export const clusterSchema = z.strictObject({
+  /** The DB cluster identifier (its name), e.g. `orders-db`. */
+  identifier: z
+    .string()
+    .regex(
+      CLUSTER_IDENTIFIER,
+      'must be a DB cluster identifier: 1-63 letters, digits or hyphens, starting with a letter',
+    ),
+  /** The cluster's resource id (`DbClusterResourceId`), `cluster-` and 26 upper-case letters or digits. */
+  resourceId: z
+    .string()
+    .regex(CLUSTER_RESOURCE_ID, 'must be a DbClusterResourceId like "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ"'),
+  /** Customer-managed KMS key (ARN) the activity stream is encrypted with. */
+  activityStreamKmsKeyArn: z.string().regex(KMS_KEY_ARN, 'must be a KMS key or alias ARN'),
+  /** Instance-level overrides. Default: none. */
+  instances: z.array(instanceOverrideSchema).default([]),
+});
+
+export const scheduleSchema = z.strictObject({
+  /** Report period the schedule produces. */
+  period: z.enum(['daily', 'weekly', 'monthly']),
+  /** EventBridge Scheduler expression, `cron(…)` with six fields or `rate(…)`. */
+  expression: z.string().regex(SCHEDULE_EXPRESSION, 'must be "cron(<6 fields>)" or "rate(<n> <unit>)"'),
+  /** IANA time zone the expression is evaluated in. */
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"'),
+});
+
+/** The configuration document's fields, before the cross-field checks of {@link configSchema}. */
+export const configObjectSchema = z.strictObject({
+  /** Prefix of stack and resource names. Default: `aurora-audit`. */
+  name: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{1,30}$/,
+      'must be 2-31 lower-case letters, digits or hyphens, starting with a letter',
+    )
+    .default('aurora-audit'),
+  /** Account and region to deploy to. Default: the CLI's (environment-agnostic synth). */
+  deployment: z
+    .strictObject({
+      account: z
+        .string()
+        .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+        .optional(),
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"')
+        .optional(),
+    })
+    .default({}),
+  /** The audited Aurora PostgreSQL clusters. */
+  clusters: z.array(clusterSchema).min(1, 'must list at least one cluster'),
+  /** Database users whose activity is never stored nor alerted on (case-insensitive). */
+  serviceUsers: z.array(z.string().min(1)).default(['rdsadmin', 'rdsproxyadmin']),
+  alerts: z.strictObject({
+    /** Email addresses subscribed to the alert topic. */
+    recipients: z.array(email).min(1, 'must list at least one recipient'),
+    /** Subject prefix, e.g. `[aurora-audit] HIGH …`. Default: `aurora-audit`. */
+    subjectPrefix: z
+      .string()
+      .min(1)
+      .max(24, 'must be at most 24 characters (SNS subjects are 100)')
+      .default('aurora-audit'),
+    /** Rules file (YAML or JSON), relative to the configuration file. Default: the built-in rules. */
+    rulesFile: z.string().min(1).optional(),
+  }),
+  reports: z.strictObject({
+    /** Email addresses that receive the compliance reports. */
+    recipients: z.array(email).min(1, 'must list at least one recipient'),
+    /** SES identity the reports are sent from: a verified email address or domain. */
+    sender: z.string().refine((v) => EMAIL.test(v) || DOMAIN.test(v), 'must be an email address or a domain'),
+    /** When reports run. Default: daily at 07:00 UTC. */
+    schedules: z
+      .array(scheduleSchema)
+      .default([{ period: 'daily', expression: 'cron(0 7 * * ? *)', timeZone: 'UTC' }]),
+    /** Athena per-query cutoff in bytes scanned. Default: 10 GiB. */
+    bytesScannedCutoffPerQuery: z
+      .number()
+      .int()
+      .min(10_000_000)
+      .default(10 * 1024 ** 3),
+  }),
+  retention: z
+    .strictObject({
+      /** Days audit events are kept in S3. Default: 2557 (7 years). */
+      auditEventsDays: z.number().int().min(1).default(2557),
+      /** Days quarantined input and on-failure records are kept. Default: 400. */
+      quarantineDays: z.number().int().min(1).default(400),
+      /** Days archived reports are kept. Default: 2557. */
+      reportsDays: z.number().int().min(1).default(2557),
+      /** Days Athena query results are kept. Default: 30. */
+      athenaResultsDays: z.number().int().min(1).default(30),
+      /** CloudWatch Logs retention of the Lambdas' and workflows' log groups. Default: 365. */
+      logsDays: z
+        .number()
+        .int()
+        .refine(
+          (v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v),
+          `must be one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(', ')}`,
+        )
+        .default(365),
+      /** Days after which events move to S3 Infrequent Access, then Glacier. Default: 90, 365. */
+      infrequentAccessAfterDays: z.number().int().min(30).default(90),
+      glacierAfterDays: z.number().int().min(1).default(365),
+    })
+    .default({
+      auditEventsDays: 2557,
+      quarantineDays: 400,
+      reportsDays: 2557,
+      athenaResultsDays: 30,
+      logsDays: 365,
+      infrequentAccessAfterDays: 90,
+      glacierAfterDays: 365,
+    }),
+  maintenanceWindow: z
+    .strictObject({
+      /**
+       * `cluster-window`: the cluster's own preferred maintenance window (default); `fixed`: `fixedWindow`;
+       * `immediate`: start at once (restarts the instances now).
+       */
+      policy: z.enum(['cluster-window', 'fixed', 'immediate']).default('cluster-window'),
+      /** `ddd:hh:mm-ddd:hh:mm` in UTC, required with policy `fixed`. */
+      fixedWindow: z
+        .string()
+        .regex(WEEKLY_WINDOW, 'must be "ddd:hh:mm-ddd:hh:mm" in UTC, e.g. "sun:03:00-sun:04:00"')
+        .optional(),
+      /** Whether a workflow input may ask for `now` and bypass the window. Default: true. */
+      allowImmediate: z.boolean().default(true),
+    })
+    .default({ policy: 'cluster-window', allowImmediate: true }),
+  redaction: z
+    .strictObject({
+      /** Extra regular expressions (JavaScript syntax) whose matches are replaced by `<REDACTED>`. */
+      extraPatterns: z.array(z.string().refine(isRegExp, 'must be a valid regular expression')).default([]),
+    })
+    .default({ extraPatterns: [] }),
+});
+
+export const configSchema = configObjectSchema.superRefine((config, ctx) => {
+  const seen = new Map<string, number>();
+  config.clusters.forEach((cluster, i) => {
+    for (const key of [cluster.identifier, cluster.resourceId]) {
+      const first = seen.get(key);
+      if (first !== undefined && first !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, key === cluster.identifier ? 'identifier' : 'resourceId'],
+          message: `duplicates clusters[${first}]`,
+        });
+      }
+      seen.set(key, i);
+    }
+  });
+  if (config.maintenanceWindow.policy === 'fixed' && !config.maintenanceWindow.fixedWindow) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maintenanceWindow', 'fixedWindow'],
+      message: 'is required when policy is "fixed"',
+    });
+  }
+  if (config.retention.glacierAfterDays <= config.retention.infrequentAccessAfterDays) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['retention', 'glacierAfterDays'],
+      message: 'must be greater than retention.infrequentAccessAfterDays',
+    });
+  }
+  if (config.retention.auditEventsDays <= config.retention.glacierAfterDays) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['retention', 'auditEventsDays'],
+      message: 'must be greater than retention.glacierAfterDays (events expire after they reach Glacier)',
+    });
+  }
+});
+
+/** The configuration as written (defaults optional). */
+export type AuroraAuditConfigInput = z.input<typeof configSchema>;
+/** The validated configuration, defaults applied. */
+export type AuroraAuditConfig = z.output<typeof configSchema> & {
+  /** Absolute path of the rules file, resolved against the configuration file; undefined for built-in rules. */
+  readonly rulesFilePath?: string;
+  /** Where the configuration came from (a path, or `embedded example`). */
+  readonly origin: string;
+};
+export type ClusterConfig = AuroraAuditConfig['clusters'][number];

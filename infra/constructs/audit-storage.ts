@@ -1,0 +1,192 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { AUDIT_EVENT_FIELDS } from '../../tasks/core/audit-event';
+import {
+  ATHENA_RESULTS_PREFIX,
+  EVENTS_ERROR_PREFIX,
+  EVENTS_PREFIX,
+  ON_FAILURE_PREFIX,
+  QUARANTINE_PREFIX,
+  REPORTS_PREFIX,
+  UNKNOWN_CLUSTER,
+} from '../../tasks/core/storage-layout';
+
+export interface AuditStorageProps {
+  /** Resource ids (`cluster-…`) of the audited clusters: the values of the `cluster` partition. */
+  readonly clusterResourceIds: readonly string[];
+  /** Days audit events are kept. */
+  readonly auditEventsDays: number;
+  /** Days quarantined input and on-failure records are kept. */
+  readonly quarantineDays: number;
+  /** Days reports are kept. */
+  readonly reportsDays: number;
+  /** Days Athena results are kept. */
+  readonly athenaResultsDays: number;
+  /** Days after which events move to Infrequent Access. */
+  readonly infrequentAccessAfterDays: number;
+  /** Days after which events move to Glacier Flexible Retrieval. */
+  readonly glacierAfterDays: number;
+  /**
+   * First day of the `day` partition projection (`YYYY-MM-DD`).
+   * @default '2024-01-01'
+   */
+  readonly firstDay?: string;
+  /**
+   * Glue database name.
+   * @default 'aurora_audit'
+   */
+  readonly databaseName?: string;
+}
+
+/**
+ * The audit bucket and what makes it queryable: a customer-managed KMS key, a server-access-log bucket,
+ * the audit bucket itself (KMS-encrypted, versioned, TLS-only, no public access, retained on stack
+ * deletion) and the Glue database and table over `events/` with partition projection.
+ */
+export class AuditStorage extends Construct {
+  readonly key: kms.Key;
+  readonly bucket: s3.Bucket;
+  readonly accessLogsBucket: s3.Bucket;
+  readonly database: glue.CfnDatabase;
+  readonly table: glue.CfnTable;
+  readonly databaseName: string;
+  readonly tableName = 'audit_events';
+
+  constructor(scope: Construct, id: string, props: AuditStorageProps) {
+    super(scope, id);
+    if (props.clusterResourceIds.length === 0) {
+      throw new Error('AuditStorage: clusterResourceIds must list at least one cluster resource id');
+    }
+    const firstDay = props.firstDay ?? '2024-01-01';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(firstDay)) {
+      throw new Error(`AuditStorage: firstDay must be YYYY-MM-DD, got ${JSON.stringify(firstDay)}`);
+    }
+    this.databaseName = props.databaseName ?? 'aurora_audit';
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'aurora-audit: audit bucket, alert topic and logs',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      // S3 server access logging delivers only to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.auditEventsDays) }],
+    });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'audit-bucket/',
+      lifecycleRules: [
+        {
+          id: 'events-tiering-and-retention',
+          prefix: EVENTS_PREFIX,
+          transitions: [
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(props.infrequentAccessAfterDays),
+            },
+            { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(props.glacierAfterDays) },
+          ],
+          expiration: Duration.days(props.auditEventsDays),
+          noncurrentVersionExpiration: Duration.days(30),
+        },
+        {
+          id: 'event-errors-retention',
+          prefix: EVENTS_ERROR_PREFIX,
+          expiration: Duration.days(props.quarantineDays),
+        },
+        {
+          id: 'quarantine-retention',
+          prefix: QUARANTINE_PREFIX,
+          expiration: Duration.days(props.quarantineDays),
+        },
+        {
+          id: 'on-failure-retention',
+          prefix: ON_FAILURE_PREFIX,
+          expiration: Duration.days(props.quarantineDays),
+        },
+        { id: 'reports-retention', prefix: REPORTS_PREFIX, expiration: Duration.days(props.reportsDays) },
+        {
+          id: 'athena-results-retention',
+          prefix: ATHENA_RESULTS_PREFIX,
+          expiration: Duration.days(props.athenaResultsDays),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+
+    const account = Stack.of(this).account;
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: account,
+      databaseInput: { name: this.databaseName, description: 'aurora-audit: normalized audit events' },
+    });
+
+    const location = `s3://${this.bucket.bucketName}/${EVENTS_PREFIX}`;
+    const clusterValues = [...props.clusterResourceIds, UNKNOWN_CLUSTER].join(',');
+    this.table = new glue.CfnTable(this, 'EventsTable', {
+      catalogId: account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: this.tableName,
+        description: 'aurora-audit events (GZIP JSON lines), partitioned by cluster resource id and UTC day',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          classification: 'json',
+          compressionType: 'gzip',
+          'projection.enabled': 'true',
+          'projection.cluster.type': 'enum',
+          'projection.cluster.values': clusterValues,
+          'projection.day.type': 'date',
+          'projection.day.format': 'yyyy-MM-dd',
+          'projection.day.range': `${firstDay},NOW`,
+          'projection.day.interval': '1',
+          'projection.day.interval.unit': 'DAYS',
+          'storage.location.template': `${location}cluster=\${cluster}/day=\${day}/`,
+        },
+        partitionKeys: [
+          { name: 'cluster', type: 'string', comment: 'Cluster resource id (cluster-…)' },
+          { name: 'day', type: 'string', comment: 'UTC day of the event time, YYYY-MM-DD' },
+        ],
+        storageDescriptor: {
+          location,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          compressed: true,
+          serdeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            parameters: {
+              'ignore.malformed.json': 'false',
+              'case.insensitive': 'true',
+              'dots.in.keys': 'false',
+            },
+          },
+          columns: AUDIT_EVENT_FIELDS.map((f) => ({
+            name: f.name.toLowerCase(),
+            type: f.type,
+            comment: f.description.slice(0, 255),
+          })),
+        },
+      },
+    });
+    this.table.addResourceDependency(this.database);
+  }
+}

@@ -1,0 +1,39 @@
+import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { AuroraAuditConfig } from '../config/schema';
+import { Alerting } from '../constructs/alerting';
+import { AuditStorage } from '../constructs/audit-storage';
+
+export interface AuditStackProps extends StackProps {
+  /** The validated configuration. */
+  readonly config: AuroraAuditConfig;
+}
+
+/**
+ * The aurora-audit stack: storage (KMS key, audit bucket, Glue table) and alerting (SNS topic). Later
+ * parts (stream processing, workflows, reporting, monitoring) are added here as constructs.
+ */
+export class AuditStack extends Stack {
+  readonly storage: AuditStorage;
+  readonly alerting: Alerting;
+
+  constructor(scope: Construct, id: string, props: AuditStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    Tags.of(this).add('application', 'aurora-audit');
+
+    this.storage = new AuditStorage(this, 'Storage', {
+      clusterResourceIds: config.clusters.map((c) => c.resourceId),
+      ...config.retention,
+    });
+    this.alerting = new Alerting(this, 'Alerting', {
+      key: this.storage.key,
+      recipients: config.alerts.recipients,
+      displayName: config.alerts.subjectPrefix,
+    });
+
+    new CfnOutput(this, 'AuditBucketName', { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, 'GlueTable', { value: `${this.storage.databaseName}.${this.storage.tableName}` });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn });
+  }
+}

@@ -1,0 +1,38 @@
+import {
+  eventsPrefix,
+  FIREHOSE_EVENTS_PREFIX,
+  FIREHOSE_PARTITION_QUERY,
+  partitionOf,
+  quarantineKey,
+} from '../../../tasks/core/storage-layout';
+import { auditEvent } from '../../builders/audit-event';
+
+describe('the storage layout', () => {
+  it('stores an event under its cluster resource id and the UTC day of its time', () => {
+    const event = auditEvent({
+      clusterId: 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+      time: '2026-11-24T23:59:59.999Z',
+    });
+    expect(eventsPrefix(partitionOf(event))).toBe(
+      'events/cluster=cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/day=2026-11-24/',
+    );
+  });
+
+  it('stores an event without a cluster id under cluster=unknown', () => {
+    expect(partitionOf(auditEvent({ clusterId: null })).cluster).toBe('unknown');
+  });
+
+  it('gives Firehose a partition query and prefix that produce the same layout', () => {
+    expect(FIREHOSE_PARTITION_QUERY).toBe('{cluster: (.clusterId // "unknown"), day: .time[0:10]}');
+    expect(FIREHOSE_EVENTS_PREFIX).toBe(
+      'events/cluster=!{partitionKeyFromQuery:cluster}/day=!{partitionKeyFromQuery:day}/',
+    );
+  });
+
+  it('names quarantined input by source, UTC day and name', () => {
+    expect(quarantineKey('das', new Date('2026-11-24T23:00:00Z'), 'shard-1_495')).toBe(
+      'quarantine/das/2026-11-24/shard-1_495.json',
+    );
+    expect(() => quarantineKey('das', new Date(), '../escape')).toThrow('URL-safe');
+  });
+});
