@@ -1,6 +1,3 @@
-import { createAuditEvent, toJsonLine } from '../tasks/core/audit-event';
-import { auditEventInput } from '../test/builders/audit-event';
-
 export interface Benchmark {
   readonly name: string;
   readonly description: string;
@@ -21,20 +18,3 @@ export function opsPerSecond(fn: (i: number) => void, ms = 1000): { ops: number;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return { ops, perSecond: ops / seconds };
 }
-
-export const benchmarks: Benchmark[] = [
-  {
-    name: 'event-model',
-    description: 'build an audit event (SHA-256 id) and serialize it as a JSON line, one core',
-    run: async () => {
-      const base = auditEventInput();
-      let bytes = 0;
-      const { ops, perSecond } = opsPerSecond((i) => {
-        bytes += toJsonLine(createAuditEvent({ ...base, statementId: i })).length;
-      });
-      return [
-        `${Math.round(perSecond).toLocaleString('en-US')} events/s (${ops} events, ${Math.round(bytes / ops)} bytes/line)`,
-      ];
-    },
-  },
-];
