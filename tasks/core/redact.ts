@@ -35,14 +35,17 @@ export function createRedactor(extraPatterns: readonly string[] = []): Redactor 
       const hasGroup = new RegExp(`${source}|`, 'u').exec('')!.length > 1;
       return { re, hasGroup };
     } catch (err) {
-      throw new InvalidRedactionPatternError(`redaction pattern ${JSON.stringify(source)}: ${(err as Error).message}`);
+      throw new InvalidRedactionPatternError(
+        `redaction pattern ${JSON.stringify(source)}: ${(err as Error).message}`,
+      );
     }
   });
   return (text: string): string => {
     let out = text.replace(PASSWORD_LITERAL, (_m, keyword: string) => `${keyword}${REDACTED}`);
     for (const { re, hasGroup } of extras) {
       out = out.replace(re, (match: string, ...rest: unknown[]) => {
-        if (!hasGroup || typeof rest[0] !== 'string' || rest[0] === '') return match === '' ? match : REDACTED;
+        if (!hasGroup || typeof rest[0] !== 'string' || rest[0] === '')
+          return match === '' ? match : REDACTED;
         const group = rest[0];
         const at = match.indexOf(group);
         return `${match.slice(0, at)}${REDACTED}${match.slice(at + group.length)}`;
@@ -53,10 +56,9 @@ export function createRedactor(extraPatterns: readonly string[] = []): Redactor 
 }
 
 /** Redacts the text fields of an event-shaped object (commandText, parameters, errorMessage). */
-export function redactFields<T extends { commandText: string | null; parameters: string | null; errorMessage: string | null }>(
-  redact: Redactor,
-  value: T,
-): T {
+export function redactFields<
+  T extends { commandText: string | null; parameters: string | null; errorMessage: string | null },
+>(redact: Redactor, value: T): T {
   return {
     ...value,
     commandText: value.commandText === null ? null : redact(value.commandText),

@@ -11,7 +11,7 @@
  * athena-results/…                                      Athena query results (workgroup output)
  * ```
  */
-import type { AuditEvent } from './audit-event';
+import { type AuditEvent, toJsonLine } from './audit-event';
 import { utcDay } from './time';
 
 export const EVENTS_PREFIX = 'events/';
@@ -53,4 +53,32 @@ export function quarantineKey(source: string, receivedAt: Date, name: string): s
     throw new Error(`quarantine key parts must be URL-safe, got ${JSON.stringify({ source, name })}`);
   }
   return `${QUARANTINE_PREFIX}${source}/${receivedAt.toISOString().slice(0, 10)}/${name}.json`;
+}
+
+/** Firehose's limit for one record (1,000 KiB); a stored line must fit in it. */
+export const MAX_STORED_LINE_BYTES = 1000 * 1024;
+
+/**
+ * The stored line of an event, cut to {@link MAX_STORED_LINE_BYTES} if needed by shortening `commandText`
+ * (marked, `id` unchanged). The caller quarantines the original input of a truncated event, so the full
+ * statement is never lost.
+ */
+export function storedLine(
+  event: AuditEvent,
+  maxBytes = MAX_STORED_LINE_BYTES,
+): { line: string; truncated: boolean } {
+  const line = toJsonLine(event);
+  const size = Buffer.byteLength(line);
+  if (size <= maxBytes) return { line, truncated: false };
+  const text = event.commandText ?? '';
+  // JSON escaping can grow a character to 6 bytes; shrink until it fits.
+  let keep = Math.max(0, text.length - (size - maxBytes) - 200);
+  for (;;) {
+    const marker = ` …[truncated by aurora-audit: ${text.length - keep} of ${text.length} characters omitted; full record in quarantine/]`;
+    const candidate = toJsonLine({ ...event, commandText: text.slice(0, keep) + marker });
+    if (Buffer.byteLength(candidate) <= maxBytes) return { line: candidate, truncated: true };
+    if (keep === 0)
+      throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes even without its statement`);
+    keep = Math.max(0, Math.floor(keep * 0.9));
+  }
 }

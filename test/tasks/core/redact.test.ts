@@ -1,12 +1,23 @@
-import { createRedactor, InvalidRedactionPatternError, REDACTED, redactFields } from '../../../tasks/core/redact';
+import {
+  createRedactor,
+  InvalidRedactionPatternError,
+  REDACTED,
+  redactFields,
+} from '../../../tasks/core/redact';
 
 const redact = createRedactor();
 
 describe('password redaction', () => {
   it.each([
-    ["CREATE ROLE app_user_new LOGIN PASSWORD 'S3cret!'", 'CREATE ROLE app_user_new LOGIN PASSWORD <REDACTED>'],
+    [
+      "CREATE ROLE app_user_new LOGIN PASSWORD 'S3cret!'",
+      'CREATE ROLE app_user_new LOGIN PASSWORD <REDACTED>',
+    ],
     ["create user bob with password 'S3cret!'", 'create user bob with password <REDACTED>'],
-    ["ALTER ROLE app_user WITH ENCRYPTED PASSWORD 'S3cret!' VALID UNTIL '2027-01-01'", "ALTER ROLE app_user WITH ENCRYPTED PASSWORD <REDACTED> VALID UNTIL '2027-01-01'"],
+    [
+      "ALTER ROLE app_user WITH ENCRYPTED PASSWORD 'S3cret!' VALID UNTIL '2027-01-01'",
+      "ALTER ROLE app_user WITH ENCRYPTED PASSWORD <REDACTED> VALID UNTIL '2027-01-01'",
+    ],
     ["ALTER USER bob UNENCRYPTED PASSWORD 'S3cret!'", 'ALTER USER bob UNENCRYPTED PASSWORD <REDACTED>'],
     ["alter user bob password 'it''s S3cret!' login", 'alter user bob password <REDACTED> login'],
     ["ALTER ROLE bob PASSWORD E'S3c\\'ret!' LOGIN", 'ALTER ROLE bob PASSWORD <REDACTED> LOGIN'],
@@ -17,7 +28,10 @@ describe('password redaction', () => {
     ["ALTER ROLE bob PASSWORD /* new */ 'S3cret!'", 'ALTER ROLE bob PASSWORD /* new */ <REDACTED>'],
     ["ALTER ROLE bob PASSWORD 'S3cret!-cut-off-by-trunc", 'ALTER ROLE bob PASSWORD <REDACTED>'],
     ["ALTER ROLE bob PASSWORD 'md5a4b1c2d3e4f5061728394a5b6c7d8e9f'", 'ALTER ROLE bob PASSWORD <REDACTED>'],
-    ["CREATE ROLE a PASSWORD 'x1'; CREATE ROLE b PASSWORD 'x2';", 'CREATE ROLE a PASSWORD <REDACTED>; CREATE ROLE b PASSWORD <REDACTED>;'],
+    [
+      "CREATE ROLE a PASSWORD 'x1'; CREATE ROLE b PASSWORD 'x2';",
+      'CREATE ROLE a PASSWORD <REDACTED>; CREATE ROLE b PASSWORD <REDACTED>;',
+    ],
   ])('redacts %j', (input, expected) => {
     const out = redact(input);
     expect(out).toBe(expected);

@@ -1,0 +1,237 @@
+/**
+ * Database Activity Streams record decoding (Aurora PostgreSQL), with no AWS client inside: the data key is
+ * obtained through a {@link DataKeyResolver} the caller provides (KMS in the Lambda and CLI, a local stand-in
+ * in tests and the demo).
+ *
+ * Kinesis data → JSON envelope `{type, version, databaseActivityEvents, key}` → data key (KMS, encryption
+ * context `aws:rds:dbc-id`) → AWS Encryption SDK message (raw AES keyring `BC`/`DataKey`) → gunzip →
+ * `{type: "DatabaseActivityMonitoringRecord", clusterId, instanceId, databaseActivityEventList}`.
+ */
+
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import {
+  buildClient,
+  CommitmentPolicy,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+} from '@aws-crypto/client-node';
+import {
+  ClusterMismatchError,
+  DataKeyRejectedError,
+  InvalidRecordError,
+  PayloadDecompressionError,
+  PayloadDecryptionError,
+  PermanentRecordError,
+} from './errors';
+
+const gunzipAsync = promisify(gunzip);
+
+/** Aurora writes suite 0x0178 (non-committing): decrypting needs REQUIRE_ENCRYPT_ALLOW_DECRYPT. */
+const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
+
+export const ENVELOPE_TYPE = 'DatabaseActivityMonitoringRecords';
+export const PAYLOAD_TYPE = 'DatabaseActivityMonitoringRecord';
+/** Versions written by Aurora PostgreSQL. Others are accepted with a warning. */
+export const KNOWN_VERSIONS: readonly string[] = ['1.0', '1.1'];
+export const KEYRING_NAMESPACE = 'BC';
+export const KEYRING_KEY_NAME = 'DataKey';
+export const ENCRYPTION_CONTEXT_KEY = 'aws:rds:dbc-id';
+
+export interface ActivityEnvelope {
+  readonly type: string;
+  readonly version: string;
+  /** Base64 AWS Encryption SDK message. */
+  readonly databaseActivityEvents: string;
+  /** Base64 KMS ciphertext of the data key. */
+  readonly key: string;
+}
+
+/** One entry of `databaseActivityEventList`, as Aurora PostgreSQL writes it (unknown fields ignored). */
+export interface ActivityEvent {
+  readonly type?: string;
+  readonly class?: string;
+  readonly clientApplication?: string | null;
+  readonly command?: string;
+  readonly commandText?: string | null;
+  readonly databaseName?: string | null;
+  readonly dbProtocol?: string | null;
+  readonly dbUserName?: string | null;
+  readonly errorMessage?: string | null;
+  readonly exitCode?: string | number | null;
+  readonly logTime?: string;
+  readonly netProtocol?: string | null;
+  readonly objectName?: string | null;
+  readonly objectType?: string | null;
+  readonly paramList?: unknown;
+  readonly pid?: number | null;
+  readonly remoteHost?: string | null;
+  readonly remotePort?: string | number | null;
+  readonly rowCount?: number | null;
+  readonly serverHost?: string | null;
+  readonly serverType?: string | null;
+  readonly serverVersion?: string | null;
+  readonly serviceName?: string | null;
+  readonly sessionId?: string | number | null;
+  readonly startTime?: string | null;
+  readonly statementId?: number | null;
+  readonly substatementId?: number | null;
+}
+
+export interface ActivityPayload {
+  readonly type: string;
+  readonly clusterId: string;
+  readonly instanceId: string | null;
+  readonly databaseActivityEventList: readonly ActivityEvent[];
+}
+
+/** Resolves the plaintext data key of a record; throws DataKeyRejectedError or DataKeyUnavailableError. */
+export type DataKeyResolver = (
+  keyCiphertext: Uint8Array,
+  keyCiphertextBase64: string,
+  clusterResourceId: string,
+) => Promise<Uint8Array>;
+
+export interface DecodeLimits {
+  /** Most bytes a payload may decompress to. Default 16 MiB (a Kinesis record holds at most 1 MiB). */
+  readonly maxDecompressedBytes?: number;
+}
+
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict base64 (Node's decoder silently skips garbage, which would hide truncation). */
+export function decodeBase64(text: string, what: string): Buffer {
+  if (!BASE64.test(text)) {
+    throw new InvalidRecordError(
+      `${what} is not valid base64 (length ${text.length}${text.length % 4 ? ', not a multiple of 4' : ''})`,
+    );
+  }
+  return Buffer.from(text, 'base64');
+}
+
+/**
+ * Parses the record bytes Kinesis delivers (the JSON envelope). `version` other than 1.0/1.1 is accepted
+ * and reported in `warnings`.
+ */
+export function parseEnvelope(data: Uint8Array): { envelope: ActivityEnvelope; warnings: string[] } {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(data).toString('utf8'));
+  } catch (err) {
+    throw new InvalidRecordError(`record data is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidRecordError('record data is not a JSON object');
+  }
+  const v = value as Record<string, unknown>;
+  if (v.type !== ENVELOPE_TYPE) {
+    throw new InvalidRecordError(`record type is ${JSON.stringify(v.type)}, expected "${ENVELOPE_TYPE}"`);
+  }
+  for (const field of ['version', 'databaseActivityEvents', 'key'] as const) {
+    if (typeof v[field] !== 'string' || v[field] === '') {
+      throw new InvalidRecordError(
+        `record field ${field} must be a non-empty string, got ${JSON.stringify(v[field])?.slice(0, 40)}`,
+      );
+    }
+  }
+  const envelope = v as unknown as ActivityEnvelope;
+  const warnings = KNOWN_VERSIONS.includes(envelope.version)
+    ? []
+    : [
+        `record version ${JSON.stringify(envelope.version)} is not one of ${KNOWN_VERSIONS.join(', ')}; decoded anyway`,
+      ];
+  return { envelope, warnings };
+}
+
+/** Decrypts the Encryption SDK message with the plaintext data key (raw AES keyring `BC`/`DataKey`). */
+export async function decryptPayload(message: Uint8Array, dataKey: Uint8Array): Promise<Buffer> {
+  const keyring = new RawAesKeyringNode({
+    keyNamespace: KEYRING_NAMESPACE,
+    keyName: KEYRING_KEY_NAME,
+    // The keyring wants an isolated buffer of its own.
+    unencryptedMasterKey: new Uint8Array(dataKey),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+  });
+  try {
+    const { plaintext } = await esdk.decrypt(keyring, message);
+    return plaintext;
+  } catch (err) {
+    throw new PayloadDecryptionError(`activity payload could not be decrypted: ${(err as Error).message}`);
+  }
+}
+
+/** Gunzips and parses the decrypted payload, bounded by `maxDecompressedBytes`. */
+export async function parsePayload(
+  compressed: Uint8Array,
+  limits: DecodeLimits = {},
+): Promise<ActivityPayload> {
+  const max = limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+  let json: Buffer;
+  try {
+    json = await gunzipAsync(compressed, { maxOutputLength: max });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new PayloadDecompressionError(`activity payload decompresses to more than ${max} bytes`);
+    }
+    throw new PayloadDecompressionError(`activity payload is not gzip: ${e.message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json.toString('utf8'));
+  } catch (err) {
+    throw new InvalidRecordError(`decrypted payload is not JSON: ${(err as Error).message}`);
+  }
+  const v = value as Record<string, unknown> | null;
+  if (typeof v !== 'object' || v === null || v.type !== PAYLOAD_TYPE) {
+    throw new InvalidRecordError(
+      `decrypted payload type is ${JSON.stringify(v?.type)}, expected "${PAYLOAD_TYPE}"`,
+    );
+  }
+  if (typeof v.clusterId !== 'string' || !Array.isArray(v.databaseActivityEventList)) {
+    throw new InvalidRecordError('decrypted payload lacks clusterId or databaseActivityEventList');
+  }
+  return {
+    type: v.type,
+    clusterId: v.clusterId,
+    instanceId: typeof v.instanceId === 'string' ? v.instanceId : null,
+    databaseActivityEventList: v.databaseActivityEventList as ActivityEvent[],
+  };
+}
+
+export interface DecodedRecord {
+  readonly payload: ActivityPayload;
+  readonly version: string;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Decodes one activity-stream record from a stream that belongs to `clusterResourceId`.
+ * @throws PermanentRecordError (quarantine) or any other error (transient, retry).
+ */
+export async function decodeActivityRecord(
+  data: Uint8Array,
+  clusterResourceId: string,
+  resolveDataKey: DataKeyResolver,
+  limits: DecodeLimits = {},
+): Promise<DecodedRecord> {
+  const { envelope, warnings } = parseEnvelope(data);
+  const message = decodeBase64(envelope.databaseActivityEvents, 'databaseActivityEvents');
+  const keyCiphertext = decodeBase64(envelope.key, 'key');
+  const dataKey = await resolveDataKey(keyCiphertext, envelope.key, clusterResourceId);
+  if (dataKey.length !== 32) {
+    throw new DataKeyRejectedError(`data key is ${dataKey.length} bytes, expected 32 (AES-256)`);
+  }
+  const compressed = await decryptPayload(message, dataKey);
+  const payload = await parsePayload(compressed, limits);
+  if (payload.clusterId !== clusterResourceId) {
+    throw new ClusterMismatchError(
+      `record is for cluster ${payload.clusterId} but arrived on the stream of ${clusterResourceId}`,
+    );
+  }
+  return { payload, version: envelope.version, warnings };
+}
+
+export { PermanentRecordError };

@@ -1,0 +1,56 @@
+/**
+ * The decrypt Lambda's settings, from environment variables set by the CDK construct
+ * (`infra/constructs/stream-processing.ts`). Invalid settings fail the cold start with a clear message.
+ */
+import { z } from 'zod';
+
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== ''),
+);
+
+export const decryptSettingsSchema = z.object({
+  AUDIT_BUCKET: z.string().min(3),
+  DELIVERY_STREAM_NAME: z.string().min(1),
+  CLUSTER_RESOURCE_IDS: csv.pipe(z.array(z.string().regex(/^cluster-[A-Z0-9]+$/)).min(1)),
+  SERVICE_USERS: csv.default(['rdsadmin', 'rdsproxyadmin']),
+  REDACTION_PATTERNS: z
+    .string()
+    .default('[]')
+    .transform((s, ctx) => {
+      try {
+        const v: unknown = JSON.parse(s);
+        if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of strings' });
+      return z.NEVER;
+    }),
+  DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(1000),
+  DATA_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  FIREHOSE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  FIREHOSE_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(0).default(100),
+  MAX_DECOMPRESSED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
+});
+
+export type DecryptSettings = z.output<typeof decryptSettingsSchema>;
+
+export class InvalidSettingsError extends Error {
+  override readonly name = 'InvalidSettingsError';
+}
+
+export function readDecryptSettings(env: NodeJS.ProcessEnv = process.env): DecryptSettings {
+  const parsed = decryptSettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new InvalidSettingsError(`invalid decrypt Lambda settings: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
