@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { AuroraAuditConfig } from '../config/schema';
 import { Alerting } from '../constructs/alerting';
 import { AuditStorage } from '../constructs/audit-storage';
+import { StreamProcessing } from '../constructs/stream-processing';
 
 export interface AuditStackProps extends StackProps {
   /** The validated configuration. */
@@ -10,12 +12,14 @@ export interface AuditStackProps extends StackProps {
 }
 
 /**
- * The aurora-audit stack: storage (KMS key, audit bucket, Glue table) and alerting (SNS topic). Later
- * parts (stream processing, workflows, reporting, monitoring) are added here as constructs.
+ * The aurora-audit stack: storage (KMS key, audit bucket, Glue table), alerting (SNS topic) and the
+ * activity-stream processing (decrypt Lambda, Firehose). Later parts (workflows, reporting, monitoring) are
+ * added here as constructs.
  */
 export class AuditStack extends Stack {
   readonly storage: AuditStorage;
   readonly alerting: Alerting;
+  readonly streamProcessing: StreamProcessing;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
@@ -32,8 +36,19 @@ export class AuditStack extends Stack {
       displayName: config.alerts.subjectPrefix,
     });
 
+    this.streamProcessing = new StreamProcessing(this, 'StreamProcessing', {
+      clusters: config.clusters,
+      bucket: this.storage.bucket,
+      key: this.storage.key,
+      logRetention: config.retention.logsDays as logs.RetentionDays,
+      serviceUsers: config.serviceUsers,
+      redactionPatterns: config.redaction.extraPatterns,
+    });
+
     new CfnOutput(this, 'AuditBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'GlueTable', { value: `${this.storage.databaseName}.${this.storage.tableName}` });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn });
+    new CfnOutput(this, 'DecryptFunctionArn', { value: this.streamProcessing.function.functionArn });
+    new CfnOutput(this, 'DeliveryStreamName', { value: this.streamProcessing.deliveryStream.ref });
   }
 }

@@ -6,7 +6,8 @@
  * events/cluster=<clusterId>/day=<YYYY-MM-DD>/…        GZIP JSON lines of AuditEvent (Firehose)
  * events-errors/<error-type>/<YYYY>/<MM>/<DD>/…         Firehose processing/delivery failures
  * quarantine/<source>/<YYYY-MM-DD>/<id>.json            unprocessable input: original bytes + reason
- * on-failure/…                                          Lambda event-source-mapping failure records
+ * aws/lambda/<mapping id>/<shard>/…                      Kinesis event-source-mapping failures (S3 on-failure
+ *                                                       destination; Lambda chooses this prefix)
  * reports/<period>/<from>_<to>/…                         rendered reports and their CSV evidence
  * athena-results/…                                      Athena query results (workgroup output)
  * ```
@@ -17,7 +18,8 @@ import { utcDay } from './time';
 export const EVENTS_PREFIX = 'events/';
 export const EVENTS_ERROR_PREFIX = 'events-errors/';
 export const QUARANTINE_PREFIX = 'quarantine/';
-export const ON_FAILURE_PREFIX = 'on-failure/';
+/** Where a Kinesis event source mapping's S3 on-failure destination writes: Lambda fixes this prefix. */
+export const ON_FAILURE_PREFIX = 'aws/lambda/';
 export const REPORTS_PREFIX = 'reports/';
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 

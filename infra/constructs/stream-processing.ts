@@ -1,0 +1,364 @@
+import * as path from 'node:path';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ENCRYPTION_CONTEXT_KEY } from '../../tasks/core/das/record';
+import {
+  EVENTS_ERROR_PREFIX,
+  EVENTS_PREFIX,
+  FIREHOSE_ERROR_PREFIX,
+  FIREHOSE_EVENTS_PREFIX,
+  FIREHOSE_PARTITION_QUERY,
+  ON_FAILURE_PREFIX,
+  QUARANTINE_PREFIX,
+} from '../../tasks/core/storage-layout';
+import { nagArn } from '../nag';
+
+/** The newest Node.js LTS runtime aws-cdk-lib offers; every aurora-audit Lambda uses it. */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface StreamCluster {
+  /** DB cluster resource id (`cluster-…`). */
+  readonly resourceId: string;
+  /** KMS key (or alias) ARN the cluster's activity stream is encrypted with. */
+  readonly activityStreamKmsKeyArn: string;
+}
+
+export interface StreamProcessingProps {
+  readonly clusters: readonly StreamCluster[];
+  readonly bucket: s3.IBucket;
+  /** Key of the audit bucket and the delivery stream. */
+  readonly key: kms.IKey;
+  /** Retention of the Lambda's and Firehose's log groups. */
+  readonly logRetention: logs.RetentionDays;
+  /** Database users never stored (case-insensitive). */
+  readonly serviceUsers: readonly string[];
+  /** Extra redaction patterns. */
+  readonly redactionPatterns: readonly string[];
+  /**
+   * Records per Lambda invocation.
+   * @default 100
+   */
+  readonly batchSize?: number;
+  /**
+   * Records older than this go to the on-failure destination instead of being retried. The activity stream
+   * keeps records 24 hours.
+   * @default Duration.hours(6)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Retries of a failing batch (after bisecting) before it goes to the on-failure destination.
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Firehose buffer interval; dynamic partitioning needs a 64 MiB buffer, so this decides latency.
+   * @default Duration.seconds(300)
+   */
+  readonly bufferInterval?: Duration;
+}
+
+/**
+ * The activity-stream path: the decrypt Lambda, the Firehose delivery stream into `events/`, and the
+ * definition of the Kinesis event source mapping that the enablement workflow creates once the stream exists
+ * (CloudFormation cannot: the stream only exists after StartActivityStream).
+ */
+export class StreamProcessing extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly deliveryStream: firehose.CfnDeliveryStream;
+  readonly deliveryStreamArn: string;
+  readonly role: iam.Role;
+  private readonly bucket: s3.IBucket;
+  private readonly batchSize: number;
+  private readonly maxRecordAge: Duration;
+  private readonly retryAttempts: number;
+
+  constructor(scope: Construct, id: string, props: StreamProcessingProps) {
+    super(scope, id);
+    this.batchSize = props.batchSize ?? 100;
+    this.maxRecordAge = props.maxRecordAge ?? Duration.hours(6);
+    this.retryAttempts = props.retryAttempts ?? 10;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
+      throw new Error(
+        `StreamProcessing: batchSize must be an integer from 1 to 10000, got ${this.batchSize}`,
+      );
+    }
+    const ageSeconds = this.maxRecordAge.toSeconds();
+    if (ageSeconds < 60 || ageSeconds > 86_400) {
+      throw new Error(
+        `StreamProcessing: maxRecordAge must be from 60 s to 24 h (the stream's retention), got ${ageSeconds} s`,
+      );
+    }
+    if (!Number.isInteger(this.retryAttempts) || this.retryAttempts < 0 || this.retryAttempts > 10_000) {
+      throw new Error(
+        `StreamProcessing: retryAttempts must be an integer from 0 to 10000, got ${this.retryAttempts}`,
+      );
+    }
+    if (props.clusters.length === 0)
+      throw new Error('StreamProcessing: clusters must list at least one cluster');
+    this.bucket = props.bucket;
+    const stack = Stack.of(this);
+    const bucketArn = nagArn(props.bucket);
+
+    // ---- Firehose: events/ with dynamic partitioning on cluster and UTC day ----
+    const firehoseLogGroup = new logs.LogGroup(this, 'FirehoseLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const firehoseLogStream = new logs.LogStream(this, 'FirehoseS3Delivery', { logGroup: firehoseLogGroup });
+    const firehoseRole = new iam.Role(this, 'FirehoseRole', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'aurora-audit Firehose: writes events/ and events-errors/ of the audit bucket',
+    });
+    firehoseRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [props.bucket.bucketArn],
+      }),
+    );
+    firehoseRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+        resources: [
+          props.bucket.arnForObjects(`${EVENTS_PREFIX}*`),
+          props.bucket.arnForObjects(`${EVENTS_ERROR_PREFIX}*`),
+        ],
+      }),
+    );
+    // SSE-KMS writes to the audit bucket (GenerateDataKey; Decrypt for multipart uploads).
+    firehoseRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.key.keyArn],
+      }),
+    );
+    firehoseRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [firehoseLogGroup.logGroupArn] }),
+    );
+    Validations.of(firehoseRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/${EVENTS_PREFIX}*]`,
+      reason: 'Firehose writes objects under events/ whose keys it chooses (partition and timestamp).',
+    });
+    Validations.of(firehoseRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/${EVENTS_ERROR_PREFIX}*]`,
+      reason: 'Firehose writes failed records under events-errors/ with keys it chooses.',
+    });
+
+    this.deliveryStream = new firehose.CfnDeliveryStream(this, 'DeliveryStream', {
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: {
+        keyType: 'CUSTOMER_MANAGED_CMK',
+        keyArn: props.key.keyArn,
+      },
+      extendedS3DestinationConfiguration: {
+        bucketArn: props.bucket.bucketArn,
+        roleArn: firehoseRole.roleArn,
+        prefix: FIREHOSE_EVENTS_PREFIX,
+        errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
+        compressionFormat: 'GZIP',
+        fileExtension: '.json.gz',
+        bufferingHints: {
+          sizeInMBs: 64,
+          intervalInSeconds: (props.bufferInterval ?? Duration.seconds(300)).toSeconds(),
+        },
+        encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: props.key.keyArn } },
+        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            {
+              type: 'MetadataExtraction',
+              parameters: [
+                { parameterName: 'MetadataExtractionQuery', parameterValue: FIREHOSE_PARTITION_QUERY },
+                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+              ],
+            },
+          ],
+        },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: firehoseLogGroup.logGroupName,
+          logStreamName: firehoseLogStream.logStreamName,
+        },
+      },
+    });
+    this.deliveryStream.node.addDependency(firehoseRole);
+    this.deliveryStreamArn = this.deliveryStream.attrArn;
+
+    // ---- The decrypt Lambda ----
+    this.logGroup = new logs.LogGroup(this, 'DecryptLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'DecryptRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'aurora-audit decrypt Lambda: read activity streams, decrypt, deliver to Firehose, quarantine',
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['firehose:PutRecordBatch'], resources: [this.deliveryStreamArn] }),
+    );
+    // Quarantine writes, and the event source mapping's S3 on-failure destination (aws/lambda/<uuid>/…).
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [
+          props.bucket.arnForObjects(`${QUARANTINE_PREFIX}*`),
+          props.bucket.arnForObjects(`${ON_FAILURE_PREFIX}*`),
+        ],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [props.key.keyArn] }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/${QUARANTINE_PREFIX}*]`,
+      reason: 'Quarantined records are written under quarantine/ with one key per record.',
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/${ON_FAILURE_PREFIX}*]`,
+      reason:
+        'The Kinesis event source mapping writes failed batches to its S3 destination under aws/lambda/<mapping id>/.',
+    });
+
+    // kms:Decrypt of activity-stream data keys: only the configured keys, only with the configured clusters'
+    // encryption contexts.
+    const byKey = new Map<string, string[]>();
+    for (const c of props.clusters)
+      byKey.set(c.activityStreamKmsKeyArn, [...(byKey.get(c.activityStreamKmsKeyArn) ?? []), c.resourceId]);
+    for (const [keyArn, resourceIds] of byKey) {
+      const parsed = Arn.split(keyArn, ArnFormat.SLASH_RESOURCE_NAME);
+      const isAlias = parsed.resource === 'alias';
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [
+            isAlias ? Arn.format({ ...parsed, resource: 'key', resourceName: '*' }, stack) : keyArn,
+          ],
+          conditions: {
+            StringEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: resourceIds },
+            ...(isAlias
+              ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${parsed.resourceName}` } }
+              : {}),
+          },
+        }),
+      );
+      if (isAlias) {
+        Validations.of(this.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:${parsed.partition}:kms:${parsed.region}:${parsed.account}:key/*]`,
+          reason: `The activity-stream key is configured by alias (alias/${parsed.resourceName}); the statement is limited to that alias by kms:ResourceAliases and to the clusters' encryption contexts.`,
+        });
+      }
+    }
+
+    // Kinesis reads, only on the activity streams of the configured clusters.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kinesis:DescribeStream',
+          'kinesis:DescribeStreamSummary',
+          'kinesis:GetRecords',
+          'kinesis:GetShardIterator',
+          'kinesis:ListShards',
+          'kinesis:SubscribeToShard',
+        ],
+        resources: props.clusters.map((c) => this.streamArn(c.resourceId)),
+      }),
+    );
+
+    this.function = new nodejs.NodejsFunction(this, 'DecryptFunction', {
+      entry: path.join(__dirname, '..', '..', 'tasks', 'decrypt-activity-stream', 'handler.ts'),
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      role: this.role,
+      logGroup: this.logGroup,
+      description: 'aurora-audit: decrypt Database Activity Streams records into audit events',
+      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        // Bundle the AWS SDK too: the versions tested are the versions deployed.
+        externalModules: [],
+      },
+      environment: {
+        AUDIT_BUCKET: props.bucket.bucketName,
+        DELIVERY_STREAM_NAME: this.deliveryStream.ref,
+        CLUSTER_RESOURCE_IDS: props.clusters.map((c) => c.resourceId).join(','),
+        SERVICE_USERS: props.serviceUsers.join(','),
+        REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
+        POWERTOOLS_SERVICE_NAME: 'aurora-audit-decrypt',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+  }
+
+  /** ARN of the activity stream RDS creates for a cluster: `aws-rds-das-<cluster resource id>`. */
+  streamArn(clusterResourceId: string): string {
+    return Stack.of(this).formatArn({
+      service: 'kinesis',
+      resource: 'stream',
+      resourceName: `aws-rds-das-${clusterResourceId}`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  /**
+   * The parameters of `lambda:CreateEventSourceMapping` for a cluster's activity stream, with the safe
+   * defaults: partial batch responses, bisect on error, bounded record age and retries, and an S3 on-failure
+   * destination (the audit bucket) that keeps the full records beyond the stream's 24-hour retention.
+   */
+  eventSourceMappingDefinition(clusterResourceId: string): EventSourceMappingDefinition {
+    return {
+      FunctionName: this.function.functionArn,
+      EventSourceArn: this.streamArn(clusterResourceId),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: this.batchSize,
+      MaximumBatchingWindowInSeconds: 5,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRecordAgeInSeconds: this.maxRecordAge.toSeconds(),
+      MaximumRetryAttempts: this.retryAttempts,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: this.bucket.bucketArn } },
+      Enabled: true,
+    };
+  }
+}
+
+export interface EventSourceMappingDefinition {
+  readonly FunctionName: string;
+  readonly EventSourceArn: string;
+  readonly StartingPosition: 'TRIM_HORIZON';
+  readonly BatchSize: number;
+  readonly MaximumBatchingWindowInSeconds: number;
+  readonly ParallelizationFactor: number;
+  readonly BisectBatchOnFunctionError: true;
+  readonly MaximumRecordAgeInSeconds: number;
+  readonly MaximumRetryAttempts: number;
+  readonly FunctionResponseTypes: readonly ['ReportBatchItemFailures'];
+  readonly DestinationConfig: { readonly OnFailure: { readonly Destination: string } };
+  readonly Enabled: true;
+}

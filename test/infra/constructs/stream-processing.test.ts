@@ -1,0 +1,155 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { validateConfig } from '../../../infra/config/load';
+import { configDocument } from '../../builders/config';
+import { synthExample } from '../../helpers/cdk-app';
+
+const { template, auditStack } = synthExample();
+const resources = template.toJSON().Resources as Record<
+  string,
+  { Type: string; Properties: Record<string, unknown> }
+>;
+const decryptRoleId = auditStack.getLogicalId(auditStack.streamProcessing.role.node.defaultChild as never);
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+function statementsOf(roleLogicalId: string): Statement[] {
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => JSON.stringify(r.Properties.Roles).includes(roleLogicalId))
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('the activity-stream processing', () => {
+  it('runs the decrypt Lambda on Node.js 24 (the newest LTS aws-cdk-lib offers), arm64, with its own log group', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      LoggingConfig: { LogGroup: Match.anyValue() },
+      Environment: {
+        Variables: Match.objectLike({
+          CLUSTER_RESOURCE_IDS: 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+          SERVICE_USERS: 'rdsadmin,rdsproxyadmin',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  it('partitions Firehose output by cluster and UTC day into events/, GZIP, with an error prefix', () => {
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK' },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: 'events/cluster=!{partitionKeyFromQuery:cluster}/day=!{partitionKeyFromQuery:day}/',
+        ErrorOutputPrefix:
+          'events-errors/!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/',
+        CompressionFormat: 'GZIP',
+        DynamicPartitioningConfiguration: { Enabled: true, RetryOptions: { DurationInSeconds: 300 } },
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [
+            {
+              Type: 'MetadataExtraction',
+              Parameters: Match.arrayWith([
+                {
+                  ParameterName: 'MetadataExtractionQuery',
+                  ParameterValue: '{cluster: (.clusterId // "unknown"), day: .time[0:10]}',
+                },
+              ]),
+            },
+          ],
+        },
+      }),
+    });
+  });
+
+  it("lets the decrypt Lambda use kms:Decrypt only on the stream key and only with the clusters' encryption context", () => {
+    const decrypt = statementsOf(decryptRoleId).filter((s) => actionsOf(s).includes('kms:Decrypt'));
+    expect(decrypt).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        Condition: {
+          StringEquals: { 'kms:EncryptionContext:aws:rds:dbc-id': ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'] },
+        },
+      },
+    ]);
+  });
+
+  it('lets the decrypt Lambda put objects only under quarantine/ and the on-failure prefix, and delete nothing', () => {
+    const statements = statementsOf(decryptRoleId);
+    const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
+    expect(puts).toHaveLength(1);
+    const suffixes = (puts[0]!.Resource as { 'Fn::Join': [string, unknown[]] }[])
+      .map((r) => r['Fn::Join'][1][1])
+      .sort();
+    expect(suffixes).toEqual(['/aws/lambda/*', '/quarantine/*']);
+    expect(statements.flatMap(actionsOf).filter((a) => /Delete|\*$/.test(a))).toEqual([]);
+  });
+
+  it("lets the decrypt Lambda read only the configured clusters' activity streams", () => {
+    const reads = statementsOf(decryptRoleId).filter((s) => actionsOf(s).includes('kinesis:GetRecords'));
+    expect(reads).toHaveLength(1);
+    expect(JSON.stringify(reads[0]?.Resource)).toContain(
+      ':stream/aws-rds-das-cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    );
+  });
+
+  it('defines the event source mapping with safe defaults and an S3 on-failure destination', () => {
+    const definition = Stack.of(auditStack).resolve(
+      auditStack.streamProcessing.eventSourceMappingDefinition('cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
+    );
+    expect(definition).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      MaximumRecordAgeInSeconds: 21600,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: {
+          Destination: {
+            'Fn::GetAtt': [
+              auditStack.getLogicalId(auditStack.storage.bucket.node.defaultChild as never),
+              'Arn',
+            ],
+          },
+        },
+      },
+    });
+    expect(JSON.stringify(definition.EventSourceArn)).toContain(
+      'stream/aws-rds-das-cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    );
+  });
+
+  it('scopes a key configured by alias with kms:ResourceAliases', () => {
+    const cluster = configDocument().clusters[0]!;
+    const config = validateConfig(
+      configDocument({
+        clusters: [
+          { ...cluster, activityStreamKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/das-orders' },
+        ],
+      }),
+      'test',
+    );
+    const built = synthExample(config);
+    const roleId = built.auditStack.getLogicalId(
+      built.auditStack.streamProcessing.role.node.defaultChild as never,
+    );
+    const all = built.template.toJSON().Resources as typeof resources;
+    const statement = Object.values(all)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .find((s) => actionsOf(s).includes('kms:Decrypt'));
+    expect(statement).toEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: 'arn:aws:kms:eu-west-1:123456789012:key/*',
+      Condition: {
+        StringEquals: { 'kms:EncryptionContext:aws:rds:dbc-id': ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'] },
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/das-orders' },
+      },
+    });
+  });
+});
