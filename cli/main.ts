@@ -1,50 +1,32 @@
 /**
- * The operator CLI. Every command is a thin adapter over the modules in `tasks/core/` and `infra/config/`.
- * Commands return an exit code instead of calling process.exit, so tests can run them in-process.
+ * The operator CLI. Every command is a thin adapter over the modules in `tasks/core/` and `infra/config/`;
+ * each command group lives in `cli/commands/<group>.ts` and is registered below. Commands set an exit code
+ * instead of calling process.exit, so tests run them in-process.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../infra/config/load';
+import { register as registerConfig } from './commands/config';
+import type { CliIo, RegisterCommands } from './io';
 
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
+export type { CliIo } from './io';
+
+const COMMAND_GROUPS: readonly RegisterCommands[] = [registerConfig];
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  stdin: () => process.stdin,
 };
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('aurora-audit')
-    .description(
-      'Operate aurora-audit: audited Amazon Aurora PostgreSQL (activity streams, pgAudit, reports).',
-    )
+    .description('Operate aurora-audit: audited Amazon Aurora PostgreSQL (activity streams, pgAudit, reports).')
     .version(require('../package.json').version as string)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
     .showHelpAfterError();
-
-  const config = program.command('config').description('Inspect the aurora-audit configuration');
-  config
-    .command('check')
-    .description('Validate a configuration file (default: the embedded example) and summarize it')
-    .option('-c, --config <file>', 'configuration file (YAML or JSON)')
-    .action((opts: { config?: string }) => {
-      try {
-        const cfg = loadConfig(opts.config);
-        io.stdout(`configuration OK: ${cfg.origin}\n`);
-        for (const c of cfg.clusters) io.stdout(`  cluster ${c.identifier} (${c.resourceId})\n`);
-        io.stdout(
-          `  alerts to ${cfg.alerts.recipients.join(', ')}; reports to ${cfg.reports.recipients.join(', ')}\n`,
-        );
-        setExit(0);
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        io.stderr(`${err.message}\n`);
-        setExit(1);
-      }
-    });
+  for (const register of COMMAND_GROUPS) register({ program, io, setExit });
+  // Subcommands inherit the output settings and exit override.
+  for (const cmd of program.commands) cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
   return program;
 }
 

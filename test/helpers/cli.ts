@@ -6,8 +6,8 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the CLI in-process, capturing its output. */
-export async function runCli(...args: string[]): Promise<CliRun> {
+/** Runs the CLI in-process, capturing its output; `stdin` is what the command reads from standard input. */
+export async function runCliWith(options: { stdin?: string }, ...args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(['node', 'aurora-audit', ...args], {
@@ -17,6 +17,13 @@ export async function runCli(...args: string[]): Promise<CliRun> {
     stderr: (t) => {
       stderr += t;
     },
+    stdin: async function* () {
+      if (options.stdin !== undefined) yield options.stdin;
+    },
   });
   return { code, stdout, stderr };
+}
+
+export function runCli(...args: string[]): Promise<CliRun> {
+  return runCliWith({}, ...args);
 }
