@@ -5,11 +5,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerConfig } from './commands/config';
+import { register as registerDecode } from './commands/decode';
 import type { CliIo, RegisterCommands } from './io';
 
 export type { CliIo } from './io';
 
-const COMMAND_GROUPS: readonly RegisterCommands[] = [registerConfig];
+const COMMAND_GROUPS: readonly RegisterCommands[] = [registerConfig, registerDecode];
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
@@ -19,14 +20,17 @@ const processIo: CliIo = {
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('aurora-audit')
-    .description('Operate aurora-audit: audited Amazon Aurora PostgreSQL (activity streams, pgAudit, reports).')
+    .description(
+      'Operate aurora-audit: audited Amazon Aurora PostgreSQL (activity streams, pgAudit, reports).',
+    )
     .version(require('../package.json').version as string)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
     .showHelpAfterError();
   for (const register of COMMAND_GROUPS) register({ program, io, setExit });
   // Subcommands inherit the output settings and exit override.
-  for (const cmd of program.commands) cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+  for (const cmd of program.commands)
+    cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
   return program;
 }
 

@@ -12,7 +12,9 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
         const cfg = loadConfig(opts.config);
         io.stdout(`configuration OK: ${cfg.origin}\n`);
         for (const c of cfg.clusters) io.stdout(`  cluster ${c.identifier} (${c.resourceId})\n`);
-        io.stdout(`  alerts to ${cfg.alerts.recipients.join(', ')}; reports to ${cfg.reports.recipients.join(', ')}\n`);
+        io.stdout(
+          `  alerts to ${cfg.alerts.recipients.join(', ')}; reports to ${cfg.reports.recipients.join(', ')}\n`,
+        );
         setExit(0);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;

@@ -18,15 +18,9 @@ import { type AlertPredicate, alertLine } from '../core/alert-lines';
 import type { AuditEvent } from '../core/audit-event';
 import type { DataKeyCache } from '../core/das/data-key-cache';
 import { ClusterMismatchError, InvalidRecordError, isPermanent } from '../core/das/errors';
-import { normalizeActivityPayload } from '../core/das/normalize';
-import {
-  type DataKeyResolver,
-  type DecodeLimits,
-  decodeActivityRecord,
-  decodeBase64,
-} from '../core/das/record';
+import { type ProcessedRecord, processActivityRecord } from '../core/das/pipeline';
+import { type DataKeyResolver, type DecodeLimits, decodeBase64 } from '../core/das/record';
 import type { Redactor } from '../core/redact';
-import { storedLine } from '../core/storage-layout';
 import type { DeliveryItem, DeliveryResult } from '../shared/firehose-delivery';
 import type { QuarantineWriter } from '../shared/quarantine';
 
@@ -98,42 +92,36 @@ export function createDecryptBatchHandler(deps: DecryptBatchDeps) {
   }
 
   async function processRecord(record: KinesisStreamRecord): Promise<RecordOutcome> {
-    let decoded: Awaited<ReturnType<typeof decodeActivityRecord>>;
+    let processed: ProcessedRecord;
     try {
       const cluster = clusterOfStream(record.eventSourceARN);
       if (!deps.clusterResourceIds.has(cluster)) {
         throw new ClusterMismatchError(`cluster ${cluster} is not in the aurora-audit configuration`);
       }
       const data = decodeBase64(record.kinesis.data, 'Kinesis record data');
-      decoded = await decodeActivityRecord(data, cluster, deps.resolveDataKey, deps.limits);
+      processed = await processActivityRecord(data, cluster, {
+        resolveDataKey: deps.resolveDataKey,
+        redact: deps.redact,
+        serviceUsers: deps.serviceUsers,
+        limits: deps.limits,
+      });
     } catch (err) {
       if (!isPermanent(err)) throw err; // transient: batch-item failure, Lambda retries
       await quarantine(record, err.name, err.message);
       return { lines: [], alertEvents: [], heartbeats: 0, serviceUserEvents: 0, quarantined: true };
     }
+    const { decoded, problems } = processed;
     for (const warning of decoded.warnings)
       logger.warn(warning, { sequenceNumber: record.kinesis.sequenceNumber });
-
-    const normalized = normalizeActivityPayload(decoded.payload, {
-      redact: deps.redact,
-      serviceUserSet: deps.serviceUsers,
-    });
-    const problems = normalized.rejected.map((r) => `event ${r.index}: ${r.reason}`);
-    const lines: string[] = [];
-    for (const event of normalized.events) {
-      const { line, truncated } = storedLine(event);
-      if (truncated) problems.push(`event ${event.id}: statement truncated to fit a Firehose record`);
-      lines.push(line);
-    }
     if (problems.length > 0) {
       // The good events are still delivered; the whole original record is kept for what could not be.
       await quarantine(record, InvalidRecordError.name, problems.join('; '));
     }
     return {
-      lines,
-      alertEvents: normalized.events.filter(deps.isAlertWorthy),
-      heartbeats: normalized.heartbeats,
-      serviceUserEvents: normalized.serviceUserEvents,
+      lines: processed.lines,
+      alertEvents: processed.events.filter(deps.isAlertWorthy),
+      heartbeats: processed.heartbeats,
+      serviceUserEvents: processed.serviceUserEvents,
       quarantined: problems.length > 0,
     };
   }

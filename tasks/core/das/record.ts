@@ -166,7 +166,7 @@ export async function decryptPayload(message: Uint8Array, dataKey: Uint8Array): 
 export async function parsePayload(
   compressed: Uint8Array,
   limits: DecodeLimits = {},
-): Promise<ActivityPayload> {
+): Promise<{ payload: ActivityPayload; json: string }> {
   const max = limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   let json: Buffer;
   try {
@@ -178,9 +178,10 @@ export async function parsePayload(
     }
     throw new PayloadDecompressionError(`activity payload is not gzip: ${e.message}`);
   }
+  const text = json.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(json.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new InvalidRecordError(`decrypted payload is not JSON: ${(err as Error).message}`);
   }
@@ -193,16 +194,19 @@ export async function parsePayload(
   if (typeof v.clusterId !== 'string' || !Array.isArray(v.databaseActivityEventList)) {
     throw new InvalidRecordError('decrypted payload lacks clusterId or databaseActivityEventList');
   }
-  return {
+  const payload: ActivityPayload = {
     type: v.type,
     clusterId: v.clusterId,
     instanceId: typeof v.instanceId === 'string' ? v.instanceId : null,
     databaseActivityEventList: v.databaseActivityEventList as ActivityEvent[],
   };
+  return { payload, json: text };
 }
 
 export interface DecodedRecord {
   readonly payload: ActivityPayload;
+  /** The decrypted, decompressed payload exactly as Aurora wrote it (unredacted: handle with care). */
+  readonly payloadJson: string;
   readonly version: string;
   readonly warnings: readonly string[];
 }
@@ -225,13 +229,13 @@ export async function decodeActivityRecord(
     throw new DataKeyRejectedError(`data key is ${dataKey.length} bytes, expected 32 (AES-256)`);
   }
   const compressed = await decryptPayload(message, dataKey);
-  const payload = await parsePayload(compressed, limits);
+  const { payload, json } = await parsePayload(compressed, limits);
   if (payload.clusterId !== clusterResourceId) {
     throw new ClusterMismatchError(
       `record is for cluster ${payload.clusterId} but arrived on the stream of ${clusterResourceId}`,
     );
   }
-  return { payload, version: envelope.version, warnings };
+  return { payload, payloadJson: json, version: envelope.version, warnings };
 }
 
 export { PermanentRecordError };

@@ -1,0 +1,101 @@
+/**
+ * `aurora-audit decode`: decrypts activity-stream records into audit events, exactly as the decrypt Lambda
+ * does (same core, same filters, same redaction).
+ */
+import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
+import { toJsonLine } from '../../tasks/core/audit-event';
+import { DEFAULT_SERVICE_USERS, serviceUserSet } from '../../tasks/core/das/normalize';
+import { processActivityRecord } from '../../tasks/core/das/pipeline';
+import { decodeBase64 } from '../../tasks/core/das/record';
+import { createRedactor } from '../../tasks/core/redact';
+import { kmsResolver } from '../aws';
+import type { RegisterCommands } from '../io';
+import { inputLines } from '../lines';
+
+interface DecodeOptions {
+  clusterResourceId?: string;
+  cluster?: string;
+  config?: string;
+  includeHeartbeats?: boolean;
+  raw?: boolean;
+}
+
+/** A line is either the record's JSON or the base64 Kinesis data of it. */
+export function recordBytes(line: string): Uint8Array {
+  const text = line.trim();
+  if (text.startsWith('{')) return Buffer.from(text, 'utf8');
+  return decodeBase64(text, 'line');
+}
+
+export const register: RegisterCommands = ({ program, io, setExit }) => {
+  program
+    .command('decode')
+    .description(
+      'Decrypt activity-stream records (one per line: the record JSON or its base64 Kinesis data; stdin without FILE) and print audit events as JSON lines',
+    )
+    .argument('[file]', 'file of records, one per line (default: standard input)')
+    .option('--cluster-resource-id <id>', 'the cluster resource id (cluster-…): the KMS encryption context')
+    .option('--cluster <name>', 'resolve the resource id from the configuration by cluster name')
+    .option('-c, --config <file>', 'configuration file (default: the embedded example)')
+    .option('--include-heartbeats', 'also print heartbeat events')
+    .option('--raw', 'print each decrypted payload unchanged (NOT redacted: it may contain secrets)')
+    .action(async (file: string | undefined, opts: DecodeOptions) => {
+      let clusterId = opts.clusterResourceId;
+      let serviceUsers: readonly string[] = DEFAULT_SERVICE_USERS;
+      let patterns: readonly string[] = [];
+      if (opts.cluster !== undefined || opts.config !== undefined) {
+        try {
+          const config = loadConfig(opts.config);
+          serviceUsers = config.serviceUsers;
+          patterns = config.redaction.extraPatterns;
+          if (opts.cluster !== undefined) {
+            const cluster = findCluster(config, opts.cluster);
+            if (!cluster) {
+              io.stderr(
+                `cluster ${JSON.stringify(opts.cluster)} is not in the configuration (${config.origin})\n`,
+              );
+              setExit(2);
+              return;
+            }
+            clusterId = cluster.resourceId;
+          }
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          io.stderr(`${err.message}\n`);
+          setExit(2);
+          return;
+        }
+      }
+      if (clusterId === undefined) {
+        io.stderr('decode needs --cluster-resource-id cluster-… or --cluster NAME\n');
+        setExit(2);
+        return;
+      }
+      const options = {
+        resolveDataKey: kmsResolver(),
+        redact: createRedactor(patterns),
+        serviceUsers: serviceUserSet(serviceUsers),
+        includeHeartbeats: opts.includeHeartbeats === true,
+      };
+      let n = 0;
+      let failed = 0;
+      for await (const line of inputLines(io, file)) {
+        n++;
+        if (line.trim() === '') continue;
+        try {
+          const processed = await processActivityRecord(recordBytes(line), clusterId, options);
+          for (const warning of processed.decoded.warnings) io.stderr(`line ${n}: warning: ${warning}\n`);
+          if (opts.raw) {
+            io.stdout(`${processed.decoded.payloadJson}\n`);
+            continue;
+          }
+          for (const event of processed.events) io.stdout(toJsonLine(event));
+          for (const problem of processed.problems) io.stderr(`line ${n}: ${problem}\n`);
+        } catch (err) {
+          failed++;
+          io.stderr(`line ${n}: ${(err as Error).name}: ${(err as Error).message}\n`);
+        }
+      }
+      setExit(failed > 0 ? 1 : 0);
+    });
+};
