@@ -6,11 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerConfig } from './commands/config';
 import { register as registerDecode } from './commands/decode';
+import { register as registerRedrive } from './commands/redrive';
 import type { CliIo, RegisterCommands } from './io';
 
 export type { CliIo } from './io';
 
-const COMMAND_GROUPS: readonly RegisterCommands[] = [registerConfig, registerDecode];
+const COMMAND_GROUPS: readonly RegisterCommands[] = [registerConfig, registerDecode, registerRedrive];
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),

@@ -19,7 +19,7 @@ import type { AuditEvent } from '../core/audit-event';
 import type { DataKeyCache } from '../core/das/data-key-cache';
 import { ClusterMismatchError, InvalidRecordError, isPermanent } from '../core/das/errors';
 import { type ProcessedRecord, processActivityRecord } from '../core/das/pipeline';
-import { type DataKeyResolver, type DecodeLimits, decodeBase64 } from '../core/das/record';
+import { clusterOfStream, type DataKeyResolver, type DecodeLimits, decodeBase64 } from '../core/das/record';
 import type { Redactor } from '../core/redact';
 import type { DeliveryItem, DeliveryResult } from '../shared/firehose-delivery';
 import type { QuarantineWriter } from '../shared/quarantine';
@@ -47,15 +47,6 @@ interface RecordOutcome {
   readonly heartbeats: number;
   readonly serviceUserEvents: number;
   readonly quarantined: boolean;
-}
-
-const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/aws-rds-das-(cluster-[A-Z0-9]+)$/;
-
-/** The cluster resource id of an activity stream (`…:stream/aws-rds-das-<cluster resource id>`). */
-export function clusterOfStream(eventSourceArn: string | undefined): string {
-  const m = STREAM_ARN.exec(eventSourceArn ?? '');
-  if (!m?.[1]) throw new ClusterMismatchError(`not an activity stream: ${JSON.stringify(eventSourceArn)}`);
-  return m[1];
 }
 
 /** `shardId-000000000000_49590338271490256608559692538361571095921575989136588898`: unique per record. */

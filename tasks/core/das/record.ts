@@ -238,4 +238,13 @@ export async function decodeActivityRecord(
   return { payload, payloadJson: json, version: envelope.version, warnings };
 }
 
+const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/aws-rds-das-(cluster-[A-Z0-9]+)$/;
+
+/** The cluster resource id of an activity stream (`…:stream/aws-rds-das-<cluster resource id>`). */
+export function clusterOfStream(eventSourceArn: string | undefined): string {
+  const m = STREAM_ARN.exec(eventSourceArn ?? '');
+  if (!m?.[1]) throw new ClusterMismatchError(`not an activity stream: ${JSON.stringify(eventSourceArn)}`);
+  return m[1];
+}
+
 export { PermanentRecordError };
