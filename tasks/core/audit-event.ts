@@ -3,7 +3,7 @@
  * map to. It is the JSON line stored in S3 and read by Athena, and what the CLI prints, so its JSON field
  * names and types are a public contract. Change them only with a new major version.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export type AuditSource = 'das' | 'pgaudit';
 export type AuditType = 'SESSION' | 'OBJECT';
@@ -251,6 +251,11 @@ export const ID_FIELDS = [
 
 const ID_SCHEME = 'aurora-audit/event-id/v1';
 
+// crypto.hash (Node 20.12+) is a one-shot digest without a Hash object per call; createHash elsewhere.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex = (data: string): string =>
+  oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+
 export type AuditEventInput = Omit<AuditEvent, 'id'>;
 
 /**
@@ -259,20 +264,59 @@ export type AuditEventInput = Omit<AuditEvent, 'id'>;
  * so a redelivered event keeps its id.
  */
 export function eventId(event: AuditEventInput): string {
-  const parts: unknown[] = [ID_SCHEME];
-  for (const field of ID_FIELDS) parts.push(event[field]);
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  const parts = JSON.stringify([
+    ID_SCHEME,
+    event.source,
+    event.clusterId,
+    event.instanceId,
+    event.time,
+    event.pid,
+    event.sessionId,
+    event.statementId,
+    event.substatementId,
+    event.auditType,
+    event.class,
+    event.command,
+    event.objectType,
+    event.objectName,
+    event.database,
+    event.user,
+    event.commandText,
+  ]);
+  return sha256Hex(parts);
 }
+
+const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 /** Builds a complete event from its fields: fixes the field order and computes `id`. */
 export function createAuditEvent(input: AuditEventInput): AuditEvent {
-  const event = { id: eventId(input) } as Record<string, unknown>;
-  for (const name of AUDIT_EVENT_FIELD_NAMES) {
-    if (name === 'id') continue;
-    const value = input[name];
-    event[name] = value === undefined ? null : value;
-  }
-  return event as unknown as AuditEvent;
+  // An object literal in contract order: one hidden class for every event, and the stored key order.
+  return {
+    id: eventId(input),
+    source: input.source,
+    clusterId: orNull(input.clusterId),
+    instanceId: orNull(input.instanceId),
+    time: input.time,
+    auditType: orNull(input.auditType),
+    class: input.class,
+    command: input.command,
+    objectType: orNull(input.objectType),
+    objectName: orNull(input.objectName),
+    database: orNull(input.database),
+    user: orNull(input.user),
+    remoteHost: orNull(input.remoteHost),
+    remotePort: orNull(input.remotePort),
+    sessionId: orNull(input.sessionId),
+    pid: orNull(input.pid),
+    statementId: orNull(input.statementId),
+    substatementId: orNull(input.substatementId),
+    commandText: orNull(input.commandText),
+    parameters: orNull(input.parameters),
+    exitCode: orNull(input.exitCode),
+    errorMessage: orNull(input.errorMessage),
+    rowCount: orNull(input.rowCount),
+    clientApplication: orNull(input.clientApplication),
+  };
 }
 
 export class InvalidAuditEventError extends Error {
@@ -327,7 +371,16 @@ export function parseAuditEvent(value: unknown): AuditEvent {
 
 /** The stored form: one JSON object per line, fields in contract order. */
 export function toJsonLine(event: AuditEvent): string {
-  const ordered: Record<string, unknown> = {};
-  for (const name of AUDIT_EVENT_FIELD_NAMES) ordered[name] = event[name];
-  return `${JSON.stringify(ordered)}\n`;
+  // Events from createAuditEvent already have the contract's key order: stringify them as they are (the
+  // fast path); anything else (parsed or hand-built) is rebuilt in order, without extra keys.
+  let i = 0;
+  let ordered = true;
+  for (const key in event) {
+    if (key !== AUDIT_EVENT_FIELD_NAMES[i++]) {
+      ordered = false;
+      break;
+    }
+  }
+  if (ordered && i === AUDIT_EVENT_FIELD_NAMES.length) return `${JSON.stringify(event)}\n`;
+  return `${JSON.stringify(event, AUDIT_EVENT_FIELD_NAMES as string[])}\n`;
 }

@@ -70,6 +70,8 @@ export function storedLine(
   maxBytes = MAX_STORED_LINE_BYTES,
 ): { line: string; truncated: boolean } {
   const line = toJsonLine(event);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count.
+  if (line.length * 3 <= maxBytes) return { line, truncated: false };
   const size = Buffer.byteLength(line);
   if (size <= maxBytes) return { line, truncated: false };
   const text = event.commandText ?? '';

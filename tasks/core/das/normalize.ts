@@ -4,7 +4,6 @@
  */
 import { type AuditEvent, createAuditEvent } from '../audit-event';
 import type { Redactor } from '../redact';
-import { redactFields } from '../redact';
 import { toIsoUtc } from '../time';
 import type { ActivityEvent, ActivityPayload } from './record';
 
@@ -55,33 +54,34 @@ export function normalizeActivityEvent(
 ): AuditEvent {
   const when = event.logTime ?? event.startTime;
   if (typeof when !== 'string') throw new Error('event has no logTime');
-  return createAuditEvent(
-    redactFields(redact, {
-      source: 'das',
-      clusterId: payload.clusterId,
-      instanceId: payload.instanceId,
-      time: toIsoUtc(when),
-      auditType: null,
-      class: text(event.class) ?? 'UNKNOWN',
-      command: text(event.command) ?? 'UNKNOWN',
-      objectType: text(event.objectType),
-      objectName: text(event.objectName),
-      database: text(event.databaseName),
-      user: text(event.dbUserName),
-      remoteHost: text(event.remoteHost),
-      remotePort: text(event.remotePort),
-      sessionId: text(event.sessionId),
-      pid: integer(event.pid),
-      statementId: integer(event.statementId),
-      substatementId: integer(event.substatementId),
-      commandText: text(event.commandText),
-      parameters: parameters(event.paramList),
-      exitCode: text(event.exitCode),
-      errorMessage: text(event.errorMessage),
-      rowCount: integer(event.rowCount),
-      clientApplication: text(event.clientApplication),
-    }),
-  );
+  const commandText = text(event.commandText);
+  const params = parameters(event.paramList);
+  const errorMessage = text(event.errorMessage);
+  return createAuditEvent({
+    source: 'das',
+    clusterId: payload.clusterId,
+    instanceId: payload.instanceId,
+    time: toIsoUtc(when),
+    auditType: null,
+    class: text(event.class) ?? 'UNKNOWN',
+    command: text(event.command) ?? 'UNKNOWN',
+    objectType: text(event.objectType),
+    objectName: text(event.objectName),
+    database: text(event.databaseName),
+    user: text(event.dbUserName),
+    remoteHost: text(event.remoteHost),
+    remotePort: text(event.remotePort),
+    sessionId: text(event.sessionId),
+    pid: integer(event.pid),
+    statementId: integer(event.statementId),
+    substatementId: integer(event.substatementId),
+    commandText: commandText === null ? null : redact(commandText),
+    parameters: params === null ? null : redact(params),
+    exitCode: text(event.exitCode),
+    errorMessage: errorMessage === null ? null : redact(errorMessage),
+    rowCount: integer(event.rowCount),
+    clientApplication: text(event.clientApplication),
+  });
 }
 
 /** Normalizes a decrypted payload's event list. */

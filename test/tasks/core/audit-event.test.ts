@@ -106,3 +106,12 @@ describe('the audit-event model', () => {
     expect(() => parseAuditEvent(rest)).toThrow('field user is missing');
   });
 });
+
+describe('the stored line', () => {
+  it('puts the fields in contract order and drops unknown ones, whatever order it is given', () => {
+    const event = auditEvent();
+    const shuffled = Object.fromEntries(Object.entries(event).reverse().concat([['extra', 1]])) as never;
+    expect(toJsonLine(shuffled)).toBe(toJsonLine(event));
+    expect(Object.keys(JSON.parse(toJsonLine(shuffled)))).toEqual([...AUDIT_EVENT_FIELD_NAMES]);
+  });
+});
