@@ -63,6 +63,12 @@ export const clusterSchema = z.strictObject({
   activityStreamKmsKeyArn: z.string().regex(KMS_KEY_ARN, 'must be a KMS key or alias ARN'),
   /** Instance-level overrides. Default: none. */
   instances: z.array(instanceOverrideSchema).default([]),
+  /**
+   * `create`: the stack creates `/aws/rds/cluster/<identifier>/postgresql` with the logs retention (Aurora
+   * would create it without one); `existing`: the group exists already and is only subscribed to.
+   * Default: create.
+   */
+  postgresLogGroup: z.enum(['create', 'existing']).default('create'),
 });
 
 export const scheduleSchema = z.strictObject({

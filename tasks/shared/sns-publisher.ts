@@ -1,0 +1,24 @@
+/** SNS adapter of the alert notifications: subject, message and the filterable message attributes. */
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SnsNotification } from '../core/alerts/notification';
+
+export function snsPublisher(
+  sns: SNSClient,
+  topicArn: string,
+): (notification: SnsNotification) => Promise<void> {
+  return async (n) => {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: n.subject,
+        Message: n.message,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(n.attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
+      }),
+    );
+  };
+}
