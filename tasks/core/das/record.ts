@@ -23,9 +23,16 @@ import {
   PayloadDecryptionError,
   PermanentRecordError,
 } from './errors';
+import { fastDecrypt } from './fast-decrypt';
 
 /** Aurora writes suite 0x0178 (non-committing): decrypting needs REQUIRE_ENCRYPT_ALLOW_DECRYPT. */
-const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
+export const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
+
+/** The SDK's own decryption, without the fast path (for references and differential tests). */
+export async function sdkDecrypt(message: Uint8Array, dataKey: Uint8Array): Promise<Buffer> {
+  const { plaintext } = await esdk.decrypt(keyringFor(new Uint8Array(dataKey)), message);
+  return plaintext;
+}
 
 export const ENVELOPE_TYPE = 'DatabaseActivityMonitoringRecords';
 export const PAYLOAD_TYPE = 'DatabaseActivityMonitoringRecord';
@@ -165,10 +172,16 @@ function keyringFor(dataKey: Uint8Array): RawAesKeyringNode {
   return keyring;
 }
 
-/** Decrypts the Encryption SDK message with the plaintext data key (raw AES keyring `BC`/`DataKey`). */
+/**
+ * Decrypts the Encryption SDK message with the plaintext data key (raw AES keyring `BC`/`DataKey`), through
+ * the fast path when it handles the message and the SDK's `decrypt` otherwise.
+ */
 export async function decryptPayload(message: Uint8Array, dataKey: Uint8Array): Promise<Buffer> {
   const keyring = keyringFor(dataKey);
   try {
+    // The one-pass fast path for Aurora's message shape; the SDK for everything else (same result).
+    const fast = await fastDecrypt(message, keyring);
+    if (fast) return fast;
     const { plaintext } = await esdk.decrypt(keyring, message);
     return plaintext;
   } catch (err) {

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import {
+  AlgorithmSuiteIdentifier,
+  buildClient,
+  CommitmentPolicy,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+} from '@aws-crypto/client-node';
+import { FAST_PATH_SUITE, fastDecrypt } from '../../../../tasks/core/das/fast-decrypt';
+import { sdkDecrypt } from '../../../../tasks/core/das/record';
+
+/** Seeded cases: AURORA_AUDIT_FUZZ_CASES raises the count (default 10,000). */
+const CASES = Number(process.env.AURORA_AUDIT_FUZZ_CASES ?? 10_000);
+const SEED = Number(process.env.AURORA_AUDIT_FUZZ_SEED ?? 20261124);
+
+const producer = buildClient(CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT);
+const committing = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+
+function keyring(key: Uint8Array): RawAesKeyringNode {
+  return new RawAesKeyringNode({
+    keyNamespace: 'BC',
+    keyName: 'DataKey',
+    unencryptedMasterKey: new Uint8Array(key),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+  });
+}
+
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The SDK's verdict (a tagged result: errors from node:crypto come from another realm than the test's). */
+async function sdkResult(
+  message: Uint8Array,
+  key: Uint8Array,
+): Promise<{ ok: true; plaintext: Buffer } | { ok: false; error: string }> {
+  try {
+    return { ok: true, plaintext: await sdkDecrypt(message, key) };
+  } catch (err) {
+    return { ok: false, error: String((err as { message?: unknown }).message) };
+  }
+}
+
+describe('the decrypt fast path', () => {
+  const keys = [new Uint8Array(randomBytes(32)), new Uint8Array(randomBytes(32))];
+
+  async function aurora(plaintext: Buffer, key = keys[0]!, frameLength = 4096) {
+    const { result } = await producer.encrypt(keyring(key), plaintext, {
+      suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256,
+      frameLength,
+    });
+    return Buffer.from(result);
+  }
+
+  it('decrypts messages as Aurora writes them, to the same bytes as the SDK', async () => {
+    for (const size of [0, 1, 100, 4095, 4096, 4097, 8192, 20_000]) {
+      const plaintext = randomBytes(size);
+      const message = await aurora(plaintext);
+      expect(message.readUInt16BE(2)).toBe(FAST_PATH_SUITE);
+      const fast = await fastDecrypt(message, keyring(keys[0]!));
+      expect(fast?.equals(plaintext)).toBe(true);
+      expect((await sdkDecrypt(message, keys[0]!)).equals(plaintext)).toBe(true);
+    }
+  });
+
+  it('leaves other suites to the SDK', async () => {
+    const { result } = await committing.encrypt(keyring(keys[0]!), Buffer.from('x'));
+    expect(await fastDecrypt(result, keyring(keys[0]!))).toBeUndefined();
+    expect((await sdkDecrypt(result, keys[0]!)).toString()).toBe('x');
+  });
+
+  it(`agrees with the SDK on ${CASES} seeded valid and mutated messages and never accepts what it rejects`, async () => {
+    const rand = prng(SEED);
+    const int = (n: number) => Math.floor(rand() * n);
+    const seeds: { message: Buffer; plaintext: Buffer }[] = [];
+    for (let i = 0; i < 120; i++) {
+      const plaintext = randomBytes([0, 1, 600, 4096, 5000, 9000][i % 6]! + int(50));
+      seeds.push({ message: await aurora(plaintext, keys[i % 2], [4096, 512, 1024][i % 3]), plaintext });
+    }
+    const counts = {
+      valid: 0,
+      mutated: 0,
+      fastAccepted: 0,
+      sdkAccepted: 0,
+      agreedRejections: 0,
+      fallbacks: 0,
+    };
+    for (let c = 0; c < CASES; c++) {
+      const seed = seeds[int(seeds.length)]!;
+      let message = Buffer.from(seed.message);
+      let key = keys[seeds.indexOf(seed) % 2]!;
+      const kind =
+        c % 20 === 0
+          ? 'valid'
+          : (['flip', 'truncate', 'extend', 'delete', 'insert', 'swap', 'key', 'field'] as const)[int(8)]!;
+      switch (kind) {
+        case 'valid':
+          break;
+        case 'flip': {
+          const at = int(message.length);
+          message[at] = message[at]! ^ (1 << int(8));
+          break;
+        }
+        case 'truncate':
+          message = message.subarray(0, int(message.length));
+          break;
+        case 'extend':
+          message = Buffer.concat([message, randomBytes(1 + int(40))]);
+          break;
+        case 'delete': {
+          const at = int(message.length);
+          message = Buffer.concat([message.subarray(0, at), message.subarray(at + 1 + int(8))]);
+          break;
+        }
+        case 'insert': {
+          const at = int(message.length);
+          message = Buffer.concat([message.subarray(0, at), randomBytes(1 + int(8)), message.subarray(at)]);
+          break;
+        }
+        case 'swap': {
+          const a = int(Math.max(1, message.length - 32));
+          const b = int(Math.max(1, message.length - 32));
+          const chunk = Buffer.from(message.subarray(a, a + 16));
+          message.copy(message, a, b, b + 16);
+          chunk.copy(message, b);
+          break;
+        }
+        case 'key':
+          key = keys[(seeds.indexOf(seed) + 1) % 2]!;
+          break;
+        case 'field': {
+          // version, type, suite id, content type, frame length: the header fields the fast path keys on.
+          const at = [0, 1, 2, 3, int(64)][int(5)]!;
+          message[at] = int(256);
+          break;
+        }
+      }
+      if (kind === 'valid') counts.valid++;
+      else counts.mutated++;
+      const fast = await fastDecrypt(message, keyring(key));
+      const sdk = await sdkResult(message, key);
+      if (sdk.ok) counts.sdkAccepted++;
+      if (fast !== undefined) {
+        counts.fastAccepted++;
+        // Never accept what the SDK rejects; never differ from it.
+        if (!sdk.ok)
+          throw new Error(`case ${c} (${kind}): fast path accepted a message the SDK rejects: ${sdk.error}`);
+        expect(fast.equals(sdk.plaintext)).toBe(true);
+      } else if (!sdk.ok) {
+        counts.agreedRejections++;
+      } else {
+        counts.fallbacks++;
+      }
+      if (kind === 'valid') expect(fast?.equals(seed.plaintext)).toBe(true);
+    }
+    // eslint-disable-next-line no-console
+    console.log(`fast-path differential fuzz (seed ${SEED}): ${JSON.stringify(counts)}`);
+    expect(counts.valid + counts.mutated).toBe(CASES);
+    expect(counts.fastAccepted).toBeGreaterThanOrEqual(counts.valid);
+    // The mutations mostly break messages: the corpus really exercises rejection.
+    expect(counts.agreedRejections).toBeGreaterThan(CASES / 2);
+  }, 300_000);
+});
