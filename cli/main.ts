@@ -7,11 +7,17 @@ import { Command, CommanderError } from 'commander';
 import { register as registerConfig } from './commands/config';
 import { register as registerDecode } from './commands/decode';
 import { register as registerRedrive } from './commands/redrive';
+import { register as registerWorkflows } from './commands/workflows';
 import type { CliIo, RegisterCommands } from './io';
 
 export type { CliIo } from './io';
 
-const COMMAND_GROUPS: readonly RegisterCommands[] = [registerConfig, registerDecode, registerRedrive];
+const COMMAND_GROUPS: readonly RegisterCommands[] = [
+  registerConfig,
+  registerDecode,
+  registerRedrive,
+  registerWorkflows,
+];
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),

@@ -1,0 +1,309 @@
+/**
+ * `aurora-audit enable|disable|status`: start the enablement or disable workflow for a cluster, follow it,
+ * and show a cluster's activity-stream state. The state machines are found from the deployed stack's outputs.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
+import type { AuroraAuditConfig, ClusterConfig } from '../../infra/config/schema';
+import { OUTPUTS, type OutputName } from '../../infra/outputs';
+import type { CliIo, RegisterCommands } from '../io';
+
+export type WorkflowAction = 'enable' | 'disable';
+
+/** `<action>-<cluster>-<ticket>`, or `<action>-<cluster>-<UTC minute>`: a retried command finds its run. */
+export function executionName(
+  action: WorkflowAction,
+  cluster: string,
+  ticket: string | undefined,
+  now: Date,
+): string {
+  const suffix = ticket ?? now.toISOString().slice(0, 16).replace(/[-:]/g, '');
+  return `${action}-${cluster}-${suffix}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+}
+
+/** The workflow input for `--window now|next|START/END`. */
+export function workflowWindow(window: string | undefined): 'now' | 'next' | { start: string; end: string } {
+  if (window === undefined || window === 'next') return 'next';
+  if (window === 'now') return 'now';
+  const [start, end, ...rest] = window.split('/');
+  if (!start || !end || rest.length > 0 || Number.isNaN(Date.parse(start)) || Number.isNaN(Date.parse(end))) {
+    throw new UsageError(
+      `--window must be now, next or START/END in ISO-8601, got ${JSON.stringify(window)}`,
+    );
+  }
+  return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function consoleLink(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+async function stackOutputs(cfn: CloudFormationClient, stackName: string): Promise<Map<string, string>> {
+  const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+  const outputs = new Map<string, string>();
+  for (const o of Stacks?.[0]?.Outputs ?? [])
+    if (o.OutputKey && o.OutputValue) outputs.set(o.OutputKey, o.OutputValue);
+  return outputs;
+}
+
+function requireOutput(outputs: Map<string, string>, name: OutputName, stack: string): string {
+  const value = outputs.get(name);
+  if (!value)
+    throw new UsageError(`stack ${stack} has no output ${name}: is this aurora-audit version deployed?`);
+  return value;
+}
+
+interface CommonOptions {
+  cluster: string;
+  config?: string;
+  stack?: string;
+  json?: boolean;
+}
+
+function resolve(opts: CommonOptions): { config: AuroraAuditConfig; cluster: ClusterConfig; stack: string } {
+  const config = loadConfig(opts.config);
+  const cluster = findCluster(config, opts.cluster);
+  if (!cluster)
+    throw new UsageError(
+      `cluster ${JSON.stringify(opts.cluster)} is not in the configuration (${config.origin})`,
+    );
+  return { config, cluster, stack: opts.stack ?? config.name };
+}
+
+export interface WaitOptions {
+  readonly pollMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+}
+
+const defaultWait: WaitOptions = {
+  // AURORA_AUDIT_POLL_MS: how often --wait polls (default 15 s).
+  get pollMs() {
+    return Number(process.env.AURORA_AUDIT_POLL_MS ?? 15_000);
+  },
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  now: () => Date.now(),
+};
+
+/** The name of the state the execution entered last. */
+async function currentStep(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+  const { events } = await sfn.send(
+    new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }),
+  );
+  return events?.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
+}
+
+function elapsed(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export async function followExecution(
+  sfn: SFNClient,
+  executionArn: string,
+  io: CliIo,
+  wait: WaitOptions,
+): Promise<DescribeExecutionCommandOutput> {
+  const started = wait.now();
+  let lastStep: string | undefined;
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') return execution;
+    const step = await currentStep(sfn, executionArn);
+    if (step !== lastStep) {
+      io.stderr(`[${elapsed(wait.now() - started)}] ${step ?? 'starting'}\n`);
+      lastStep = step;
+    }
+    await wait.sleep(wait.pollMs);
+  }
+}
+
+export function registerWorkflowCommands(
+  ctx: Parameters<RegisterCommands>[0],
+  waitOptions: WaitOptions = defaultWait,
+): void {
+  const { program, io, setExit } = ctx;
+
+  const run = async (
+    action: WorkflowAction,
+    opts: CommonOptions & { window?: string; ticket?: string; wait?: boolean; requestedBy?: string },
+  ) => {
+    const { cluster, stack } = resolve(opts);
+    const outputs = await stackOutputs(new CloudFormationClient({}), stack);
+    const stateMachineArn = requireOutput(
+      outputs,
+      action === 'enable' ? OUTPUTS.enableWorkflow : OUTPUTS.disableWorkflow,
+      stack,
+    );
+    const input = {
+      clusterIdentifier: cluster.identifier,
+      window: workflowWindow(opts.window),
+      ...(opts.ticket ? { changeTicket: opts.ticket } : {}),
+      requestedBy: opts.requestedBy ?? process.env.USER ?? 'aurora-audit-cli',
+    };
+    const name = executionName(action, cluster.identifier, opts.ticket, new Date(waitOptions.now()));
+    const sfn = new SFNClient({});
+    let executionArn: string;
+    let already = false;
+    try {
+      // Same name and input while running: Step Functions returns the running execution (idempotent).
+      ({ executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      ));
+    } catch (err) {
+      if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists')
+        throw err;
+      // The same command ran before (finished, or with other input): report that run instead of starting anew.
+      executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      already = true;
+    }
+    if (!opts.json) {
+      io.stdout(`${already ? 'already started' : 'started'} ${name}\n  ${consoleLink(executionArn)}\n`);
+    }
+    let execution: DescribeExecutionCommandOutput | undefined;
+    if (opts.wait || already) {
+      execution = opts.wait
+        ? await followExecution(sfn, executionArn, io, waitOptions)
+        : await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    }
+    const status = execution?.status ?? 'RUNNING';
+    if (opts.json) {
+      io.stdout(
+        `${JSON.stringify({ action, cluster: cluster.identifier, executionName: name, executionArn, alreadyStarted: already, status, error: execution?.error ?? null, cause: execution?.cause ?? null, console: consoleLink(executionArn) })}\n`,
+      );
+    } else if (execution) {
+      io.stdout(
+        `${status}${execution.error ? `: ${execution.error}${execution.cause ? ` (${execution.cause})` : ''}` : ''}\n`,
+      );
+    }
+    // Without --wait a started run is a success; with it, only a succeeded run is.
+    setExit(opts.wait || (already && status !== 'RUNNING') ? (status === 'SUCCEEDED' ? 0 : 1) : 0);
+  };
+
+  const guard = (fn: () => Promise<void>) =>
+    fn().catch((err: unknown) => {
+      if (err instanceof UsageError || err instanceof ConfigError) {
+        io.stderr(`${err.message}\n`);
+        setExit(2);
+        return;
+      }
+      throw err;
+    });
+
+  for (const action of ['enable', 'disable'] as const) {
+    program
+      .command(action)
+      .description(
+        action === 'enable'
+          ? 'Start the enablement workflow: activity streams on, in the maintenance window, stream connected'
+          : 'Start the disable workflow: stream disconnected, activity streams off',
+      )
+      .requiredOption('--cluster <name>', 'cluster identifier (or resource id) from the configuration')
+      .option('--window <when>', 'now, next (the next maintenance window) or START/END (ISO-8601)', 'next')
+      .option('--ticket <id>', 'change ticket: also makes the execution name, so a retry finds the same run')
+      .option('--requested-by <who>', 'who asked (default: $USER)')
+      .option('--wait', 'follow the run until it ends; exit 0 only on success')
+      .option('--json', 'print the result as JSON')
+      .option('-c, --config <file>', 'configuration file (default: the embedded example)')
+      .option('--stack <name>', 'deployed stack name (default: the configuration name)')
+      .action(
+        (opts: CommonOptions & { window?: string; ticket?: string; wait?: boolean; requestedBy?: string }) =>
+          guard(() => run(action, opts)),
+      );
+  }
+
+  program
+    .command('status')
+    .description(
+      "Show a cluster's activity-stream status, its stream, the mapping to the decrypt Lambda and the last runs",
+    )
+    .requiredOption('--cluster <name>', 'cluster identifier (or resource id) from the configuration')
+    .option('--json', 'print the status as JSON')
+    .option('-c, --config <file>', 'configuration file (default: the embedded example)')
+    .option('--stack <name>', 'deployed stack name (default: the configuration name)')
+    .action((opts: CommonOptions) =>
+      guard(async () => {
+        const { cluster, stack } = resolve(opts);
+        const outputs = await stackOutputs(new CloudFormationClient({}), stack);
+        const { DBClusters } = await new RDSClient({}).send(
+          new DescribeDBClustersCommand({ DBClusterIdentifier: cluster.identifier }),
+        );
+        const db = DBClusters?.[0];
+        const streamName = db?.ActivityStreamKinesisStreamName ?? null;
+        let mapping: { uuid: string | null; state: string | null } | null = null;
+        if (streamName) {
+          const fn = requireOutput(outputs, OUTPUTS.decryptFunction, stack);
+          const { EventSourceMappings } = await new LambdaClient({}).send(
+            new ListEventSourceMappingsCommand({ FunctionName: fn }),
+          );
+          const m = EventSourceMappings?.find((e) => e.EventSourceArn?.endsWith(`:stream/${streamName}`));
+          mapping = m ? { uuid: m.UUID ?? null, state: m.State ?? null } : null;
+        }
+        const sfn = new SFNClient({});
+        const runs: { name: string; status: string; startDate: string | null }[] = [];
+        for (const output of [OUTPUTS.enableWorkflow, OUTPUTS.disableWorkflow]) {
+          const arn = outputs.get(output);
+          if (!arn) continue;
+          const { executions } = await sfn.send(
+            new ListExecutionsCommand({ stateMachineArn: arn, maxResults: 50 }),
+          );
+          for (const e of executions ?? []) {
+            if (e.name?.includes(`-${cluster.identifier}-`)) {
+              runs.push({
+                name: e.name,
+                status: e.status ?? 'UNKNOWN',
+                startDate: e.startDate?.toISOString() ?? null,
+              });
+            }
+          }
+        }
+        runs.sort((a, b) => (b.startDate ?? '').localeCompare(a.startDate ?? ''));
+        const status = {
+          cluster: cluster.identifier,
+          resourceId: cluster.resourceId,
+          clusterStatus: db?.Status ?? null,
+          activityStream: {
+            status: db?.ActivityStreamStatus ?? 'stopped',
+            mode: db?.ActivityStreamMode ?? null,
+            streamName,
+          },
+          mapping,
+          lastRuns: runs.slice(0, 5),
+        };
+        if (opts.json) {
+          io.stdout(`${JSON.stringify(status)}\n`);
+        } else {
+          io.stdout(
+            [
+              `cluster         ${status.cluster} (${status.resourceId}), ${status.clusterStatus ?? 'not found'}`,
+              `activity stream ${status.activityStream.status}${status.activityStream.mode ? `, ${status.activityStream.mode}` : ''}${streamName ? `, ${streamName}` : ''}`,
+              `mapping         ${mapping ? `${mapping.state} (${mapping.uuid})` : streamName ? 'not connected' : '-'}`,
+              'last runs',
+              ...(runs.length
+                ? status.lastRuns.map((r) => `  ${r.startDate ?? '?'}  ${r.status.padEnd(9)} ${r.name}`)
+                : ['  none']),
+            ].join('\n') + '\n',
+          );
+        }
+        setExit(0);
+      }),
+    );
+}
+
+export const register: RegisterCommands = (ctx) => registerWorkflowCommands(ctx);
