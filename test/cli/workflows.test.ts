@@ -77,14 +77,12 @@ describe('aurora-audit enable and disable', () => {
 
   it('reports the earlier run instead of starting a second one when the command is retried', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    sfn
-      .on(DescribeExecutionCommand)
-      .resolves({
-        executionArn: execArn('enable-orders-db-CHG1'),
-        status: 'SUCCEEDED',
-        stateMachineArn: ENABLE_ARN,
-        startDate: new Date(),
-      });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: execArn('enable-orders-db-CHG1'),
+      status: 'SUCCEEDED',
+      stateMachineArn: ENABLE_ARN,
+      startDate: new Date(),
+    });
     const run = await runCli('enable', '--cluster', 'orders-db', '--ticket', 'CHG1');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('already started enable-orders-db-CHG1');
@@ -150,14 +148,12 @@ describe('aurora-audit enable and disable', () => {
     sfn
       .on(StartExecutionCommand)
       .resolves({ executionArn: execArn('enable-orders-db-CHG3'), startDate: new Date() });
-    sfn
-      .on(DescribeExecutionCommand)
-      .resolves({
-        status: 'SUCCEEDED',
-        executionArn: 'x',
-        stateMachineArn: ENABLE_ARN,
-        startDate: new Date(),
-      });
+    sfn.on(DescribeExecutionCommand).resolves({
+      status: 'SUCCEEDED',
+      executionArn: 'x',
+      stateMachineArn: ENABLE_ARN,
+      startDate: new Date(),
+    });
     const run = await runCli('enable', '--cluster', 'orders-db', '--ticket', 'CHG3', '--wait', '--json');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
