@@ -110,7 +110,11 @@ describe('the audit-event model', () => {
 describe('the stored line', () => {
   it('puts the fields in contract order and drops unknown ones, whatever order it is given', () => {
     const event = auditEvent();
-    const shuffled = Object.fromEntries(Object.entries(event).reverse().concat([['extra', 1]])) as never;
+    const shuffled = Object.fromEntries(
+      Object.entries(event)
+        .reverse()
+        .concat([['extra', 1]]),
+    ) as never;
     expect(toJsonLine(shuffled)).toBe(toJsonLine(event));
     expect(Object.keys(JSON.parse(toJsonLine(shuffled)))).toEqual([...AUDIT_EVENT_FIELD_NAMES]);
   });
