@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import type { AuroraAuditConfig } from '../config/schema';
 import { Alerting } from '../constructs/alerting';
 import { AuditStorage } from '../constructs/audit-storage';
@@ -50,5 +51,18 @@ export class AuditStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn });
     new CfnOutput(this, 'DecryptFunctionArn', { value: this.streamProcessing.function.functionArn });
     new CfnOutput(this, 'DeliveryStreamName', { value: this.streamProcessing.deliveryStream.ref });
+
+    // Enablement workflow (issue 7): start activity streams in the maintenance window and connect them.
+    const enableWorkflow = new EnableActivityStreamWorkflow(this, 'EnableActivityStream', {
+      clusters: config.clusters,
+      streamProcessing: this.streamProcessing,
+      notificationTopic: this.alerting.topic,
+      notificationKey: this.storage.key,
+      logRetention: config.retention.logsDays as logs.RetentionDays,
+      maintenanceWindow: config.maintenanceWindow,
+      subjectPrefix: config.alerts.subjectPrefix,
+    });
+    new CfnOutput(this, 'EnableWorkflowArn', { value: enableWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'WorkflowLockTableName', { value: enableWorkflow.lockTable.tableName });
   }
 }

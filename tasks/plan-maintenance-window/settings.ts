@@ -1,0 +1,79 @@
+/**
+ * The plan Lambda's settings, from environment variables set by the CDK construct
+ * (`workflows/enable-activity-stream/construct.ts`). Invalid settings fail the cold start with a clear message.
+ */
+import { z } from 'zod';
+
+const WEEKLY_WINDOW =
+  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
+
+export const plannedClusterSchema = z.object({
+  /** DB cluster identifier (name). */
+  identifier: z.string().min(1),
+  /** `DbClusterResourceId`. */
+  resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
+  /** KMS key (or alias) ARN the activity stream is encrypted with. */
+  activityStreamKmsKeyArn: z.string().min(1),
+  /** ARN of the Kinesis stream RDS creates for the cluster (`…:stream/aws-rds-das-<resourceId>`). */
+  streamArn: z.string().min(1),
+});
+export type PlannedCluster = z.output<typeof plannedClusterSchema>;
+
+const jsonArray = <T extends z.ZodType>(item: T) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item).min(1));
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const planSettingsSchema = z
+  .object({
+    /** The configured clusters, JSON. */
+    CLUSTERS: jsonArray(plannedClusterSchema),
+    /** Minimum minutes left in a window to start in it. */
+    MIN_MINUTES_LEFT: z.coerce.number().int().min(0).max(1440).default(30),
+    /** `cluster-window` | `fixed` | `immediate` (configuration `maintenanceWindow.policy`). */
+    WINDOW_POLICY: z.enum(['cluster-window', 'fixed', 'immediate']).default('cluster-window'),
+    /** The weekly window used with policy `fixed`. */
+    FIXED_WINDOW: z.string().regex(WEEKLY_WINDOW).optional(),
+    /** Whether the input may ask for `now`. */
+    ALLOW_IMMEDIATE: bool.default(true),
+    /** The latest window start accepted, in seconds from now. */
+    MAX_WAIT_SECONDS: z.coerce.number().int().min(0),
+    /** How long a lock is valid, in seconds: the workflow's timeout and a margin. */
+    LOCK_TTL_SECONDS: z.coerce.number().int().min(60),
+  })
+  .superRefine((s, ctx) => {
+    if (s.WINDOW_POLICY === 'fixed' && !s.FIXED_WINDOW) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FIXED_WINDOW'],
+        message: 'is required with WINDOW_POLICY=fixed',
+      });
+    }
+  });
+
+export type PlanSettings = z.output<typeof planSettingsSchema>;
+
+export class InvalidSettingsError extends Error {
+  override readonly name = 'InvalidSettingsError';
+}
+
+export function readPlanSettings(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): PlanSettings {
+  const parsed = planSettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new InvalidSettingsError(`invalid plan Lambda settings: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

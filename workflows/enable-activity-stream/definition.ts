@@ -1,0 +1,816 @@
+/**
+ * The enablement workflow's states (CDK L2, JSONPath only: the local executor silently mis-runs JSONata).
+ *
+ *   Validate input → Acquire lock → preflight (Describe cluster, Describe instances)
+ *     → [Plan window → Wait for maintenance window → preflight again] → Start activity stream
+ *     → poll with growing intervals until the stream is started and every instance available
+ *     → connect (Kinesis stream ACTIVE, event source mapping created or enabled, never duplicated)
+ *     → Release lock → Notify success.
+ * Every Task retries throttling and catches everything else into a failure Pass that records the step, the
+ * error name (errors.ts), the cause and what to do; the failure chain releases the lock (if this run holds
+ * it), describes the cluster for the report, notifies and fails with that error.
+ *
+ * The document the states share: `request`, `lock` (from Validate input), `described` (the cluster),
+ * `instances`, `plan`, `start`, `poll`, `outcome`, `stream`, `mappings`, `mapping`, `failure`, `caught`.
+ * Only fields that are always present are read by paths (a missing path is a `States.Runtime` error that no
+ * Catch can handle); optional ones are guarded with `IsPresent`.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { EventSourceMappingDefinition } from '../../infra/constructs/stream-processing';
+import { acquireLockTask, LOCK_HELD_ERRORS, releaseLockTask } from '../shared/lock';
+import { retryThrottling } from '../shared/retry';
+import { sdkTask } from '../shared/sdk-task';
+import { ENABLE_ERRORS, type EnableErrorName } from './errors';
+
+/** The names of the states, as they appear in the console, the execution history and the local harness. */
+export const STATES = {
+  validate: 'Validate input',
+  checkInput: 'Input valid?',
+  acquireLock: 'Acquire lock',
+  describeCluster: 'Describe cluster',
+  checkCluster: 'Check cluster',
+  describeInstances: 'Describe instances',
+  checkInstanceClasses: 'Check instance classes',
+  planWindow: 'Plan window',
+  checkPlan: 'Check plan',
+  waitForWindow: 'Wait for maintenance window',
+  start: 'Start activity stream',
+  startPolling: 'Start polling',
+  waitForRestarts: 'Wait for restarts',
+  pollCluster: 'Poll cluster',
+  checkStream: 'Check stream status',
+  nextPoll: 'Schedule next poll',
+  pollInstances: 'Poll instances',
+  checkInstances: 'Check instances available',
+  restartsFinished: 'Restarts finished',
+  alreadyStarted: 'Already started',
+  describeKinesis: 'Describe Kinesis stream',
+  checkKinesis: 'Check Kinesis stream',
+  waitForKinesis: 'Wait for Kinesis stream',
+  countKinesisCheck: 'Count Kinesis check',
+  listMappings: 'List event source mappings',
+  checkMapping: 'Check event source mapping',
+  createMapping: 'Create event source mapping',
+  enableMapping: 'Enable event source mapping',
+  mappingExists: 'Mapping already enabled',
+  releaseLock: 'Release lock',
+  notifySuccess: 'Notify success',
+  succeeded: 'Enabled',
+  releaseLockAfterFailure: 'Release lock after failure',
+  describeForReport: 'Describe cluster for report',
+  summarizeClusterState: 'Summarize cluster state',
+  clusterStateWithStream: 'Cluster state with stream',
+  clusterState: 'Cluster state',
+  notifyFailure: 'Notify failure',
+  failed: 'Failed',
+} as const;
+
+export interface EnableDefinitionProps {
+  /** The plan Lambda (validation and window planning). */
+  readonly planFunction: lambda.IFunction;
+  readonly lockTable: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  /** ARNs of the configured clusters (DescribeDBClusters, StartActivityStream). */
+  readonly clusterArns: readonly string[];
+  /** Resources for DescribeDBInstances (instance names are not configured). */
+  readonly instanceArns: readonly string[];
+  /** ARNs of the configured clusters' activity streams (DescribeStreamSummary). */
+  readonly streamArns: readonly string[];
+  /** The event source mapping's parameters, except the stream (taken from the validated request). */
+  readonly eventSourceMapping: Omit<EventSourceMappingDefinition, 'EventSourceArn'>;
+  /** Polling intervals in seconds; they add up to the deadline. */
+  readonly pollSchedule: readonly number[];
+  /** Checks of the Kinesis stream (30 s apart) before giving up. @default 10 */
+  readonly kinesisChecks?: number;
+  /** Prefix of notification subjects, `[prefix] …`. */
+  readonly subjectPrefix: string;
+}
+
+const DESCRIBED = '$.described.cluster';
+
+/** Builds the states under `scope` and returns the start of the chain. */
+export function buildEnableDefinition(scope: Construct, props: EnableDefinitionProps): sfn.IChainable {
+  const schedule = props.pollSchedule;
+  const deadline = schedule.reduce((a, b) => a + b, 0);
+  const first = schedule[0];
+  if (first === undefined) throw new Error('buildEnableDefinition: pollSchedule must not be empty');
+  const scheduleArray = `States.Array(${schedule.join(', ')})`;
+  const kinesisChecks = props.kinesisChecks ?? 10;
+  const prefix = props.subjectPrefix.replace(/[{}'\\\n\r]/g, '');
+
+  // ---------------------------------------------------------------- failure chain
+  const failed = new sfn.Fail(scope, STATES.failed, {
+    comment: 'Ends the run with the error recorded in $.failure.',
+    errorPath: '$.failure.error',
+    causePath: '$.failure.cause',
+  });
+  const notifyFailure = new tasks.SnsPublish(scope, STATES.notifyFailure, {
+    comment: 'Tells the operators: the step, the error, the cause, the cluster now, what to do.',
+    topic: props.topic,
+    subject: sfn.JsonPath.format(
+      `[${prefix}] Activity stream FAILED: {}`,
+      sfn.JsonPath.stringAt('$.request.displayName'),
+    ),
+    message: sfn.TaskInput.fromText(
+      sfn.JsonPath.format(
+        [
+          'aurora-audit could not enable Database Activity Streams on {}.',
+          'Step: {}',
+          'Error: {}',
+          'Cause: {}',
+          'Cluster now: {}',
+          'What to do: {}',
+          'Change ticket: {}; requested by: {}',
+          'Execution: {}',
+        ].join('\n'),
+        sfn.JsonPath.stringAt('$.request.displayName'),
+        sfn.JsonPath.stringAt('$.failure.step'),
+        sfn.JsonPath.stringAt('$.failure.error'),
+        sfn.JsonPath.stringAt('$.failure.cause'),
+        sfn.JsonPath.stringAt('$.failure.clusterState.summary'),
+        sfn.JsonPath.stringAt('$.failure.advice'),
+        sfn.JsonPath.stringAt('$.request.changeTicket'),
+        sfn.JsonPath.stringAt('$.request.requestedBy'),
+        sfn.JsonPath.executionId,
+      ),
+    ),
+    messageAttributes: {
+      workflow: { value: 'enable-activity-stream' },
+      outcome: { value: 'FAILED' },
+      error: { value: sfn.JsonPath.stringAt('$.failure.error') },
+      cluster: { value: sfn.JsonPath.stringAt('$.request.displayName') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryThrottling(notifyFailure, 'sns');
+  notifyFailure.addRetry({
+    errors: [sfn.Errors.TASKS_FAILED],
+    interval: Duration.seconds(5),
+    maxAttempts: 2,
+  });
+  // Nothing is left to tell anyone with: end the run with its error.
+  notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
+  notifyFailure.next(failed);
+
+  const clusterStateWithStream = new sfn.Pass(scope, STATES.clusterStateWithStream, {
+    resultPath: '$.failure.clusterState',
+    parameters: {
+      summary: sfn.JsonPath.format(
+        'status {}, activity stream {}',
+        sfn.JsonPath.stringAt('$.report.cluster.Status'),
+        sfn.JsonPath.stringAt('$.report.cluster.ActivityStreamStatus'),
+      ),
+    },
+  }).next(notifyFailure);
+  const clusterState = new sfn.Pass(scope, STATES.clusterState, {
+    resultPath: '$.failure.clusterState',
+    parameters: {
+      summary: sfn.JsonPath.format('status {}', sfn.JsonPath.stringAt('$.report.cluster.Status')),
+    },
+  }).next(notifyFailure);
+  const summarize = new sfn.Choice(scope, STATES.summarizeClusterState)
+    .when(sfn.Condition.isPresent('$.report.cluster.ActivityStreamStatus'), clusterStateWithStream)
+    .otherwise(clusterState);
+
+  const describeForReport = describeClusters(scope, STATES.describeForReport, props, '$.report', {
+    'cluster.$': '$.DbClusters[0]',
+  });
+  describeForReport.addCatch(notifyFailure, { resultPath: '$.reportError' });
+  describeForReport.next(summarize);
+
+  const releaseAfterFailure = releaseLockTask(
+    scope,
+    STATES.releaseLockAfterFailure,
+    props.lockTable,
+    '$.request.clusterIdentifier',
+  );
+  retryThrottling(releaseAfterFailure, 'dynamodb');
+  // A lock that cannot be released expires by itself: go on telling the operators.
+  releaseAfterFailure.addCatch(describeForReport, { resultPath: '$.releaseError' });
+  releaseAfterFailure.next(describeForReport);
+
+  /** A Pass that records the failure, then goes on to `next` (lock release, report or notification). */
+  const failure = (
+    name: string,
+    error: EnableErrorName,
+    step: string,
+    cause: string,
+    next: sfn.IChainable = releaseAfterFailure,
+  ) =>
+    new sfn.Pass(scope, name, {
+      comment: `${error}: ${ENABLE_ERRORS[error].when}.`,
+      resultPath: '$.failure',
+      parameters: {
+        step,
+        error,
+        cause,
+        advice: ENABLE_ERRORS[error].advice,
+        clusterState: { summary: 'not checked' },
+      },
+    }).next(next);
+  const caughtCause = sfn.JsonPath.format(
+    '{}: {}',
+    sfn.JsonPath.stringAt('$.caught.Error'),
+    sfn.JsonPath.stringAt('$.caught.Cause'),
+  );
+  const catchInto = (
+    state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
+    target: sfn.IChainable,
+    errors: string[] = [sfn.Errors.ALL],
+  ) => state.addCatch(target, { errors, resultPath: '$.caught' });
+
+  // ---------------------------------------------------------------- validation and lock
+  const validate = new tasks.LambdaInvoke(scope, STATES.validate, {
+    comment:
+      'Checks the input against the configuration; returns the normalized request and the lock timing (the plan Lambda).',
+    lambdaFunction: props.planFunction,
+    payload: sfn.TaskInput.fromObject({ action: 'validate', input: sfn.JsonPath.entirePayload }),
+    outputPath: '$.Payload',
+  });
+  retryThrottling(validate, 'lambdaInvoke');
+  validate.addCatch(
+    new sfn.Pass(scope, 'Validation crashed', {
+      comment: 'PlanningFunctionFailed: the input could not be validated.',
+      parameters: {
+        request: {
+          clusterIdentifier: '',
+          displayName: '(unknown)',
+          changeTicket: '(unknown)',
+          requestedBy: '(unknown)',
+        },
+        failure: {
+          step: STATES.validate,
+          error: 'PlanningFunctionFailed' satisfies EnableErrorName,
+          cause: caughtCause,
+          advice: ENABLE_ERRORS.PlanningFunctionFailed.advice,
+          clusterState: { summary: 'not checked' },
+        },
+      },
+    }).next(notifyFailure),
+    { resultPath: '$.caught' },
+  );
+
+  const acquireLock = acquireLockTask(scope, STATES.acquireLock, props.lockTable, {
+    cluster: '$.request.clusterIdentifier',
+    now: '$.lock.now',
+    expiresAt: '$.lock.expiresAt',
+    attributes: { ChangeTicket: '$.request.changeTicket', RequestedBy: '$.request.requestedBy' },
+  });
+  retryThrottling(acquireLock, 'dynamodb');
+  catchInto(
+    acquireLock,
+    failure(
+      'Already running',
+      'AlreadyRunning',
+      STATES.acquireLock,
+      sfn.JsonPath.format(
+        'another run holds the lock of cluster {} in the lock table',
+        sfn.JsonPath.stringAt('$.request.clusterIdentifier'),
+      ),
+      describeForReport,
+    ),
+    [...LOCK_HELD_ERRORS],
+  );
+  catchInto(acquireLock, failure('Lock failed', 'LockFailed', STATES.acquireLock, caughtCause));
+
+  const checkInput = new sfn.Choice(scope, STATES.checkInput)
+    .when(
+      sfn.Condition.booleanEquals('$.valid', false),
+      failure(
+        'Invalid input',
+        'InvalidInput',
+        STATES.validate,
+        sfn.JsonPath.stringAt('$.problem'),
+        notifyFailure,
+      ),
+    )
+    .otherwise(acquireLock);
+
+  // ---------------------------------------------------------------- preflight
+  const describeFailed = failure('Describe failed', 'RdsDescribeFailed', STATES.describeCluster, caughtCause);
+  const clusterNotFound = failure(
+    'Cluster not found',
+    'ClusterNotFound',
+    STATES.describeCluster,
+    caughtCause,
+  );
+  const describeCluster = describeClusters(scope, STATES.describeCluster, props, '$.described', {
+    'cluster.$': '$.DbClusters[0]',
+    'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
+  });
+  catchInto(describeCluster, clusterNotFound, ['Rds.DbClusterNotFoundException']);
+  catchInto(describeCluster, describeFailed);
+
+  const describeInstances = describeClusterInstances(scope, STATES.describeInstances, props, '$.instances', {
+    'classes.$': 'States.JsonToString($.DbInstances[*].DbInstanceClass)',
+  });
+  catchInto(
+    describeInstances,
+    failure('Describe instances failed', 'RdsDescribeFailed', STATES.describeInstances, caughtCause),
+  );
+
+  // ---------------------------------------------------------------- start
+  const start = new tasks.CallAwsService(scope, STATES.start, {
+    comment:
+      "StartActivityStream with the cluster's configured KMS key, applied immediately (restarts the instances).",
+    service: 'rds',
+    action: 'startActivityStream',
+    parameters: {
+      ResourceArn: sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterArn`),
+      Mode: sfn.JsonPath.stringAt('$.request.mode'),
+      KmsKeyId: sfn.JsonPath.stringAt('$.request.kmsKeyId'),
+      ApplyImmediately: true,
+    },
+    iamResources: [...props.clusterArns],
+    resultSelector: { 'kinesisStreamName.$': '$.KinesisStreamName' },
+    resultPath: '$.start',
+  });
+  retryThrottling(start, 'rds');
+  catchInto(start, failure('Start failed', 'ActivityStreamStartFailed', STATES.start, caughtCause));
+
+  // ---------------------------------------------------------------- polling
+  const startPolling = new sfn.Pass(scope, STATES.startPolling, {
+    comment: `Polls at growing intervals (${schedule.join(', ')} s), ${deadline} s in all.`,
+    resultPath: '$.poll',
+    parameters: { index: 0, interval: first, elapsed: first, since: sfn.JsonPath.stateEnteredTime },
+  });
+  const waitForRestarts = new sfn.Wait(scope, STATES.waitForRestarts, {
+    time: sfn.WaitTime.secondsPath('$.poll.interval'),
+  });
+  const nextIndex = 'States.MathAdd($.poll.index, 1)';
+  const nextPoll = new sfn.Pass(scope, STATES.nextPoll, {
+    resultPath: '$.poll',
+    parameters: {
+      'index.$': nextIndex,
+      'interval.$': `States.ArrayGetItem(${scheduleArray}, ${nextIndex})`,
+      'elapsed.$': `States.MathAdd($.poll.elapsed, States.ArrayGetItem(${scheduleArray}, ${nextIndex}))`,
+      'since.$': '$.poll.since',
+    },
+  }).next(waitForRestarts);
+  const pollCluster = describeClusters(scope, STATES.pollCluster, props, '$.described', {
+    'cluster.$': '$.DbClusters[0]',
+    'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
+  });
+  catchInto(pollCluster, clusterNotFound, ['Rds.DbClusterNotFoundException']);
+  catchInto(pollCluster, failure('Polling failed', 'RdsDescribeFailed', STATES.pollCluster, caughtCause));
+  const pollInstances = describeClusterInstances(scope, STATES.pollInstances, props, '$.instances', {
+    'distinct.$': 'States.ArrayLength(States.ArrayUnique($.DbInstances[*].DbInstanceStatus))',
+    'anyAvailable.$': "States.ArrayContains($.DbInstances[*].DbInstanceStatus, 'available')",
+    'identifiers.$': 'States.JsonToString($.DbInstances[*].DbInstanceIdentifier)',
+    'statuses.$': 'States.JsonToString($.DbInstances[*].DbInstanceStatus)',
+  });
+  catchInto(
+    pollInstances,
+    failure('Instance polling failed', 'RdsDescribeFailed', STATES.pollInstances, caughtCause),
+  );
+
+  const streamIs = (status: string) =>
+    sfn.Condition.and(
+      sfn.Condition.isPresent(`${DESCRIBED}.ActivityStreamStatus`),
+      sfn.Condition.stringEquals(`${DESCRIBED}.ActivityStreamStatus`, status),
+    );
+  const streamStopped = failure(
+    'Stream stopped',
+    'ActivityStreamStartFailed',
+    STATES.pollCluster,
+    sfn.JsonPath.format(
+      'the activity stream went to {} while starting, after {} s',
+      sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamStatus`),
+      sfn.JsonPath.stringAt('$.poll.elapsed'),
+    ),
+  );
+  const checkStream = new sfn.Choice(scope, STATES.checkStream)
+    .when(streamIs('started'), pollInstances)
+    .when(streamIs('stopping'), streamStopped)
+    // Right after StartActivityStream the status may still read `stopped`: only later polls count.
+    .when(
+      sfn.Condition.and(streamIs('stopped'), sfn.Condition.numberGreaterThanEquals('$.poll.index', 1)),
+      streamStopped,
+    )
+    .when(
+      sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
+      failure(
+        'Stream start timed out',
+        'ActivityStreamStartTimeout',
+        STATES.pollCluster,
+        sfn.JsonPath.format(
+          `the activity stream was not started after {} s (deadline ${deadline} s); cluster status {}`,
+          sfn.JsonPath.stringAt('$.poll.elapsed'),
+          sfn.JsonPath.stringAt(`${DESCRIBED}.Status`),
+        ),
+      ),
+    )
+    .otherwise(nextPoll);
+
+  const restartsFinished = new sfn.Pass(scope, STATES.restartsFinished, {
+    resultPath: '$.outcome',
+    parameters: {
+      summary: sfn.JsonPath.format(
+        'StartActivityStream accepted (or the stream found starting) at {}; the stream was started and every instance available within {} s',
+        sfn.JsonPath.stringAt('$.poll.since'),
+        sfn.JsonPath.stringAt('$.poll.elapsed'),
+      ),
+      kinesisChecks: 0,
+    },
+  });
+  const checkInstances = new sfn.Choice(scope, STATES.checkInstances)
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.numberEquals('$.instances.distinct', 1),
+        sfn.Condition.booleanEquals('$.instances.anyAvailable', true),
+      ),
+      restartsFinished,
+    )
+    .when(
+      sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
+      failure(
+        'Instances not available',
+        'InstancesNotAvailableTimeout',
+        STATES.pollInstances,
+        sfn.JsonPath.format(
+          `the activity stream is started but instances {} were {} after {} s (deadline ${deadline} s)`,
+          sfn.JsonPath.stringAt('$.instances.identifiers'),
+          sfn.JsonPath.stringAt('$.instances.statuses'),
+          sfn.JsonPath.stringAt('$.poll.elapsed'),
+        ),
+      ),
+    )
+    .otherwise(nextPoll);
+
+  // ---------------------------------------------------------------- connect
+  const connectFailed = (name: string, step: string) =>
+    failure(name, 'StreamConnectFailed', step, caughtCause);
+  const describeKinesis = new tasks.CallAwsService(scope, STATES.describeKinesis, {
+    comment: "Checks the activity stream's Kinesis stream (ActivityStreamKinesisStreamName) is ACTIVE.",
+    service: 'kinesis',
+    action: 'describeStreamSummary',
+    parameters: { StreamName: sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamKinesisStreamName`) },
+    iamResources: [...props.streamArns],
+    resultSelector: {
+      'status.$': '$.StreamDescriptionSummary.StreamStatus',
+      'arn.$': '$.StreamDescriptionSummary.StreamARN',
+    },
+    resultPath: '$.stream',
+  });
+  retryThrottling(describeKinesis, 'kinesis');
+  // RDS reports the stream before Kinesis does, at times.
+  describeKinesis.addRetry({
+    errors: ['Kinesis.ResourceNotFoundException'],
+    interval: Duration.seconds(15),
+    maxAttempts: 4,
+    backoffRate: 2,
+  });
+  catchInto(describeKinesis, connectFailed('Kinesis stream check failed', STATES.describeKinesis));
+  const countKinesisCheck = new sfn.Pass(scope, STATES.countKinesisCheck, {
+    resultPath: '$.outcome',
+    parameters: {
+      'summary.$': '$.outcome.summary',
+      'kinesisChecks.$': 'States.MathAdd($.outcome.kinesisChecks, 1)',
+    },
+  }).next(describeKinesis);
+  const waitForKinesis = new sfn.Wait(scope, STATES.waitForKinesis, {
+    time: sfn.WaitTime.duration(Duration.seconds(30)),
+  }).next(countKinesisCheck);
+
+  const listMappings = new tasks.CallAwsService(scope, STATES.listMappings, {
+    comment: "Looks for the decrypt Lambda's mapping of this stream (never create a duplicate).",
+    service: 'lambda',
+    action: 'listEventSourceMappings',
+    parameters: {
+      EventSourceArn: sfn.JsonPath.stringAt('$.request.streamArn'),
+      FunctionName: props.eventSourceMapping.FunctionName,
+    },
+    // ListEventSourceMappings has no resource-level permissions.
+    iamResources: ['*'],
+    resultSelector: {
+      'count.$': 'States.ArrayLength($.EventSourceMappings)',
+      'mappings.$': '$.EventSourceMappings',
+    },
+    resultPath: '$.mappings',
+  });
+  retryThrottling(listMappings, 'lambda');
+  catchInto(listMappings, connectFailed('Mapping list failed', STATES.listMappings));
+
+  const { FunctionName, DestinationConfig, FunctionResponseTypes, ...settings } = props.eventSourceMapping;
+  const createMapping = sdkTask(scope, STATES.createMapping, {
+    comment:
+      "Creates the decrypt Lambda's event source mapping (StreamProcessing.eventSourceMappingDefinition).",
+    service: 'lambda',
+    action: 'createEventSourceMapping',
+    parameters: {
+      FunctionName,
+      EventSourceArn: sfn.JsonPath.stringAt('$.request.streamArn'),
+      ...settings,
+      FunctionResponseTypes: [...FunctionResponseTypes],
+      DestinationConfig: { OnFailure: { Destination: DestinationConfig.OnFailure.Destination } },
+    },
+    // IAM: granted by the construct, limited to the decrypt Lambda (lambda:FunctionArn).
+    resultSelector: { 'uuid.$': '$.Uuid', 'state.$': '$.State', action: 'created' },
+    resultPath: '$.mapping',
+  });
+  retryThrottling(createMapping, 'lambda');
+  createMapping.addRetry({
+    // The function or the stream is being updated.
+    errors: ['Lambda.ResourceInUseException'],
+    interval: Duration.seconds(10),
+    maxAttempts: 3,
+    backoffRate: 2,
+  });
+  catchInto(createMapping, connectFailed('Mapping creation failed', STATES.createMapping));
+
+  const enableMapping = sdkTask(scope, STATES.enableMapping, {
+    comment: 'The mapping exists but is disabled: enable it.',
+    service: 'lambda',
+    action: 'updateEventSourceMapping',
+    parameters: { Uuid: sfn.JsonPath.stringAt('$.mappings.mappings[0].Uuid'), Enabled: true },
+    // IAM: granted by the construct, limited to the decrypt Lambda's mappings (lambda:FunctionArn).
+    resultSelector: { 'uuid.$': '$.Uuid', 'state.$': '$.State', action: 'existed disabled and was enabled' },
+    resultPath: '$.mapping',
+  });
+  retryThrottling(enableMapping, 'lambda');
+  enableMapping.addRetry({
+    errors: ['Lambda.ResourceInUseException', 'Lambda.ResourceConflictException'],
+    interval: Duration.seconds(10),
+    maxAttempts: 3,
+    backoffRate: 2,
+  });
+  catchInto(enableMapping, connectFailed('Mapping update failed', STATES.enableMapping));
+
+  const mappingExists = new sfn.Pass(scope, STATES.mappingExists, {
+    resultPath: '$.mapping',
+    parameters: {
+      uuid: sfn.JsonPath.stringAt('$.mappings.mappings[0].Uuid'),
+      state: sfn.JsonPath.stringAt('$.mappings.mappings[0].State'),
+      action: 'already existed and was enabled',
+    },
+  });
+
+  const checkMapping = new sfn.Choice(scope, STATES.checkMapping)
+    .when(sfn.Condition.numberEquals('$.mappings.count', 0), createMapping)
+    .when(
+      sfn.Condition.or(
+        sfn.Condition.stringEquals('$.mappings.mappings[0].State', 'Disabled'),
+        sfn.Condition.stringEquals('$.mappings.mappings[0].State', 'Disabling'),
+      ),
+      enableMapping,
+    )
+    .otherwise(mappingExists);
+
+  const checkKinesis = new sfn.Choice(scope, STATES.checkKinesis)
+    .when(
+      sfn.Condition.or(
+        sfn.Condition.stringEquals('$.stream.status', 'ACTIVE'),
+        sfn.Condition.stringEquals('$.stream.status', 'UPDATING'),
+      ),
+      listMappings.next(checkMapping),
+    )
+    .when(
+      sfn.Condition.numberGreaterThanEquals('$.outcome.kinesisChecks', kinesisChecks),
+      failure(
+        'Kinesis stream not active',
+        'StreamConnectFailed',
+        STATES.describeKinesis,
+        sfn.JsonPath.format(
+          `the Kinesis stream {} is {}, not ACTIVE, after ${kinesisChecks} checks`,
+          sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamKinesisStreamName`),
+          sfn.JsonPath.stringAt('$.stream.status'),
+        ),
+      ),
+    )
+    .otherwise(waitForKinesis);
+  describeKinesis.next(checkKinesis);
+
+  // ---------------------------------------------------------------- success
+  const succeeded = new sfn.Succeed(scope, STATES.succeeded);
+  const notifySuccess = new tasks.SnsPublish(scope, STATES.notifySuccess, {
+    comment: 'Tells the operators: the cluster, the stream, when it started, how long the restarts took.',
+    topic: props.topic,
+    subject: sfn.JsonPath.format(
+      `[${prefix}] Activity stream enabled: {}`,
+      sfn.JsonPath.stringAt('$.request.displayName'),
+    ),
+    message: sfn.TaskInput.fromText(
+      sfn.JsonPath.format(
+        [
+          'Database Activity Streams are running on {} and connected to aurora-audit.',
+          'Kinesis stream: {}',
+          'Requested mode: {}',
+          'Start: {}',
+          'Event source mapping {}: {}',
+          'Change ticket: {}; requested by: {}',
+          'Execution: {}',
+        ].join('\n'),
+        sfn.JsonPath.stringAt('$.request.displayName'),
+        sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamKinesisStreamName`),
+        sfn.JsonPath.stringAt('$.request.mode'),
+        sfn.JsonPath.stringAt('$.outcome.summary'),
+        sfn.JsonPath.stringAt('$.mapping.uuid'),
+        sfn.JsonPath.stringAt('$.mapping.action'),
+        sfn.JsonPath.stringAt('$.request.changeTicket'),
+        sfn.JsonPath.stringAt('$.request.requestedBy'),
+        sfn.JsonPath.executionId,
+      ),
+    ),
+    messageAttributes: {
+      workflow: { value: 'enable-activity-stream' },
+      outcome: { value: 'SUCCEEDED' },
+      cluster: { value: sfn.JsonPath.stringAt('$.request.displayName') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryThrottling(notifySuccess, 'sns');
+  notifySuccess.addRetry({
+    errors: [sfn.Errors.TASKS_FAILED],
+    interval: Duration.seconds(5),
+    maxAttempts: 2,
+  });
+  catchInto(
+    notifySuccess,
+    failure(
+      'Notification failed',
+      'NotificationFailed',
+      STATES.notifySuccess,
+      caughtCause,
+      describeForReport,
+    ),
+  );
+  notifySuccess.next(succeeded);
+
+  const releaseLock = releaseLockTask(
+    scope,
+    STATES.releaseLock,
+    props.lockTable,
+    '$.request.clusterIdentifier',
+  );
+  retryThrottling(releaseLock, 'dynamodb');
+  catchInto(
+    releaseLock,
+    failure('Lock release failed', 'LockReleaseFailed', STATES.releaseLock, caughtCause, describeForReport),
+  );
+  releaseLock.next(notifySuccess);
+  createMapping.next(releaseLock);
+  enableMapping.next(releaseLock);
+  mappingExists.next(releaseLock);
+
+  const alreadyStarted = new sfn.Pass(scope, STATES.alreadyStarted, {
+    resultPath: '$.outcome',
+    parameters: {
+      summary: 'the activity stream was already started before this run: no restart was needed',
+      kinesisChecks: 0,
+    },
+  }).next(describeKinesis);
+  restartsFinished.next(describeKinesis);
+
+  // ---------------------------------------------------------------- window
+  const planWindow = new tasks.LambdaInvoke(scope, STATES.planWindow, {
+    comment:
+      "Computes when to start: now, the next maintenance window (cluster's or fixed), or the given one.",
+    lambdaFunction: props.planFunction,
+    payload: sfn.TaskInput.fromObject({
+      action: 'plan',
+      request: sfn.JsonPath.objectAt('$.request'),
+      cluster: sfn.JsonPath.objectAt(DESCRIBED),
+    }),
+    resultSelector: {
+      'valid.$': '$.Payload.valid',
+      'problem.$': '$.Payload.problem',
+      'immediate.$': '$.Payload.immediate',
+      'startAt.$': '$.Payload.startAt',
+      'description.$': '$.Payload.description',
+    },
+    resultPath: '$.plan',
+  });
+  retryThrottling(planWindow, 'lambdaInvoke');
+  catchInto(planWindow, failure('Planning failed', 'WindowPlanningFailed', STATES.planWindow, caughtCause));
+  const waitForWindow = new sfn.Wait(scope, STATES.waitForWindow, {
+    comment: 'Waits until the planned start, then runs the preflight again.',
+    time: sfn.WaitTime.timestampPath('$.plan.startAt'),
+  }).next(describeCluster);
+  const checkPlan = new sfn.Choice(scope, STATES.checkPlan)
+    .when(
+      sfn.Condition.booleanEquals('$.plan.valid', false),
+      failure('Invalid window', 'InvalidInput', STATES.planWindow, sfn.JsonPath.stringAt('$.plan.problem')),
+    )
+    .when(sfn.Condition.booleanEquals('$.plan.immediate', true), start)
+    .otherwise(waitForWindow);
+  planWindow.next(checkPlan);
+
+  const checkInstanceClasses = new sfn.Choice(scope, STATES.checkInstanceClasses)
+    .when(
+      sfn.Condition.stringMatches('$.instances.classes', '*"db.t*'),
+      failure(
+        'Burstable instance class',
+        'UnsupportedCluster',
+        STATES.describeInstances,
+        sfn.JsonPath.format(
+          'activity streams do not support burstable db.t* classes; instance classes: {}',
+          sfn.JsonPath.stringAt('$.instances.classes'),
+        ),
+      ),
+    )
+    // Back from the window's Wait (the plan exists), or asked for now: start.
+    .when(sfn.Condition.isPresent('$.plan'), start)
+    .when(sfn.Condition.stringEquals('$.request.window.kind', 'now'), start)
+    .otherwise(planWindow);
+  describeInstances.next(checkInstanceClasses);
+
+  const checkCluster = new sfn.Choice(scope, STATES.checkCluster)
+    .when(
+      sfn.Condition.not(sfn.Condition.stringEquals(`${DESCRIBED}.Engine`, 'aurora-postgresql')),
+      failure(
+        'Unsupported engine',
+        'UnsupportedCluster',
+        STATES.describeCluster,
+        sfn.JsonPath.format(
+          'the engine is {}; aurora-audit enables activity streams on aurora-postgresql only',
+          sfn.JsonPath.stringAt(`${DESCRIBED}.Engine`),
+        ),
+      ),
+    )
+    .when(
+      sfn.Condition.not(
+        sfn.Condition.stringEqualsJsonPath(`${DESCRIBED}.DbClusterResourceId`, '$.request.clusterResourceId'),
+      ),
+      failure(
+        'Resource id mismatch',
+        'UnsupportedCluster',
+        STATES.describeCluster,
+        sfn.JsonPath.format(
+          'the cluster resource id is {} but the configuration says {} (was the cluster re-created?)',
+          sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterResourceId`),
+          sfn.JsonPath.stringAt('$.request.clusterResourceId'),
+        ),
+      ),
+    )
+    .when(streamIs('started'), alreadyStarted)
+    .when(
+      sfn.Condition.numberEquals('$.described.memberCount', 0),
+      failure(
+        'No instances',
+        'UnsupportedCluster',
+        STATES.describeCluster,
+        'the cluster has no DB instance: activity streams run on instances',
+      ),
+    )
+    .when(streamIs('starting'), startPolling)
+    .otherwise(describeInstances);
+
+  start.next(startPolling);
+  startPolling.next(waitForRestarts);
+  waitForRestarts.next(pollCluster);
+  pollCluster.next(checkStream);
+  pollInstances.next(checkInstances);
+  describeCluster.next(checkCluster);
+  acquireLock.next(describeCluster);
+
+  return validate.next(checkInput);
+}
+
+function describeClusters(
+  scope: Construct,
+  id: string,
+  props: EnableDefinitionProps,
+  resultPath: string,
+  resultSelector: Record<string, string>,
+): tasks.CallAwsService {
+  const task = new tasks.CallAwsService(scope, id, {
+    service: 'rds',
+    action: 'describeDBClusters',
+    parameters: { DbClusterIdentifier: sfn.JsonPath.stringAt('$.request.clusterIdentifier') },
+    iamResources: [...props.clusterArns],
+    resultSelector,
+    resultPath,
+  });
+  return retryThrottling(task, 'rds');
+}
+
+function describeClusterInstances(
+  scope: Construct,
+  id: string,
+  props: EnableDefinitionProps,
+  resultPath: string,
+  resultSelector: Record<string, string>,
+): tasks.CallAwsService {
+  const task = new tasks.CallAwsService(scope, id, {
+    service: 'rds',
+    action: 'describeDBInstances',
+    parameters: {
+      Filters: [
+        {
+          Name: 'db-cluster-id',
+          Values: sfn.JsonPath.array(sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterArn`)),
+        },
+      ],
+    },
+    iamResources: [...props.instanceArns],
+    resultSelector,
+    resultPath,
+  });
+  return retryThrottling(task, 'rds');
+}
