@@ -41,6 +41,8 @@ export interface StreamProcessingProps {
   readonly serviceUsers: readonly string[];
   /** Extra redaction patterns. */
   readonly redactionPatterns: readonly string[];
+  /** The alert rules file: the Lambda writes alert lines for the events these rules match. */
+  readonly rulesFile: string;
   /**
    * Records per Lambda invocation.
    * @default 100
@@ -301,6 +303,13 @@ export class StreamProcessing extends Construct {
         target: 'node24',
         // Bundle the AWS SDK too: the versions tested are the versions deployed.
         externalModules: [],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, outputDir: string) => [
+            `cp "${props.rulesFile}" "${outputDir}/rules.yaml"`,
+          ],
+        },
       },
       environment: {
         AUDIT_BUCKET: props.bucket.bucketName,
@@ -308,6 +317,7 @@ export class StreamProcessing extends Construct {
         CLUSTER_RESOURCE_IDS: props.clusters.map((c) => c.resourceId).join(','),
         SERVICE_USERS: props.serviceUsers.join(','),
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
+        RULES_FILE: 'rules.yaml',
         POWERTOOLS_SERVICE_NAME: 'aurora-audit-decrypt',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEFAULT_RULES_PATH } from '../../tasks/core/alerts/rules';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import type { AuroraAuditConfig } from '../config/schema';
+import { AlertProcessing } from '../constructs/alert-processing';
 import { Alerting } from '../constructs/alerting';
 import { AuditStorage } from '../constructs/audit-storage';
 import { StreamProcessing } from '../constructs/stream-processing';
@@ -21,11 +23,13 @@ export class AuditStack extends Stack {
   readonly storage: AuditStorage;
   readonly alerting: Alerting;
   readonly streamProcessing: StreamProcessing;
+  readonly alertProcessing: AlertProcessing;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
     const { config } = props;
     Tags.of(this).add('application', 'aurora-audit');
+    const rulesFile = config.rulesFilePath ?? DEFAULT_RULES_PATH;
 
     this.storage = new AuditStorage(this, 'Storage', {
       clusterResourceIds: config.clusters.map((c) => c.resourceId),
@@ -44,6 +48,35 @@ export class AuditStack extends Stack {
       logRetention: config.retention.logsDays as logs.RetentionDays,
       serviceUsers: config.serviceUsers,
       redactionPatterns: config.redaction.extraPatterns,
+      rulesFile,
+    });
+
+    // Alerts (issue 6): both audit sources, one rule set, deduplicated, rate-limited, pgAudit archived.
+    this.alertProcessing = new AlertProcessing(this, 'AlertProcessing', {
+      clusters: config.clusters.map((c) => ({
+        identifier: c.identifier,
+        resourceId: c.resourceId,
+        silentInstances: c.instances.filter((i) => !i.alerts).map((i) => i.identifier),
+        postgresLogGroup: c.postgresLogGroup,
+      })),
+      topic: this.alerting.topic,
+      key: this.storage.key,
+      bucket: this.storage.bucket,
+      decryptLogGroup: this.streamProcessing.logGroup,
+      deliveryStreamName: this.streamProcessing.deliveryStream.ref,
+      deliveryStreamArn: this.streamProcessing.deliveryStreamArn,
+      filterPatterns: {
+        // The decrypt Lambda writes alert lines only for events the rules match: take all of them.
+        activityStream: '{ $.auditEvent.id = "*" }',
+        // Every pgAudit entry and failed login; the rules decide in the Lambda.
+        pgAudit: '?"AUDIT: " ?"password authentication failed"',
+      },
+      rulesFile,
+      subjectPrefix: config.alerts.subjectPrefix,
+      glueTable: `${this.storage.databaseName}.${this.storage.tableName}`,
+      serviceUsers: config.serviceUsers,
+      redactionPatterns: config.redaction.extraPatterns,
+      logRetention: config.retention.logsDays as logs.RetentionDays,
     });
 
     new CfnOutput(this, 'AuditBucketName', { value: this.storage.bucket.bucketName });

@@ -32,11 +32,20 @@ export interface AlertDeps {
     events: readonly AuditEvent[],
   ) => Promise<Pick<DeliveryResult<number>, 'failedOwners' | 'errors'>>;
   readonly match: (event: AuditEvent) => readonly RuleMatch[];
-  /** pgAudit text of one log event → events (the parser redacts). */
+  /** pgAudit text of one log event → events (the parser redacts); unreadable entries go to `onError`. */
   readonly parsePgAudit: (
     message: string,
     context: { clusterId: string | null; instanceId: string | null },
+    onError: (reason: string, raw: string) => void,
   ) => AuditEvent[];
+  /** Keeps an unreadable log entry with the reason (quarantine/pgaudit/); a failure fails the invocation. */
+  readonly quarantine: (entry: {
+    reason: string;
+    raw: string;
+    logGroup: string;
+    logStream: string;
+    logEventId: string;
+  }) => Promise<void>;
   /** The decrypt Lambda's log group name. */
   readonly decryptLogGroup: string;
   readonly clusters: readonly ClusterInfo[];
@@ -66,6 +75,7 @@ export interface FlushResult {
 
 export interface SubscriptionResult extends FlushResult {
   events: number;
+  quarantined: number;
   archived: number;
   matches: number;
   outcomes: Record<string, number>;
@@ -77,9 +87,16 @@ export function createAlertProcessor(deps: AlertDeps) {
   const byName = new Map(deps.clusters.map((c) => [c.identifier, c]));
   const byId = new Map(deps.clusters.map((c) => [c.resourceId, c]));
 
-  function eventsOf(event: SubscriptionEvent): { events: AuditEvent[]; fromPgAudit: boolean } {
+  type Unreadable = { reason: string; raw: string; logGroup: string; logStream: string; logEventId: string };
+
+  function eventsOf(event: SubscriptionEvent): {
+    events: AuditEvent[];
+    fromPgAudit: boolean;
+    unreadable: Unreadable[];
+  } {
+    const unreadable: Unreadable[] = [];
     const payload = decodeSubscriptionEvent(event);
-    if (payload.messageType === 'CONTROL_MESSAGE') return { events: [], fromPgAudit: false };
+    if (payload.messageType === 'CONTROL_MESSAGE') return { events: [], fromPgAudit: false, unreadable };
     if (payload.logGroup === deps.decryptLogGroup) {
       const events: AuditEvent[] = [];
       for (const logEvent of payload.logEvents) {
@@ -94,14 +111,14 @@ export function createAlertProcessor(deps: AlertDeps) {
           });
         }
       }
-      return { events, fromPgAudit: false };
+      return { events, fromPgAudit: false, unreadable };
     }
     const clusterName = clusterOfLogGroup(payload.logGroup);
     if (clusterName === undefined) {
       deps.logger.warn("log group is neither the decrypt Lambda's nor a cluster's PostgreSQL log", {
         logGroup: payload.logGroup,
       });
-      return { events: [], fromPgAudit: false };
+      return { events: [], fromPgAudit: false, unreadable };
     }
     const cluster = byName.get(clusterName);
     if (!cluster)
@@ -109,12 +126,20 @@ export function createAlertProcessor(deps: AlertDeps) {
         clusterName,
       });
     const events = payload.logEvents.flatMap((logEvent) =>
-      deps.parsePgAudit(logEvent.message, {
-        clusterId: cluster?.resourceId ?? null,
-        instanceId: payload.logStream || null,
-      }),
+      deps.parsePgAudit(
+        logEvent.message,
+        { clusterId: cluster?.resourceId ?? null, instanceId: payload.logStream || null },
+        (reason, raw) =>
+          unreadable.push({
+            reason,
+            raw,
+            logGroup: payload.logGroup,
+            logStream: payload.logStream,
+            logEventId: logEvent.id,
+          }),
+      ),
     );
-    return { events, fromPgAudit: true };
+    return { events, fromPgAudit: true, unreadable };
   }
 
   function silenced(event: AuditEvent): boolean {
@@ -204,7 +229,8 @@ export function createAlertProcessor(deps: AlertDeps) {
   }
 
   async function handleSubscription(event: SubscriptionEvent): Promise<SubscriptionResult> {
-    const { events, fromPgAudit } = eventsOf(event);
+    const { events, fromPgAudit, unreadable } = eventsOf(event);
+    for (const entry of unreadable) await deps.quarantine(entry);
     let archived = 0;
     if (fromPgAudit && events.length > 0) {
       const delivery = await deps.archive(events);
@@ -228,14 +254,16 @@ export function createAlertProcessor(deps: AlertDeps) {
       }
     }
     const flushed = await flush();
-    deps.logger.info('subscription payload processed', {
+    const summary = {
       events: events.length,
       archived,
+      quarantined: unreadable.length,
       matches,
       outcomes,
       ...flushed,
-    });
-    return { events: events.length, archived, matches, outcomes, ...flushed };
+    };
+    deps.logger.info('subscription payload processed', summary);
+    return summary;
   }
 
   return { handleSubscription, flush };

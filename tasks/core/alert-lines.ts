@@ -1,5 +1,5 @@
 /**
- * Alert lines: for each event the alert rules care about, the decrypt Lambda writes exactly one line that is
+ * Alert lines: for each event the alert rules match, the decrypt Lambda writes exactly one line that is
  * a pure JSON object `{"auditEvent": {…}}` to standard output, whatever the logger's level, so that a
  * CloudWatch Logs subscription filter such as `{ $.auditEvent.class = "ROLE" }` matches it. Other events are
  * not logged (CloudWatch ingestion costs money).
@@ -7,9 +7,6 @@
 import type { AuditEvent } from './audit-event';
 
 export type AlertPredicate = (event: AuditEvent) => boolean;
-
-/** Until the rules engine lands: privilege changes (class ROLE). */
-export const DEFAULT_ALERT_PREDICATE: AlertPredicate = (event) => event.class === 'ROLE';
 
 /** The line, with its newline. */
 export function alertLine(event: AuditEvent): string {

@@ -2,10 +2,11 @@
  * Decrypt Lambda: Kinesis (activity stream) → audit events → Firehose. A thin adapter: clients, cache and
  * settings are created once per execution environment; the work is in ./process-batch and ../core/das.
  */
+import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_ALERT_PREDICATE } from '../core/alert-lines';
+import { DEFAULT_RULES_PATH, loadRules } from '../core/alerts/rules';
 import { DataKeyCache } from '../core/das/data-key-cache';
 import { serviceUserSet } from '../core/das/normalize';
 import { createRedactor } from '../core/redact';
@@ -18,6 +19,7 @@ import { readDecryptSettings } from './settings';
 
 const settings = readDecryptSettings();
 const logger = createLogger('aurora-audit-decrypt');
+const rules = loadRules(settings.RULES_FILE ? join(__dirname, settings.RULES_FILE) : DEFAULT_RULES_PATH);
 const firehose = new FirehoseClient({});
 const cache = new DataKeyCache({
   maxEntries: settings.DATA_KEY_CACHE_MAX_ENTRIES,
@@ -36,7 +38,8 @@ export const handler = createDecryptBatchHandler({
   redact: createRedactor(settings.REDACTION_PATTERNS),
   serviceUsers: serviceUserSet(settings.SERVICE_USERS),
   clusterResourceIds: new Set(settings.CLUSTER_RESOURCE_IDS),
-  isAlertWorthy: DEFAULT_ALERT_PREDICATE,
+  // One alert line per event the rules match (the alert Lambda re-evaluates them).
+  isAlertWorthy: (event) => rules.evaluate(event).length > 0,
   // Pure JSON on stdout, independent of the log level, for the alert subscription filter.
   writeAlertLine: (line) => process.stdout.write(line),
   logger,

@@ -31,6 +31,8 @@ export const decryptSettingsSchema = z.object({
     }),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(1000),
   DATA_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** The rules file beside the bundle; unset: the built-in rules (tests, local runs). */
+  RULES_FILE: z.string().min(1).optional(),
   FIREHOSE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   FIREHOSE_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(0).default(100),
   MAX_DECOMPRESSED_BYTES: z.coerce

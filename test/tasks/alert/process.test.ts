@@ -26,6 +26,7 @@ const privilegeRule =
     event.class === 'ROLE' ? [{ rule: 'privilege-changes', severity: 'HIGH', limit, windowSeconds }] : [];
 
 interface World {
+  quarantined: { reason: string; raw: string }[];
   table: DynamoTable;
   sent: SnsNotification[];
   archived: AuditEvent[];
@@ -40,6 +41,7 @@ function world(overrides: Partial<AlertDeps> = {}, holdMs = 0): World {
     table,
     sent: [],
     archived: [],
+    quarantined: [],
     clock: { now: Date.parse('2026-11-24T10:00:30Z') },
     publishFailures: 0,
   } as unknown as World;
@@ -65,6 +67,9 @@ function world(overrides: Partial<AlertDeps> = {}, holdMs = 0): World {
     },
     match: privilegeRule(),
     parsePgAudit: () => [],
+    quarantine: async (entry) => {
+      w.quarantined.push(entry);
+    },
     decryptLogGroup: DECRYPT_LOG_GROUP,
     clusters: [{ identifier: 'orders-db', resourceId: CLUSTER, silentInstances: new Set(['db-SILENT']) }],
     subjectPrefix: 'aurora-audit',
@@ -220,10 +225,11 @@ describe('the alert processor', () => {
         logStream: 'orders-db-instance-1',
       }),
     );
-    expect(parse).toHaveBeenCalledWith(expect.stringContaining('AUDIT:'), {
-      clusterId: CLUSTER,
-      instanceId: 'orders-db-instance-1',
-    });
+    expect(parse).toHaveBeenCalledWith(
+      expect.stringContaining('AUDIT:'),
+      { clusterId: CLUSTER, instanceId: 'orders-db-instance-1' },
+      expect.any(Function),
+    );
     expect(w.archived).toEqual([pgEvent]);
     expect(w.sent).toHaveLength(1);
   });
@@ -249,5 +255,38 @@ describe('the alert processor', () => {
       dasPayload([auditEvent({ class: 'ROLE', instanceId: 'db-SILENT' })]),
     );
     expect(w.sent).toEqual([]);
+  });
+});
+
+describe('unreadable pgAudit entries', () => {
+  it('are quarantined with their text and the reason, and the rest is still processed', async () => {
+    const good = auditEvent({ source: 'pgaudit', class: 'ROLE', command: 'GRANT' });
+    const w = world({
+      parsePgAudit: (message, _ctx, onError) => {
+        if (message.includes('broken')) {
+          onError('InvalidAuditEntryError: AUDIT CSV: Quote Not Closed', message);
+          return [];
+        }
+        return [good];
+      },
+    });
+    try {
+      const result = await w.processor.handleSubscription(
+        subscriptionEvent(['… AUDIT: broken "', '… AUDIT: fine'], {
+          logGroup: '/aws/rds/cluster/orders-db/postgresql',
+          logStream: 'i-1',
+        }),
+      );
+      expect(result).toMatchObject({ events: 1, quarantined: 1, archived: 1 });
+      expect(w.quarantined).toEqual([
+        expect.objectContaining({
+          reason: 'InvalidAuditEntryError: AUDIT CSV: Quote Not Closed',
+          raw: '… AUDIT: broken "',
+          logStream: 'i-1',
+        }),
+      ]);
+    } finally {
+      w.table.restore();
+    }
   });
 });

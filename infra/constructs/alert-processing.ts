@@ -1,0 +1,266 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
+import { ON_FAILURE_PREFIX, QUARANTINE_PREFIX } from '../../tasks/core/storage-layout';
+import { nagArn } from '../nag';
+import { LAMBDA_RUNTIME } from './stream-processing';
+
+export interface AlertCluster {
+  readonly identifier: string;
+  readonly resourceId: string;
+  /** Instance identifiers whose events are archived but not alerted on. */
+  readonly silentInstances: readonly string[];
+  /** Create the PostgreSQL log group (with retention) or subscribe to an existing one. */
+  readonly postgresLogGroup: 'create' | 'existing';
+}
+
+export interface AlertProcessingProps {
+  readonly clusters: readonly AlertCluster[];
+  readonly topic: sns.ITopic;
+  readonly key: kms.IKey;
+  readonly bucket: s3.IBucket;
+  /** The decrypt Lambda's log group (its `{"auditEvent": …}` lines). */
+  readonly decryptLogGroup: logs.ILogGroup;
+  /** Firehose stream that archives pgAudit events. */
+  readonly deliveryStreamName: string;
+  readonly deliveryStreamArn: string;
+  /** Subscription filter patterns generated from the rules. */
+  readonly filterPatterns: { readonly activityStream: string; readonly pgAudit: string };
+  /** Rules document (YAML or JSON text) bundled with the function. */
+  readonly rulesFile: string;
+  readonly subjectPrefix: string;
+  readonly glueTable: string;
+  readonly serviceUsers: readonly string[];
+  readonly redactionPatterns: readonly string[];
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * How long a new alert waits for the other source's report of the same statement.
+   * @default Duration.seconds(60)
+   */
+  readonly correlationHold?: Duration;
+  /**
+   * How often pending alerts and closed digests are flushed.
+   * @default Duration.minutes(2)
+   */
+  readonly flushInterval?: Duration;
+}
+
+/**
+ * The alert path: the alert Lambda (rules, deduplication, throttling, digests), its DynamoDB state, the
+ * digest flush schedule, each cluster's PostgreSQL log group (created with a retention: Aurora would create
+ * it without one) and one subscription filter per log group.
+ */
+export class AlertProcessing extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly table: dynamodb.Table;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AlertProcessingProps) {
+    super(scope, id);
+    const hold = props.correlationHold ?? Duration.seconds(60);
+    const flushInterval = props.flushInterval ?? Duration.minutes(2);
+    if (hold.toSeconds() < 0 || hold.toSeconds() > 900) {
+      throw new Error(`AlertProcessing: correlationHold must be 0 to 15 minutes, got ${hold.toSeconds()} s`);
+    }
+    if (flushInterval.toMinutes() < 1 || flushInterval.toMinutes() > 60) {
+      throw new Error(
+        `AlertProcessing: flushInterval must be 1 to 60 minutes, got ${flushInterval.toMinutes()} min`,
+      );
+    }
+    for (const [name, pattern] of Object.entries(props.filterPatterns)) {
+      if (pattern.length === 0 || pattern.length > 1024) {
+        throw new Error(
+          `AlertProcessing: filterPatterns.${name} must be 1 to 1024 characters, got ${pattern.length}`,
+        );
+      }
+    }
+
+    this.table = new dynamodb.Table(this, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.key,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'due',
+      partitionKey: { name: 'dueKey', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'dueAt', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'AlertLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(this, 'AlertRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'aurora-audit alert Lambda: rules, state in DynamoDB, SNS alerts, pgAudit archive',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        resources: [this.table.tableArn, `${this.table.tableArn}/index/due`],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['firehose:PutRecordBatch'], resources: [props.deliveryStreamArn] }),
+    );
+    // The table and topic are encrypted with the stack key; the async-invocation failure destination too.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+      }),
+    );
+    // Unreadable pgAudit entries are quarantined; failed asynchronous invocations go to aws/lambda/.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [
+          props.bucket.arnForObjects(`${QUARANTINE_PREFIX}pgaudit/*`),
+          props.bucket.arnForObjects(`${ON_FAILURE_PREFIX}*`),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(props.bucket)}/${QUARANTINE_PREFIX}pgaudit/*]`,
+      reason: 'Unreadable pgAudit entries are written under quarantine/pgaudit/, one key per log event.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(props.bucket)}/${ON_FAILURE_PREFIX}*]`,
+      reason: 'Failed asynchronous invocations are written by Lambda under aws/lambda/ with keys it chooses.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/due]`,
+      reason: 'The due index of the alert table (a fixed name; the ARN form needs the /index/ path).',
+    });
+
+    const clustersJson = JSON.stringify(
+      props.clusters.map((c) => ({
+        identifier: c.identifier,
+        resourceId: c.resourceId,
+        silentInstances: c.silentInstances,
+      })),
+    );
+    this.function = new nodejs.NodejsFunction(this, 'AlertFunction', {
+      entry: path.join(__dirname, '..', '..', 'tasks', 'alert', 'handler.ts'),
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.minutes(1),
+      role,
+      logGroup: this.logGroup,
+      description: 'aurora-audit: alerts from activity streams and pgAudit',
+      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
+      // Subscriptions and the schedule invoke asynchronously: at most two retries, then the failure destination.
+      retryAttempts: 2,
+      onFailure: new ScopedS3Destination(props.bucket),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        externalModules: [],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input, outputDir) => [`cp "${props.rulesFile}" "${outputDir}/rules.yaml"`],
+        },
+      },
+      environment: {
+        ALERT_TABLE: this.table.tableName,
+        AUDIT_BUCKET: props.bucket.bucketName,
+        TOPIC_ARN: props.topic.topicArn,
+        DELIVERY_STREAM_NAME: props.deliveryStreamName,
+        DECRYPT_LOG_GROUP: props.decryptLogGroup.logGroupName,
+        CLUSTERS: clustersJson,
+        SUBJECT_PREFIX: props.subjectPrefix,
+        GLUE_TABLE: props.glueTable,
+        SERVICE_USERS: props.serviceUsers.join(','),
+        REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
+        CORRELATION_HOLD_SECONDS: String(hold.toSeconds()),
+        RULES_FILE: 'rules.yaml',
+        POWERTOOLS_SERVICE_NAME: 'aurora-audit-alert',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    // The digest flush: pending alerts after their hold, digests after their window.
+    new events.Rule(this, 'FlushSchedule', {
+      description: 'aurora-audit: send due alerts and closed digests',
+      schedule: events.Schedule.rate(flushInterval),
+      targets: [
+        new targets.LambdaFunction(this.function, {
+          event: events.RuleTargetInput.fromObject({ flush: true }),
+        }),
+      ],
+    });
+
+    new logs.SubscriptionFilter(this, 'ActivityStreamAlerts', {
+      logGroup: props.decryptLogGroup,
+      destination: new logsDestinations.LambdaDestination(this.function),
+      filterPattern: logs.FilterPattern.literal(props.filterPatterns.activityStream),
+      filterName: 'aurora-audit-alerts',
+    });
+    for (const cluster of props.clusters) {
+      const group =
+        cluster.postgresLogGroup === 'create'
+          ? new logs.LogGroup(this, `PostgresLog-${cluster.identifier}`, {
+              logGroupName: postgresLogGroupName(cluster.identifier),
+              retention: props.logRetention,
+              removalPolicy: RemovalPolicy.RETAIN,
+            })
+          : logs.LogGroup.fromLogGroupName(
+              this,
+              `PostgresLog-${cluster.identifier}`,
+              postgresLogGroupName(cluster.identifier),
+            );
+      new logs.SubscriptionFilter(this, `PgAuditAlerts-${cluster.identifier}`, {
+        logGroup: group,
+        destination: new logsDestinations.LambdaDestination(this.function),
+        filterPattern: logs.FilterPattern.literal(props.filterPatterns.pgAudit),
+        filterName: 'aurora-audit-pgaudit',
+      });
+    }
+  }
+}
+
+/**
+ * An S3 failure destination for asynchronous invocations that grants only what Lambda needs to write it
+ * (the managed S3Destination grants read and write on the whole bucket).
+ */
+class ScopedS3Destination implements lambda.IDestination {
+  constructor(private readonly bucket: s3.IBucket) {}
+
+  bind(): lambda.DestinationConfig {
+    return { destination: this.bucket.bucketArn };
+  }
+}

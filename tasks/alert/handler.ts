@@ -1,0 +1,77 @@
+/**
+ * Alert Lambda: CloudWatch Logs subscriptions (the decrypt Lambda's `{"auditEvent": …}` lines and the
+ * clusters' pgAudit logs) and the scheduled flush. A thin adapter over ./process: clients, rules and settings
+ * are created once per execution environment.
+ */
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadRules } from '../core/alerts/rules';
+import type { SubscriptionEvent } from '../core/cloudwatch-logs';
+import { parsePgAuditMessage } from '../core/pgaudit/parser';
+import { createRedactor } from '../core/redact';
+import { storedLine } from '../core/storage-layout';
+import { deliverToFirehose } from '../shared/firehose-delivery';
+import { createLogger } from '../shared/logger';
+import { s3QuarantineWriter } from '../shared/quarantine';
+import { snsPublisher } from '../shared/sns-publisher';
+import { createAlertProcessor } from './process';
+import { readAlertSettings } from './settings';
+import { AlertStore } from './store';
+
+const settings = readAlertSettings();
+const logger = createLogger('aurora-audit-alert');
+const rules = loadRules(join(__dirname, settings.RULES_FILE));
+const redact = createRedactor(settings.REDACTION_PATTERNS);
+const serviceUsers = new Set(settings.SERVICE_USERS);
+const firehose = new FirehoseClient({});
+const quarantineWriter = s3QuarantineWriter(new S3Client({}), settings.AUDIT_BUCKET);
+
+const processor = createAlertProcessor({
+  store: new AlertStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), {
+    tableName: settings.ALERT_TABLE,
+    holdMs: settings.CORRELATION_HOLD_SECONDS * 1000,
+    correlationWindowMs: settings.CORRELATION_WINDOW_SECONDS * 1000,
+    claimTimeoutMs: 5 * 60_000,
+    retentionSeconds: 14 * 86_400,
+  }),
+  publish: snsPublisher(new SNSClient({}), settings.TOPIC_ARN),
+  archive: (events) =>
+    deliverToFirehose(
+      firehose,
+      settings.DELIVERY_STREAM_NAME,
+      events.map((e, i) => ({ line: storedLine(e).line, owner: i })),
+    ),
+  match: (event) => rules.evaluate(event),
+  parsePgAudit: (message, context, onError) =>
+    parsePgAuditMessage(message, { ...context, redact, serviceUsers, onError }),
+  quarantine: async (entry) => {
+    const key = await quarantineWriter({
+      source: 'pgaudit',
+      name: entry.logEventId,
+      reason: entry.reason,
+      errorName: 'InvalidAuditEntryError',
+      original: Buffer.from(entry.raw, 'utf8'),
+      metadata: { logGroup: entry.logGroup, logStream: entry.logStream, logEventId: entry.logEventId },
+    });
+    logger.warn('unreadable pgAudit entry quarantined', { key, reason: entry.reason });
+  },
+  decryptLogGroup: settings.DECRYPT_LOG_GROUP,
+  clusters: settings.CLUSTERS.map((c) => ({ ...c, silentInstances: new Set(c.silentInstances) })),
+  subjectPrefix: settings.SUBJECT_PREFIX,
+  table: settings.GLUE_TABLE,
+  digestGraceMs: settings.DIGEST_GRACE_SECONDS * 1000,
+  now: () => Date.now(),
+  logger,
+});
+
+/** A subscription payload, or the schedule's `{"flush": true}`. */
+export async function handler(event: SubscriptionEvent | { flush: true }) {
+  if ('awslogs' in event) return processor.handleSubscription(event);
+  const result = await processor.flush();
+  logger.info('flush', { ...result });
+  return result;
+}

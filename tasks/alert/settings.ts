@@ -1,0 +1,64 @@
+/** The alert Lambda's settings, from environment variables set by `infra/constructs/alert-processing.ts`. */
+import { z } from 'zod';
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+export const alertSettingsSchema = z.object({
+  ALERT_TABLE: z.string().min(1),
+  AUDIT_BUCKET: z.string().min(3),
+  TOPIC_ARN: z.string().startsWith('arn:'),
+  DELIVERY_STREAM_NAME: z.string().min(1),
+  DECRYPT_LOG_GROUP: z.string().min(1),
+  CLUSTERS: json(
+    z.array(
+      z.object({
+        identifier: z.string().min(1),
+        resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
+        silentInstances: z.array(z.string()),
+      }),
+    ),
+  ),
+  SUBJECT_PREFIX: z.string().min(1).max(24),
+  GLUE_TABLE: z.string().min(3),
+  SERVICE_USERS: z
+    .string()
+    .default('rdsadmin,rdsproxyadmin')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  REDACTION_PATTERNS: json(z.array(z.string())).default([]),
+  CORRELATION_HOLD_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
+  CORRELATION_WINDOW_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+  DIGEST_GRACE_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
+  RULES_FILE: z.string().default('rules.yaml'),
+});
+
+export type AlertSettings = z.output<typeof alertSettingsSchema>;
+
+export class InvalidAlertSettingsError extends Error {
+  override readonly name = 'InvalidAlertSettingsError';
+}
+
+export function readAlertSettings(env: NodeJS.ProcessEnv = process.env): AlertSettings {
+  const parsed = alertSettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new InvalidAlertSettingsError(
+      `invalid alert Lambda settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}

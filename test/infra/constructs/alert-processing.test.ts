@@ -1,0 +1,107 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { validateConfig } from '../../../infra/config/load';
+import { configDocument } from '../../builders/config';
+import { synthExample } from '../../helpers/cdk-app';
+
+const { template, auditStack } = synthExample();
+const resources = template.toJSON().Resources as Record<
+  string,
+  { Type: string; Properties: Record<string, unknown> }
+>;
+const alertRoleId = auditStack.getLogicalId(
+  auditStack.alertProcessing.function.role!.node.defaultChild as never,
+);
+
+type Statement = { Action: string | string[]; Resource: unknown };
+const statements = Object.values(resources)
+  .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(alertRoleId))
+  .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+describe('the alert processing', () => {
+  it('keeps its state in an encrypted DynamoDB table with TTL, point-in-time recovery and the due index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'due',
+          KeySchema: [
+            { AttributeName: 'dueKey', KeyType: 'HASH' },
+            { AttributeName: 'dueAt', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+  });
+
+  it("creates the cluster's PostgreSQL log group with a retention and subscribes both log groups", () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/rds/cluster/orders-db/postgresql',
+      RetentionInDays: 365,
+    });
+    template.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
+      FilterPattern: '?"AUDIT: " ?"password authentication failed"',
+    });
+    template.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
+      FilterPattern: '{ $.auditEvent.id = "*" }',
+    });
+  });
+
+  it('subscribes to an existing PostgreSQL log group without creating it', () => {
+    const cluster = configDocument().clusters[0]!;
+    const { template: t } = synthExample(
+      validateConfig(configDocument({ clusters: [{ ...cluster, postgresLogGroup: 'existing' }] }), 'test'),
+    );
+    expect(
+      Object.values(t.findResources('AWS::Logs::LogGroup')).map((r) => r.Properties?.LogGroupName),
+    ).not.toContain('/aws/rds/cluster/orders-db/postgresql');
+    t.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
+      LogGroupName: '/aws/rds/cluster/orders-db/postgresql',
+    });
+  });
+
+  it('flushes due alerts and closed digests on a schedule', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(2 minutes)',
+      Targets: [Match.objectLike({ Input: '{"flush":true}' })],
+    });
+  });
+
+  it('keeps failed asynchronous invocations in the audit bucket', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('lets the alert Lambda put objects only under quarantine/pgaudit/ and the failure prefix', () => {
+    const puts = statements.filter((s) =>
+      (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:PutObject'),
+    );
+    const suffixes = puts
+      .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+      .map((r) => (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1]);
+    expect(suffixes.sort()).toEqual(['/aws/lambda/*', '/quarantine/pgaudit/*']);
+  });
+
+  it('gives the alert Lambda only what it uses, and no delete', () => {
+    expect([...new Set(actions)].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'firehose:PutRecordBatch',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:ListBucket',
+      's3:PutObject',
+      'sns:Publish',
+    ]);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The alert Lambda end to end: the real handler module, the real rules and parser, the pgAudit scenario's
+ * real log from PostgreSQL 15 packed into subscription payloads, and the decrypt Lambda's alert lines;
+ * DynamoDB, SNS, Firehose and S3 stubbed at the SDK boundary.
+ */
+import {
+  FirehoseClient,
+  PutRecordBatchCommand,
+  type PutRecordBatchCommandInput,
+} from '@aws-sdk/client-firehose';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DUE_INDEX } from '../../../tasks/alert/store';
+import { alertLine } from '../../../tasks/core/alert-lines';
+import { type AuditEvent, parseAuditEvent } from '../../../tasks/core/audit-event';
+import { parsePgAuditMessage } from '../../../tasks/core/pgaudit/parser';
+import { auditEvent } from '../../builders/audit-event';
+import { subscriptionEvent } from '../../builders/logs-subscription';
+import { DynamoTable } from '../../local/dynamodb-table';
+import { type PostgresServer, startPostgres, waitForLog } from '../../local/postgres-server';
+
+const CLUSTER = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const DECRYPT_LOG_GROUP = '/aws/lambda/aurora-audit-decrypt';
+const PG_LOG_GROUP = '/aws/rds/cluster/orders-db/postgresql';
+const SECRET = 'Sup3r-Secret-pw';
+
+Object.assign(process.env, {
+  ALERT_TABLE: 'alerts',
+  AUDIT_BUCKET: 'audit-bucket',
+  TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+  DELIVERY_STREAM_NAME: 'audit-events',
+  DECRYPT_LOG_GROUP,
+  CLUSTERS: JSON.stringify([{ identifier: 'orders-db', resourceId: CLUSTER, silentInstances: [] }]),
+  SUBJECT_PREFIX: 'aurora-audit',
+  GLUE_TABLE: 'aurora_audit.audit_events',
+  CORRELATION_HOLD_SECONDS: '0',
+  RULES_FILE: '../core/alerts/default-rules.yaml',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_REGION: 'eu-west-1',
+});
+
+const table = new DynamoTable('pk', [{ name: DUE_INDEX, partitionKey: 'dueKey', sortKey: 'dueAt' }]);
+const sns = mockClient(SNSClient);
+const firehose = mockClient(FirehoseClient);
+const s3 = mockClient(S3Client);
+let published: PublishCommandInput[];
+let archived: AuditEvent[];
+let snsDown = 0;
+
+// Loaded after the environment and the stubs are in place.
+const { handler } = require('../../../tasks/alert/handler') as typeof import('../../../tasks/alert/handler');
+
+let pg: PostgresServer;
+let logLines: string[];
+
+beforeAll(async () => {
+  pg = await startPostgres({ pgauditLog: 'role,ddl,write,misc_set' });
+  pg.psql(
+    `CREATE ROLE app_user LOGIN CREATEROLE PASSWORD 'App-user-pw-1';\nCREATE DATABASE appdb OWNER app_user;`,
+  );
+  pg.psql('CREATE EXTENSION pgaudit;', { database: 'appdb' });
+  pg.psql(
+    [
+      'CREATE TABLE app_1 (id int, note text);',
+      'CREATE ROLE app_user_new LOGIN;',
+      'GRANT SELECT, INSERT ON app_1 TO app_user_new;',
+      'REVOKE SELECT ON app_1 FROM app_user_new;',
+      `ALTER ROLE app_user_new PASSWORD '${SECRET}';`,
+      'INSERT INTO app_1 VALUES (1, \'a, "b"\');',
+      'DROP TABLE app_1;',
+    ].join('\n'),
+    { user: 'app_user', password: 'App-user-pw-1', database: 'appdb' },
+  );
+  // Switching pgAudit off for a role needs a superuser.
+  pg.psql("ALTER ROLE app_user SET pgaudit.log = 'none';", { database: 'appdb' });
+  pg.psql('SELECT 1', { user: 'app_user', password: 'wrong', database: 'appdb', check: false });
+  const log = await waitForLog(pg, 'password authentication failed');
+  // One CloudWatch Logs event per log entry (continuation lines stay with their entry, as RDS exports them).
+  logLines = log.split('\n').reduce<string[]>((entries, line) => {
+    if (line.startsWith('\t') && entries.length > 0) entries[entries.length - 1] += `\n${line}`;
+    else if (line.trim() !== '') entries.push(line);
+    return entries;
+  }, []);
+}, 60_000);
+
+afterAll(() => {
+  pg?.stop();
+  table.restore();
+});
+
+beforeEach(() => {
+  table.items.clear();
+  published = [];
+  archived = [];
+  snsDown = 0;
+  sns.reset();
+  firehose.reset();
+  s3.reset();
+  sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+    if (snsDown > 0) {
+      snsDown--;
+      throw Object.assign(new Error('SNS unavailable'), { name: 'InternalErrorException' });
+    }
+    published.push(input);
+    return { MessageId: `m-${published.length}` };
+  });
+  firehose.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
+    for (const r of input.Records ?? [])
+      archived.push(parseAuditEvent(JSON.parse(Buffer.from(r.Data as Uint8Array).toString())));
+    return { FailedPutCount: 0, RequestResponses: (input.Records ?? []).map(() => ({ RecordId: 'r' })) };
+  });
+  s3.on(PutObjectCommand).resolves({});
+});
+
+const pgPayload = () =>
+  subscriptionEvent(logLines, { logGroup: PG_LOG_GROUP, logStream: 'orders-db-instance-1' });
+
+describe('the alert Lambda', () => {
+  it('archives every pgAudit event of the real log and emails each rule match once', async () => {
+    const result = await handler(pgPayload());
+    expect(archived.map((e) => e.command)).toEqual([
+      'CREATE ROLE',
+      'CREATE DATABASE',
+      'CREATE EXTENSION',
+      'CREATE TABLE',
+      'CREATE ROLE',
+      'GRANT',
+      'REVOKE',
+      'ALTER ROLE',
+      'INSERT',
+      'DROP TABLE',
+      'ALTER ROLE',
+      'AUTH FAILURE',
+    ]);
+    expect(
+      archived.every(
+        (e) => e.source === 'pgaudit' && e.clusterId === CLUSTER && e.instanceId === 'orders-db-instance-1',
+      ),
+    ).toBe(true);
+    const subjects = published.map((p) => p.Subject);
+    expect(subjects).toEqual([
+      '[aurora-audit] HIGH privilege-changes on orders-db: postgres CREATE ROLE',
+      '[aurora-audit] HIGH privilege-changes on orders-db: app_user CREATE ROLE',
+      '[aurora-audit] HIGH privilege-changes on orders-db: app_user GRANT',
+      '[aurora-audit] HIGH privilege-changes on orders-db: app_user REVOKE',
+      '[aurora-audit] HIGH privilege-changes on orders-db: app_user ALTER ROLE',
+      '[aurora-audit] MEDIUM destructive-ddl on orders-db: app_user DROP TABLE',
+      '[aurora-audit] HIGH privilege-changes on orders-db: postgres ALTER ROLE',
+      '[aurora-audit] CRITICAL audit-tampering on orders-db: postgres ALTER ROLE',
+      '[aurora-audit] MEDIUM failed-logins on orders-db: app_user AUTH FAILURE',
+    ]);
+    expect(result).toMatchObject({ events: 12, archived: 12 });
+    const tamper = published.find((p) => p.Subject?.includes('audit-tampering'));
+    expect(tamper?.MessageAttributes).toEqual({
+      severity: { DataType: 'String', StringValue: 'CRITICAL' },
+      rule: { DataType: 'String', StringValue: 'audit-tampering' },
+      cluster: { DataType: 'String', StringValue: CLUSTER },
+      source: { DataType: 'String', StringValue: 'pgaudit' },
+    });
+    expect(tamper?.Message).toContain("ALTER ROLE app_user SET pgaudit.log = 'none';");
+  });
+
+  it('never puts a password or statement text in a subject, and no password anywhere', async () => {
+    await handler(pgPayload());
+    for (const p of published) {
+      expect(p.Subject!.length).toBeLessThanOrEqual(100);
+      expect(p.Subject).not.toMatch(/PASSWORD|pgaudit\.log|app_1/);
+    }
+    expect(JSON.stringify([published, archived])).not.toContain(SECRET);
+  });
+
+  it('sends no second email when CloudWatch delivers the same payload again', async () => {
+    const payload = pgPayload();
+    await handler(payload);
+    const first = published.length;
+    await handler(payload);
+    expect(published).toHaveLength(first);
+  });
+
+  it('still sends an alert after SNS failed, on the scheduled flush, once', async () => {
+    snsDown = 1;
+    const grant = auditEvent({ class: 'ROLE', command: 'GRANT', clusterId: CLUSTER });
+    await handler(subscriptionEvent([alertLine(grant).trim()], { logGroup: DECRYPT_LOG_GROUP }));
+    expect(published).toHaveLength(0);
+    await handler({ flush: true });
+    await handler({ flush: true });
+    expect(published).toHaveLength(1);
+  });
+
+  it('alerts once when both sources report the same GRANT', async () => {
+    const pgGrant = logLines.find((l) => l.includes(',GRANT,TABLE,'))!;
+    const fromPg = parsePgAuditMessage(pgGrant, { clusterId: CLUSTER })[0]!;
+    const dasGrant = auditEvent({
+      source: 'das',
+      clusterId: CLUSTER,
+      user: fromPg.user,
+      database: fromPg.database,
+      class: 'ROLE',
+      command: 'GRANT',
+      commandText: fromPg.commandText,
+      time: fromPg.time.replace('Z', '.420000Z'),
+    });
+    await handler(subscriptionEvent([alertLine(dasGrant).trim()], { logGroup: DECRYPT_LOG_GROUP }));
+    await handler(subscriptionEvent([pgGrant], { logGroup: PG_LOG_GROUP }));
+    const grants = published.filter((p) => p.Subject?.endsWith('GRANT'));
+    expect(grants).toHaveLength(1);
+  });
+});
