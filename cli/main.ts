@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerConfig } from './commands/config';
 import { register as registerDecode } from './commands/decode';
+import { register as registerPgaudit } from './commands/pgaudit';
 import { register as registerRedrive } from './commands/redrive';
 import { register as registerWorkflows } from './commands/workflows';
 import type { CliIo, RegisterCommands } from './io';
@@ -17,6 +18,7 @@ const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerDecode,
   registerRedrive,
   registerWorkflows,
+  registerPgaudit,
 ];
 
 const processIo: CliIo = {

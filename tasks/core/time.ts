@@ -19,6 +19,8 @@ export class InvalidTimestampError extends Error {
  * @throws InvalidTimestampError when the text is not a timestamp.
  */
 export function toIsoUtc(text: string): string {
+  const fast = utcFastPath(text);
+  if (fast !== undefined) return fast;
   const m = PG_TIMESTAMP.exec(text.trim());
   if (!m) throw new InvalidTimestampError(`not a timestamp: ${JSON.stringify(text.slice(0, 64))}`);
   const [, y, mo, d, h, mi, s, fraction, zone] = m;
@@ -37,6 +39,28 @@ export function toIsoUtc(text: string): string {
   const utc = new Date(localMs - offsetMinutes * 60_000);
   const base = utc.toISOString().slice(0, 19);
   return fraction ? `${base}.${fraction}Z` : `${base}Z`;
+}
+
+const UTC_TEXT = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?: ?UTC|Z|\+00(?::?00)?)$/;
+
+/** Already UTC (what Aurora writes): rearranged as text, no Date; undefined when the general path is needed. */
+function utcFastPath(text: string): string | undefined {
+  const m = UTC_TEXT.exec(text);
+  if (!m) return undefined;
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 28 ||
+    Number(m[4]) > 23 ||
+    Number(m[5]) > 59 ||
+    Number(m[6]) > 59
+  ) {
+    return undefined; // let the general path validate (e.g. day 29-31)
+  }
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}Z`;
 }
 
 /** The UTC day (`YYYY-MM-DD`) of an ISO-8601 UTC timestamp produced by {@link toIsoUtc}. */

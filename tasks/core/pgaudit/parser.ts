@@ -81,6 +81,17 @@ export function auditFields(csv: string): string[] {
   return records[0];
 }
 
+// Entries of one second share their timestamp text: convert each distinct one once.
+let lastTimeText = '';
+let lastTimeIso = '';
+function isoTime(text: string): string {
+  if (text !== lastTimeText) {
+    lastTimeIso = toIsoUtc(text);
+    lastTimeText = text;
+  }
+  return lastTimeIso;
+}
+
 function toEvent(
   prefix: Prefix,
   message: string,
@@ -88,74 +99,78 @@ function toEvent(
   redact: Redactor,
 ): AuditEvent | undefined {
   const { host, port } = remoteOf(prefix.remote);
-  const base = {
-    source: 'pgaudit' as const,
-    clusterId: opts.clusterId ?? null,
-    instanceId: opts.instanceId ?? null,
-    time: toIsoUtc(prefix.time),
-    database: prefix.database || null,
-    remoteHost: host,
-    remotePort: port,
-    sessionId: null,
-    pid: int(prefix.pid),
-    exitCode: null,
-    clientApplication: null,
-  };
+  const clusterId = opts.clusterId ?? null;
+  const instanceId = opts.instanceId ?? null;
+  const time = isoTime(prefix.time);
+  const database = prefix.database || null;
+  const pid = int(prefix.pid);
+  // Object literals in one shape (no spreads): this runs once per log entry.
   if (message.startsWith('AUDIT: ')) {
     const f = auditFields(message.slice(7));
     if (f.length < 9 || f.length > 10)
       throw new InvalidAuditEntryError(`AUDIT entry has ${f.length} fields, expected 9 or 10`);
-    const [
-      auditType,
-      statementId,
-      substatementId,
-      cls,
-      command,
-      objectType,
-      objectName,
-      statement,
-      parameter,
-      rows,
-    ] = f as [string, string, string, string, string, string, string, string, string, string | undefined];
+    const auditType = f[0] as string;
     if (auditType !== 'SESSION' && auditType !== 'OBJECT') {
       throw new InvalidAuditEntryError(
         `AUDIT type ${JSON.stringify(auditType.slice(0, 20))} is not SESSION or OBJECT`,
       );
     }
+    const cls = f[3] as string;
+    const command = f[4] as string;
     if (!cls || !command) throw new InvalidAuditEntryError('AUDIT entry has no class or command');
     return createAuditEvent({
-      ...base,
+      source: 'pgaudit',
+      clusterId,
+      instanceId,
+      time,
       auditType,
       class: cls,
       command,
-      objectType: objectType || null,
-      objectName: objectName || null,
+      objectType: f[5] || null,
+      objectName: f[6] || null,
+      database,
       user: prefix.user || null,
-      statementId: int(statementId),
-      substatementId: int(substatementId),
-      commandText: redact(statement),
-      parameters: redact(parameter),
+      remoteHost: host,
+      remotePort: port,
+      sessionId: null,
+      pid,
+      statementId: int(f[1]),
+      substatementId: int(f[2]),
+      commandText: redact(f[7] as string),
+      parameters: redact(f[8] as string),
+      exitCode: null,
       errorMessage: null,
-      rowCount: int(rows),
+      rowCount: int(f[9]),
+      clientApplication: null,
     });
   }
   if (prefix.level === 'FATAL') {
     const m = FAILED_LOGIN.exec(message);
     if (m) {
       return createAuditEvent({
-        ...base,
+        source: 'pgaudit',
+        clusterId,
+        instanceId,
+        time,
         auditType: null,
         class: 'CONNECT',
         command: 'AUTH FAILURE',
         objectType: null,
         objectName: null,
+        database,
         user: (m[1] ?? '').replace(/""/g, '"') || prefix.user || null,
+        remoteHost: host,
+        remotePort: port,
+        sessionId: null,
+        pid,
         statementId: null,
         substatementId: null,
         commandText: null,
         parameters: null,
+        exitCode: null,
         errorMessage: redact(message),
         rowCount: null,
+        clientApplication: null,
       });
     }
   }
@@ -201,61 +216,95 @@ function safeParse(entry: string, opts: PgAuditParseOptions, redact: Redactor): 
 const isEntryStart = (line: string) => line.length > 24 && line.charCodeAt(4) === 45 && PREFIX.test(line);
 
 /**
- * Streams events from log lines (without their newlines). Continuation lines (starting with a tab) join the
- * current entry without the tab; a line that neither starts an entry nor continues one ends it.
+ * The streaming parser's state machine: feed it lines (without their newlines) and it returns an event
+ * whenever an entry is complete. Continuation lines (starting with a tab) join the current entry without
+ * the tab; a line that neither starts an entry nor continues one ends it. One entry is held at a time.
  */
+export class PgAuditLineParser {
+  private parts: string[] = [];
+  private size = 0;
+  private oversized = false;
+  private readonly redact: Redactor;
+  private readonly max: number;
+
+  constructor(private readonly opts: PgAuditParseOptions = {}) {
+    this.redact = opts.redact ?? createRedactor();
+    this.max = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+  }
+
+  /** Takes the next line; returns the event of the entry this line completed, if any. */
+  push(line: string): AuditEvent | undefined {
+    if (line.charCodeAt(0) === 9 && (this.parts.length > 0 || this.oversized)) {
+      if (this.oversized) return undefined;
+      this.size += line.length;
+      if (this.size > this.max) {
+        this.opts.onError?.(
+          `entry exceeds ${this.max} characters; skipped`,
+          `${this.parts[0]?.slice(0, 1024) ?? ''}…`,
+        );
+        this.parts = [];
+        this.size = 0;
+        this.oversized = true;
+        return undefined;
+      }
+      this.parts.push(line.slice(1));
+      return undefined;
+    }
+    this.oversized = false;
+    const event = this.end();
+    if (isEntryStart(line)) {
+      if (line.length > this.max) {
+        this.opts.onError?.(`entry exceeds ${this.max} characters; skipped`, `${line.slice(0, 1024)}…`);
+        this.oversized = true;
+      } else {
+        this.parts.push(line);
+        this.size = line.length;
+      }
+    }
+    return event;
+  }
+
+  /** Ends the current entry (at the end of the input); returns its event, if any. */
+  end(): AuditEvent | undefined {
+    if (this.parts.length === 0) return undefined;
+    const entry = this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('\n');
+    this.parts = [];
+    this.size = 0;
+    return safeParse(entry, this.opts, this.redact);
+  }
+}
+
+/** Events from lines, synchronously (arrays, files read in chunks). */
+export function* parsePgAuditLinesSync(
+  lines: Iterable<string>,
+  opts: PgAuditParseOptions = {},
+): Generator<AuditEvent> {
+  const parser = new PgAuditLineParser(opts);
+  for (const line of lines) {
+    const event = parser.push(line);
+    if (event) yield event;
+  }
+  const last = parser.end();
+  if (last) yield last;
+}
+
+/** Events from lines of a stream (stdin, a large file), holding one entry at a time. */
 export async function* parsePgAuditLines(
   lines: AsyncIterable<string> | Iterable<string>,
   opts: PgAuditParseOptions = {},
 ): AsyncGenerator<AuditEvent> {
-  const redact = opts.redact ?? createRedactor();
-  const max = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
-  let parts: string[] = [];
-  let size = 0;
-  let oversized = false;
-  const flush = (): AuditEvent | undefined => {
-    if (parts.length === 0) return undefined;
-    const entry = parts.join('\n');
-    parts = [];
-    size = 0;
-    return safeParse(entry, opts, redact);
-  };
+  const parser = new PgAuditLineParser(opts);
   for await (const line of lines) {
-    if (line.startsWith('\t') && (parts.length > 0 || oversized)) {
-      if (oversized) continue;
-      size += line.length;
-      if (size > max) {
-        opts.onError?.(`entry exceeds ${max} characters; skipped`, `${parts[0]?.slice(0, 1024) ?? ''}…`);
-        parts = [];
-        size = 0;
-        oversized = true;
-        continue;
-      }
-      parts.push(line.slice(1));
-      continue;
-    }
-    oversized = false;
-    const event = flush();
+    const event = parser.push(line);
     if (event) yield event;
-    if (isEntryStart(line)) {
-      if (line.length > max) {
-        opts.onError?.(`entry exceeds ${max} characters; skipped`, `${line.slice(0, 1024)}…`);
-        oversized = true;
-        continue;
-      }
-      parts.push(line);
-      size = line.length;
-    }
   }
-  const last = flush();
+  const last = parser.end();
   if (last) yield last;
 }
 
 /** The events of a whole text (a log file's content), in order. */
 export async function parsePgAuditText(text: string, opts: PgAuditParseOptions = {}): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
-  for await (const e of parsePgAuditLines(text.split(/\r?\n/), opts)) events.push(e);
-  return events;
+  return [...parsePgAuditLinesSync(text.split(/\r?\n/), opts)];
 }
 
 /**
