@@ -2,11 +2,17 @@
  * `aurora-audit pgaudit parse`: pgAudit log text (a downloaded PostgreSQL log, or stdin) → audit events as
  * JSON lines, with the same parser, redaction and service-user filter as the alert Lambda.
  */
+import {
+  DescribeDBClusterParametersCommand,
+  DescribeDBClustersCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
 import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import { toJsonLine } from '../../tasks/core/audit-event';
 import { DEFAULT_SERVICE_USERS, serviceUserSet } from '../../tasks/core/das/normalize';
 import { parsePgAuditLines } from '../../tasks/core/pgaudit/parser';
+import { InvalidSetupError, setupSql } from '../../tasks/core/pgaudit/setup-sql';
 import { createRedactor } from '../../tasks/core/redact';
 import type { CommandContext, RegisterCommands } from '../io';
 import { inputLines } from '../lines';
@@ -73,7 +79,146 @@ export function registerPgauditParse(group: Command, { io, setExit }: CommandCon
     });
 }
 
+export function registerPgauditSetup(group: Command, { io, setExit }: CommandContext): void {
+  group
+    .command('setup-sql')
+    .description(
+      'Print the SQL that enables pgAudit for audited users (extension, rds_pgaudit role, per-user classes)',
+    )
+    .requiredOption('--audited-user <name...>', 'database user(s) to audit')
+    .option(
+      '--classes <list>',
+      'pgaudit.log classes, comma-separated (read, write, function, role, ddl, misc, misc_set, all, none; -class subtracts)',
+      'role,ddl',
+    )
+    .option('--database <name>', 'database to create the extension in')
+    .action((opts: { auditedUser: string[]; classes: string; database?: string }) => {
+      try {
+        io.stdout(
+          setupSql({ auditedUsers: opts.auditedUser, classes: opts.classes, database: opts.database }),
+        );
+        setExit(0);
+      } catch (err) {
+        if (!(err instanceof InvalidSetupError)) throw err;
+        io.stderr(`${err.message}\n`);
+        setExit(2);
+      }
+    });
+
+  group
+    .command('check')
+    .description(
+      "Check a cluster's pgAudit set-up: log export, shared_preload_libraries, pgaudit.log/role, pending reboot",
+    )
+    .requiredOption(
+      '--cluster <name>',
+      'cluster identifier (resolved through the configuration when listed there)',
+    )
+    .option('-c, --config <file>', 'configuration file (default: the embedded example)')
+    .option('--json', 'print the checks as JSON')
+    .action(async (opts: { cluster: string; config?: string; json?: boolean }) => {
+      let identifier = opts.cluster;
+      try {
+        identifier = findCluster(loadConfig(opts.config), opts.cluster)?.identifier ?? opts.cluster;
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        io.stderr(`${err.message}\n`);
+        setExit(2);
+        return;
+      }
+      const checks = await checkPgAudit(new RDSClient({}), identifier);
+      if (opts.json)
+        io.stdout(`${JSON.stringify({ cluster: identifier, ok: checks.every((c) => c.ok), checks })}\n`);
+      else {
+        io.stdout(`pgAudit set-up of ${identifier}\n`);
+        for (const c of checks)
+          io.stdout(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}${c.ok ? '' : `\n      → ${c.fix}`}\n`);
+      }
+      setExit(checks.every((c) => c.ok) ? 0 : 1);
+    });
+}
+
+export interface PgAuditCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly fix: string;
+}
+
+/** The cluster's pgAudit prerequisites, from the RDS API. */
+export async function checkPgAudit(rds: RDSClient, identifier: string): Promise<PgAuditCheck[]> {
+  const { DBClusters } = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
+  const cluster = DBClusters?.[0];
+  if (!cluster) {
+    return [
+      {
+        name: 'cluster',
+        ok: false,
+        detail: `${identifier} not found`,
+        fix: 'check the name and the region (AWS_REGION)',
+      },
+    ];
+  }
+  const group = cluster.DBClusterParameterGroup ?? '';
+  const params = new Map<string, string | undefined>();
+  let marker: string | undefined;
+  do {
+    const page = await rds.send(
+      new DescribeDBClusterParametersCommand({ DBClusterParameterGroupName: group, Marker: marker }),
+    );
+    for (const p of page.Parameters ?? []) if (p.ParameterName) params.set(p.ParameterName, p.ParameterValue);
+    marker = page.Marker;
+  } while (marker);
+  const exports = cluster.EnabledCloudwatchLogsExports ?? [];
+  const preload = params.get('shared_preload_libraries') ?? '';
+  const log = params.get('pgaudit.log');
+  const role = params.get('pgaudit.role');
+  const pending = (cluster.DBClusterMembers ?? []).filter(
+    (m) => m.DBClusterParameterGroupStatus === 'pending-reboot',
+  );
+  return [
+    {
+      name: 'postgresql log exported to CloudWatch',
+      ok: exports.includes('postgresql'),
+      detail: exports.length ? `exports ${exports.join(', ')}` : 'exports no logs',
+      fix: `aws rds modify-db-cluster --db-cluster-identifier ${identifier} --cloudwatch-logs-export-configuration '{"EnableLogTypes":["postgresql"]}'`,
+    },
+    {
+      name: 'shared_preload_libraries includes pgaudit',
+      ok: preload
+        .split(',')
+        .map((x) => x.trim())
+        .includes('pgaudit'),
+      detail: `parameter group ${group}: shared_preload_libraries = ${preload || '(default)'}`,
+      fix: `set shared_preload_libraries to include pgaudit in ${group} (or use the PgAuditParameterGroup construct), then reboot`,
+    },
+    {
+      name: 'pgaudit.role is rds_pgaudit',
+      ok: role === 'rds_pgaudit',
+      detail: `pgaudit.role = ${role ?? '(not set)'}`,
+      fix: `set pgaudit.role = rds_pgaudit in ${group}, and CREATE ROLE rds_pgaudit (aurora-audit pgaudit setup-sql)`,
+    },
+    {
+      name: 'pgaudit.log is set',
+      ok: log !== undefined && log !== '' && log.toLowerCase() !== 'none',
+      detail: `pgaudit.log = ${log ?? '(not set)'}`,
+      fix: `set pgaudit.log in ${group}, or per user with ALTER ROLE … SET pgaudit.log (aurora-audit pgaudit setup-sql)`,
+    },
+    {
+      name: 'no reboot pending',
+      ok: pending.length === 0,
+      detail: pending.length
+        ? `pending-reboot on ${pending.map((m) => m.DBInstanceIdentifier).join(', ')}`
+        : 'parameter group in sync',
+      fix: 'reboot the listed instances in a maintenance window so the parameter changes take effect',
+    },
+  ];
+}
+
 export const register: RegisterCommands = (ctx) => {
-  const group = ctx.program.command('pgaudit').description('pgAudit tools: parse logs');
+  const group = ctx.program
+    .command('pgaudit')
+    .description('pgAudit tools: parse logs, set-up SQL, set-up check');
   registerPgauditParse(group, ctx);
+  registerPgauditSetup(group, ctx);
 };
