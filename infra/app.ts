@@ -4,6 +4,7 @@
  * (one cluster named orders-db) so that `npm run synth` works offline.
  */
 import { App } from 'aws-cdk-lib';
+import { InvalidRulesError } from '../tasks/core/alerts/rules';
 import { buildApp } from './build-app';
 import { ConfigError, loadConfig } from './config/load';
 
@@ -12,7 +13,7 @@ const configPath = app.node.tryGetContext('config') as string | undefined;
 try {
   buildApp(loadConfig(configPath), app);
 } catch (err) {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof InvalidRulesError) {
     console.error(err.message);
     process.exit(1);
   }

@@ -1,7 +1,8 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { DEFAULT_RULES_PATH } from '../../tasks/core/alerts/rules';
+import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/filter-patterns';
+import { DEFAULT_RULES_PATH, loadRules } from '../../tasks/core/alerts/rules';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import type { AuroraAuditConfig } from '../config/schema';
 import { AlertProcessing } from '../constructs/alert-processing';
@@ -30,6 +31,8 @@ export class AuditStack extends Stack {
     const { config } = props;
     Tags.of(this).add('application', 'aurora-audit');
     const rulesFile = config.rulesFilePath ?? DEFAULT_RULES_PATH;
+    // Loading the rules here makes an invalid rules file fail synth, naming the rule and the field.
+    const rules = loadRules(rulesFile);
 
     this.storage = new AuditStorage(this, 'Storage', {
       clusterResourceIds: config.clusters.map((c) => c.resourceId),
@@ -65,12 +68,8 @@ export class AuditStack extends Stack {
       decryptLogGroup: this.streamProcessing.logGroup,
       deliveryStreamName: this.streamProcessing.deliveryStream.ref,
       deliveryStreamArn: this.streamProcessing.deliveryStreamArn,
-      filterPatterns: {
-        // The decrypt Lambda writes alert lines only for events the rules match: take all of them.
-        activityStream: '{ $.auditEvent.id = "*" }',
-        // Every pgAudit entry and failed login; the rules decide in the Lambda.
-        pgAudit: '?"AUDIT: " ?"password authentication failed"',
-      },
+      // Generated from the rules (supersets of what they match); the Lambda applies the rules exactly.
+      filterPatterns: { activityStream: activityStreamPattern(rules.rules), pgAudit: pgAuditPattern() },
       rulesFile,
       subjectPrefix: config.alerts.subjectPrefix,
       glueTable: `${this.storage.databaseName}.${this.storage.tableName}`,
