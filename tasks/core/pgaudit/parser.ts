@@ -63,9 +63,39 @@ const int = (text: string | undefined): number | null => {
   return Number.isSafeInteger(n) ? n : null;
 };
 
-/** The CSV after `AUDIT: `: a simple split when there is no quote (then no field can hold a comma). */
+/**
+ * Fields of simple CSV: unquoted fields, and quoted ones without doubled quotes or newlines (what most
+ * pgAudit lines hold). Undefined when anything else appears, so that the CSV parser decides.
+ */
+export function simpleCsvFields(csv: string): string[] | undefined {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (csv.charCodeAt(i) === 34) {
+      const close = csv.indexOf('"', i + 1);
+      if (close < 0) return undefined;
+      const next = csv.charCodeAt(close + 1);
+      if (close + 1 < csv.length && next !== 44) return undefined; // a doubled quote or text after the quote
+      const value = csv.slice(i + 1, close);
+      if (value.includes('\n') || value.includes('\r')) return undefined;
+      fields.push(value);
+      if (close + 1 >= csv.length) return fields;
+      i = close + 2;
+    } else {
+      const comma = csv.indexOf(',', i);
+      const value = comma < 0 ? csv.slice(i) : csv.slice(i, comma);
+      if (value.includes('"')) return undefined;
+      fields.push(value);
+      if (comma < 0) return fields;
+      i = comma + 1;
+    }
+  }
+}
+
+/** The CSV after `AUDIT: `: simple lines by a scanner, everything else by csv-parse (a real CSV parser). */
 export function auditFields(csv: string): string[] {
-  if (!csv.includes('"')) return csv.split(',');
+  const simple = simpleCsvFields(csv);
+  if (simple) return simple;
   let records: string[][];
   try {
     records = parseCsv(csv, {
@@ -213,7 +243,14 @@ function safeParse(entry: string, opts: PgAuditParseOptions, redact: Redactor): 
   }
 }
 
-const isEntryStart = (line: string) => line.length > 24 && line.charCodeAt(4) === 45 && PREFIX.test(line);
+// A cheap look at `YYYY-MM-DD HH:`; the full prefix is checked when the entry is parsed (a line that only
+// looks like a start ends the previous entry and is dropped then, as any other non-entry line).
+const isEntryStart = (line: string) =>
+  line.length > 24 &&
+  line.charCodeAt(4) === 45 &&
+  line.charCodeAt(7) === 45 &&
+  line.charCodeAt(10) === 32 &&
+  line.charCodeAt(13) === 58;
 
 /**
  * The streaming parser's state machine: feed it lines (without their newlines) and it returns an event
