@@ -2,15 +2,15 @@
  * `aurora-audit decode`: decrypts activity-stream records into audit events, exactly as the decrypt Lambda
  * does (same core, same filters, same redaction).
  */
-import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import { toJsonLine } from '../../tasks/core/audit-event';
-import { DEFAULT_SERVICE_USERS, serviceUserSet } from '../../tasks/core/das/normalize';
+import { serviceUserSet } from '../../tasks/core/das/normalize';
 import { processActivityRecord } from '../../tasks/core/das/pipeline';
 import { decodeBase64 } from '../../tasks/core/das/record';
 import { createRedactor } from '../../tasks/core/redact';
 import { kmsResolver } from '../aws';
 import type { RegisterCommands } from '../io';
 import { inputLines } from '../lines';
+import { processingOptions } from '../processing-options';
 
 interface DecodeOptions {
   clusterResourceId?: string;
@@ -40,32 +40,12 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
     .option('--include-heartbeats', 'also print heartbeat events')
     .option('--raw', 'print each decrypted payload unchanged (NOT redacted: it may contain secrets)')
     .action(async (file: string | undefined, opts: DecodeOptions) => {
-      let clusterId = opts.clusterResourceId;
-      let serviceUsers: readonly string[] = DEFAULT_SERVICE_USERS;
-      let patterns: readonly string[] = [];
-      if (opts.cluster !== undefined || opts.config !== undefined) {
-        try {
-          const config = loadConfig(opts.config);
-          serviceUsers = config.serviceUsers;
-          patterns = config.redaction.extraPatterns;
-          if (opts.cluster !== undefined) {
-            const cluster = findCluster(config, opts.cluster);
-            if (!cluster) {
-              io.stderr(
-                `cluster ${JSON.stringify(opts.cluster)} is not in the configuration (${config.origin})\n`,
-              );
-              setExit(2);
-              return;
-            }
-            clusterId = cluster.resourceId;
-          }
-        } catch (err) {
-          if (!(err instanceof ConfigError)) throw err;
-          io.stderr(`${err.message}\n`);
-          setExit(2);
-          return;
-        }
+      const resolved = processingOptions(opts, io);
+      if (!resolved) {
+        setExit(2);
+        return;
       }
+      const { clusterId } = resolved;
       if (clusterId === undefined) {
         io.stderr('decode needs --cluster-resource-id cluster-… or --cluster NAME\n');
         setExit(2);
@@ -73,8 +53,8 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
       }
       const options = {
         resolveDataKey: kmsResolver(),
-        redact: createRedactor(patterns),
-        serviceUsers: serviceUserSet(serviceUsers),
+        redact: createRedactor(resolved.redactionPatterns),
+        serviceUsers: serviceUserSet(resolved.serviceUsers),
         includeHeartbeats: opts.includeHeartbeats === true,
       };
       let n = 0;

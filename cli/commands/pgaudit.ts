@@ -10,12 +10,13 @@ import {
 import type { Command } from 'commander';
 import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import { toJsonLine } from '../../tasks/core/audit-event';
-import { DEFAULT_SERVICE_USERS, serviceUserSet } from '../../tasks/core/das/normalize';
+import { serviceUserSet } from '../../tasks/core/das/normalize';
 import { parsePgAuditLines } from '../../tasks/core/pgaudit/parser';
 import { InvalidSetupError, setupSql } from '../../tasks/core/pgaudit/setup-sql';
 import { createRedactor } from '../../tasks/core/redact';
 import type { CommandContext, RegisterCommands } from '../io';
 import { inputLines } from '../lines';
+import { processingOptions } from '../processing-options';
 
 interface ParseOptions {
   clusterResourceId?: string;
@@ -37,38 +38,17 @@ export function registerPgauditParse(group: Command, { io, setExit }: CommandCon
     .option('--instance <id>', 'set instanceId on the events')
     .option('-c, --config <file>', 'configuration file (service users, redaction patterns, cluster names)')
     .action(async (file: string | undefined, opts: ParseOptions) => {
-      let clusterId = opts.clusterResourceId ?? null;
-      let serviceUsers: readonly string[] = DEFAULT_SERVICE_USERS;
-      let patterns: readonly string[] = [];
-      if (opts.cluster !== undefined || opts.config !== undefined) {
-        try {
-          const config = loadConfig(opts.config);
-          serviceUsers = config.serviceUsers;
-          patterns = config.redaction.extraPatterns;
-          if (opts.cluster !== undefined) {
-            const cluster = findCluster(config, opts.cluster);
-            if (!cluster) {
-              io.stderr(
-                `cluster ${JSON.stringify(opts.cluster)} is not in the configuration (${config.origin})\n`,
-              );
-              setExit(2);
-              return;
-            }
-            clusterId = cluster.resourceId;
-          }
-        } catch (err) {
-          if (!(err instanceof ConfigError)) throw err;
-          io.stderr(`${err.message}\n`);
-          setExit(2);
-          return;
-        }
+      const resolved = processingOptions(opts, io);
+      if (!resolved) {
+        setExit(2);
+        return;
       }
       let unreadable = 0;
       const events = parsePgAuditLines(inputLines(io, file), {
-        clusterId,
+        clusterId: resolved.clusterId ?? null,
         instanceId: opts.instance ?? null,
-        redact: createRedactor(patterns),
-        serviceUsers: serviceUserSet(serviceUsers),
+        redact: createRedactor(resolved.redactionPatterns),
+        serviceUsers: serviceUserSet(resolved.serviceUsers),
         onError: (reason, raw) => {
           unreadable++;
           io.stderr(`unreadable entry: ${reason}: ${raw.slice(0, 200)}\n`);

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
 import { ON_FAILURE_PREFIX, QUARANTINE_PREFIX } from '../../tasks/core/storage-layout';
 import { nagArn } from '../nag';
-import { LAMBDA_RUNTIME } from './stream-processing';
+import { bundlingWithRules, LAMBDA_RUNTIME } from './stream-processing';
 
 export interface AlertCluster {
   readonly identifier: string;
@@ -183,17 +183,8 @@ export class AlertProcessing extends Construct {
       // Subscriptions and the schedule invoke asynchronously: at most two retries, then the failure destination.
       retryAttempts: 2,
       onFailure: new ScopedS3Destination(props.bucket),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        externalModules: [],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input, outputDir) => [`cp "${props.rulesFile}" "${outputDir}/rules.yaml"`],
-        },
-      },
+      bundling: bundlingWithRules(props.rulesFile),
+
       environment: {
         ALERT_TABLE: this.table.tableName,
         AUDIT_BUCKET: props.bucket.bucketName,

@@ -23,6 +23,25 @@ import { nagArn } from '../nag';
 /** The newest Node.js LTS runtime aws-cdk-lib offers; every aurora-audit Lambda uses it. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/**
+ * How aurora-audit bundles a Lambda (local esbuild, no Docker): minified with source maps, the AWS SDK
+ * bundled too (the versions tested are the versions deployed), and the alert rules file copied beside the
+ * code as `rules.yaml` (the functions load it from there: `RULES_FILE=rules.yaml`).
+ */
+export function bundlingWithRules(rulesFile: string): nodejs.BundlingOptions {
+  return {
+    minify: true,
+    sourceMap: true,
+    target: 'node24',
+    externalModules: [],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_input: string, outputDir: string) => [`cp "${rulesFile}" "${outputDir}/rules.yaml"`],
+    },
+  };
+}
+
 export interface StreamCluster {
   /** DB cluster resource id (`cluster-…`). */
   readonly resourceId: string;
@@ -297,20 +316,8 @@ export class StreamProcessing extends Construct {
       logGroup: this.logGroup,
       description: 'aurora-audit: decrypt Database Activity Streams records into audit events',
       depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        // Bundle the AWS SDK too: the versions tested are the versions deployed.
-        externalModules: [],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, outputDir: string) => [
-            `cp "${props.rulesFile}" "${outputDir}/rules.yaml"`,
-          ],
-        },
-      },
+      bundling: bundlingWithRules(props.rulesFile),
+
       environment: {
         AUDIT_BUCKET: props.bucket.bucketName,
         DELIVERY_STREAM_NAME: this.deliveryStream.ref,
