@@ -41,7 +41,9 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
   return {
     async query(sql, parameters = []) {
       const statement = await connection.prepare(sql);
-      parameters.forEach((p, i) => statement.bindVarchar(i + 1, p));
+      parameters.forEach((p, i) => {
+        statement.bindVarchar(i + 1, p);
+      });
       const result = await statement.runAndReadAll();
       return result.getRowObjectsJson() as Record<string, unknown>[];
     },

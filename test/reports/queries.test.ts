@@ -106,7 +106,10 @@ describe('the report queries as SQL Athena accepts', () => {
       const ast = parser.astify(querySql(name), { database: 'trino' });
       const used = new Set<string>();
       const walk = (node: unknown): void => {
-        if (Array.isArray(node)) return node.forEach(walk);
+        if (Array.isArray(node)) {
+        for (const child of node) walk(child);
+        return;
+      }
         if (!node || typeof node !== 'object') return;
         const n = node as Record<string, unknown>;
         if ((n.type === 'function' || n.type === 'aggr_func') && n.name) {
@@ -115,7 +118,7 @@ describe('the report queries as SQL Athena accepts', () => {
             (typeof fn === 'string' ? fn : (fn.name?.map((p) => p.value).join('.') ?? '')).toLowerCase(),
           );
         }
-        Object.values(n).forEach(walk);
+        for (const child of Object.values(n)) walk(child);
       };
       walk(ast);
       expect(used.size).toBeGreaterThan(0);
