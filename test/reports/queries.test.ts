@@ -107,9 +107,9 @@ describe('the report queries as SQL Athena accepts', () => {
       const used = new Set<string>();
       const walk = (node: unknown): void => {
         if (Array.isArray(node)) {
-        for (const child of node) walk(child);
-        return;
-      }
+          for (const child of node) walk(child);
+          return;
+        }
         if (!node || typeof node !== 'object') return;
         const n = node as Record<string, unknown>;
         if ((n.type === 'function' || n.type === 'aggr_func') && n.name) {
