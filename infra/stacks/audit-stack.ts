@@ -8,6 +8,7 @@ import type { AuroraAuditConfig } from '../config/schema';
 import { AlertProcessing } from '../constructs/alert-processing';
 import { Alerting } from '../constructs/alerting';
 import { AuditStorage } from '../constructs/audit-storage';
+import { ReportQueries } from '../constructs/report-queries';
 import { StreamProcessing } from '../constructs/stream-processing';
 
 export interface AuditStackProps extends StackProps {
@@ -77,6 +78,15 @@ export class AuditStack extends Stack {
       redactionPatterns: config.redaction.extraPatterns,
       logRetention: config.retention.logsDays as logs.RetentionDays,
     });
+
+    // Compliance report queries (issue 9): the Athena workgroup with enforced settings.
+    const reportQueries = new ReportQueries(this, 'ReportQueries', {
+      bucket: this.storage.bucket,
+      key: this.storage.key,
+      bytesScannedCutoffPerQuery: config.reports.bytesScannedCutoffPerQuery,
+      workGroupName: config.name,
+    });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: reportQueries.workGroupName });
 
     new CfnOutput(this, 'AuditBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'GlueTable', { value: `${this.storage.databaseName}.${this.storage.tableName}` });
