@@ -17,9 +17,9 @@ export interface AuditStackProps extends StackProps {
 }
 
 /**
- * The aurora-audit stack: storage (KMS key, audit bucket, Glue table), alerting (SNS topic) and the
- * activity-stream processing (decrypt Lambda, Firehose). Later parts (workflows, reporting, monitoring) are
- * added here as constructs.
+ * The aurora-audit stack, built from the configuration: storage (KMS key, audit bucket, Glue table), the
+ * alert topic, the activity-stream processing (decrypt Lambda, Firehose), the alert processing (alert Lambda,
+ * DynamoDB state, subscriptions), the Athena workgroup of the report queries, and the enablement workflow.
  */
 export class AuditStack extends Stack {
   readonly storage: AuditStorage;
