@@ -8,6 +8,7 @@ import type { AuroraAuditConfig } from '../config/schema';
 import { AlertProcessing } from '../constructs/alert-processing';
 import { Alerting } from '../constructs/alerting';
 import { AuditStorage } from '../constructs/audit-storage';
+import { ChangeManagement } from '../constructs/change-management';
 import { ReportQueries } from '../constructs/report-queries';
 import { StreamProcessing } from '../constructs/stream-processing';
 
@@ -106,5 +107,12 @@ export class AuditStack extends Stack {
     });
     new CfnOutput(this, 'EnableWorkflowArn', { value: enableWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'WorkflowLockTableName', { value: enableWorkflow.lockTable.tableName });
+
+    // Change tickets (issue 8): EventBridge rules and a Change Manager runbook start the workflows.
+    const changeManagement = new ChangeManagement(this, 'ChangeManagement', {
+      workflows: { 'enable-activity-stream': enableWorkflow.stateMachine },
+    });
+    new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
+    new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
   }
 }

@@ -1,0 +1,158 @@
+import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/** The documented change-ticket event (README "Starting a workflow from a change ticket"). */
+export const CHANGE_EVENT_SOURCE = 'aurora-audit.change-management';
+export const CHANGE_EVENT_DETAIL_TYPE = 'Change Approved';
+export type ChangeAction = 'enable-activity-stream' | 'disable-activity-stream';
+export const CHANGE_ACTIONS: readonly ChangeAction[] = ['enable-activity-stream', 'disable-activity-stream'];
+
+/** Optional fields of the event's detail that the workflow input takes when present. */
+const OPTIONAL_FIELDS = ['window', 'requestedBy'] as const;
+
+export interface ChangeManagementProps {
+  /** The workflow each action starts; actions without one get no rule (yet). */
+  readonly workflows: Partial<Record<ChangeAction, sfn.IStateMachine>>;
+  /**
+   * The bus the change-management system sends to.
+   * @default the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
+}
+
+/**
+ * Starts the workflows from change tickets: EventBridge rules on the `Change Approved` event with input
+ * transformers to each workflow's input, and an SSM Automation document (`aws:executeStateMachine`) that a
+ * Systems Manager Change Manager template can run.
+ *
+ * An input transformer cannot leave out a field that the event lacks, so each action has one rule per
+ * combination of the optional fields (`window`, `requestedBy`), matched with `exists`: exactly one rule
+ * matches any event, and the workflow's validation applies its defaults to what is absent.
+ */
+export class ChangeManagement extends Construct {
+  readonly rules: events.Rule[] = [];
+  readonly automationDocument: ssm.CfnDocument;
+  readonly automationRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ChangeManagementProps) {
+    super(scope, id);
+    const actions = CHANGE_ACTIONS.filter((a) => props.workflows[a] !== undefined);
+    if (actions.length === 0) throw new Error('ChangeManagement: workflows must name at least one action');
+
+    for (const action of actions) {
+      const workflow = props.workflows[action] as sfn.IStateMachine;
+      for (let mask = 0; mask < 2 ** OPTIONAL_FIELDS.length; mask++) {
+        const present = OPTIONAL_FIELDS.filter((_, i) => (mask >> i) & 1);
+        const detail: Record<string, unknown> = {
+          action: [action],
+          clusterIdentifier: [{ exists: true }],
+          changeTicket: [{ exists: true }],
+        };
+        for (const f of OPTIONAL_FIELDS) detail[f] = [{ exists: present.includes(f) }];
+        const input: Record<string, string> = {
+          clusterIdentifier: events.EventField.fromPath('$.detail.clusterIdentifier'),
+          changeTicket: events.EventField.fromPath('$.detail.changeTicket'),
+        };
+        for (const f of present) input[f] = events.EventField.fromPath(`$.detail.${f}`);
+        const rule = new events.Rule(this, `${action}-${present.join('-') || 'plain'}`, {
+          eventBus: props.eventBus,
+          description: `aurora-audit: ${action} on an approved change ticket${present.length ? ` (with ${present.join(', ')})` : ''}`,
+          eventPattern: {
+            source: [CHANGE_EVENT_SOURCE],
+            detailType: [CHANGE_EVENT_DETAIL_TYPE],
+            detail,
+          },
+          targets: [
+            new targets.SfnStateMachine(workflow, { input: events.RuleTargetInput.fromObject(input) }),
+          ],
+        });
+        this.rules.push(rule);
+      }
+    }
+
+    // Systems Manager Change Manager: an Automation runbook that starts the matching workflow.
+    this.automationRole = new iam.Role(this, 'AutomationRole', {
+      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'aurora-audit: lets the Change Manager runbook start the activity-stream workflows',
+    });
+    const stack = Stack.of(this);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    for (const action of actions) {
+      const workflow = props.workflows[action] as sfn.IStateMachine;
+      workflow.grantStartExecution(this.automationRole);
+      // aws:executeStateMachine polls the execution it started.
+      workflow.grantExecution(this.automationRole, 'states:DescribeExecution');
+      const cfn = workflow.node.defaultChild as CfnElement | undefined;
+      if (cfn) {
+        const name = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stack.getLogicalId(cfn)}"}]}]}`;
+        Validations.of(this.automationRole).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:${name}:*]`,
+          reason: `DescribeExecution on the executions of the ${action} workflow only: their names are chosen per run.`,
+        });
+      }
+    }
+    const input = JSON.stringify({
+      clusterIdentifier: '{{ ClusterIdentifier }}',
+      window: '{{ Window }}',
+      changeTicket: '{{ ChangeTicket }}',
+      requestedBy: 'ssm-change-manager',
+    });
+    const steps: Record<string, unknown>[] = [
+      {
+        name: 'chooseWorkflow',
+        action: 'aws:branch',
+        inputs: {
+          Choices: actions.map((a) => ({
+            NextStep: `start-${a}`,
+            Variable: '{{ Action }}',
+            StringEquals: a,
+          })),
+        },
+        isEnd: false,
+      },
+      ...actions.map((a) => ({
+        name: `start-${a}`,
+        action: 'aws:executeStateMachine',
+        inputs: { stateMachineArn: (props.workflows[a] as sfn.IStateMachine).stateMachineArn, input },
+        isEnd: true,
+      })),
+    ];
+    this.automationDocument = new ssm.CfnDocument(this, 'ChangeManagerRunbook', {
+      documentType: 'Automation',
+      documentFormat: 'JSON',
+      content: {
+        schemaVersion: '0.3',
+        description:
+          'aurora-audit: start or stop Database Activity Streams on a cluster for an approved change.',
+        assumeRole: '{{ AutomationAssumeRole }}',
+        parameters: {
+          AutomationAssumeRole: {
+            type: 'String',
+            description: 'Role the runbook runs as (stack output ChangeManagerAutomationRoleArn).',
+            default: this.automationRole.roleArn,
+          },
+          Action: { type: 'String', allowedValues: [...actions], description: 'What to do.' },
+          ClusterIdentifier: {
+            type: 'String',
+            description: 'The cluster, as named in the aurora-audit configuration.',
+          },
+          Window: {
+            type: 'String',
+            allowedValues: ['now', 'next'],
+            default: 'next',
+            description: 'Start now or in the next maintenance window.',
+          },
+          ChangeTicket: { type: 'String', description: 'The change ticket id.' },
+        },
+        mainSteps: steps,
+      },
+    });
+  }
+}

@@ -1,0 +1,163 @@
+import { synthExample } from '../../helpers/cdk-app';
+import { enableScenario } from '../../workflows/enable-activity-stream/fixture';
+
+const { template } = synthExample();
+type Rule = {
+  Properties: {
+    EventPattern: Record<string, unknown>;
+    Targets: {
+      Arn: unknown;
+      InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string };
+    }[];
+  };
+};
+const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) =>
+  JSON.stringify((r as Rule).Properties.EventPattern ?? {}).includes('aurora-audit.change-management'),
+) as Rule[];
+
+/** EventBridge pattern matching, for the subset used: value lists and `exists`. */
+function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    const actual = event[key];
+    if (Array.isArray(expected)) {
+      return expected.some((e) =>
+        e !== null && typeof e === 'object' && 'exists' in e
+          ? (actual !== undefined) === (e as { exists: boolean }).exists
+          : actual === e,
+      );
+    }
+    return (
+      actual !== null &&
+      typeof actual === 'object' &&
+      matches(expected as Record<string, unknown>, actual as Record<string, unknown>)
+    );
+  });
+}
+
+/** EventBridge input transformation: a placeholder outside quotes becomes the JSON value at its path. */
+function transform(
+  t: { InputPathsMap: Record<string, string>; InputTemplate: string },
+  event: Record<string, unknown>,
+): unknown {
+  const text = t.InputTemplate.replace(/<([\w-]+)>/g, (_m, name: string) => {
+    const path = t.InputPathsMap[name]!.replace(/^\$\./, '').split('.');
+    const value = path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], event);
+    return JSON.stringify(value);
+  });
+  return JSON.parse(text);
+}
+
+const changeEvent = (detail: Record<string, unknown>) => ({
+  version: '0',
+  id: 'e1',
+  source: 'aurora-audit.change-management',
+  'detail-type': 'Change Approved',
+  account: '123456789012',
+  time: '2026-11-24T10:00:00Z',
+  region: 'eu-west-1',
+  resources: [],
+  detail,
+});
+
+describe('the change-ticket rules', () => {
+  it('define one rule per combination of the optional fields for each wired action', () => {
+    expect(rules).toHaveLength(4);
+    for (const r of rules)
+      expect(r.Properties.EventPattern).toMatchObject({
+        source: ['aurora-audit.change-management'],
+        'detail-type': ['Change Approved'],
+      });
+  });
+
+  it.each([
+    [
+      {
+        action: 'enable-activity-stream',
+        clusterIdentifier: 'orders-db',
+        changeTicket: 'CHG0042',
+        window: 'now',
+        requestedBy: 'servicenow',
+      },
+    ],
+    [
+      {
+        action: 'enable-activity-stream',
+        clusterIdentifier: 'orders-db',
+        changeTicket: 'CHG0043',
+        window: 'now',
+      },
+    ],
+    [
+      {
+        action: 'enable-activity-stream',
+        clusterIdentifier: 'orders-db',
+        changeTicket: 'CHG0044',
+        requestedBy: 'jira',
+      },
+    ],
+    [{ action: 'enable-activity-stream', clusterIdentifier: 'orders-db', changeTicket: 'CHG0045' }],
+  ])(
+    'match %j with exactly one rule whose input starts a successful enablement run',
+    async (detail) => {
+      const event = changeEvent(detail);
+      const matching = rules.filter((r) => matches(r.Properties.EventPattern, event));
+      expect(matching).toHaveLength(1);
+      const input = transform(matching[0]!.Properties.Targets[0]!.InputTransformer, event) as Record<
+        string,
+        unknown
+      >;
+      const { action: _a, ...expected } = detail;
+      expect(input).toEqual(expected);
+      const run = await enableScenario().run(input, `ticket-${detail.changeTicket}`);
+      expect(run.status).toBe('SUCCEEDED');
+    },
+    60_000,
+  );
+
+  it.each([
+    [
+      {
+        ...changeEvent({
+          action: 'enable-activity-stream',
+          clusterIdentifier: 'orders-db',
+          changeTicket: 'X',
+        }),
+        source: 'someone.else',
+      },
+    ],
+    [changeEvent({ action: 'enable-activity-stream', clusterIdentifier: 'orders-db' })],
+    [changeEvent({ action: 'drop-database', clusterIdentifier: 'orders-db', changeTicket: 'X' })],
+    [changeEvent({ action: 'disable-activity-stream', clusterIdentifier: 'orders-db', changeTicket: 'X' })],
+  ])('do not match %j', (event) => {
+    expect(rules.filter((r) => matches(r.Properties.EventPattern, event))).toHaveLength(0);
+  });
+
+  it('offer a Change Manager runbook that starts the workflow with the ticket', () => {
+    const docs = Object.values(template.findResources('AWS::SSM::Document')) as {
+      Properties: { DocumentType: string; Content: Record<string, unknown> };
+    }[];
+    expect(docs).toHaveLength(1);
+    const content = docs[0]!.Properties.Content as {
+      schemaVersion: string;
+      parameters: Record<string, unknown>;
+      mainSteps: { action: string; inputs: Record<string, unknown> }[];
+    };
+    expect(docs[0]!.Properties.DocumentType).toBe('Automation');
+    expect(content.schemaVersion).toBe('0.3');
+    expect(Object.keys(content.parameters).sort()).toEqual([
+      'Action',
+      'AutomationAssumeRole',
+      'ChangeTicket',
+      'ClusterIdentifier',
+      'Window',
+    ]);
+    const start = content.mainSteps.find((s) => s.action === 'aws:executeStateMachine')!;
+    expect(JSON.parse(start.inputs.input as string)).toEqual({
+      clusterIdentifier: '{{ ClusterIdentifier }}',
+      window: '{{ Window }}',
+      changeTicket: '{{ ChangeTicket }}',
+      requestedBy: 'ssm-change-manager',
+    });
+    expect(JSON.stringify(start.inputs.stateMachineArn)).toContain('EnableActivityStreamStateMachine');
+  });
+});
