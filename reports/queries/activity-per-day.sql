@@ -1,19 +1,5 @@
 -- Activity per day (UTC days of the event time) and source, for the report's chart.
--- Parameters: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 and 4 cluster resource id
--- or '*' for all clusters, 5 period start, 6 period end (ISO-8601 UTC, end exclusive).
--- Each event is counted once even when it was stored twice (at-least-once delivery: same id).
-WITH events AS (
-  SELECT *
-  FROM (
-    SELECT e.*, row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy
-    FROM aurora_audit.audit_events e
-    WHERE e.day BETWEEN ? AND ?
-      AND (? = '*' OR e.cluster = ?)
-  ) deduplicated
-  WHERE copy = 1
-    AND from_iso8601_timestamp("time") >= from_iso8601_timestamp(?)
-    AND from_iso8601_timestamp("time") < from_iso8601_timestamp(?)
-)
+-- The `events` of the period come from period-events.sql (prepended when the query is loaded).
 SELECT substr("time", 1, 10) AS day_utc, source, count(*) AS events
 FROM events
 GROUP BY substr("time", 1, 10), source

@@ -72,8 +72,18 @@ export const REPORT_QUERIES: readonly ReportQuery[] = [
   },
 ];
 
+const read = (file: string) => readFileSync(join(__dirname, file), 'utf8');
+
+/**
+ * The SQL text to run: period queries are `period-events.sql` (the deduplicated events of the period, the
+ * only place the period predicates are written) followed by the query's own file.
+ */
 export function querySql(name: string): string {
-  return readFileSync(join(__dirname, `${name}.sql`), 'utf8');
+  const query = REPORT_QUERIES.find((q) => q.name === name);
+  if (!query) throw new Error(`no report query named ${JSON.stringify(name)}`);
+  return query.parameters === 'period'
+    ? `${read('period-events.sql')}${read(`${name}.sql`)}`
+    : read(`${name}.sql`);
 }
 
 /** The execution parameters of a query for a period and a cluster (a resource id, or `*` for all). */
