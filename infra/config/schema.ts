@@ -41,10 +41,16 @@ const email = z.string().regex(EMAIL, 'must be an email address');
 export const instanceOverrideSchema = z.strictObject({
   /** The DB instance identifier within the cluster. */
   identifier: z.string().regex(CLUSTER_IDENTIFIER, 'must be a DB instance identifier'),
+  /**
+   * The instance's resource id (`db-…`, `DbiResourceId`): activity-stream events name the instance by it.
+   * Needed for `alerts: false` to apply to activity-stream events. Default: none.
+   */
+  resourceId: z
+    .string()
+    .regex(/^db-[A-Z0-9]+$/, 'must be a DbiResourceId like "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
+    .optional(),
   /** Send alerts for this instance's events. Default: true. */
   alerts: z.boolean().default(true),
-  /** Extra service users to ignore on this instance, on top of `serviceUsers`. Default: none. */
-  extraServiceUsers: z.array(z.string().min(1)).default([]),
 });
 
 export const clusterSchema = z.strictObject({

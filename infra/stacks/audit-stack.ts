@@ -61,7 +61,10 @@ export class AuditStack extends Stack {
       clusters: config.clusters.map((c) => ({
         identifier: c.identifier,
         resourceId: c.resourceId,
-        silentInstances: c.instances.filter((i) => !i.alerts).map((i) => i.identifier),
+        // pgAudit names an instance by its identifier (log stream), activity streams by its resource id.
+        silentInstances: c.instances
+          .filter((i) => !i.alerts)
+          .flatMap((i) => (i.resourceId ? [i.identifier, i.resourceId] : [i.identifier])),
         postgresLogGroup: c.postgresLogGroup,
       })),
       topic: this.alerting.topic,

@@ -105,3 +105,38 @@ describe('the alert processing', () => {
     ]);
   });
 });
+
+describe('silent instances', () => {
+  it('are named to the alert Lambda by identifier and, when configured, by resource id', () => {
+    const cluster = configDocument().clusters[0]!;
+    const config = validateConfig(
+      configDocument({
+        clusters: [
+          {
+            ...cluster,
+            instances: [
+              {
+                identifier: 'orders-db-reporting-1',
+                resourceId: 'db-ABCDEFGHIJKLMNOPQRSTUVWXY1',
+                alerts: false,
+              },
+              { identifier: 'orders-db-2', alerts: true },
+            ],
+          },
+        ],
+      }),
+      'test',
+    );
+    const { template: t } = synthExample(config);
+    const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r.Properties?.Environment ?? {}).includes('ALERT_TABLE'),
+    ) as { Properties: { Environment: { Variables: { CLUSTERS: string } } } };
+    expect(JSON.parse(fn.Properties.Environment.Variables.CLUSTERS)).toEqual([
+      {
+        identifier: 'orders-db',
+        resourceId: cluster.resourceId,
+        silentInstances: ['orders-db-reporting-1', 'db-ABCDEFGHIJKLMNOPQRSTUVWXY1'],
+      },
+    ]);
+  });
+});
