@@ -1,18 +1,77 @@
 /**
- * The SQL functions the report queries may use: all exist in Athena engine version 3 (Trino). A test walks
- * every query's syntax tree and fails on any other function. Where the embedded test engine (DuckDB) lacks
- * one, `test/local/sql-engine.ts` defines it as a macro whose behaviour a test checks.
+ * The SQL functions the report queries may use. Every one exists in Athena engine version 3 (Trino,
+ * https://trino.io/docs/current/functions.html; Athena: https://docs.aws.amazon.com/athena/latest/ug/functions-env3.html).
+ * A test walks each query's Trino syntax tree and fails on a function that is not listed here; another checks
+ * that the embedded test engine (DuckDB, `test/local/sql-engine.ts`) has each one, natively or as a macro
+ * whose behaviour a test checks.
+ *
+ * Operators and special forms (`CAST`, `CASE`, `BETWEEN`, `IN`, `IS NULL`, `LIKE`) are not functions.
  */
-export const ATHENA_FUNCTIONS: readonly string[] = [
-  'count',
-  'min',
-  'max',
-  'sum',
-  'coalesce',
-  'lower',
-  'upper',
-  'substr',
-  'row_number',
-  'from_iso8601_timestamp',
-  'regexp_like',
+export interface AthenaFunction {
+  readonly name: string;
+  readonly kind: 'scalar' | 'aggregate' | 'window';
+  /** The Trino signature. */
+  readonly signature: string;
+  /** What the queries use it for. */
+  readonly use: string;
+}
+
+export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
+  {
+    name: 'count',
+    kind: 'aggregate',
+    signature: 'count(*) → bigint; count(DISTINCT x) → bigint',
+    use: 'event counts; distinct users per host and hosts per user',
+  },
+  {
+    name: 'min',
+    kind: 'aggregate',
+    signature: 'min(x) → [same as x]',
+    use: 'earliest sighting of a user or host (first-seen)',
+  },
+  {
+    name: 'min_by',
+    kind: 'aggregate',
+    signature: 'min_by(x, y) → [same as x]: x of the row with the smallest y',
+    use: 'the stored `time` of the earliest event (ISO strings with varying fraction digits do not sort as instants)',
+  },
+  {
+    name: 'max_by',
+    kind: 'aggregate',
+    signature: 'max_by(x, y) → [same as x]: x of the row with the largest y',
+    use: 'the stored `time` of the latest event',
+  },
+  {
+    name: 'row_number',
+    kind: 'window',
+    signature: 'row_number() → bigint',
+    use: 'deduplication: the first stored copy of each event id',
+  },
+  {
+    name: 'coalesce',
+    kind: 'scalar',
+    signature: 'coalesce(value1, value2[, ...]) → the first non-null value',
+    use: 'the statement, or the command tag where the statement is unknown (tampering)',
+  },
+  {
+    name: 'from_iso8601_timestamp',
+    kind: 'scalar',
+    signature: 'from_iso8601_timestamp(string) → timestamp(3) with time zone',
+    use: 'the event `time` and the period bounds as instants (fractions beyond milliseconds are cut)',
+  },
+  {
+    name: 'at_timezone',
+    kind: 'scalar',
+    signature: 'at_timezone(timestamp(p) with time zone, zone) → timestamp(p) with time zone',
+    use: "an instant in the report's time zone, cast to its local date (activity per day)",
+  },
+  {
+    name: 'regexp_like',
+    kind: 'scalar',
+    signature: 'regexp_like(string, pattern) → boolean: whether the pattern matches anywhere in the string',
+    use: 'the audit-tampering patterns (`(?i)` for case-insensitive)',
+  },
 ];
+
+/** The names of {@link ATHENA_FUNCTIONS}. */
+export const ATHENA_FUNCTION_NAMES: readonly string[] = ATHENA_FUNCTIONS.map((f) => f.name);

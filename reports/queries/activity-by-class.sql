@@ -1,6 +1,23 @@
 -- Activity by class and source: how much of each kind of statement each audit source reported.
--- The `events` of the period come from period-events.sql (prepended when the query is loaded).
-SELECT class, source, count(*) AS events
+-- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 and 4 cluster
+-- resource id, or '*' for all clusters, 5 period start, 6 period end (ISO-8601 UTC, end exclusive).
+WITH events AS (
+  -- The period's events, each once: at-least-once delivery may store an event twice (same id).
+  SELECT *
+  FROM (
+    SELECT
+      e.*,
+      from_iso8601_timestamp(e."time") AS event_ts,
+      row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy_number
+    FROM aurora_audit.audit_events e
+    WHERE e.day BETWEEN ? AND ?
+      AND (? = '*' OR e.cluster = ?)
+      AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
+      AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)
+  ) stored
+  WHERE copy_number = 1
+)
+SELECT "class", source, count(*) AS events
 FROM events
-GROUP BY class, source
-ORDER BY events DESC, class, source
+GROUP BY "class", source
+ORDER BY events DESC, "class", source

@@ -1,8 +1,28 @@
--- Failed statements (a non-zero exit code or an error message) and failed logins.
--- The `events` of the period come from period-events.sql (prepended when the query is loaded).
-SELECT "time", cluster, "user", database, class, command, exitcode, errormessage, remotehost, source, commandtext
+-- Failed statements (an error message, or an exit code other than success) and failed logins (class
+-- CONNECT, command AUTH FAILURE).
+-- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 and 4 cluster
+-- resource id, or '*' for all clusters, 5 period start, 6 period end (ISO-8601 UTC, end exclusive).
+WITH events AS (
+  -- The period's events, each once: at-least-once delivery may store an event twice (same id).
+  SELECT *
+  FROM (
+    SELECT
+      e.*,
+      from_iso8601_timestamp(e."time") AS event_ts,
+      row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy_number
+    FROM aurora_audit.audit_events e
+    WHERE e.day BETWEEN ? AND ?
+      AND (? = '*' OR e.cluster = ?)
+      AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
+      AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)
+  ) stored
+  WHERE copy_number = 1
+)
+SELECT
+  CASE WHEN "class" = 'CONNECT' AND command = 'AUTH FAILURE' THEN 'login' ELSE 'statement' END AS failure,
+  "time", cluster, "user", "database", "class", command, exitcode, errormessage, remotehost, source, commandtext
 FROM events
-WHERE (class = 'CONNECT' AND command = 'AUTH FAILURE')
+WHERE ("class" = 'CONNECT' AND command = 'AUTH FAILURE')
    OR errormessage IS NOT NULL
-   OR (exitcode IS NOT NULL AND exitcode <> '0')
-ORDER BY "time", id
+   OR exitcode NOT IN ('0', '00000')
+ORDER BY event_ts, id

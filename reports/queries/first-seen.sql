@@ -1,29 +1,31 @@
--- Users and client hosts seen in the period but not in the previous period of equal length.
--- Parameters: 1 first day partition of the previous period, 2 last day partition of the period,
--- 3 and 4 cluster resource id or '*', 5 previous period start, 6 period start, 7 period end
--- (ISO-8601 UTC, end exclusive).
+-- Users and client hosts seen in the period for the first time: not seen in the previous period of
+-- equal length. The events read are those of both periods.
+-- Parameters, in order: 1 first day partition of the previous period, 2 last day partition of the period
+-- (YYYY-MM-DD, UTC), 3 and 4 cluster resource id, or '*' for all clusters, 5 previous period start,
+-- 6 period end, 7 period start (ISO-8601 UTC; the previous period ends where the period starts).
 WITH events AS (
-  SELECT "user", remotehost, from_iso8601_timestamp("time") AS ts
-  FROM aurora_audit.audit_events
-  WHERE day BETWEEN ? AND ?
-    AND (? = '*' OR cluster = ?)
+  -- The period's events, each once: at-least-once delivery may store an event twice (same id).
+  SELECT *
+  FROM (
+    SELECT
+      e.*,
+      from_iso8601_timestamp(e."time") AS event_ts,
+      row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy_number
+    FROM aurora_audit.audit_events e
+    WHERE e.day BETWEEN ? AND ?
+      AND (? = '*' OR e.cluster = ?)
+      AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
+      AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)
+  ) stored
+  WHERE copy_number = 1
 ),
-bounds AS (
-  SELECT from_iso8601_timestamp(?) AS previous_start, from_iso8601_timestamp(?) AS period_start, from_iso8601_timestamp(?) AS period_end
-),
-current_users AS (
-  SELECT DISTINCT e."user" AS value FROM events e, bounds b WHERE e.ts >= b.period_start AND e.ts < b.period_end AND e."user" IS NOT NULL
-),
-previous_users AS (
-  SELECT DISTINCT e."user" AS value FROM events e, bounds b WHERE e.ts >= b.previous_start AND e.ts < b.period_start AND e."user" IS NOT NULL
-),
-current_hosts AS (
-  SELECT DISTINCT e.remotehost AS value FROM events e, bounds b WHERE e.ts >= b.period_start AND e.ts < b.period_end AND e.remotehost IS NOT NULL
-),
-previous_hosts AS (
-  SELECT DISTINCT e.remotehost AS value FROM events e, bounds b WHERE e.ts >= b.previous_start AND e.ts < b.period_start AND e.remotehost IS NOT NULL
+sightings AS (
+  SELECT 'user' AS kind, "user" AS value, "time", event_ts FROM events WHERE "user" IS NOT NULL
+  UNION ALL
+  SELECT 'host' AS kind, remotehost AS value, "time", event_ts FROM events WHERE remotehost IS NOT NULL
 )
-SELECT 'user' AS kind, c.value FROM current_users c WHERE c.value NOT IN (SELECT p.value FROM previous_users p)
-UNION ALL
-SELECT 'host' AS kind, c.value FROM current_hosts c WHERE c.value NOT IN (SELECT p.value FROM previous_hosts p)
+SELECT kind, value, min_by("time", event_ts) AS first_seen, count(*) AS events
+FROM sightings
+GROUP BY kind, value
+HAVING min(event_ts) >= from_iso8601_timestamp(?)
 ORDER BY kind, value

@@ -1,103 +1,185 @@
 /**
- * The compliance report queries: `.sql` files beside this module, parameterized with Athena execution
- * parameters (`?`), each restricted to the period through the `day` partition (and `cluster` unless `'*'`).
+ * The compliance report queries: one `.sql` file per query beside this module, each complete (paste it in
+ * the Athena console as it is), parameterized with Athena execution parameters (`?`, never string
+ * interpolation), restricted to the period through the `day` partition and the exact instant range, to one
+ * cluster unless the cluster parameter is `'*'`, and counting an event stored twice (same `id`) once.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReportPeriod } from '../../tasks/core/report-period';
 
+/** What an execution parameter holds; a query lists them in the order of its `?` placeholders. */
+export type ReportParameter =
+  /** First `day` partition of the period (`YYYY-MM-DD`, UTC). */
+  | 'firstDay'
+  /** Last `day` partition of the period. */
+  | 'lastDay'
+  /** A cluster resource id (`cluster-…`), or `*` for all clusters. */
+  | 'cluster'
+  /** Period start, ISO-8601 UTC, inclusive. */
+  | 'start'
+  /** Period end, ISO-8601 UTC, exclusive. */
+  | 'end'
+  /** First `day` partition of the previous period of equal length. */
+  | 'previousFirstDay'
+  /** Start of the previous period (it ends at `start`). */
+  | 'previousStart'
+  /** The report's IANA time zone, e.g. `Europe/Berlin`. */
+  | 'timeZone';
+
 export interface ReportQuery {
   readonly name: string;
+  /** The SQL file in `reports/queries/`. */
+  readonly file: string;
   readonly title: string;
   /** The auditor's question it answers. */
   readonly answers: string;
-  /** `period`: first day, last day, cluster, cluster, start, end; `comparison`: previous period too. */
-  readonly parameters: 'period' | 'comparison';
+  /** The execution parameters, in the order of the `?` placeholders. */
+  readonly parameters: readonly ReportParameter[];
 }
+
+const PERIOD: readonly ReportParameter[] = ['firstDay', 'lastDay', 'cluster', 'cluster', 'start', 'end'];
 
 export const REPORT_QUERIES: readonly ReportQuery[] = [
   {
     name: 'activity-by-class',
+    file: 'activity-by-class.sql',
     title: 'Activity by class and source',
     answers: 'How much of each kind of statement did each audit source report?',
-    parameters: 'period',
+    parameters: PERIOD,
   },
   {
     name: 'privilege-changes',
+    file: 'privilege-changes.sql',
     title: 'Privilege changes',
-    answers: 'Who granted, revoked or changed roles, when, from where, with which statement?',
-    parameters: 'period',
+    answers: 'Who granted, revoked or changed roles, when, from where, with which (redacted) statement?',
+    parameters: PERIOD,
   },
   {
     name: 'schema-changes',
+    file: 'schema-changes.sql',
     title: 'Schema changes',
-    answers: 'Which objects were created, altered or dropped, and by whom?',
-    parameters: 'period',
+    answers: 'Which objects were created, altered or dropped, by whom and when?',
+    parameters: PERIOD,
   },
   {
     name: 'top-users',
+    file: 'top-users.sql',
     title: 'Top users',
-    answers: 'Who did the most, from how many hosts?',
-    parameters: 'period',
+    answers: 'Who did the most, from how many hosts, first and last seen?',
+    parameters: PERIOD,
   },
   {
     name: 'top-hosts',
+    file: 'top-hosts.sql',
     title: 'Top client hosts',
-    answers: 'Where did the activity come from?',
-    parameters: 'period',
+    answers: 'Where did the activity come from, and how many users used each host?',
+    parameters: PERIOD,
   },
   {
     name: 'failures',
+    file: 'failures.sql',
     title: 'Failed statements and logins',
-    answers: 'What failed, and who failed to log in?',
-    parameters: 'period',
+    answers: 'Which statements failed (exit code, error message), and who failed to log in?',
+    parameters: PERIOD,
   },
   {
     name: 'audit-tampering',
+    file: 'audit-tampering.sql',
     title: 'Audit-configuration tampering',
     answers: 'Did anyone try to change or switch off auditing?',
-    parameters: 'period',
+    parameters: PERIOD,
   },
   {
     name: 'activity-per-day',
+    file: 'activity-per-day.sql',
     title: 'Activity per day',
-    answers: 'How did activity develop over the period?',
-    parameters: 'period',
+    answers:
+      "How did activity develop over the period (per local day in the report's time zone, per source)?",
+    parameters: [...PERIOD, 'timeZone'],
   },
   {
     name: 'first-seen',
+    file: 'first-seen.sql',
     title: 'New users and hosts',
-    answers: 'Which users and hosts appeared for the first time compared with the previous period?',
-    parameters: 'comparison',
+    answers:
+      'Which users and hosts appeared for the first time compared with the previous period of equal length?',
+    parameters: ['previousFirstDay', 'lastDay', 'cluster', 'cluster', 'previousStart', 'end', 'start'],
   },
 ];
 
-const read = (file: string) => readFileSync(join(__dirname, file), 'utf8');
-
 /**
- * The SQL text to run: period queries are `period-events.sql` (the deduplicated events of the period, the
- * only place the period predicates are written) followed by the query's own file.
+ * The audit-tampering patterns: these mirror the `audit-tampering` rule of the default rules
+ * (`tasks/core/alerts/default-rules.yaml`, its `commandTextPattern`); a test keeps them equal, and keeps
+ * `audit-tampering.sql` holding {@link AUDIT_TAMPERING_REGEX} literally (SQL is never generated).
  */
-export function querySql(name: string): string {
-  const query = REPORT_QUERIES.find((q) => q.name === name);
-  if (!query) throw new Error(`no report query named ${JSON.stringify(name)}`);
-  return query.parameters === 'period'
-    ? `${read('period-events.sql')}${read(`${name}.sql`)}`
-    : read(`${name}.sql`);
+export const AUDIT_TAMPERING_PATTERNS: readonly { readonly statement: string; readonly regex: string }[] = [
+  {
+    statement: 'ALTER ROLE | USER | DATABASE … SET / RESET pgaudit.* (or RESET ALL)',
+    regex: String.raw`alter\s+(role|user|database)\b[\s\S]*\b(re)?set\s+(pgaudit\.|all\b)`,
+  },
+  { statement: 'ALTER SYSTEM …', regex: String.raw`alter\s+system\b` },
+  {
+    statement: 'DROP EXTENSION [IF EXISTS] pgaudit',
+    regex: String.raw`drop\s+extension\s+(if\s+exists\s+)?"?pgaudit\b`,
+  },
+  {
+    statement: 'SET / RESET [SESSION | LOCAL] pgaudit.*',
+    regex: String.raw`(re)?set\s+(session\s+|local\s+)?pgaudit\.`,
+  },
+];
+
+/** The patterns as one case-insensitive regular expression anchored at the statement's start. */
+export const AUDIT_TAMPERING_REGEX = `(?i)^\\s*(${AUDIT_TAMPERING_PATTERNS.map((p) => p.regex).join('|')})`;
+
+export class UnknownReportQueryError extends Error {
+  override readonly name = 'UnknownReportQueryError';
 }
 
-/** The execution parameters of a query for a period and a cluster (a resource id, or `*` for all). */
+export class InvalidReportParameterError extends Error {
+  override readonly name = 'InvalidReportParameterError';
+}
+
+/** The catalog entry of a query by name. */
+export function reportQuery(name: string): ReportQuery {
+  const query = REPORT_QUERIES.find((q) => q.name === name);
+  if (!query)
+    throw new UnknownReportQueryError(
+      `no report query named ${JSON.stringify(name)}; known: ${REPORT_QUERIES.map((q) => q.name).join(', ')}`,
+    );
+  return query;
+}
+
+/** The SQL text of a query: its file, exactly as Athena runs it. */
+export function querySql(name: string): string {
+  return readFileSync(join(__dirname, reportQuery(name).file), 'utf8');
+}
+
+const CLUSTER = /^(\*|[A-Za-z0-9][A-Za-z0-9._-]*)$/;
+
+/** The execution parameter values of a query (in placeholder order) for a period and a cluster or `*`. */
 export function queryParameters(query: ReportQuery, period: ReportPeriod, cluster: string): string[] {
-  if (query.parameters === 'comparison') {
-    return [
-      period.previous.fromDay,
-      period.toDay,
-      cluster,
-      cluster,
-      period.previous.start,
-      period.start,
-      period.end,
-    ];
-  }
-  return [period.fromDay, period.toDay, cluster, cluster, period.start, period.end];
+  if (!CLUSTER.test(cluster))
+    throw new InvalidReportParameterError(
+      `cluster must be a cluster resource id or '*', got ${JSON.stringify(cluster)}`,
+    );
+  const values: Record<ReportParameter, string> = {
+    firstDay: period.fromDay,
+    lastDay: period.toDay,
+    cluster,
+    start: period.start,
+    end: period.end,
+    previousFirstDay: period.previous.fromDay,
+    previousStart: period.previous.start,
+    timeZone: period.timeZone,
+  };
+  return query.parameters.map((p) => values[p]);
+}
+
+/**
+ * Values as Athena `ExecutionParameters` (StartQueryExecution, the console's parameter fields): each value
+ * is a SQL literal, so strings are single-quoted with embedded quotes doubled.
+ */
+export function athenaExecutionParameters(values: readonly string[]): string[] {
+  return values.map((v) => `'${v.replace(/'/g, "''")}'`);
 }

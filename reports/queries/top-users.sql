@@ -1,6 +1,28 @@
 -- Top users: who did the most, from how many client hosts, first and last seen in the period.
--- The `events` of the period come from period-events.sql (prepended when the query is loaded).
-SELECT "user", count(*) AS events, count(DISTINCT remotehost) AS hosts, min("time") AS first_seen, max("time") AS last_seen
+-- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 and 4 cluster
+-- resource id, or '*' for all clusters, 5 period start, 6 period end (ISO-8601 UTC, end exclusive).
+WITH events AS (
+  -- The period's events, each once: at-least-once delivery may store an event twice (same id).
+  SELECT *
+  FROM (
+    SELECT
+      e.*,
+      from_iso8601_timestamp(e."time") AS event_ts,
+      row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy_number
+    FROM aurora_audit.audit_events e
+    WHERE e.day BETWEEN ? AND ?
+      AND (? = '*' OR e.cluster = ?)
+      AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
+      AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)
+  ) stored
+  WHERE copy_number = 1
+)
+SELECT
+  "user",
+  count(*) AS events,
+  count(DISTINCT remotehost) AS hosts,
+  min_by("time", event_ts) AS first_seen,
+  max_by("time", event_ts) AS last_seen
 FROM events
 WHERE "user" IS NOT NULL
 GROUP BY "user"

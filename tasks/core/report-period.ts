@@ -1,30 +1,41 @@
 /**
- * Report periods, shared by the report workflow and the CLI: `daily` is the previous calendar day,
- * `weekly` the previous Monday–Sunday, `monthly` the previous calendar month, all in the schedule's IANA
- * time zone; or explicit `{from, to}` dates (inclusive, in that time zone). A period is a UTC instant range
- * [start, end) plus the `day` partitions (UTC days) that cover it, and the previous period of equal length
- * (for "seen for the first time").
+ * Report periods, shared by the report workflow and the CLI.
+ *
+ * - `daily`: the previous calendar day, `weekly`: the previous Monday to Sunday, `monthly`: the previous
+ *   calendar month, all in the schedule's IANA time zone and relative to `now`;
+ * - `{ from, to }`: explicit local dates (`YYYY-MM-DD`, both inclusive) in that time zone.
+ *
+ * A period is the UTC instant range [start, end) from the start of its first local day to the start of the
+ * day after its last, the `day` partitions (UTC days, as the events are stored) that cover the range, and the
+ * previous period of equal length in local days (the comparison of "seen for the first time"). A local day
+ * starts at the first instant whose local date is that day: where midnight does not exist (a DST change at
+ * midnight) that is the change itself, and a day a time zone skipped (Pacific/Apia, 2011-12-30) is empty.
+ * Time-zone arithmetic uses `Intl.DateTimeFormat` only.
  */
 
 export type PeriodName = 'daily' | 'weekly' | 'monthly';
-export type PeriodRequest = { period: PeriodName } | { from: string; to: string };
+export const PERIOD_NAMES: readonly PeriodName[] = ['daily', 'weekly', 'monthly'];
+export type PeriodRequest = { readonly period: PeriodName } | { readonly from: string; readonly to: string };
 
 export interface Period {
-  /** Inclusive start, ISO-8601 UTC. */
+  /** Inclusive start, ISO-8601 UTC with milliseconds (`2026-11-22T23:00:00.000Z`). */
   readonly start: string;
-  /** Exclusive end, ISO-8601 UTC. */
+  /** Exclusive end, ISO-8601 UTC with milliseconds. */
   readonly end: string;
-  /** First and last `day` partition (UTC) that the range touches. */
+  /** First `day` partition (UTC day, `YYYY-MM-DD`) the range touches. */
   readonly fromDay: string;
+  /** Last `day` partition the range touches (`fromDay` for the empty range of a skipped day). */
   readonly toDay: string;
-  /** The local dates the period covers, inclusive (for titles). */
+  /** First and last local date of the period, inclusive (for titles). */
   readonly firstDate: string;
   readonly lastDate: string;
+  /** Length in local calendar days. */
+  readonly days: number;
   readonly timeZone: string;
 }
 
 export interface ReportPeriod extends Period {
-  /** The period of equal length (in local days) just before. */
+  /** The period of equal length in local days that ends where this one starts. */
   readonly previous: Period;
 }
 
@@ -32,128 +43,174 @@ export class InvalidPeriodError extends Error {
   override readonly name = 'InvalidPeriodError';
 }
 
+/** A local calendar date. */
+interface LocalDate {
+  readonly y: number;
+  readonly m: number;
+  readonly d: number;
+}
+
+const MAX_DAYS = 366;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Local calendar date parts of an instant in a time zone. */
-function localDate(instant: number, timeZone: string): { y: number; m: number; d: number; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    weekday: 'short',
-  }).formatToParts(new Date(instant));
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday')); // 0 = Monday
-  return { y: Number(get('year')), m: Number(get('month')), d: Number(get('day')), weekday };
-}
+const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The offset (ms) of a time zone at an instant: local wall time minus UTC. */
-function offsetAt(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(instant));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return wall - Math.floor(instant / 1000) * 1000;
-}
-
-/** The UTC instant of local midnight starting date y-m-d in the time zone (DST-safe). */
-export function localMidnight(y: number, m: number, d: number, timeZone: string): number {
-  const wall = Date.UTC(y, m - 1, d);
-  let instant = wall - offsetAt(wall, timeZone);
-  // Converge where the offset at the guess differs from the offset at midnight (DST change days).
-  for (let i = 0; i < 3; i++) {
-    const next = wall - offsetAt(instant, timeZone);
-    if (next === instant) break;
-    instant = next;
+/** A cached formatter giving the local wall-clock parts of an instant in a time zone. */
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      throw new InvalidPeriodError(`timeZone must be an IANA time zone, got ${JSON.stringify(timeZone)}`);
+    }
+    formatters.set(timeZone, f);
   }
-  return instant;
+  return f;
 }
 
-const ymd = (y: number, m: number, d: number) => {
-  const t = new Date(Date.UTC(y, m - 1, d));
-  return `${t.getUTCFullYear()}-${String(t.getUTCMonth() + 1).padStart(2, '0')}-${String(t.getUTCDate()).padStart(2, '0')}`;
+/** The local wall-clock time of an instant, as milliseconds of the proleptic UTC calendar (whole seconds). */
+function wallClock(instant: number, timeZone: string): number {
+  const parts = formatter(timeZone).formatToParts(new Date(instant));
+  const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
+  const wall = new Date(0);
+  wall.setUTCFullYear(get('year'), get('month') - 1, get('day'));
+  wall.setUTCHours(get('hour'), get('minute'), get('second'), 0);
+  return wall.getTime();
+}
+
+const utcOf = (date: LocalDate) => {
+  const t = new Date(0);
+  t.setUTCFullYear(date.y, date.m - 1, date.d);
+  return t.getTime();
 };
 
-function parseDate(text: string, field: string): { y: number; m: number; d: number } {
-  const m = DATE.exec(text);
-  if (!m) throw new InvalidPeriodError(`${field} must be YYYY-MM-DD, got ${JSON.stringify(text)}`);
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (ymd(y, mo, d) !== text)
-    throw new InvalidPeriodError(`${field} is not a calendar date: ${JSON.stringify(text)}`);
-  return { y, m: mo, d };
-}
-
-function addDays(date: { y: number; m: number; d: number }, days: number) {
-  const t = new Date(Date.UTC(date.y, date.m - 1, date.d + days));
+const dateOf = (utcMs: number): LocalDate => {
+  const t = new Date(utcMs);
   return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
+};
+
+const addDays = (date: LocalDate, days: number): LocalDate => dateOf(utcOf(date) + days * DAY_MS);
+
+const iso = (date: LocalDate) => new Date(utcOf(date)).toISOString().slice(0, 10);
+
+/** The local calendar date of an instant in a time zone. */
+export function localDateOf(instant: Date, timeZone: string): string {
+  return new Date(wallClock(instant.getTime(), timeZone)).toISOString().slice(0, 10);
 }
 
-const dayCount = (a: { y: number; m: number; d: number }, b: { y: number; m: number; d: number }) =>
-  Math.round((Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000) + 1;
+/**
+ * The instant (epoch ms) a local date starts in a time zone: the first instant whose local wall-clock time
+ * is at or after that date's midnight. UTC offsets lie within −12 h and +14 h, so the start is within
+ * (midnight − 15 h, midnight + 13 h] of midnight read as UTC; a binary search over whole seconds finds it.
+ */
+export function localDayStart(date: string, timeZone: string): number {
+  const midnight = utcOf(parseDate(date, 'date'));
+  let before = Math.floor((midnight - 15 * HOUR_MS) / 1000); // local time certainly before midnight
+  let atOrAfter = Math.floor((midnight + 13 * HOUR_MS) / 1000); // local time certainly after it
+  while (atOrAfter - before > 1) {
+    const mid = Math.floor((before + atOrAfter) / 2);
+    if (wallClock(mid * 1000, timeZone) >= midnight) atOrAfter = mid;
+    else before = mid;
+  }
+  return atOrAfter * 1000;
+}
 
-/** The period from local date `first` to local date `last`, inclusive. */
-function between(
-  first: { y: number; m: number; d: number },
-  last: { y: number; m: number; d: number },
-  timeZone: string,
-): Period {
-  const start = localMidnight(first.y, first.m, first.d, timeZone);
-  const afterLast = addDays(last, 1);
-  const end = localMidnight(afterLast.y, afterLast.m, afterLast.d, timeZone);
+function parseDate(text: string, field: string): LocalDate {
+  const match = DATE.exec(text);
+  if (!match) throw new InvalidPeriodError(`${field} must be YYYY-MM-DD, got ${JSON.stringify(text)}`);
+  const date = { y: Number(match[1]), m: Number(match[2]), d: Number(match[3]) };
+  if (iso(date) !== text)
+    throw new InvalidPeriodError(`${field} is not a calendar date: ${JSON.stringify(text)}`);
+  return date;
+}
+
+const dayCount = (first: LocalDate, last: LocalDate) => Math.round((utcOf(last) - utcOf(first)) / DAY_MS) + 1;
+
+/** The period from local date `first` to local date `last`, both inclusive. */
+function between(first: LocalDate, last: LocalDate, timeZone: string): Period {
+  const start = localDayStart(iso(first), timeZone);
+  const end = localDayStart(iso(addDays(last, 1)), timeZone);
   return {
     start: new Date(start).toISOString(),
     end: new Date(end).toISOString(),
     fromDay: new Date(start).toISOString().slice(0, 10),
-    toDay: new Date(end - 1).toISOString().slice(0, 10),
-    firstDate: ymd(first.y, first.m, first.d),
-    lastDate: ymd(last.y, last.m, last.d),
+    toDay: new Date(Math.max(start, end - 1)).toISOString().slice(0, 10),
+    firstDate: iso(first),
+    lastDate: iso(last),
+    days: dayCount(first, last),
     timeZone,
   };
 }
 
-/** The report period for a request, relative to `now`, in `timeZone` (IANA). */
-export function reportPeriod(request: PeriodRequest, timeZone: string, now: Date = new Date()): ReportPeriod {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-  } catch {
-    throw new InvalidPeriodError(`timeZone must be an IANA time zone, got ${JSON.stringify(timeZone)}`);
-  }
-  let first: { y: number; m: number; d: number };
-  let last: { y: number; m: number; d: number };
+/** The local dates a request covers, relative to `now`. */
+function localDates(
+  request: PeriodRequest,
+  timeZone: string,
+  now: Date,
+): { first: LocalDate; last: LocalDate } {
   if ('period' in request) {
-    const today = localDate(now.getTime(), timeZone);
-    if (request.period === 'daily') {
-      first = addDays(today, -1);
-      last = first;
-    } else if (request.period === 'weekly') {
-      last = addDays(today, -today.weekday - 1); // the Sunday before this week's Monday
-      first = addDays(last, -6);
-    } else if (request.period === 'monthly') {
-      first = { y: today.m === 1 ? today.y - 1 : today.y, m: today.m === 1 ? 12 : today.m - 1, d: 1 };
-      last = addDays({ y: today.y, m: today.m, d: 1 }, -1);
-    } else {
-      throw new InvalidPeriodError(
-        `period must be daily, weekly or monthly, got ${JSON.stringify((request as { period: unknown }).period)}`,
-      );
+    if (Number.isNaN(now.getTime())) throw new InvalidPeriodError('now must be a valid date');
+    const today = parseDate(localDateOf(now, timeZone), 'now');
+    switch (request.period) {
+      case 'daily': {
+        const yesterday = addDays(today, -1);
+        return { first: yesterday, last: yesterday };
+      }
+      case 'weekly': {
+        const sinceMonday = (new Date(utcOf(today)).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+        const last = addDays(today, -sinceMonday - 1); // the Sunday before this week's Monday
+        return { first: addDays(last, -6), last };
+      }
+      case 'monthly': {
+        const first = today.m === 1 ? { y: today.y - 1, m: 12, d: 1 } : { y: today.y, m: today.m - 1, d: 1 };
+        return { first, last: addDays({ y: today.y, m: today.m, d: 1 }, -1) };
+      }
+      default:
+        throw new InvalidPeriodError(
+          `period must be one of ${PERIOD_NAMES.join(', ')}, got ${JSON.stringify((request as { period: unknown }).period)}`,
+        );
     }
-  } else {
-    first = parseDate(request.from, 'from');
-    last = parseDate(request.to, 'to');
-    if (dayCount(first, last) < 1)
-      throw new InvalidPeriodError(`from (${request.from}) must not be after to (${request.to})`);
-    if (dayCount(first, last) > 366) throw new InvalidPeriodError('a report period is at most 366 days');
   }
+  const first = parseDate(request.from, 'from');
+  const last = parseDate(request.to, 'to');
+  if (dayCount(first, last) < 1)
+    throw new InvalidPeriodError(`from (${request.from}) must not be after to (${request.to})`);
+  if (dayCount(first, last) > MAX_DAYS)
+    throw new InvalidPeriodError(`a report period is at most ${MAX_DAYS} days, got ${dayCount(first, last)}`);
+  return { first, last };
+}
+
+/**
+ * The report period of a request in an IANA time zone, relative to `now` for `daily`, `weekly` and
+ * `monthly`; with the previous period of equal length (in local days).
+ */
+export function reportPeriod(request: PeriodRequest, timeZone: string, now: Date = new Date()): ReportPeriod {
+  formatter(timeZone); // validates the time zone
+  const { first, last } = localDates(request, timeZone, now);
   const length = dayCount(first, last);
   const previousLast = addDays(first, -1);
   const previousFirst = addDays(previousLast, -(length - 1));
   return { ...between(first, last, timeZone), previous: between(previousFirst, previousLast, timeZone) };
+}
+
+/** Every `day` partition (UTC day) from `fromDay` to `toDay`, in order. */
+export function dayPartitions(period: Pick<Period, 'fromDay' | 'toDay'>): string[] {
+  const days: string[] = [];
+  for (let t = utcOf(parseDate(period.fromDay, 'fromDay')); ; t += DAY_MS) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    if (day > period.toDay) return days;
+    days.push(day);
+  }
 }

@@ -1,54 +1,137 @@
 /**
- * The embedded SQL engine for report tests and benchmarks: DuckDB reading the stored layout (GZIP JSON lines
- * under `events/cluster=…/day=…/`, hive partitioning) as `aurora_audit.audit_events`, the Glue table's
- * name and columns. Trino functions DuckDB lacks are macros; the SQL text is never rewritten.
+ * The embedded SQL engine for the report tests and the pruning benchmark: DuckDB reading the stored layout
+ * (GZIP JSON lines under `events/cluster=…/day=…/`, hive partitioning, partition values as strings) as
+ * `aurora_audit.audit_events`, the Glue table's name and columns (the lower-cased field names, then `cluster`
+ * and `day`). The Trino functions of `reports/athena-functions.ts` that DuckDB lacks are macros built from
+ * DuckDB's own functions (their behaviour is tested). The SQL text is never rewritten: `?` parameters are
+ * bound as prepared-statement parameters, in order, as strings.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { AUDIT_EVENT_FIELDS } from '../../tasks/core/audit-event';
 
 /** Trino/Athena functions DuckDB does not have, defined with DuckDB's own. */
-export const TRINO_MACROS = [
-  'CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
-  'CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p)',
-] as const;
+export const TRINO_MACROS: Readonly<Record<string, string>> = {
+  // Trino returns timestamp(3) with time zone: digits beyond milliseconds are cut, not rounded.
+  from_iso8601_timestamp:
+    "CREATE MACRO from_iso8601_timestamp(s) AS date_trunc('millisecond', CAST(s AS TIMESTAMPTZ))",
+  // Both search anywhere in the string (not a whole-string match); RE2 and Joni share the syntax used.
+  regexp_like: 'CREATE MACRO regexp_like(s, pattern) AS regexp_matches(s, pattern)',
+  // DuckDB gives the local wall time without a zone, Trino the instant in that zone: the same local date
+  // and time, which is all the queries use (CAST … AS date).
+  at_timezone: 'CREATE MACRO at_timezone(ts, zone) AS timezone(zone, ts)',
+};
+
+export class SqlEngineError extends Error {
+  override readonly name = 'SqlEngineError';
+}
 
 export interface SqlEngine {
-  /** Runs SQL with `?` parameters bound in order; rows as JSON-friendly objects. */
+  /** Runs SQL with `?` parameters bound in order; rows as JSON-friendly objects (bigints as strings). */
   query(sql: string, parameters?: readonly string[]): Promise<Record<string, unknown>[]>;
+  /** Runs SQL as {@link query} does and returns the stored files DuckDB opened for it (after pruning). */
+  filesRead(sql: string, parameters?: readonly string[]): Promise<string[]>;
   close(): void;
 }
 
+/**
+ * Session settings: UTC, and without DuckDB 1.5's top-N window elimination, which fails with an internal
+ * error ("Failed to cast expression to type") on the queries' `row_number() … WHERE copy_number = 1` when
+ * few columns are used afterwards. An optimizer setting, not a change of the SQL.
+ */
+const SETTINGS = ["SET TimeZone = 'UTC'", "SET disabled_optimizers = 'top_n_window_elimination'"];
+
+async function run(connection: DuckDBConnection, sql: string, parameters: readonly string[]) {
+  const statement = await connection.prepare(sql);
+  if (statement.parameterCount !== parameters.length)
+    throw new SqlEngineError(
+      `the SQL has ${statement.parameterCount} parameters, ${parameters.length} given`,
+    );
+  parameters.forEach((p, i) => {
+    statement.bindVarchar(i + 1, p);
+  });
+  const result = await statement.runAndReadAll();
+  return result.getRowObjectsJson() as Record<string, unknown>[];
+}
+
+interface ProfileNode {
+  readonly extra_info?: Record<string, unknown>;
+  readonly children?: readonly ProfileNode[];
+}
+
+/** The bucket root holds `events/…` as the pipeline writes it (see `test/builders/stored-events.ts`). */
 export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
   const instance = await DuckDBInstance.create(':memory:');
-  const connection: DuckDBConnection = await instance.connect();
-  await connection.run("SET TimeZone = 'UTC'");
-  for (const macro of TRINO_MACROS) await connection.run(macro);
+  const connection = await instance.connect();
+  for (const setting of SETTINGS) await connection.run(setting);
+  for (const macro of Object.values(TRINO_MACROS)) await connection.run(macro);
   const columns = AUDIT_EVENT_FIELDS.map(
     (f) => `'${f.name}': '${f.type === 'bigint' ? 'BIGINT' : 'VARCHAR'}'`,
   ).join(', ');
   const glob = join(bucketRoot, 'events', '*', '*', '*.json.gz').replace(/'/g, "''");
   await connection.run('CREATE SCHEMA aurora_audit');
-  // The Glue table's columns are the lower-cased field names, then the partitions.
   const select = [
     ...AUDIT_EVENT_FIELDS.map((f) => `"${f.name}" AS ${f.name.toLowerCase()}`),
     'cluster',
     'day',
   ].join(', ');
   await connection.run(
-    `CREATE VIEW aurora_audit.audit_events AS SELECT ${select} FROM read_json('${glob}', format = 'newline_delimited', hive_partitioning = true, hive_types_autocast = false, columns = {${columns}})`,
+    `CREATE VIEW aurora_audit.audit_events AS SELECT ${select} FROM read_json('${glob}', format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types_autocast = false, columns = {${columns}})`,
   );
+
+  const profiling = await instance.connect();
+  for (const setting of SETTINGS) await profiling.run(setting);
+  const profileDir = mkdtempSync(join(tmpdir(), 'aa-duckdb-profile-'));
+  const profileFile = join(profileDir, 'profile.json');
+  await profiling.run("SET enable_profiling = 'json'");
+  await profiling.run("SET profiling_mode = 'detailed'");
+  await profiling.run(`SET profiling_output = '${profileFile.replace(/'/g, "''")}'`);
+
+  /**
+   * The files one scan opened. The profile names at most five; the rest follow from its partition filters
+   * (DuckDB's own rendering, e.g. `(day BETWEEN '…' AND '…')(cluster = '…')`) applied to the stored files'
+   * partition values, cross-checked with the number of files it read and the names it gives.
+   */
+  async function scanned(scan: Record<string, unknown>): Promise<string[]> {
+    const count = Number(scan['Total Files Read']);
+    const named = String(scan['Filename(s)'] ?? '')
+      .split(', ')
+      .filter((n) => n.endsWith('.json.gz') && !n.includes('*'));
+    const filters = String(scan['File Filters'] ?? '').replace(/\)\(/g, ') AND (');
+    const files = (
+      await run(
+        connection,
+        `SELECT file FROM (SELECT file, regexp_extract(file, 'cluster=([^/]+)/', 1) AS cluster, regexp_extract(file, 'day=([^/]+)/', 1) AS day FROM glob('${glob}')) WHERE ${filters || 'true'} ORDER BY file`,
+        [],
+      )
+    ).map((r) => String(r.file));
+    if (files.length !== count || named.some((n) => !files.includes(n)))
+      throw new SqlEngineError(`cannot tell which ${count} files a scan read: ${JSON.stringify(scan)}`);
+    return files;
+  }
+
   return {
-    async query(sql, parameters = []) {
-      const statement = await connection.prepare(sql);
-      parameters.forEach((p, i) => {
-        statement.bindVarchar(i + 1, p);
-      });
-      const result = await statement.runAndReadAll();
-      return result.getRowObjectsJson() as Record<string, unknown>[];
+    query: (sql, parameters = []) => run(connection, sql, parameters),
+    async filesRead(sql, parameters = []) {
+      await run(profiling, sql, parameters);
+      const scans: Record<string, unknown>[] = [];
+      const walk = (node: ProfileNode) => {
+        if (node.extra_info && 'Total Files Read' in node.extra_info) scans.push(node.extra_info);
+        for (const child of node.children ?? []) walk(child);
+      };
+      walk(JSON.parse(readFileSync(profileFile, 'utf8')) as ProfileNode);
+      if (scans.length === 0) throw new SqlEngineError('the query read no stored files');
+      const files = new Set<string>();
+      for (const scan of scans) for (const file of await scanned(scan)) files.add(file);
+      return [...files].sort();
     },
     close() {
+      profiling.closeSync();
       connection.closeSync();
+      instance.closeSync();
+      rmSync(profileDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,229 +1,617 @@
-import { Parser } from 'node-sql-parser';
-import { ATHENA_FUNCTIONS } from '../../reports/athena-functions';
-import { queryParameters, querySql, REPORT_QUERIES } from '../../reports/queries';
+/**
+ * Each report query on DuckDB over files in exactly the stored layout, against fixtures built for it; the
+ * expected rows are computed here from the generated events (report-fixture.ts), never with SQL.
+ */
+import { REPORT_QUERIES } from '../../reports/queries';
 import { loadRules } from '../../tasks/core/alerts/rules';
-import type { AuditEvent } from '../../tasks/core/audit-event';
-import { reportPeriod } from '../../tasks/core/report-period';
-import { auditEvent } from '../builders/audit-event';
-import { writeStoredEvents } from '../builders/stored-events';
-import { type SqlEngine, sqlEngine } from '../local/sql-engine';
+import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../../tasks/core/audit-event';
+import { dayPartitions, reportPeriod } from '../../tasks/core/report-period';
+import {
+  byTimeThenId,
+  CLUSTER_A,
+  CLUSTER_B,
+  compare,
+  countBy,
+  event,
+  eventsIn,
+  type ReportFixture,
+  reportFixture,
+} from './report-fixture';
 
-const A = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const B = 'cluster-ZYXWVUTSRQPONMLKJIHGFEDCBA';
-// The daily report of 2026-11-23 in Berlin: 2026-11-22T23:00Z to 2026-11-23T23:00Z, across UTC midnight.
-const period = reportPeriod({ period: 'daily' }, 'Europe/Berlin', new Date('2026-11-24T06:00:00Z'));
+// The daily report of Monday 2026-11-23 in Berlin (UTC+1): 2026-11-22T23:00Z to 2026-11-23T23:00Z, across
+// UTC midnight, in the day partitions 2026-11-22 and 2026-11-23.
+const berlinDay = reportPeriod({ period: 'daily' }, 'Europe/Berlin', new Date('2026-11-24T06:00:00Z'));
 
-let seq = 0;
-const ev = (time: string, overrides: Partial<AuditEvent> = {}) =>
-  auditEvent({
-    time,
-    statementId: ++seq,
-    class: 'READ',
-    command: 'SELECT',
-    commandText: `SELECT ${seq}`,
-    clusterId: A,
-    ...overrides,
+const FIELD_OF_COLUMN = new Map<string, keyof AuditEvent>(
+  AUDIT_EVENT_FIELDS.map((f) => [f.name.toLowerCase(), f.name]),
+);
+
+/** The row a query returns for an event: the named columns (`cluster` is the partition value). */
+function row(e: AuditEvent, columns: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const column of columns.split(/,\s*/)) {
+    const field = FIELD_OF_COLUMN.get(column);
+    if (column === 'cluster') out.cluster = e.clusterId;
+    else if (field) out[column] = e[field] === null ? null : String(e[field]);
+    else throw new Error(`no field for column ${column}`);
+  }
+  return out;
+}
+
+/** Opens a fixture for a describe block. */
+function withFixture(
+  events: () => AuditEvent[],
+  duplicates: (events: AuditEvent[]) => AuditEvent[] = () => [],
+) {
+  const state: { fixture?: ReportFixture; events: AuditEvent[]; stored: AuditEvent[] } = {
+    events: [],
+    stored: [],
+  };
+  beforeAll(async () => {
+    state.events = events();
+    const copies = duplicates(state.events);
+    state.stored = [...state.events, ...copies];
+    state.fixture = await reportFixture(state.events, copies);
+  });
+  afterAll(() => state.fixture?.close());
+  return {
+    run: (name: string, period = berlinDay, cluster = '*') => {
+      if (!state.fixture) throw new Error('fixture not open');
+      return state.fixture.run(name, period, cluster);
+    },
+    filesRead: (name: string, period = berlinDay, cluster = '*') => {
+      if (!state.fixture) throw new Error('fixture not open');
+      return state.fixture.filesRead(name, period, cluster);
+    },
+    /** Everything stored, duplicates included: the reference deduplicates by id itself. */
+    stored: () => state.stored,
+    events: () => state.events,
+  };
+}
+
+describe('activity-by-class', () => {
+  const f = withFixture(
+    () => [
+      event('2026-11-22T22:59:59.999999Z', { user: 'early' }), // before the period, same partition
+      event('2026-11-21T23:30:00Z', { user: 'earlier' }), // an earlier partition
+      event('2026-11-22T23:00:00Z'), // the period's first instant
+      event('2026-11-22T23:30:00.5Z', { class: 'ROLE', command: 'GRANT' }),
+      event('2026-11-23T08:00:00Z', { class: 'DDL', command: 'CREATE TABLE' }),
+      event('2026-11-23T09:00:00Z', {
+        source: 'pgaudit',
+        class: 'ROLE',
+        command: 'REVOKE',
+        auditType: 'SESSION',
+      }),
+      event('2026-11-23T10:00:00Z', {
+        source: 'pgaudit',
+        class: 'CONNECT',
+        command: 'AUTH FAILURE',
+        clusterId: CLUSTER_B,
+      }),
+      event('2026-11-23T11:00:00Z', { source: 'pgaudit', clusterId: CLUSTER_B, auditType: 'SESSION' }),
+      event('2026-11-23T12:00:00Z', { clusterId: CLUSTER_B }),
+      event('2026-11-23T22:59:59.999Z', { class: 'WRITE', command: 'INSERT' }),
+      event('2026-11-23T23:00:00Z', { class: 'ROLE', command: 'GRANT' }), // the period's end: excluded
+    ],
+    (events) => [events[4], events[5]].filter((e) => e !== undefined),
+  );
+
+  const expected = (cluster: string) =>
+    [...countBy(eventsIn(f.stored(), berlinDay, cluster), (e) => `${e.class}|${e.source}`)]
+      .map(([key, n]) => {
+        const [cls, source] = key.split('|');
+        return { class: cls, source, events: String(n) };
+      })
+      .sort(
+        (a, b) =>
+          Number(b.events) - Number(a.events) ||
+          compare(a.class ?? '', b.class ?? '') ||
+          compare(a.source ?? '', b.source ?? ''),
+      );
+
+  it('counts each kind of statement per source once per event, within a period that crosses UTC midnight', async () => {
+    const rows = await f.run('activity-by-class');
+    expect(rows).toEqual(expected('*'));
+    expect(rows.reduce((n, r) => n + Number(r.events), 0)).toBe(8); // 11 stored events, 2 duplicates, 3 outside
   });
 
-const events: AuditEvent[] = [
-  // outside, just before and at the end
-  ev('2026-11-22T22:59:59.999999Z', { user: 'early' }),
-  ev('2026-11-23T23:00:00Z', { user: 'late', class: 'ROLE', command: 'GRANT' }),
-  // inside, before UTC midnight (local 00:30) and after
-  ev('2026-11-22T23:30:00.5Z', {
-    user: 'alice',
-    class: 'ROLE',
-    command: 'GRANT',
-    commandText: `GRANT SELECT ON "odd, name" TO bob;\nGRANT 'x'`,
-  }),
-  ev('2026-11-23T08:00:00Z', {
-    user: 'alice',
-    class: 'DDL',
-    command: 'DROP TABLE',
-    objectType: 'TABLE',
-    objectName: 'public.t',
-  }),
-  ev('2026-11-23T09:00:00Z', {
-    user: 'bob',
-    source: 'pgaudit',
-    class: 'ROLE',
-    command: 'REVOKE',
-    remoteHost: '10.0.0.9',
-  }),
-  ev('2026-11-23T10:00:00Z', {
-    user: 'mallory',
-    source: 'pgaudit',
-    class: 'CONNECT',
-    command: 'AUTH FAILURE',
-    commandText: null,
-    errorMessage: 'password authentication failed for user "mallory"',
-    remoteHost: '203.0.113.9',
-  }),
-  ev('2026-11-23T11:00:00Z', {
-    user: 'alice',
-    class: 'MISC_SET',
-    command: 'SET',
-    commandText: "set pgaudit.log = 'none'",
-  }),
-  ev('2026-11-23T12:00:00Z', {
-    user: 'carol',
-    exitCode: '42P01',
-    errorMessage: 'relation "nope" does not exist',
-  }),
-  ev('2026-11-23T13:00:00Z', { user: 'dave', clusterId: B, class: 'ROLE', command: 'CREATE ROLE' }),
-  // previous day: for the first-seen comparison
-  ev('2026-11-22T10:00:00Z', { user: 'alice' }),
-  ev('2026-11-22T11:00:00Z', { user: 'bob', remoteHost: '10.0.0.9' }),
-];
-// Stored twice (at-least-once delivery): the same event in two objects.
-const duplicate = events[3]!;
-
-let engine: SqlEngine;
-beforeAll(async () => {
-  const root = writeStoredEvents(events);
-  writeStoredEvents([duplicate], root);
-  engine = await sqlEngine(root);
+  it('counts one cluster only when given its id', async () => {
+    expect(await f.run('activity-by-class', berlinDay, CLUSTER_B)).toEqual(expected(CLUSTER_B));
+    expect(expected(CLUSTER_B).map((r) => r.source)).toEqual(['pgaudit', 'das', 'pgaudit']);
+  });
 });
-afterAll(() => engine?.close());
 
-const inPeriod = (clusters: string[]) =>
-  events.filter(
-    (e) =>
-      clusters.includes(e.clusterId ?? '') &&
-      Date.parse(e.time) >= Date.parse(period.start) &&
-      Date.parse(e.time) < Date.parse(period.end),
+describe('privilege-changes', () => {
+  const columns =
+    'time, cluster, user, database, command, objecttype, objectname, remotehost, clientapplication, source, commandtext';
+  const f = withFixture(
+    () => [
+      event('2026-11-22T23:30:00.5Z', {
+        class: 'ROLE',
+        command: 'GRANT',
+        user: 'alice',
+        commandText: `GRANT SELECT ON "odd, name" TO bob;\nGRANT 'x' TO "y" -- it's done`,
+      }),
+      // Same second: by instant 09:00:00Z comes first, although '09:00:00.250Z' sorts first as a string.
+      event('2026-11-23T09:00:00.250Z', {
+        class: 'ROLE',
+        command: 'ALTER ROLE',
+        user: 'alice',
+        commandText: 'ALTER ROLE bob NOLOGIN',
+      }),
+      event('2026-11-23T09:00:00Z', {
+        source: 'pgaudit',
+        auditType: 'SESSION',
+        class: 'ROLE',
+        command: 'REVOKE',
+        user: 'bob',
+        remoteHost: '10.0.0.9',
+        clientApplication: null,
+        commandText: 'REVOKE ALL ON t FROM "Ünïcode"',
+      }),
+      event('2026-11-23T13:00:00Z', {
+        clusterId: CLUSTER_B,
+        class: 'ROLE',
+        command: 'CREATE ROLE',
+        user: 'dave',
+        commandText: "CREATE ROLE eve LOGIN PASSWORD '<REDACTED>'",
+      }),
+      event('2026-11-23T08:00:00Z', { class: 'DDL', command: 'DROP TABLE', user: 'alice' }),
+      event('2026-11-23T23:00:00Z', { class: 'ROLE', command: 'GRANT', user: 'late' }),
+    ],
+    (events) => events.slice(0, 1),
   );
-const run = (name: string, cluster = '*') => {
-  const query = REPORT_QUERIES.find((q) => q.name === name)!;
-  return engine.query(querySql(name), queryParameters(query, period, cluster));
-};
+  const expected = (cluster: string) =>
+    eventsIn(f.stored(), berlinDay, cluster)
+      .filter((e) => e.class === 'ROLE')
+      .sort(byTimeThenId)
+      .map((e) => row(e, columns));
 
-describe('the report queries as SQL Athena accepts', () => {
-  const parser = new Parser();
-  it.each(REPORT_QUERIES.map((q) => q.name))(
-    '%s parses as Trino SQL and uses only the listed functions',
-    (name) => {
-      const ast = parser.astify(querySql(name), { database: 'trino' });
-      const used = new Set<string>();
-      const walk = (node: unknown): void => {
-        if (Array.isArray(node)) {
-          for (const child of node) walk(child);
-          return;
-        }
-        if (!node || typeof node !== 'object') return;
-        const n = node as Record<string, unknown>;
-        if ((n.type === 'function' || n.type === 'aggr_func') && n.name) {
-          const fn = n.name as { name?: { value: string }[] } | string;
-          used.add(
-            (typeof fn === 'string' ? fn : (fn.name?.map((p) => p.value).join('.') ?? '')).toLowerCase(),
-          );
-        }
-        for (const child of Object.values(n)) walk(child);
-      };
-      walk(ast);
-      expect(used.size).toBeGreaterThan(0);
-      for (const fn of used) expect(ATHENA_FUNCTIONS).toContain(fn);
+  it('lists who changed privileges, when, from where, with the statement (quotes, commas, newlines intact)', async () => {
+    const rows = await f.run('privilege-changes');
+    expect(rows).toEqual(expected('*'));
+    expect(rows.map((r) => r.user)).toEqual(['alice', 'bob', 'alice', 'dave']);
+    expect(rows[0]?.commandtext).toBe(`GRANT SELECT ON "odd, name" TO bob;\nGRANT 'x' TO "y" -- it's done`);
+  });
+
+  it('restricts to one cluster, or takes all with *', async () => {
+    expect(await f.run('privilege-changes', berlinDay, CLUSTER_A)).toEqual(expected(CLUSTER_A));
+    expect((await f.run('privilege-changes', berlinDay, CLUSTER_B)).map((r) => r.user)).toEqual(['dave']);
+  });
+});
+
+describe('schema-changes', () => {
+  const columns =
+    'time, cluster, user, database, command, objecttype, objectname, remotehost, source, commandtext';
+  const f = withFixture(
+    () => [
+      event('2026-11-23T07:00:00Z', {
+        source: 'pgaudit',
+        auditType: 'SESSION',
+        class: 'DDL',
+        command: 'CREATE TABLE',
+        objectType: 'TABLE',
+        objectName: 'public.orders',
+        commandText: "CREATE TABLE public.orders (\n  id bigint,\n  note text DEFAULT 'n/a'\n)",
+      }),
+      event('2026-11-23T08:00:00Z', {
+        clusterId: CLUSTER_B,
+        class: 'DDL',
+        command: 'DROP TABLE',
+        objectType: 'TABLE',
+        objectName: 'public.t',
+        commandText: 'DROP TABLE public.t',
+      }),
+      event('2026-11-23T09:00:00Z', { class: 'WRITE', command: 'INSERT' }),
+      event('2026-11-22T22:00:00Z', { class: 'DDL', command: 'ALTER TABLE' }), // the previous day
+    ],
+    (events) => events.slice(1, 2),
+  );
+
+  it('lists created, altered and dropped objects of both sources and clusters, a duplicate once', async () => {
+    const rows = await f.run('schema-changes');
+    expect(rows).toEqual(
+      eventsIn(f.stored(), berlinDay)
+        .filter((e) => e.class === 'DDL')
+        .sort(byTimeThenId)
+        .map((e) => row(e, columns)),
+    );
+    expect(rows.map((r) => [r.command, r.objectname, r.source])).toEqual([
+      ['CREATE TABLE', 'public.orders', 'pgaudit'],
+      ['DROP TABLE', 'public.t', 'das'],
+    ]);
+  });
+});
+
+describe('top-users and top-hosts', () => {
+  const f = withFixture(
+    () => [
+      // alice: the earliest instant is '10:00:00Z' and the latest '12:00:00.250Z', the opposite of string order.
+      event('2026-11-23T10:00:00.5Z', { user: 'alice', remoteHost: '10.0.0.5' }),
+      event('2026-11-23T10:00:00Z', {
+        user: 'alice',
+        remoteHost: '10.0.0.6',
+        source: 'pgaudit',
+        auditType: 'SESSION',
+      }),
+      event('2026-11-23T12:00:00Z', { user: 'alice', remoteHost: '10.0.0.5', clusterId: CLUSTER_B }),
+      event('2026-11-23T12:00:00.250Z', { user: 'alice', remoteHost: '10.0.0.5' }),
+      event('2026-11-23T13:00:00Z', { user: 'bob', remoteHost: '10.0.0.6' }),
+      event('2026-11-23T13:30:00Z', { user: 'bob', remoteHost: null }),
+      event('2026-11-23T14:00:00Z', {
+        user: null,
+        remoteHost: '[local]',
+        source: 'pgaudit',
+        auditType: 'SESSION',
+      }),
+      event('2026-11-23T14:30:00Z', {
+        user: null,
+        remoteHost: '[local]',
+        source: 'pgaudit',
+        auditType: 'SESSION',
+      }),
+      // 55 users with one event each: only the top 50 rows are kept.
+      ...Array.from({ length: 55 }, (_, i) =>
+        event(`2026-11-23T15:${String(i).padStart(2, '0')}:00Z`, {
+          user: `u${String(i).padStart(2, '0')}`,
+          remoteHost: `192.0.2.${i}`,
+          clusterId: CLUSTER_B,
+        }),
+      ),
+      event('2026-11-24T10:00:00Z', { user: 'zed', remoteHost: '10.9.9.9' }), // after the period
+    ],
+    (events) => events.slice(4, 5),
+  );
+
+  /** Per key: events, distinct values of another field, first and last stored time by instant. */
+  function ranking(key: (e: AuditEvent) => string | null, other: (e: AuditEvent) => string | null) {
+    const groups = new Map<string, AuditEvent[]>();
+    for (const e of eventsIn(f.stored(), berlinDay)) {
+      const k = key(e);
+      if (k !== null) groups.set(k, [...(groups.get(k) ?? []), e]);
+    }
+    return [...groups]
+      .map(([k, es]) => {
+        const sorted = [...es].sort(byTimeThenId);
+        return {
+          key: k,
+          events: String(es.length),
+          distinct: String(new Set(es.map(other).filter((v) => v !== null)).size),
+          first_seen: sorted[0]?.time,
+          last_seen: sorted[sorted.length - 1]?.time,
+        };
+      })
+      .sort((a, b) => Number(b.events) - Number(a.events) || compare(a.key, b.key))
+      .slice(0, 50);
+  }
+
+  it('ranks users by events (a duplicate once), with their number of hosts and first and last seen', async () => {
+    const rows = await f.run('top-users');
+    expect(rows).toEqual(
+      ranking(
+        (e) => e.user,
+        (e) => e.remoteHost,
+      ).map(({ key, events, distinct, first_seen, last_seen }) => ({
+        user: key,
+        events,
+        hosts: distinct,
+        first_seen,
+        last_seen,
+      })),
+    );
+    expect(rows[0]).toEqual({
+      user: 'alice',
+      events: '4',
+      hosts: '2',
+      first_seen: '2026-11-23T10:00:00Z',
+      last_seen: '2026-11-23T12:00:00.250Z',
+    });
+    expect(rows).toHaveLength(50);
+    expect(rows[49]?.user).toBe('u47');
+  });
+
+  it('ranks client hosts by events, with their number of users and first and last seen', async () => {
+    const rows = await f.run('top-hosts');
+    expect(rows).toEqual(
+      ranking(
+        (e) => e.remoteHost,
+        (e) => e.user,
+      ).map(({ key, events, distinct, first_seen, last_seen }) => ({
+        remotehost: key,
+        events,
+        users: distinct,
+        first_seen,
+        last_seen,
+      })),
+    );
+    expect(rows.slice(0, 4).map((r) => [r.remotehost, r.events, r.users])).toEqual([
+      ['10.0.0.5', '3', '1'],
+      ['10.0.0.6', '2', '2'],
+      ['[local]', '2', '0'],
+      ['192.0.2.0', '1', '1'],
+    ]);
+  });
+});
+
+describe('failures', () => {
+  const columns =
+    'time, cluster, user, database, class, command, exitcode, errormessage, remotehost, source, commandtext';
+  const f = withFixture(
+    () => [
+      event('2026-11-23T10:00:00Z', {
+        source: 'pgaudit',
+        clusterId: CLUSTER_B,
+        class: 'CONNECT',
+        command: 'AUTH FAILURE',
+        user: 'mallory',
+        commandText: null,
+        exitCode: null,
+        errorMessage: 'password authentication failed for user "mallory"',
+        remoteHost: '203.0.113.9',
+      }),
+      event('2026-11-23T11:00:00Z', {
+        user: 'carol',
+        exitCode: '42P01',
+        errorMessage: 'relation "nope" does not exist',
+      }),
+      event('2026-11-23T12:00:00Z', { user: 'carol', exitCode: '1', errorMessage: null }),
+      event('2026-11-23T13:00:00Z', { user: 'ok', exitCode: '0', errorMessage: null }),
+      event('2026-11-23T13:01:00Z', { user: 'ok', exitCode: '00000', errorMessage: null }),
+      event('2026-11-23T13:02:00Z', {
+        user: 'ok',
+        source: 'pgaudit',
+        auditType: 'SESSION',
+        exitCode: null,
+        errorMessage: null,
+      }),
+      event('2026-11-23T13:03:00Z', { user: 'ok', class: 'CONNECT', command: 'CONNECT', exitCode: '0' }),
+      event('2026-11-22T12:00:00Z', {
+        user: 'yesterday',
+        exitCode: '42501',
+        errorMessage: 'permission denied',
+      }),
+    ],
+    (events) => events.slice(1, 2),
+  );
+
+  it('lists failed statements (error message or non-zero exit code) and failed logins, each once', async () => {
+    const isLogin = (e: AuditEvent) => e.class === 'CONNECT' && e.command === 'AUTH FAILURE';
+    const failed = (e: AuditEvent) =>
+      isLogin(e) ||
+      e.errorMessage !== null ||
+      (e.exitCode !== null && e.exitCode !== '0' && e.exitCode !== '00000');
+    const rows = await f.run('failures');
+    expect(rows).toEqual(
+      eventsIn(f.stored(), berlinDay)
+        .filter(failed)
+        .sort(byTimeThenId)
+        .map((e) => ({ failure: isLogin(e) ? 'login' : 'statement', ...row(e, columns) })),
+    );
+    expect(rows.map((r) => [r.failure, r.user, r.exitcode])).toEqual([
+      ['login', 'mallory', null],
+      ['statement', 'carol', '42P01'],
+      ['statement', 'carol', '1'],
+    ]);
+  });
+});
+
+describe('audit-tampering', () => {
+  const statements: [string | null, string][] = [
+    ["ALTER ROLE app_user SET pgaudit.log = 'none'", 'ALTER ROLE'],
+    ["alter database appdb set pgaudit.log to 'none'", 'ALTER DATABASE'],
+    ["ALTER SYSTEM SET pgaudit.log = 'none'", 'ALTER SYSTEM'],
+    ['DROP EXTENSION IF EXISTS "pgaudit"', 'DROP EXTENSION'],
+    ["SET pgaudit.log = 'none'", 'SET'],
+    ['ALTER ROLE app_user\n  RESET ALL', 'ALTER ROLE'],
+    ["  set local pgaudit.log_level = 'debug5'", 'SET'],
+    [null, 'ALTER SYSTEM'], // statement unknown: the command tag
+    ["SELECT 'SET pgaudit.log = none'", 'SELECT'],
+    ['ALTER ROLE app_user SET search_path = public', 'ALTER ROLE'],
+    ['CREATE EXTENSION pgaudit', 'CREATE EXTENSION'],
+    ['SHOW pgaudit.log', 'SHOW'],
+    ['DROP EXTENSION pg_stat_statements', 'DROP EXTENSION'],
+    [null, 'SET'],
+  ];
+  const f = withFixture(
+    () => [
+      ...statements.map(([commandText, command], i) =>
+        event(`2026-11-23T10:${String(i).padStart(2, '0')}:00Z`, {
+          class: 'MISC',
+          command,
+          commandText,
+          source: i % 2 === 0 ? 'das' : 'pgaudit',
+          clusterId: i % 3 === 0 ? CLUSTER_B : CLUSTER_A,
+        }),
+      ),
+      event('2026-11-24T10:00:00Z', { commandText: 'ALTER SYSTEM RESET ALL', command: 'ALTER SYSTEM' }), // later
+    ],
+    (events) => events.slice(0, 1),
+  );
+
+  it('finds the statements the audit-tampering rule matches, on the statement or else the command tag', async () => {
+    // The alert rule, in JavaScript: an independent implementation of the same patterns.
+    const rule = loadRules().rules.find((r) => r.name === 'audit-tampering');
+    const pattern = new RegExp(rule?.match.commandTextPattern ?? 'no rule', 'i');
+    const expected = eventsIn(f.stored(), berlinDay)
+      .filter((e) => pattern.test(e.commandText ?? e.command))
+      .sort(byTimeThenId)
+      .map((e) => row(e, 'time, cluster, user, database, command, remotehost, source, commandtext'));
+    expect(expected).toHaveLength(8);
+    expect(await f.run('audit-tampering')).toEqual(expected);
+  });
+});
+
+describe('activity-per-day', () => {
+  // The week of 19–25 October 2026 in Berlin; summer time ends on Sunday the 25th (169 hours).
+  const week = reportPeriod({ period: 'weekly' }, 'Europe/Berlin', new Date('2026-10-26T06:00:00Z'));
+  const f = withFixture(
+    () => [
+      event('2026-10-18T21:59:59Z'), // Sunday 23:59:59 local: the week before
+      event('2026-10-18T22:00:00Z'), // Monday 00:00 local
+      event('2026-10-19T21:59:59.999Z', { source: 'pgaudit', auditType: 'SESSION' }), // Monday 23:59:59.999
+      event('2026-10-19T22:00:00Z', { clusterId: CLUSTER_B }), // Tuesday 00:00
+      event('2026-10-24T22:30:00Z'), // Sunday 00:30 CEST, in the UTC partition of Saturday
+      event('2026-10-25T00:30:00Z', { source: 'pgaudit', auditType: 'SESSION' }), // Sunday 02:30 CEST
+      event('2026-10-25T01:30:00Z', { source: 'pgaudit', auditType: 'SESSION' }), // Sunday 02:30 again, CET
+      event('2026-10-25T22:59:59Z'), // Sunday 23:59:59 CET
+      event('2026-10-25T23:00:00Z'), // Monday 26th: after the week
+    ],
+    (events) => events.slice(5, 6),
+  );
+
+  it('counts per local day of the time zone and per source, across the DST change', async () => {
+    const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' });
+    const expected = [
+      ...countBy(eventsIn(f.stored(), week), (e) => `${localDate.format(new Date(e.time))}|${e.source}`),
+    ]
+      .map(([key, n]) => {
+        const [date, source] = key.split('|');
+        return { local_date: date, source, events: String(n) };
+      })
+      .sort(
+        (a, b) => compare(a.local_date ?? '', b.local_date ?? '') || compare(a.source ?? '', b.source ?? ''),
+      );
+    const rows = await f.run('activity-per-day', week);
+    expect(rows).toEqual(expected);
+    expect(rows.map((r) => [r.local_date, r.source, r.events])).toEqual([
+      ['2026-10-19', 'das', '1'],
+      ['2026-10-19', 'pgaudit', '1'],
+      ['2026-10-20', 'das', '1'],
+      ['2026-10-25', 'das', '2'],
+      ['2026-10-25', 'pgaudit', '2'],
+    ]);
+  });
+});
+
+describe('first-seen', () => {
+  const f = withFixture(
+    () => [
+      // Before the previous period (but in its first day partition): does not count as seen before.
+      event('2026-11-21T22:59:59Z', { user: 'carol', remoteHost: '10.0.0.8' }),
+      // The previous period (2026-11-22 in Berlin).
+      event('2026-11-21T23:00:00Z', { user: 'erin', remoteHost: '10.0.0.7' }),
+      event('2026-11-22T10:00:00Z', { user: 'alice', remoteHost: '10.0.0.5' }),
+      event('2026-11-22T11:00:00Z', { user: 'bob', remoteHost: '10.0.0.9', clusterId: CLUSTER_B }),
+      // The period.
+      event('2026-11-22T23:00:00Z', { user: 'alice', remoteHost: '10.0.0.5' }),
+      event('2026-11-23T08:00:00Z', { user: 'bob', remoteHost: '10.0.0.9' }),
+      event('2026-11-23T09:00:00.5Z', { user: 'carol', remoteHost: '10.0.0.8' }),
+      event('2026-11-23T09:00:00Z', {
+        user: 'carol',
+        remoteHost: '10.0.0.8',
+        source: 'pgaudit',
+        auditType: 'SESSION',
+      }),
+      event('2026-11-23T10:00:00Z', { user: 'dave', remoteHost: null, clusterId: CLUSTER_B }),
+      event('2026-11-23T11:00:00Z', { user: 'mallory', remoteHost: '203.0.113.9', clusterId: CLUSTER_B }),
+      event('2026-11-23T12:00:00Z', {
+        user: null,
+        remoteHost: '[local]',
+        source: 'pgaudit',
+        auditType: 'SESSION',
+      }),
+      event('2026-11-23T13:00:00Z', { user: 'erin', remoteHost: '10.0.0.7' }),
+      event('2026-11-23T23:00:00Z', { user: 'zed', remoteHost: '10.9.9.9' }), // after the period
+    ],
+    (events) => [events[6], events[9]].filter((e) => e !== undefined),
+  );
+
+  /** Users and hosts of the period not seen in the previous period, with their first sighting and events. */
+  function newcomers(cluster: string) {
+    const before = eventsIn(f.stored(), berlinDay.previous, cluster);
+    const during = eventsIn(f.stored(), berlinDay, cluster).sort(byTimeThenId);
+    const rows: Record<string, unknown>[] = [];
+    for (const [kind, of] of [
+      ['host', (e: AuditEvent) => e.remoteHost],
+      ['user', (e: AuditEvent) => e.user],
+    ] as const) {
+      const known = new Set(before.map(of));
+      const values = [...new Set(during.map(of))].filter((v): v is string => v !== null && !known.has(v));
+      for (const value of values.sort(compare)) {
+        const sightings = during.filter((e) => of(e) === value);
+        rows.push({ kind, value, first_seen: sightings[0]?.time, events: String(sightings.length) });
+      }
+    }
+    return rows;
+  }
+
+  it('lists users and hosts not seen in the previous period of equal length, with the first sighting', async () => {
+    const rows = await f.run('first-seen');
+    expect(rows).toEqual(newcomers('*'));
+    expect(rows.map((r) => `${r.kind}:${r.value}`)).toEqual([
+      'host:10.0.0.8',
+      'host:203.0.113.9',
+      'host:[local]',
+      'user:carol',
+      'user:dave',
+      'user:mallory',
+    ]);
+    expect(rows.find((r) => r.value === 'carol')).toEqual({
+      kind: 'user',
+      value: 'carol',
+      first_seen: '2026-11-23T09:00:00Z',
+      events: '2',
+    });
+  });
+
+  it('compares within one cluster when given its id', async () => {
+    const rows = await f.run('first-seen', berlinDay, CLUSTER_A);
+    expect(rows).toEqual(newcomers(CLUSTER_A));
+    // bob was seen the day before, but on the other cluster.
+    expect(rows.map((r) => `${r.kind}:${r.value}`)).toContain('user:bob');
+  });
+});
+
+describe('an empty period', () => {
+  // Events the UTC day before and after 2026-11-25, none on it.
+  const f = withFixture(() => [
+    event('2026-11-24T23:59:59.999Z', { class: 'ROLE', command: 'GRANT', exitCode: '1' }),
+    event('2026-11-26T00:00:00Z', {
+      class: 'DDL',
+      command: 'DROP TABLE',
+      commandText: 'ALTER SYSTEM SET x = 1',
+    }),
+  ]);
+  const day = reportPeriod({ from: '2026-11-25', to: '2026-11-25' }, 'UTC');
+
+  it.each(REPORT_QUERIES.map((q) => q.name))('gives %s no rows', async (name) => {
+    expect(await f.run(name, day)).toEqual([]);
+  });
+
+  it('still sees the neighbouring days (the fixture is not empty)', async () => {
+    const around = reportPeriod({ from: '2026-11-24', to: '2026-11-26' }, 'UTC');
+    expect(await f.run('activity-by-class', around)).toHaveLength(2);
+  });
+});
+
+describe('partition pruning', () => {
+  // One event per UTC day and cluster: the Berlin day reads the partitions 2026-11-22 and 2026-11-23 only
+  // (first-seen also 2026-11-21, for the previous day).
+  const f = withFixture(() =>
+    ['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23', '2026-11-24'].flatMap((day) =>
+      [CLUSTER_A, CLUSTER_B].map((clusterId) => event(`${day}T12:00:00Z`, { clusterId })),
+    ),
+  );
+
+  it.each(REPORT_QUERIES.map((q) => [q.name, q.parameters[0]]))(
+    'makes %s open only the day partitions of the period (from its %s) and of the cluster',
+    async (name, first) => {
+      const days = dayPartitions({
+        fromDay: first === 'previousFirstDay' ? berlinDay.previous.fromDay : berlinDay.fromDay,
+        toDay: berlinDay.toDay,
+      });
+      for (const cluster of ['*', CLUSTER_A]) {
+        const expected = f
+          .events()
+          .filter((e) => days.includes(e.time.slice(0, 10)) && (cluster === '*' || e.clusterId === cluster))
+          .map((e) => `cluster=${e.clusterId}/day=${e.time.slice(0, 10)}`)
+          .sort();
+        const opened = (await f.filesRead(name, berlinDay, cluster)).map((file) =>
+          file.replace(/^.*\/events\/(cluster=[^/]+\/day=[^/]+)\/.*$/, '$1'),
+        );
+        expect(opened).toEqual(expected);
+      }
     },
   );
-
-  it("keeps the tampering query's pattern equal to the audit-tampering rule", () => {
-    const rule = loadRules().rules.find((r) => r.name === 'audit-tampering')!;
-    expect(querySql('audit-tampering')).toContain(`'(?i)${rule.match.commandTextPattern}'`);
-  });
-
-  it("defines the Trino functions DuckDB lacks so that they behave like Athena's", async () => {
-    const rows = await engine.query(
-      "SELECT from_iso8601_timestamp('2026-11-23T10:00:00.5Z') < from_iso8601_timestamp('2026-11-23T10:00:01Z') AS ordered, regexp_like('ALTER SYSTEM x', '(?i)^alter system') AS ci, regexp_like('select', 'drop') AS no",
-    );
-    expect(rows).toEqual([{ ordered: true, ci: true, no: false }]);
-  });
-});
-
-describe('the report queries on the stored layout', () => {
-  it('count activity by class and source once per event, within the period, across UTC midnight', async () => {
-    const expected = new Map<string, number>();
-    for (const e of inPeriod([A, B]))
-      expected.set(`${e.class}|${e.source}`, (expected.get(`${e.class}|${e.source}`) ?? 0) + 1);
-    const rows = await run('activity-by-class');
-    expect(new Map(rows.map((r) => [`${r.class}|${r.source}`, Number(r.events)]))).toEqual(expected);
-  });
-
-  it('list privilege changes with statements that hold quotes, commas and newlines', async () => {
-    const rows = await run('privilege-changes', A);
-    expect(rows.map((r) => [r.user, r.command, r.source])).toEqual(
-      inPeriod([A])
-        .filter((e) => e.class === 'ROLE')
-        .map((e) => [e.user, e.command, e.source]),
-    );
-    expect(rows[0]?.commandtext).toBe(`GRANT SELECT ON "odd, name" TO bob;\nGRANT 'x'`);
-  });
-
-  it('restrict to one cluster or take all with *', async () => {
-    expect((await run('privilege-changes', B)).map((r) => r.user)).toEqual(['dave']);
-    expect((await run('privilege-changes')).map((r) => r.user)).toEqual(['alice', 'bob', 'dave']);
-  });
-
-  it('list schema changes, the duplicate counted once', async () => {
-    expect((await run('schema-changes')).map((r) => [r.user, r.command, r.objectname])).toEqual([
-      ['alice', 'DROP TABLE', 'public.t'],
-    ]);
-  });
-
-  it('rank users and hosts', async () => {
-    const users = await run('top-users');
-    const expected = new Map<string, number>();
-    for (const e of inPeriod([A, B])) expected.set(e.user!, (expected.get(e.user!) ?? 0) + 1);
-    expect(new Map(users.map((r) => [r.user as string, Number(r.events)]))).toEqual(expected);
-    expect(users[0]).toMatchObject({ user: 'alice', events: '3' });
-    const hosts = await run('top-hosts');
-    expect(hosts.map((r) => r.remotehost)).toEqual(['10.0.0.5', '10.0.0.9', '203.0.113.9']);
-  });
-
-  it('find failed statements and failed logins', async () => {
-    expect((await run('failures')).map((r) => [r.user, r.command])).toEqual([
-      ['mallory', 'AUTH FAILURE'],
-      ['carol', 'SELECT'],
-    ]);
-  });
-
-  it('find audit tampering', async () => {
-    expect((await run('audit-tampering')).map((r) => r.commandtext)).toEqual(["set pgaudit.log = 'none'"]);
-  });
-
-  it('count activity per UTC day', async () => {
-    const expected = new Map<string, number>();
-    for (const e of inPeriod([A, B]))
-      expected.set(
-        `${e.time.slice(0, 10)}|${e.source}`,
-        (expected.get(`${e.time.slice(0, 10)}|${e.source}`) ?? 0) + 1,
-      );
-    const rows = await run('activity-per-day');
-    expect(new Map(rows.map((r) => [`${r.day_utc}|${r.source}`, Number(r.events)]))).toEqual(expected);
-    expect(rows.map((r) => r.day_utc)).toEqual(['2026-11-22', '2026-11-23', '2026-11-23']);
-  });
-
-  it('find users and hosts seen for the first time compared with the previous period', async () => {
-    const previous = events.filter(
-      (e) =>
-        Date.parse(e.time) >= Date.parse(period.previous.start) &&
-        Date.parse(e.time) < Date.parse(period.start),
-    );
-    const newUsers = [...new Set(inPeriod([A, B]).map((e) => e.user!))]
-      .filter((u) => !previous.some((p) => p.user === u))
-      .sort();
-    const newHosts = [...new Set(inPeriod([A, B]).map((e) => e.remoteHost!))]
-      .filter((h) => !previous.some((p) => p.remoteHost === h))
-      .sort();
-    const rows = await run('first-seen');
-    expect(rows.filter((r) => r.kind === 'user').map((r) => r.value)).toEqual(newUsers);
-    expect(rows.filter((r) => r.kind === 'host').map((r) => r.value)).toEqual(newHosts);
-    expect(newUsers).toEqual(['carol', 'dave', 'mallory']);
-  });
-
-  it('return nothing for a period without events', async () => {
-    const empty = reportPeriod({ from: '2026-06-01', to: '2026-06-01' }, 'UTC');
-    for (const q of REPORT_QUERIES) {
-      expect(await engine.query(querySql(q.name), queryParameters(q, empty, '*'))).toEqual([]);
-    }
-  });
 });

@@ -1,0 +1,96 @@
+/**
+ * Report-query fixtures: generated events stored in exactly the pipeline's layout, the embedded engine over
+ * them, and the independent reference the tests compute their expected rows with (plain TypeScript over the
+ * generated events: no SQL).
+ */
+import { rmSync } from 'node:fs';
+import { queryParameters, querySql, reportQuery } from '../../reports/queries';
+import type { AuditEvent, AuditEventInput } from '../../tasks/core/audit-event';
+import type { ReportPeriod } from '../../tasks/core/report-period';
+import { auditEvent } from '../builders/audit-event';
+import { writeStoredEvents } from '../builders/stored-events';
+import { type SqlEngine, sqlEngine } from '../local/sql-engine';
+
+export const CLUSTER_A = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+export const CLUSTER_B = 'cluster-ZYXWVUTSRQPONMLKJIHGFEDCBA';
+
+let statement = 0;
+
+/** A READ event of cluster A at `time` with a unique statement id; override what the test is about. */
+export function event(time: string, overrides: Partial<AuditEventInput> = {}): AuditEvent {
+  statement += 1;
+  return auditEvent({
+    time,
+    statementId: statement,
+    class: 'READ',
+    command: 'SELECT',
+    commandText: `SELECT ${statement}`,
+    ...overrides,
+  });
+}
+
+export interface ReportFixture {
+  readonly engine: SqlEngine;
+  /** Runs a report query with the execution parameters of a period and a cluster (or `*`). */
+  run(name: string, period: ReportPeriod, cluster?: string): Promise<Record<string, unknown>[]>;
+  /** The stored files the engine opened to run the query (after partition pruning). */
+  filesRead(name: string, period: ReportPeriod, cluster?: string): Promise<string[]>;
+  close(): void;
+}
+
+/**
+ * Stores the events (two objects per partition, as successive Firehose flushes write them) and the
+ * `duplicates` a second time in other objects of the same partitions (at-least-once delivery).
+ */
+export async function reportFixture(
+  events: readonly AuditEvent[],
+  duplicates: readonly AuditEvent[] = [],
+): Promise<ReportFixture> {
+  const root = writeStoredEvents(events, { objectsPerPartition: 2 });
+  if (duplicates.length > 0) writeStoredEvents(duplicates, { root });
+  const engine = await sqlEngine(root);
+  return {
+    engine,
+    run: (name, period, cluster = '*') =>
+      engine.query(querySql(name), queryParameters(reportQuery(name), period, cluster)),
+    filesRead: (name, period, cluster = '*') =>
+      engine.filesRead(querySql(name), queryParameters(reportQuery(name), period, cluster)),
+    close() {
+      engine.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The reference: each event once, of the cluster (or all with `*`), with `start <= time < end`. */
+export function eventsIn(
+  events: readonly AuditEvent[],
+  range: { readonly start: string; readonly end: string },
+  cluster = '*',
+): AuditEvent[] {
+  const seen = new Set<string>();
+  return events.filter((e) => {
+    const t = Date.parse(e.time); // milliseconds, like Athena's timestamp(3)
+    const keep =
+      !seen.has(e.id) &&
+      (cluster === '*' || e.clusterId === cluster) &&
+      t >= Date.parse(range.start) &&
+      t < Date.parse(range.end);
+    seen.add(e.id);
+    return keep;
+  });
+}
+
+/** Orders events by instant, then id (the queries' `ORDER BY event_ts, id`). */
+export const byTimeThenId = (a: AuditEvent, b: AuditEvent) =>
+  Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Counts by key, as `[key, count]` pairs. */
+export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+/** Binary string order (Trino's and DuckDB's default collation for ASCII). */
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
