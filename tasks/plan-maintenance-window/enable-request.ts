@@ -1,21 +1,35 @@
 /**
- * Validation of the enablement workflow's input, and the normalized request the state machine works with.
- * Every problem names its field; all problems are reported at once.
+ * Validation of the enable and disable workflows' input, and the normalized request the state machine works
+ * with. Every problem names its field; all problems are reported at once.
  *
- * Input (README "Enablement workflow"):
+ * Input (README "Enablement workflow", "Disable workflow"):
  * `{"clusterIdentifier": "orders-db", "window": "now" | "next" | {"start": ISO, "end": ISO},
- *   "mode": "async" | "sync", "changeTicket": "CHG-1", "requestedBy": "alice"}`
+ *   "mode": "async" | "sync", "changeTicket": "CHG-1", "requestedBy": "alice"}`; `mode` is the enablement's
+ * only (the disable workflow refuses it).
  */
 import { parseTimestamp, WindowPlanningError, type WindowRequest } from '../core/maintenance-window';
 import type { PlannedCluster, PlanSettings } from './settings';
 
 export const INPUT_FIELDS = ['clusterIdentifier', 'window', 'mode', 'changeTicket', 'requestedBy'] as const;
+/** The workflows whose input this validates. */
+export type StreamWorkflow = 'enable-activity-stream' | 'disable-activity-stream';
+export const STREAM_WORKFLOWS: readonly StreamWorkflow[] = [
+  'enable-activity-stream',
+  'disable-activity-stream',
+];
+
+/** The fields a workflow's input may have. */
+export function inputFields(workflow: StreamWorkflow): readonly string[] {
+  return workflow === 'enable-activity-stream' ? INPUT_FIELDS : INPUT_FIELDS.filter((f) => f !== 'mode');
+}
 const TEXT_FIELD = /^[\p{L}\p{N} ._@:/+#()-]{1,128}$/u;
 /** Longest cluster name shown in an email subject (SNS subjects are at most 100 characters). */
 const DISPLAY_NAME_MAX = 40;
 
 /** The request as the state machine uses it: every field present, every value a string. */
 export interface EnableRequest {
+  /** The workflow the request is for (written into the lock item). */
+  readonly workflow: StreamWorkflow;
   readonly clusterIdentifier: string;
   /** The identifier for subjects and messages (at most 40 characters). */
   readonly displayName: string;
@@ -54,7 +68,13 @@ function displayName(identifier: unknown): string {
 }
 
 /** Validates the execution input against the configuration and the clock. */
-export function validateEnableRequest(input: unknown, settings: PlanSettings, now: Date): ValidationResult {
+export function validateEnableRequest(
+  input: unknown,
+  settings: PlanSettings,
+  now: Date,
+  workflow: StreamWorkflow = 'enable-activity-stream',
+): ValidationResult {
+  const known = inputFields(workflow);
   const problems: string[] = [];
   const lock = {
     now: String(Math.floor(now.getTime() / 1000)),
@@ -64,14 +84,14 @@ export function validateEnableRequest(input: unknown, settings: PlanSettings, no
     return {
       valid: false,
       problem: `input: must be a JSON object with clusterIdentifier (got ${show(input)})`,
-      request: emptyRequest(undefined, undefined, undefined),
+      request: emptyRequest(workflow, undefined, undefined, undefined),
       lock,
     };
   }
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
-    if (!(INPUT_FIELDS as readonly string[]).includes(key)) {
-      problems.push(`${key}: is not a known field (known: ${INPUT_FIELDS.join(', ')})`);
+    if (!known.includes(key)) {
+      problems.push(`${key}: is not a known field (known: ${known.join(', ')})`);
     }
   }
 
@@ -147,7 +167,9 @@ export function validateEnableRequest(input: unknown, settings: PlanSettings, no
   }
 
   let mode: 'async' | 'sync' = 'async';
-  if (raw.mode === 'sync' || raw.mode === 'async') mode = raw.mode;
+  if (!known.includes('mode')) {
+    // Reported above as an unknown field.
+  } else if (raw.mode === 'sync' || raw.mode === 'async') mode = raw.mode;
   else if (raw.mode !== undefined) problems.push(`mode: must be "async" or "sync" (got ${show(raw.mode)})`);
 
   for (const field of ['changeTicket', 'requestedBy'] as const) {
@@ -161,7 +183,7 @@ export function validateEnableRequest(input: unknown, settings: PlanSettings, no
     return {
       valid: false,
       problem: problems.join('; '),
-      request: emptyRequest(raw.clusterIdentifier, raw.changeTicket, raw.requestedBy),
+      request: emptyRequest(workflow, raw.clusterIdentifier, raw.changeTicket, raw.requestedBy),
       lock,
     };
   }
@@ -169,6 +191,7 @@ export function validateEnableRequest(input: unknown, settings: PlanSettings, no
     valid: true,
     problem: '',
     request: {
+      workflow,
       clusterIdentifier: cluster.identifier,
       displayName: displayName(cluster.identifier),
       clusterResourceId: cluster.resourceId,
@@ -183,8 +206,14 @@ export function validateEnableRequest(input: unknown, settings: PlanSettings, no
   };
 }
 
-function emptyRequest(identifier: unknown, ticket: unknown, requester: unknown): EnableRequest {
+function emptyRequest(
+  workflow: StreamWorkflow,
+  identifier: unknown,
+  ticket: unknown,
+  requester: unknown,
+): EnableRequest {
   return {
+    workflow,
     clusterIdentifier: '',
     displayName: displayName(identifier),
     clusterResourceId: '',

@@ -1,18 +1,26 @@
 /**
  * The plan Lambda's work, as a factory over its settings and a clock (tests and the local workflow harness
  * pass a simulated one). Two actions, both pure computation:
- * - `validate`: checks the execution input against the configuration and returns the normalized request
- *   and the lock timing;
+ * - `validate`: checks the execution input of the enable or disable workflow (`workflow`) against the
+ *   configuration and returns the normalized request and the lock timing;
  * - `plan`: computes when to start from the request and the cluster's `PreferredMaintenanceWindow`.
  * Bad input is a result (`valid: false`, `problem` naming the field), not an exception: the state machine
  * routes it to the `InvalidInput` failure. Anything thrown is a bug, caught by the state machine.
  */
 import { planWindow, WindowPlanningError, type WindowRequest } from '../core/maintenance-window';
-import { type EnableRequest, type ValidationResult, validateEnableRequest } from './enable-request';
+import {
+  type EnableRequest,
+  STREAM_WORKFLOWS,
+  type StreamWorkflow,
+  type ValidationResult,
+  validateEnableRequest,
+} from './enable-request';
 import type { PlanSettings } from './settings';
 
 export interface ValidateEvent {
   readonly action: 'validate';
+  /** Which workflow's input this is. @default 'enable-activity-stream' */
+  readonly workflow?: StreamWorkflow;
   /** The execution input, as given. */
   readonly input: unknown;
 }
@@ -74,8 +82,15 @@ export function createPlanHandler(settings: PlanSettings, clock: () => Date = ()
 
   return async (event: PlanLambdaEvent): Promise<ValidationResult | PlanResult> => {
     switch (event?.action) {
-      case 'validate':
-        return validateEnableRequest(event.input, settings, clock());
+      case 'validate': {
+        const workflow = event.workflow ?? 'enable-activity-stream';
+        if (!STREAM_WORKFLOWS.includes(workflow)) {
+          throw new UnknownActionError(
+            `unknown workflow ${JSON.stringify(workflow)}: expected ${STREAM_WORKFLOWS.join(' or ')}`,
+          );
+        }
+        return validateEnableRequest(event.input, settings, clock(), workflow);
+      }
       case 'plan':
         return plan(event);
       default:

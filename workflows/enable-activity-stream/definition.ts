@@ -8,12 +8,9 @@
  *     → Release lock → Notify success.
  * Every Task retries throttling and catches everything else into a failure Pass that records the step, the
  * error name (errors.ts), the cause and what to do; the failure chain releases the lock (if this run holds
- * it), describes the cluster for the report, notifies and fails with that error.
- *
- * The document the states share: `request`, `lock` (from Validate input), `described` (the cluster),
- * `instances`, `plan`, `start`, `poll`, `outcome`, `stream`, `mappings`, `mapping`, `failure`, `caught`.
- * Only fields that are always present are read by paths (a missing path is a `States.Runtime` error that no
- * Catch can handle); optional ones are guarded with `IsPresent`.
+ * it), describes the cluster for the report, notifies and fails with that error. Validation, the lock, the
+ * polling loop, the failure chain and the notifications are the frame shared with the disable workflow
+ * (../shared/stream-workflow.ts); this file adds `start`, `stream`, `mappings` and `mapping` to the document.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -23,16 +20,14 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { EventSourceMappingDefinition } from '../../infra/constructs/stream-processing';
-import { acquireLockTask, LOCK_HELD_ERRORS, releaseLockTask } from '../shared/lock';
 import { retryThrottling } from '../shared/retry';
 import { sdkTask } from '../shared/sdk-task';
+import { CAUGHT_CAUSE, DESCRIBED, FRAME_STATES, StreamWorkflowFrame } from '../shared/stream-workflow';
 import { ENABLE_ERRORS, type EnableErrorName } from './errors';
 
 /** The names of the states, as they appear in the console, the execution history and the local harness. */
 export const STATES = {
-  validate: 'Validate input',
-  checkInput: 'Input valid?',
-  acquireLock: 'Acquire lock',
+  ...FRAME_STATES,
   describeCluster: 'Describe cluster',
   checkCluster: 'Check cluster',
   describeInstances: 'Describe instances',
@@ -41,11 +36,8 @@ export const STATES = {
   checkPlan: 'Check plan',
   waitForWindow: 'Wait for maintenance window',
   start: 'Start activity stream',
-  startPolling: 'Start polling',
-  waitForRestarts: 'Wait for restarts',
   pollCluster: 'Poll cluster',
   checkStream: 'Check stream status',
-  nextPoll: 'Schedule next poll',
   pollInstances: 'Poll instances',
   checkInstances: 'Check instances available',
   restartsFinished: 'Restarts finished',
@@ -59,16 +51,7 @@ export const STATES = {
   createMapping: 'Create event source mapping',
   enableMapping: 'Enable event source mapping',
   mappingExists: 'Mapping already enabled',
-  releaseLock: 'Release lock',
-  notifySuccess: 'Notify success',
   succeeded: 'Enabled',
-  releaseLockAfterFailure: 'Release lock after failure',
-  describeForReport: 'Describe cluster for report',
-  summarizeClusterState: 'Summarize cluster state',
-  clusterStateWithStream: 'Cluster state with stream',
-  clusterState: 'Cluster state',
-  notifyFailure: 'Notify failure',
-  failed: 'Failed',
 } as const;
 
 export interface EnableDefinitionProps {
@@ -92,205 +75,27 @@ export interface EnableDefinitionProps {
   readonly subjectPrefix: string;
 }
 
-const DESCRIBED = '$.described.cluster';
-
 /** Builds the states under `scope` and returns the start of the chain. */
 export function buildEnableDefinition(scope: Construct, props: EnableDefinitionProps): sfn.IChainable {
-  const schedule = props.pollSchedule;
-  const deadline = schedule.reduce((a, b) => a + b, 0);
-  const first = schedule[0];
-  if (first === undefined) throw new Error('buildEnableDefinition: pollSchedule must not be empty');
-  const scheduleArray = `States.Array(${schedule.join(', ')})`;
   const kinesisChecks = props.kinesisChecks ?? 10;
-  const prefix = props.subjectPrefix.replace(/[{}'\\\n\r]/g, '');
-
-  // ---------------------------------------------------------------- failure chain
-  const failed = new sfn.Fail(scope, STATES.failed, {
-    comment: 'Ends the run with the error recorded in $.failure.',
-    errorPath: '$.failure.error',
-    causePath: '$.failure.cause',
-  });
-  const notifyFailure = new tasks.SnsPublish(scope, STATES.notifyFailure, {
-    comment: 'Tells the operators: the step, the error, the cause, the cluster now, what to do.',
+  const frame = new StreamWorkflowFrame<EnableErrorName>(scope, {
+    workflow: 'enable-activity-stream',
+    errors: ENABLE_ERRORS,
+    planFunction: props.planFunction,
+    lockTable: props.lockTable,
     topic: props.topic,
-    subject: sfn.JsonPath.format(
-      `[${prefix}] Activity stream FAILED: {}`,
-      sfn.JsonPath.stringAt('$.request.displayName'),
-    ),
-    message: sfn.TaskInput.fromText(
-      sfn.JsonPath.format(
-        [
-          'aurora-audit could not enable Database Activity Streams on {}.',
-          'Step: {}',
-          'Error: {}',
-          'Cause: {}',
-          'Cluster now: {}',
-          'What to do: {}',
-          'Change ticket: {}; requested by: {}',
-          'Execution: {}',
-        ].join('\n'),
-        sfn.JsonPath.stringAt('$.request.displayName'),
-        sfn.JsonPath.stringAt('$.failure.step'),
-        sfn.JsonPath.stringAt('$.failure.error'),
-        sfn.JsonPath.stringAt('$.failure.cause'),
-        sfn.JsonPath.stringAt('$.failure.clusterState.summary'),
-        sfn.JsonPath.stringAt('$.failure.advice'),
-        sfn.JsonPath.stringAt('$.request.changeTicket'),
-        sfn.JsonPath.stringAt('$.request.requestedBy'),
-        sfn.JsonPath.executionId,
-      ),
-    ),
-    messageAttributes: {
-      workflow: { value: 'enable-activity-stream' },
-      outcome: { value: 'FAILED' },
-      error: { value: sfn.JsonPath.stringAt('$.failure.error') },
-      cluster: { value: sfn.JsonPath.stringAt('$.request.displayName') },
-    },
-    resultPath: sfn.JsonPath.DISCARD,
+    clusterArns: props.clusterArns,
+    instanceArns: props.instanceArns,
+    subjectPrefix: props.subjectPrefix,
+    failureSubject: 'Activity stream FAILED',
+    failureHeadline: 'aurora-audit could not enable Database Activity Streams on {}.',
+    pollSchedule: props.pollSchedule,
   });
-  retryThrottling(notifyFailure, 'sns');
-  notifyFailure.addRetry({
-    errors: [sfn.Errors.TASKS_FAILED],
-    interval: Duration.seconds(5),
-    maxAttempts: 2,
-  });
-  // Nothing is left to tell anyone with: end the run with its error.
-  notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
-  notifyFailure.next(failed);
-
-  const clusterStateWithStream = new sfn.Pass(scope, STATES.clusterStateWithStream, {
-    resultPath: '$.failure.clusterState',
-    parameters: {
-      summary: sfn.JsonPath.format(
-        'status {}, activity stream {}',
-        sfn.JsonPath.stringAt('$.report.cluster.Status'),
-        sfn.JsonPath.stringAt('$.report.cluster.ActivityStreamStatus'),
-      ),
-    },
-  }).next(notifyFailure);
-  const clusterState = new sfn.Pass(scope, STATES.clusterState, {
-    resultPath: '$.failure.clusterState',
-    parameters: {
-      summary: sfn.JsonPath.format('status {}', sfn.JsonPath.stringAt('$.report.cluster.Status')),
-    },
-  }).next(notifyFailure);
-  const summarize = new sfn.Choice(scope, STATES.summarizeClusterState)
-    .when(sfn.Condition.isPresent('$.report.cluster.ActivityStreamStatus'), clusterStateWithStream)
-    .otherwise(clusterState);
-
-  const describeForReport = describeClusters(scope, STATES.describeForReport, props, '$.report', {
-    'cluster.$': '$.DbClusters[0]',
-  });
-  describeForReport.addCatch(notifyFailure, { resultPath: '$.reportError' });
-  describeForReport.next(summarize);
-
-  const releaseAfterFailure = releaseLockTask(
-    scope,
-    STATES.releaseLockAfterFailure,
-    props.lockTable,
-    '$.request.clusterIdentifier',
-  );
-  retryThrottling(releaseAfterFailure, 'dynamodb');
-  // A lock that cannot be released expires by itself: go on telling the operators.
-  releaseAfterFailure.addCatch(describeForReport, { resultPath: '$.releaseError' });
-  releaseAfterFailure.next(describeForReport);
-
-  /** A Pass that records the failure, then goes on to `next` (lock release, report or notification). */
-  const failure = (
-    name: string,
-    error: EnableErrorName,
-    step: string,
-    cause: string,
-    next: sfn.IChainable = releaseAfterFailure,
-  ) =>
-    new sfn.Pass(scope, name, {
-      comment: `${error}: ${ENABLE_ERRORS[error].when}.`,
-      resultPath: '$.failure',
-      parameters: {
-        step,
-        error,
-        cause,
-        advice: ENABLE_ERRORS[error].advice,
-        clusterState: { summary: 'not checked' },
-      },
-    }).next(next);
-  const caughtCause = sfn.JsonPath.format(
-    '{}: {}',
-    sfn.JsonPath.stringAt('$.caught.Error'),
-    sfn.JsonPath.stringAt('$.caught.Cause'),
-  );
-  const catchInto = (
-    state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
-    target: sfn.IChainable,
-    errors: string[] = [sfn.Errors.ALL],
-  ) => state.addCatch(target, { errors, resultPath: '$.caught' });
-
-  // ---------------------------------------------------------------- validation and lock
-  const validate = new tasks.LambdaInvoke(scope, STATES.validate, {
-    comment:
-      'Checks the input against the configuration; returns the normalized request and the lock timing (the plan Lambda).',
-    lambdaFunction: props.planFunction,
-    payload: sfn.TaskInput.fromObject({ action: 'validate', input: sfn.JsonPath.entirePayload }),
-    outputPath: '$.Payload',
-  });
-  retryThrottling(validate, 'lambdaInvoke');
-  validate.addCatch(
-    new sfn.Pass(scope, 'Validation crashed', {
-      comment: 'PlanningFunctionFailed: the input could not be validated.',
-      parameters: {
-        request: {
-          clusterIdentifier: '',
-          displayName: '(unknown)',
-          changeTicket: '(unknown)',
-          requestedBy: '(unknown)',
-        },
-        failure: {
-          step: STATES.validate,
-          error: 'PlanningFunctionFailed' satisfies EnableErrorName,
-          cause: caughtCause,
-          advice: ENABLE_ERRORS.PlanningFunctionFailed.advice,
-          clusterState: { summary: 'not checked' },
-        },
-      },
-    }).next(notifyFailure),
-    { resultPath: '$.caught' },
-  );
-
-  const acquireLock = acquireLockTask(scope, STATES.acquireLock, props.lockTable, {
-    cluster: '$.request.clusterIdentifier',
-    now: '$.lock.now',
-    expiresAt: '$.lock.expiresAt',
-    attributes: { ChangeTicket: '$.request.changeTicket', RequestedBy: '$.request.requestedBy' },
-  });
-  retryThrottling(acquireLock, 'dynamodb');
-  catchInto(
-    acquireLock,
-    failure(
-      'Already running',
-      'AlreadyRunning',
-      STATES.acquireLock,
-      sfn.JsonPath.format(
-        'another run holds the lock of cluster {} in the lock table',
-        sfn.JsonPath.stringAt('$.request.clusterIdentifier'),
-      ),
-      describeForReport,
-    ),
-    [...LOCK_HELD_ERRORS],
-  );
-  catchInto(acquireLock, failure('Lock failed', 'LockFailed', STATES.acquireLock, caughtCause));
-
-  const checkInput = new sfn.Choice(scope, STATES.checkInput)
-    .when(
-      sfn.Condition.booleanEquals('$.valid', false),
-      failure(
-        'Invalid input',
-        'InvalidInput',
-        STATES.validate,
-        sfn.JsonPath.stringAt('$.problem'),
-        notifyFailure,
-      ),
-    )
-    .otherwise(acquireLock);
+  const { deadline, startPolling, waitForRestarts, nextPoll } = frame;
+  const failure = frame.failure.bind(frame);
+  const catchInto = frame.catchInto.bind(frame);
+  const caughtCause = CAUGHT_CAUSE;
+  const describeForReport = frame.describeForReport;
 
   // ---------------------------------------------------------------- preflight
   const describeFailed = failure('Describe failed', 'RdsDescribeFailed', STATES.describeCluster, caughtCause);
@@ -300,14 +105,14 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     STATES.describeCluster,
     caughtCause,
   );
-  const describeCluster = describeClusters(scope, STATES.describeCluster, props, '$.described', {
+  const describeCluster = frame.describeClusters(STATES.describeCluster, '$.described', {
     'cluster.$': '$.DbClusters[0]',
     'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
   });
   catchInto(describeCluster, clusterNotFound, ['Rds.DbClusterNotFoundException']);
   catchInto(describeCluster, describeFailed);
 
-  const describeInstances = describeClusterInstances(scope, STATES.describeInstances, props, '$.instances', {
+  const describeInstances = frame.describeClusterInstances(STATES.describeInstances, '$.instances', {
     'classes.$': 'States.JsonToString($.DbInstances[*].DbInstanceClass)',
   });
   catchInto(
@@ -335,46 +140,23 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   catchInto(start, failure('Start failed', 'ActivityStreamStartFailed', STATES.start, caughtCause));
 
   // ---------------------------------------------------------------- polling
-  const startPolling = new sfn.Pass(scope, STATES.startPolling, {
-    comment: `Polls at growing intervals (${schedule.join(', ')} s), ${deadline} s in all.`,
-    resultPath: '$.poll',
-    parameters: { index: 0, interval: first, elapsed: first, since: sfn.JsonPath.stateEnteredTime },
-  });
-  const waitForRestarts = new sfn.Wait(scope, STATES.waitForRestarts, {
-    time: sfn.WaitTime.secondsPath('$.poll.interval'),
-  });
-  const nextIndex = 'States.MathAdd($.poll.index, 1)';
-  const nextPoll = new sfn.Pass(scope, STATES.nextPoll, {
-    resultPath: '$.poll',
-    parameters: {
-      'index.$': nextIndex,
-      'interval.$': `States.ArrayGetItem(${scheduleArray}, ${nextIndex})`,
-      'elapsed.$': `States.MathAdd($.poll.elapsed, States.ArrayGetItem(${scheduleArray}, ${nextIndex}))`,
-      'since.$': '$.poll.since',
-    },
-  }).next(waitForRestarts);
-  const pollCluster = describeClusters(scope, STATES.pollCluster, props, '$.described', {
+  const pollCluster = frame.describeClusters(STATES.pollCluster, '$.described', {
     'cluster.$': '$.DbClusters[0]',
     'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
   });
   catchInto(pollCluster, clusterNotFound, ['Rds.DbClusterNotFoundException']);
   catchInto(pollCluster, failure('Polling failed', 'RdsDescribeFailed', STATES.pollCluster, caughtCause));
-  const pollInstances = describeClusterInstances(scope, STATES.pollInstances, props, '$.instances', {
-    'distinct.$': 'States.ArrayLength(States.ArrayUnique($.DbInstances[*].DbInstanceStatus))',
-    'anyAvailable.$': "States.ArrayContains($.DbInstances[*].DbInstanceStatus, 'available')",
-    'identifiers.$': 'States.JsonToString($.DbInstances[*].DbInstanceIdentifier)',
-    'statuses.$': 'States.JsonToString($.DbInstances[*].DbInstanceStatus)',
-  });
+  const pollInstances = frame.describeClusterInstances(
+    STATES.pollInstances,
+    '$.instances',
+    StreamWorkflowFrame.INSTANCE_POLL_SELECTOR,
+  );
   catchInto(
     pollInstances,
     failure('Instance polling failed', 'RdsDescribeFailed', STATES.pollInstances, caughtCause),
   );
 
-  const streamIs = (status: string) =>
-    sfn.Condition.and(
-      sfn.Condition.isPresent(`${DESCRIBED}.ActivityStreamStatus`),
-      sfn.Condition.stringEquals(`${DESCRIBED}.ActivityStreamStatus`, status),
-    );
+  const streamIs = StreamWorkflowFrame.streamIs;
   const streamStopped = failure(
     'Stream stopped',
     'ActivityStreamStartFailed',
@@ -420,13 +202,7 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     },
   });
   const checkInstances = new sfn.Choice(scope, STATES.checkInstances)
-    .when(
-      sfn.Condition.and(
-        sfn.Condition.numberEquals('$.instances.distinct', 1),
-        sfn.Condition.booleanEquals('$.instances.anyAvailable', true),
-      ),
-      restartsFinished,
-    )
+    .when(StreamWorkflowFrame.allInstancesAvailable(), restartsFinished)
     .when(
       sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
       failure(
@@ -587,73 +363,25 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   describeKinesis.next(checkKinesis);
 
   // ---------------------------------------------------------------- success
-  const succeeded = new sfn.Succeed(scope, STATES.succeeded);
-  const notifySuccess = new tasks.SnsPublish(scope, STATES.notifySuccess, {
+  const releaseLock = frame.succeed(STATES.succeeded, {
+    subject: 'Activity stream enabled',
     comment: 'Tells the operators: the cluster, the stream, when it started, how long the restarts took.',
-    topic: props.topic,
-    subject: sfn.JsonPath.format(
-      `[${prefix}] Activity stream enabled: {}`,
+    lines: [
+      'Database Activity Streams are running on {} and connected to aurora-audit.',
+      'Kinesis stream: {}',
+      'Requested mode: {}',
+      'Start: {}',
+      'Event source mapping {}: {}',
+    ],
+    values: [
       sfn.JsonPath.stringAt('$.request.displayName'),
-    ),
-    message: sfn.TaskInput.fromText(
-      sfn.JsonPath.format(
-        [
-          'Database Activity Streams are running on {} and connected to aurora-audit.',
-          'Kinesis stream: {}',
-          'Requested mode: {}',
-          'Start: {}',
-          'Event source mapping {}: {}',
-          'Change ticket: {}; requested by: {}',
-          'Execution: {}',
-        ].join('\n'),
-        sfn.JsonPath.stringAt('$.request.displayName'),
-        sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamKinesisStreamName`),
-        sfn.JsonPath.stringAt('$.request.mode'),
-        sfn.JsonPath.stringAt('$.outcome.summary'),
-        sfn.JsonPath.stringAt('$.mapping.uuid'),
-        sfn.JsonPath.stringAt('$.mapping.action'),
-        sfn.JsonPath.stringAt('$.request.changeTicket'),
-        sfn.JsonPath.stringAt('$.request.requestedBy'),
-        sfn.JsonPath.executionId,
-      ),
-    ),
-    messageAttributes: {
-      workflow: { value: 'enable-activity-stream' },
-      outcome: { value: 'SUCCEEDED' },
-      cluster: { value: sfn.JsonPath.stringAt('$.request.displayName') },
-    },
-    resultPath: sfn.JsonPath.DISCARD,
+      sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamKinesisStreamName`),
+      sfn.JsonPath.stringAt('$.request.mode'),
+      sfn.JsonPath.stringAt('$.outcome.summary'),
+      sfn.JsonPath.stringAt('$.mapping.uuid'),
+      sfn.JsonPath.stringAt('$.mapping.action'),
+    ],
   });
-  retryThrottling(notifySuccess, 'sns');
-  notifySuccess.addRetry({
-    errors: [sfn.Errors.TASKS_FAILED],
-    interval: Duration.seconds(5),
-    maxAttempts: 2,
-  });
-  catchInto(
-    notifySuccess,
-    failure(
-      'Notification failed',
-      'NotificationFailed',
-      STATES.notifySuccess,
-      caughtCause,
-      describeForReport,
-    ),
-  );
-  notifySuccess.next(succeeded);
-
-  const releaseLock = releaseLockTask(
-    scope,
-    STATES.releaseLock,
-    props.lockTable,
-    '$.request.clusterIdentifier',
-  );
-  retryThrottling(releaseLock, 'dynamodb');
-  catchInto(
-    releaseLock,
-    failure('Lock release failed', 'LockReleaseFailed', STATES.releaseLock, caughtCause, describeForReport),
-  );
-  releaseLock.next(notifySuccess);
   createMapping.next(releaseLock);
   enableMapping.next(releaseLock);
   mappingExists.next(releaseLock);
@@ -762,55 +490,11 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     .otherwise(describeInstances);
 
   start.next(startPolling);
-  startPolling.next(waitForRestarts);
   waitForRestarts.next(pollCluster);
   pollCluster.next(checkStream);
   pollInstances.next(checkInstances);
   describeCluster.next(checkCluster);
-  acquireLock.next(describeCluster);
+  frame.acquireLock.next(describeCluster);
 
-  return validate.next(checkInput);
-}
-
-function describeClusters(
-  scope: Construct,
-  id: string,
-  props: EnableDefinitionProps,
-  resultPath: string,
-  resultSelector: Record<string, string>,
-): tasks.CallAwsService {
-  const task = new tasks.CallAwsService(scope, id, {
-    service: 'rds',
-    action: 'describeDBClusters',
-    parameters: { DbClusterIdentifier: sfn.JsonPath.stringAt('$.request.clusterIdentifier') },
-    iamResources: [...props.clusterArns],
-    resultSelector,
-    resultPath,
-  });
-  return retryThrottling(task, 'rds');
-}
-
-function describeClusterInstances(
-  scope: Construct,
-  id: string,
-  props: EnableDefinitionProps,
-  resultPath: string,
-  resultSelector: Record<string, string>,
-): tasks.CallAwsService {
-  const task = new tasks.CallAwsService(scope, id, {
-    service: 'rds',
-    action: 'describeDBInstances',
-    parameters: {
-      Filters: [
-        {
-          Name: 'db-cluster-id',
-          Values: sfn.JsonPath.array(sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterArn`)),
-        },
-      ],
-    },
-    iamResources: [...props.instanceArns],
-    resultSelector,
-    resultPath,
-  });
-  return retryThrottling(task, 'rds');
+  return frame.start;
 }

@@ -55,6 +55,7 @@ describe('the plan Lambda: validate', () => {
       valid: true,
       problem: '',
       request: {
+        workflow: 'enable-activity-stream',
         clusterIdentifier: 'orders-db',
         displayName: 'orders-db',
         clusterResourceId: CLUSTERS[0]?.resourceId,
@@ -113,6 +114,42 @@ describe('the plan Lambda: validate', () => {
     expect(r.request.changeTicket).toBe('CHG-1');
     expect(r.request.requestedBy).toBe('(none)');
     expect(r.problem).toContain('requestedBy: must be');
+  });
+});
+
+describe('the plan Lambda: validate for the disable workflow', () => {
+  const validateDisable = async (input: unknown) =>
+    (await handlerWith()({
+      action: 'validate',
+      workflow: 'disable-activity-stream',
+      input,
+    })) as ValidationResult;
+
+  it('normalizes the same fields and names the workflow in the request', async () => {
+    const r = await validateDisable({ clusterIdentifier: 'orders-db', window: 'now', changeTicket: 'CHG-7' });
+    expect(r.valid).toBe(true);
+    expect(r.request).toMatchObject({
+      workflow: 'disable-activity-stream',
+      clusterIdentifier: 'orders-db',
+      streamArn: CLUSTERS[0]?.streamArn,
+      window: { kind: 'now' },
+      changeTicket: 'CHG-7',
+    });
+  });
+
+  it('refuses mode, which only enabling has', async () => {
+    const r = await validateDisable({ clusterIdentifier: 'orders-db', mode: 'sync' });
+    expect(r.valid).toBe(false);
+    expect(r.problem).toBe(
+      'mode: is not a known field (known: clusterIdentifier, window, changeTicket, requestedBy)',
+    );
+    expect(r.request.workflow).toBe('disable-activity-stream');
+  });
+
+  it('throws on an unknown workflow (a bug in the state machine, not bad input)', async () => {
+    await expect(
+      handlerWith()({ action: 'validate', workflow: 'reboot' as never, input: {} }),
+    ).rejects.toMatchObject({ name: 'UnknownActionError', message: expect.stringContaining('"reboot"') });
   });
 });
 

@@ -554,6 +554,7 @@ describe('the enablement workflow runs once per cluster', () => {
         ExpiresAt: { N: String(Date.parse('2026-11-24T10:00:00Z') / 1000 + 8 * 86400 + 3600) },
         ChangeTicket: { S: 'CHG-9' },
         RequestedBy: { S: '(none)' },
+        Workflow: { S: 'enable-activity-stream' },
       },
     ]);
     expect(s.locks()).toEqual([]);
@@ -712,6 +713,7 @@ describe('the local harness on this workflow', () => {
           valid: true,
           problem: '',
           request: {
+            workflow: 'enable-activity-stream',
             clusterIdentifier: CLUSTER,
             displayName: CLUSTER,
             clusterResourceId: RESOURCE_ID,

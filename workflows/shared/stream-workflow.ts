@@ -1,0 +1,458 @@
+/**
+ * The frame the enable and disable workflows share: input validation by the plan Lambda, the per-cluster
+ * lock, the failure chain (release the lock if this run holds it, describe the cluster for the report,
+ * notify, fail with the error), the RDS describe calls, the polling loop at growing intervals and the
+ * success notification. Each workflow builds its own steps between these.
+ *
+ * The document the states share: `request`, `lock` (from Validate input), `described` (the cluster),
+ * `instances`, `plan`, `poll`, `outcome`, `failure`, `caught`, `report`. Only fields that are always present
+ * are read by paths (a missing path is a `States.Runtime` error that no Catch can handle); optional ones are
+ * guarded with `IsPresent`.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { acquireLockTask, LOCK_HELD_ERRORS, releaseLockTask } from './lock';
+import { retryThrottling } from './retry';
+
+/** The names of the frame's states, the same in both workflows. */
+export const FRAME_STATES = {
+  validate: 'Validate input',
+  checkInput: 'Input valid?',
+  acquireLock: 'Acquire lock',
+  startPolling: 'Start polling',
+  waitForRestarts: 'Wait for restarts',
+  nextPoll: 'Schedule next poll',
+  releaseLock: 'Release lock',
+  notifySuccess: 'Notify success',
+  releaseLockAfterFailure: 'Release lock after failure',
+  describeForReport: 'Describe cluster for report',
+  summarizeClusterState: 'Summarize cluster state',
+  clusterStateWithStream: 'Cluster state with stream',
+  clusterState: 'Cluster state',
+  notifyFailure: 'Notify failure',
+  failed: 'Failed',
+} as const;
+
+export type StreamWorkflowName = 'enable-activity-stream' | 'disable-activity-stream';
+
+/** An error a run can end with: when it happens and what to do (sent in the failure notification). */
+export interface WorkflowErrorInfo {
+  readonly when: string;
+  readonly advice: string;
+}
+
+/** The errors every stream workflow has, because the frame raises them. */
+export type FrameErrorName =
+  | 'InvalidInput'
+  | 'AlreadyRunning'
+  | 'LockFailed'
+  | 'PlanningFunctionFailed'
+  | 'LockReleaseFailed'
+  | 'NotificationFailed';
+
+export interface StreamWorkflowFrameProps<E extends string> {
+  readonly workflow: StreamWorkflowName;
+  /** The workflow's errors (its `errors.ts`), frame errors included. */
+  readonly errors: Readonly<Record<E | FrameErrorName, WorkflowErrorInfo>>;
+  /** The plan Lambda (validation and window planning). */
+  readonly planFunction: lambda.IFunction;
+  readonly lockTable: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  /** ARNs of the configured clusters (DescribeDBClusters). */
+  readonly clusterArns: readonly string[];
+  /** Resources for DescribeDBInstances (instance names are not configured). */
+  readonly instanceArns: readonly string[];
+  /** Prefix of notification subjects, `[prefix] …`. */
+  readonly subjectPrefix: string;
+  /** The failure subject after the prefix, before the cluster: `Activity stream FAILED`. */
+  readonly failureSubject: string;
+  /** The failure message's first line, `{}` standing for the cluster. */
+  readonly failureHeadline: string;
+  /** Polling intervals in seconds; they add up to the deadline. */
+  readonly pollSchedule: readonly number[];
+}
+
+/** Where `addCatch` can be called: a Task or a CustomState. */
+export interface Catchable {
+  addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown;
+}
+
+export interface SuccessNotification {
+  /** The subject after the prefix, before the cluster: `Activity stream enabled`. */
+  readonly subject: string;
+  readonly comment: string;
+  /** The message lines, `{}` for each of `values`; the change ticket and the execution are appended. */
+  readonly lines: readonly string[];
+  readonly values: readonly string[];
+}
+
+export const DESCRIBED = '$.described.cluster';
+
+/** `sfn.JsonPath.format` of the caught error: `Error: Cause`. */
+export const CAUGHT_CAUSE = sfn.JsonPath.format(
+  '{}: {}',
+  sfn.JsonPath.stringAt('$.caught.Error'),
+  sfn.JsonPath.stringAt('$.caught.Cause'),
+);
+
+/** The shared states of one workflow, built under `scope`. */
+export class StreamWorkflowFrame<E extends string> {
+  /** The start of the chain: Validate input → Input valid? → Acquire lock → (`acquireLock.next(…)`). */
+  readonly start: sfn.IChainable;
+  readonly acquireLock: tasks.DynamoPutItem;
+  readonly notifyFailure: tasks.SnsPublish;
+  readonly describeForReport: tasks.CallAwsService;
+  readonly releaseAfterFailure: tasks.DynamoDeleteItem;
+  /** Polling: `startPolling → waitForRestarts → (waitForRestarts.next(poll))`; `nextPoll` loops back. */
+  readonly startPolling: sfn.Pass;
+  readonly waitForRestarts: sfn.Wait;
+  readonly nextPoll: sfn.Pass;
+  /** Sum of the polling intervals, seconds. */
+  readonly deadline: number;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly scope: Construct,
+    private readonly props: StreamWorkflowFrameProps<E>,
+  ) {
+    const S = FRAME_STATES;
+    this.prefix = props.subjectPrefix.replace(/[{}'\\\n\r]/g, '');
+    const schedule = props.pollSchedule;
+    const first = schedule[0];
+    if (first === undefined) throw new Error(`${props.workflow}: pollSchedule must not be empty`);
+    this.deadline = schedule.reduce((a, b) => a + b, 0);
+
+    // ---------------------------------------------------------------- failure chain
+    const failed = new sfn.Fail(scope, S.failed, {
+      comment: 'Ends the run with the error recorded in $.failure.',
+      errorPath: '$.failure.error',
+      causePath: '$.failure.cause',
+    });
+    this.notifyFailure = new tasks.SnsPublish(scope, S.notifyFailure, {
+      comment: 'Tells the operators: the step, the error, the cause, the cluster now, what to do.',
+      topic: props.topic,
+      subject: sfn.JsonPath.format(
+        `[${this.prefix}] ${props.failureSubject}: {}`,
+        sfn.JsonPath.stringAt('$.request.displayName'),
+      ),
+      message: sfn.TaskInput.fromText(
+        sfn.JsonPath.format(
+          [
+            props.failureHeadline,
+            'Step: {}',
+            'Error: {}',
+            'Cause: {}',
+            'Cluster now: {}',
+            'What to do: {}',
+            'Change ticket: {}; requested by: {}',
+            'Execution: {}',
+          ].join('\n'),
+          sfn.JsonPath.stringAt('$.request.displayName'),
+          sfn.JsonPath.stringAt('$.failure.step'),
+          sfn.JsonPath.stringAt('$.failure.error'),
+          sfn.JsonPath.stringAt('$.failure.cause'),
+          sfn.JsonPath.stringAt('$.failure.clusterState.summary'),
+          sfn.JsonPath.stringAt('$.failure.advice'),
+          sfn.JsonPath.stringAt('$.request.changeTicket'),
+          sfn.JsonPath.stringAt('$.request.requestedBy'),
+          sfn.JsonPath.executionId,
+        ),
+      ),
+      messageAttributes: {
+        workflow: { value: props.workflow },
+        outcome: { value: 'FAILED' },
+        error: { value: sfn.JsonPath.stringAt('$.failure.error') },
+        cluster: { value: sfn.JsonPath.stringAt('$.request.displayName') },
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    this.retryNotification(this.notifyFailure);
+    // Nothing is left to tell anyone with: end the run with its error.
+    this.notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
+    this.notifyFailure.next(failed);
+
+    const clusterStateWithStream = new sfn.Pass(scope, S.clusterStateWithStream, {
+      resultPath: '$.failure.clusterState',
+      parameters: {
+        summary: sfn.JsonPath.format(
+          'status {}, activity stream {}',
+          sfn.JsonPath.stringAt('$.report.cluster.Status'),
+          sfn.JsonPath.stringAt('$.report.cluster.ActivityStreamStatus'),
+        ),
+      },
+    }).next(this.notifyFailure);
+    const clusterState = new sfn.Pass(scope, S.clusterState, {
+      resultPath: '$.failure.clusterState',
+      parameters: {
+        summary: sfn.JsonPath.format('status {}', sfn.JsonPath.stringAt('$.report.cluster.Status')),
+      },
+    }).next(this.notifyFailure);
+    const summarize = new sfn.Choice(scope, S.summarizeClusterState)
+      .when(sfn.Condition.isPresent('$.report.cluster.ActivityStreamStatus'), clusterStateWithStream)
+      .otherwise(clusterState);
+
+    this.describeForReport = this.describeClusters(S.describeForReport, '$.report', {
+      'cluster.$': '$.DbClusters[0]',
+    });
+    this.describeForReport.addCatch(this.notifyFailure, { resultPath: '$.reportError' });
+    this.describeForReport.next(summarize);
+
+    this.releaseAfterFailure = releaseLockTask(
+      scope,
+      S.releaseLockAfterFailure,
+      props.lockTable,
+      '$.request.clusterIdentifier',
+    );
+    retryThrottling(this.releaseAfterFailure, 'dynamodb');
+    // A lock that cannot be released expires by itself: go on telling the operators.
+    this.releaseAfterFailure.addCatch(this.describeForReport, { resultPath: '$.releaseError' });
+    this.releaseAfterFailure.next(this.describeForReport);
+
+    // ---------------------------------------------------------------- validation and lock
+    const validate = new tasks.LambdaInvoke(scope, S.validate, {
+      comment:
+        'Checks the input against the configuration; returns the normalized request and the lock timing (the plan Lambda).',
+      lambdaFunction: props.planFunction,
+      payload: sfn.TaskInput.fromObject({
+        action: 'validate',
+        workflow: props.workflow,
+        input: sfn.JsonPath.entirePayload,
+      }),
+      outputPath: '$.Payload',
+    });
+    retryThrottling(validate, 'lambdaInvoke');
+    validate.addCatch(
+      new sfn.Pass(scope, 'Validation crashed', {
+        comment: 'PlanningFunctionFailed: the input could not be validated.',
+        parameters: {
+          request: {
+            clusterIdentifier: '',
+            displayName: '(unknown)',
+            changeTicket: '(unknown)',
+            requestedBy: '(unknown)',
+          },
+          failure: {
+            step: S.validate,
+            error: 'PlanningFunctionFailed' satisfies FrameErrorName,
+            cause: CAUGHT_CAUSE,
+            advice: props.errors.PlanningFunctionFailed.advice,
+            clusterState: { summary: 'not checked' },
+          },
+        },
+      }).next(this.notifyFailure),
+      { resultPath: '$.caught' },
+    );
+
+    this.acquireLock = acquireLockTask(scope, S.acquireLock, props.lockTable, {
+      cluster: '$.request.clusterIdentifier',
+      now: '$.lock.now',
+      expiresAt: '$.lock.expiresAt',
+      attributes: {
+        ChangeTicket: '$.request.changeTicket',
+        RequestedBy: '$.request.requestedBy',
+        Workflow: '$.request.workflow',
+      },
+    });
+    retryThrottling(this.acquireLock, 'dynamodb');
+    this.catchInto(
+      this.acquireLock,
+      this.failure(
+        'Already running',
+        'AlreadyRunning',
+        S.acquireLock,
+        sfn.JsonPath.format(
+          'another run holds the lock of cluster {} in the lock table',
+          sfn.JsonPath.stringAt('$.request.clusterIdentifier'),
+        ),
+        this.describeForReport,
+      ),
+      [...LOCK_HELD_ERRORS],
+    );
+    this.catchInto(this.acquireLock, this.failure('Lock failed', 'LockFailed', S.acquireLock, CAUGHT_CAUSE));
+
+    const checkInput = new sfn.Choice(scope, S.checkInput)
+      .when(
+        sfn.Condition.booleanEquals('$.valid', false),
+        this.failure(
+          'Invalid input',
+          'InvalidInput',
+          S.validate,
+          sfn.JsonPath.stringAt('$.problem'),
+          this.notifyFailure,
+        ),
+      )
+      .otherwise(this.acquireLock);
+    this.start = validate.next(checkInput);
+
+    // ---------------------------------------------------------------- polling
+    const scheduleArray = `States.Array(${schedule.join(', ')})`;
+    this.startPolling = new sfn.Pass(scope, S.startPolling, {
+      comment: `Polls at growing intervals (${schedule.join(', ')} s), ${this.deadline} s in all.`,
+      resultPath: '$.poll',
+      parameters: { index: 0, interval: first, elapsed: first, since: sfn.JsonPath.stateEnteredTime },
+    });
+    this.waitForRestarts = new sfn.Wait(scope, S.waitForRestarts, {
+      time: sfn.WaitTime.secondsPath('$.poll.interval'),
+    });
+    const nextIndex = 'States.MathAdd($.poll.index, 1)';
+    this.nextPoll = new sfn.Pass(scope, S.nextPoll, {
+      resultPath: '$.poll',
+      parameters: {
+        'index.$': nextIndex,
+        'interval.$': `States.ArrayGetItem(${scheduleArray}, ${nextIndex})`,
+        'elapsed.$': `States.MathAdd($.poll.elapsed, States.ArrayGetItem(${scheduleArray}, ${nextIndex}))`,
+        'since.$': '$.poll.since',
+      },
+    });
+    this.nextPoll.next(this.waitForRestarts);
+    this.startPolling.next(this.waitForRestarts);
+  }
+
+  /** A Pass that records the failure, then goes on to `next` (lock release by default). */
+  failure(name: string, error: E | FrameErrorName, step: string, cause: string, next?: sfn.IChainable) {
+    return new sfn.Pass(this.scope, name, {
+      comment: `${error}: ${this.props.errors[error].when}.`,
+      resultPath: '$.failure',
+      parameters: {
+        step,
+        error,
+        cause,
+        advice: this.props.errors[error].advice,
+        clusterState: { summary: 'not checked' },
+      },
+    }).next(next ?? this.releaseAfterFailure);
+  }
+
+  /** Catches `errors` (default everything) into `target`, the error in `$.caught`. */
+  catchInto(state: Catchable, target: sfn.IChainable, errors: string[] = [sfn.Errors.ALL]): void {
+    state.addCatch(target, { errors, resultPath: '$.caught' });
+  }
+
+  /** `DescribeDBClusters` of the request's cluster. */
+  describeClusters(id: string, resultPath: string, resultSelector: Record<string, string>) {
+    const task = new tasks.CallAwsService(this.scope, id, {
+      service: 'rds',
+      action: 'describeDBClusters',
+      parameters: { DbClusterIdentifier: sfn.JsonPath.stringAt('$.request.clusterIdentifier') },
+      iamResources: [...this.props.clusterArns],
+      resultSelector,
+      resultPath,
+    });
+    return retryThrottling(task, 'rds');
+  }
+
+  /** `DescribeDBInstances` filtered by the described cluster. */
+  describeClusterInstances(id: string, resultPath: string, resultSelector: Record<string, string>) {
+    const task = new tasks.CallAwsService(this.scope, id, {
+      service: 'rds',
+      action: 'describeDBInstances',
+      parameters: {
+        Filters: [
+          {
+            Name: 'db-cluster-id',
+            Values: sfn.JsonPath.array(sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterArn`)),
+          },
+        ],
+      },
+      iamResources: [...this.props.instanceArns],
+      resultSelector,
+      resultPath,
+    });
+    return retryThrottling(task, 'rds');
+  }
+
+  /** The instance poll's result: whether every instance is `available`, and what they are, for causes. */
+  static readonly INSTANCE_POLL_SELECTOR = {
+    'distinct.$': 'States.ArrayLength(States.ArrayUnique($.DbInstances[*].DbInstanceStatus))',
+    'anyAvailable.$': "States.ArrayContains($.DbInstances[*].DbInstanceStatus, 'available')",
+    'identifiers.$': 'States.JsonToString($.DbInstances[*].DbInstanceIdentifier)',
+    'statuses.$': 'States.JsonToString($.DbInstances[*].DbInstanceStatus)',
+  } as const;
+
+  /** True when the instance poll saw every instance `available`. */
+  static allInstancesAvailable(): sfn.Condition {
+    return sfn.Condition.and(
+      sfn.Condition.numberEquals('$.instances.distinct', 1),
+      sfn.Condition.booleanEquals('$.instances.anyAvailable', true),
+    );
+  }
+
+  /** True when the described cluster's activity stream has `status`. */
+  static streamIs(status: string): sfn.Condition {
+    return sfn.Condition.and(
+      sfn.Condition.isPresent(`${DESCRIBED}.ActivityStreamStatus`),
+      sfn.Condition.stringEquals(`${DESCRIBED}.ActivityStreamStatus`, status),
+    );
+  }
+
+  /** Release lock → Notify success → Succeed(`succeededName`); returns the lock release to chain into. */
+  succeed(succeededName: string, notification: SuccessNotification): tasks.DynamoDeleteItem {
+    const S = FRAME_STATES;
+    const succeeded = new sfn.Succeed(this.scope, succeededName);
+    const notifySuccess = new tasks.SnsPublish(this.scope, S.notifySuccess, {
+      comment: notification.comment,
+      topic: this.props.topic,
+      subject: sfn.JsonPath.format(
+        `[${this.prefix}] ${notification.subject}: {}`,
+        sfn.JsonPath.stringAt('$.request.displayName'),
+      ),
+      message: sfn.TaskInput.fromText(
+        sfn.JsonPath.format(
+          [...notification.lines, 'Change ticket: {}; requested by: {}', 'Execution: {}'].join('\n'),
+          ...notification.values,
+          sfn.JsonPath.stringAt('$.request.changeTicket'),
+          sfn.JsonPath.stringAt('$.request.requestedBy'),
+          sfn.JsonPath.executionId,
+        ),
+      ),
+      messageAttributes: {
+        workflow: { value: this.props.workflow },
+        outcome: { value: 'SUCCEEDED' },
+        cluster: { value: sfn.JsonPath.stringAt('$.request.displayName') },
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    this.retryNotification(notifySuccess);
+    this.catchInto(
+      notifySuccess,
+      this.failure(
+        'Notification failed',
+        'NotificationFailed',
+        S.notifySuccess,
+        CAUGHT_CAUSE,
+        this.describeForReport,
+      ),
+    );
+    notifySuccess.next(succeeded);
+
+    const releaseLock = releaseLockTask(
+      this.scope,
+      S.releaseLock,
+      this.props.lockTable,
+      '$.request.clusterIdentifier',
+    );
+    retryThrottling(releaseLock, 'dynamodb');
+    this.catchInto(
+      releaseLock,
+      this.failure(
+        'Lock release failed',
+        'LockReleaseFailed',
+        S.releaseLock,
+        CAUGHT_CAUSE,
+        this.describeForReport,
+      ),
+    );
+    releaseLock.next(notifySuccess);
+    return releaseLock;
+  }
+
+  private retryNotification(task: tasks.SnsPublish): void {
+    retryThrottling(task, 'sns');
+    task.addRetry({ errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(5), maxAttempts: 2 });
+  }
+}
