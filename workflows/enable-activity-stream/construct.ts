@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-import { Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,12 +8,20 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type EventSourceMappingDefinition, LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
-import { nagArn } from '../../infra/nag';
 import { createLockTable } from '../shared/lock';
 import { pollSchedule } from '../shared/poll-schedule';
+import {
+  acknowledgeStreamWorkflowRole,
+  anyInstanceArn,
+  clusterArns,
+  grantMappingActions,
+  grantTopicKey,
+  runAlarms,
+  workflowStateMachine,
+} from '../shared/workflow-construct';
 import { buildEnableDefinition } from './definition';
 
 const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
@@ -115,11 +122,17 @@ export class EnableActivityStreamWorkflow extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
   /** Polling intervals in seconds (they add up to the deadline). */
   readonly pollSchedule: readonly number[];
+  /** The run's timeout; the disable workflow, which shares the plan Lambda, uses the same. */
+  readonly timeout: Duration;
+  /** How long a run waits for the restarts after StartActivityStream. */
+  readonly deadline: Duration;
 
   constructor(scope: Construct, id: string, props: EnableActivityStreamWorkflowProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const settings = validateProps(props);
+    this.timeout = Duration.seconds(settings.timeoutSeconds);
+    this.deadline = Duration.seconds(settings.deadlineSeconds);
     this.pollSchedule = pollSchedule({
       deadlineSeconds: settings.deadlineSeconds,
       initialSeconds: settings.initialPollSeconds,
@@ -194,59 +207,31 @@ export class EnableActivityStreamWorkflow extends Construct {
     });
 
     // ---- the state machine
-    const clusterArns = props.clusters.map((c) =>
-      stack.formatArn({
-        service: 'rds',
-        resource: 'cluster',
-        resourceName: c.identifier,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
+    const clusterArnList = clusterArns(
+      this,
+      props.clusters.map((c) => c.identifier),
     );
-    // DescribeDBInstances filtered by the cluster: the instance names are not configured, so any instance
-    // (`db:*`, read-only); the filter keeps the answer to the configured cluster's members.
-    const instanceArns = [
-      stack.formatArn({
-        service: 'rds',
-        resource: 'db',
-        resourceName: '*',
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    ];
-    // A mapping's id is known only once it is created: any mapping (`event-source-mapping:*`), limited to the
-    // decrypt Lambda's by the lambda:FunctionArn condition below.
-    const mappingArns = [
-      stack.formatArn({
-        service: 'lambda',
-        resource: 'event-source-mapping',
-        resourceName: '*',
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    ];
     const start = buildEnableDefinition(this, {
       planFunction: this.planFunction,
       lockTable: this.lockTable,
       topic: props.notificationTopic,
-      clusterArns,
-      instanceArns,
+      clusterArns: clusterArnList,
+      instanceArns: [anyInstanceArn(this)],
       streamArns: definitions.map((d) => d.EventSourceArn),
       eventSourceMapping: mappingSettings,
       pollSchedule: this.pollSchedule,
       subjectPrefix: settings.subjectPrefix,
     });
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(start),
+    const machine = workflowStateMachine(this, {
+      start,
       comment:
         'aurora-audit: start Database Activity Streams in the maintenance window, wait through the restarts, connect the stream, notify',
-      timeout: Duration.seconds(settings.timeoutSeconds),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      timeout: this.timeout,
+      logRetention: props.logRetention,
     });
+    this.stateMachine = machine.stateMachine;
+    this.logGroup = machine.logGroup;
     const role = this.stateMachine.role;
 
     // StartActivityStream lets RDS use the stream key on the caller's behalf.
@@ -272,86 +257,28 @@ export class EnableActivityStreamWorkflow extends Construct {
       }
     }
     // The event source mapping may only ever invoke the decrypt Lambda.
-    const functionCondition = { StringEquals: { 'lambda:FunctionArn': mappingSettings.FunctionName } };
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:CreateEventSourceMapping'],
-        // CreateEventSourceMapping has no resource type: `*`, limited to the decrypt Lambda by condition.
-        resources: ['*'],
-        conditions: functionCondition,
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:UpdateEventSourceMapping'],
-        // Mapping ids are unknown until created: any mapping, limited to the decrypt Lambda's by condition.
-        resources: mappingArns,
-        conditions: functionCondition,
-      }),
-    );
-    // Publishing to the KMS-encrypted topic.
+    grantMappingActions(this, role, mappingSettings.FunctionName, {
+      withoutResourceType: ['lambda:CreateEventSourceMapping'],
+      onMappings: ['lambda:UpdateEventSourceMapping'],
+    });
     const notificationKey = props.notificationKey ?? props.notificationTopic.masterKey;
-    if (notificationKey) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          resources: [notificationKey.keyArn],
-        }),
-      );
-    }
-
-    // How cdk-nag spells the region in a finding: literal, or `<AWS::Region>` for environment-agnostic stacks.
-    const nagRegion = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-    const acknowledge = (resource: string, reason: string) =>
-      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
-    acknowledge(
-      '*',
+    grantTopicKey(role, notificationKey);
+    acknowledgeStreamWorkflowRole(
+      this,
+      role,
+      this.planFunction,
       'CloudWatch Logs delivery and X-Ray (no resource-level permissions), lambda:ListEventSourceMappings (no resource type) and lambda:CreateEventSourceMapping (no resource type; limited to the decrypt Lambda by lambda:FunctionArn).',
-    );
-    acknowledge(
-      `arn:<AWS::Partition>:rds:${nagRegion}:<AWS::AccountId>:db:*`,
-      'rds:DescribeDBInstances (read-only) filtered by the configured cluster: the instance names are not configured.',
-    );
-    acknowledge(
-      `arn:<AWS::Partition>:lambda:${nagRegion}:<AWS::AccountId>:event-source-mapping:*`,
-      "lambda:UpdateEventSourceMapping on the decrypt Lambda's mappings only (lambda:FunctionArn condition): their ids are known only once created.",
-    );
-    acknowledge(
-      `${nagArn(this.planFunction)}:*`,
-      'Invoking the plan Lambda (any version), as LambdaInvoke grants it.',
+      'lambda:UpdateEventSourceMapping',
     );
 
     // ---- alarms: failed, timed-out and aborted runs, to the notification topic
-    if (notificationKey) {
-      // CloudWatch alarms publish to the encrypted topic through its key.
-      notificationKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          // In a key policy `*` is this key.
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-        }),
-      );
-    }
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, what: string) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        metric: metric.with({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `aurora-audit: an activity-stream enablement run ${what}. Open the execution in the Step Functions console; a run that ${what} may hold its cluster's lock until it expires.`,
-      });
-      a.addAlarmAction(new cloudwatchActions.SnsAction(props.notificationTopic));
-      return a;
-    };
-    this.alarms = [
-      alarm('FailedAlarm', this.stateMachine.metricFailed(), 'failed'),
-      alarm('TimedOutAlarm', this.stateMachine.metricTimedOut(), 'timed out'),
-      alarm('AbortedAlarm', this.stateMachine.metricAborted(), 'was aborted'),
-    ];
+    this.alarms = runAlarms(
+      this,
+      this.stateMachine,
+      props.notificationTopic,
+      notificationKey,
+      'an activity-stream enablement run',
+    );
   }
 }
 
