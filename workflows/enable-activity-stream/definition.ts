@@ -95,7 +95,6 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   const failure = frame.failure.bind(frame);
   const catchInto = frame.catchInto.bind(frame);
   const caughtCause = CAUGHT_CAUSE;
-  const describeForReport = frame.describeForReport;
 
   // ---------------------------------------------------------------- preflight
   const describeFailed = failure('Describe failed', 'RdsDescribeFailed', STATES.describeCluster, caughtCause);
