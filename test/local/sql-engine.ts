@@ -28,9 +28,18 @@ export class SqlEngineError extends Error {
   override readonly name = 'SqlEngineError';
 }
 
+/** A result with its columns (known even when there are no rows), as Athena's ResultSetMetadata has them. */
+export interface SqlTable {
+  /** Column names and DuckDB types (`VARCHAR`, `BIGINT`, `DATE`, …), in select-list order. */
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows: Record<string, unknown>[];
+}
+
 export interface SqlEngine {
   /** Runs SQL with `?` parameters bound in order; rows as JSON-friendly objects (bigints as strings). */
   query(sql: string, parameters?: readonly string[]): Promise<Record<string, unknown>[]>;
+  /** Runs SQL as {@link query} does and also returns the columns. */
+  table(sql: string, parameters?: readonly string[]): Promise<SqlTable>;
   /** Runs SQL as {@link query} does and returns the stored files DuckDB opened for it (after pruning). */
   filesRead(sql: string, parameters?: readonly string[]): Promise<string[]>;
   close(): void;
@@ -44,6 +53,14 @@ export interface SqlEngine {
 const SETTINGS = ["SET TimeZone = 'UTC'", "SET disabled_optimizers = 'top_n_window_elimination'"];
 
 async function run(connection: DuckDBConnection, sql: string, parameters: readonly string[]) {
+  return (await runTable(connection, sql, parameters)).rows;
+}
+
+async function runTable(
+  connection: DuckDBConnection,
+  sql: string,
+  parameters: readonly string[],
+): Promise<SqlTable> {
   const statement = await connection.prepare(sql);
   if (statement.parameterCount !== parameters.length)
     throw new SqlEngineError(
@@ -53,7 +70,11 @@ async function run(connection: DuckDBConnection, sql: string, parameters: readon
     statement.bindVarchar(i + 1, p);
   });
   const result = await statement.runAndReadAll();
-  return result.getRowObjectsJson() as Record<string, unknown>[];
+  const types = result.columnTypes();
+  return {
+    columns: result.columnNames().map((name, i) => ({ name, type: String(types[i]) })),
+    rows: result.getRowObjectsJson() as Record<string, unknown>[],
+  };
 }
 
 interface ProfileNode {
@@ -114,6 +135,7 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
 
   return {
     query: (sql, parameters = []) => run(connection, sql, parameters),
+    table: (sql, parameters = []) => runTable(connection, sql, parameters),
     async filesRead(sql, parameters = []) {
       await run(profiling, sql, parameters);
       const scans: Record<string, unknown>[] = [];

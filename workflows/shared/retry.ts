@@ -26,6 +26,16 @@ export const THROTTLING_ERRORS = {
   sns: ['SNS.ThrottledException', 'SNS.KMSThrottlingException', 'SNS.InternalErrorException'],
   /** Lambda invoke (on top of the retries LambdaInvoke adds for service errors). */
   lambdaInvoke: ['Lambda.TooManyRequestsException'],
+  /**
+   * Optimized Athena integration (`athena:startQueryExecution.sync`): throttling and the concurrent-query
+   * limit are `TooManyRequestsException`; unmodeled errors (e.g. `ThrottlingException`) arrive as the
+   * generic `Athena.AmazonAthenaException`. A query that ran and FAILED is `States.TaskFailed`: not retried.
+   */
+  athena: [
+    'Athena.TooManyRequestsException',
+    'Athena.InternalServerException',
+    'Athena.AmazonAthenaException',
+  ],
 } as const;
 
 export type ThrottledService = keyof typeof THROTTLING_ERRORS;

@@ -80,6 +80,8 @@ function defaultThrottlingError(target: string): string {
       return 'DynamoDB.ThrottlingException';
     case 'sns':
       return 'SNS.ThrottledException';
+    case 'athena':
+      return 'Athena.TooManyRequestsException';
     default:
       throw new Error(`FaultInjector: no default throttling error for ${target}`);
   }

@@ -7,8 +7,9 @@
  *   TimestampPath) from the execution's event log, advances the simulated clock and records it.
  *   Retry back-offs advance the clock the same way (IntervalSeconds × BackoffRate^n, capped by MaxDelaySeconds).
  *   The clock is brought up to date before each Task runs, so simulators always see the right time.
- * - `$$.State.EnteredTime` reads the simulated clock (as of the last Task); `$$.Execution.Id` and `.Name`
- *   are set. `$$.Execution.StartTime` is the executor's real time: definitions should not depend on it.
+ * - `$$.State.EnteredTime` reads the simulated clock (as of the last Task); `$$.Execution.Id`, `.Name` and
+ *   `.Input` are set.
+ * - Task states inside Map iterators and Parallel branches are answered the same way (by state name). `$$.Execution.StartTime` is the executor's real time: definitions should not depend on it.
  * - The definition's `TimeoutSeconds` is enforced on the simulated clock (the run ends `TIMED_OUT`).
  * The executor needs `Promise.withResolvers` (Node 22); it is polyfilled here for Node 20.
  */
@@ -167,7 +168,12 @@ export class LocalWorkflow {
     const waits: WaitRecord[] = [];
     const retries: RetryRecord[] = [];
     const context = {
-      Execution: { Id: executionArn, Name: name, RoleArn: `${stateMachineArn}-role` },
+      Execution: {
+        Id: executionArn,
+        Name: name,
+        RoleArn: `${stateMachineArn}-role`,
+        Input: JSON.parse(JSON.stringify(input ?? {})),
+      },
       StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },
       // A getter: read when a path refers to it.
       State: {
@@ -209,7 +215,8 @@ export class LocalWorkflow {
       {
         get: (_target, stateName) => {
           if (typeof stateName !== 'string') return undefined;
-          const state = this.definition.States[stateName];
+          // Top-level states, and those of Map iterators and Parallel branches (names are unique).
+          const state = this.definition.States[stateName] ?? nestedStates(this.definition).get(stateName);
           if (state?.Type !== 'Task' || !state.Resource) return undefined;
           return async (taskInput: unknown) => {
             // Let the event log catch up (Wait states, retries) so the clock is current.
@@ -293,6 +300,24 @@ export class LocalWorkflow {
     clock.advanceTo(timestamp);
     return { state: name, kind: 'timestamp', timestamp, from, until: clock.iso() };
   }
+}
+
+/** The states of a definition's Map iterators and Parallel branches, at any depth, by name. */
+export function nestedStates(definition: Pick<AslDefinition, 'States'>): Map<string, AslState> {
+  const found = new Map<string, AslState>();
+  const visit = (states: Record<string, AslState>, nested: boolean) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (nested) found.set(name, state);
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { States?: Record<string, AslState> }
+        | undefined;
+      if (processor?.States) visit(processor.States, true);
+      for (const branch of (state.Branches ?? []) as { States: Record<string, AslState> }[])
+        visit(branch.States, true);
+    }
+  };
+  visit(definition.States, false);
+  return found;
 }
 
 /** An error Step Functions would match by `name` (`Retry`/`Catch` `ErrorEquals`); `message` is its cause. */

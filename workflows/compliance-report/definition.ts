@@ -1,0 +1,323 @@
+/**
+ * The compliance-report workflow's states (CDK L2, JSONPath only: the local executor silently mis-runs JSONata).
+ *
+ *   Prepare report (report Lambda: validate the input, compute the period, list the queries)
+ *     → Input valid? → Run report queries (Map, at most `maxConcurrency` at once:
+ *         Run query = athena:startQueryExecution.sync of `EXECUTE <prepared statement>` with the item's
+ *         execution parameters → a SUCCEEDED section holding only the query execution id; any failure of the
+ *         query → a FAILED section with the error and cause, never a failed run)
+ *     → Render and send report (report Lambda: reads each section's results with GetQueryResults, renders,
+ *       sends with SES, archives) → Report incomplete? → [Notify incomplete report] → Report sent.
+ * Every Task retries throttling and catches everything else into a failure Pass that records the step, the
+ * error name (errors.ts), the cause and what to do; the failure chain notifies the operators and fails with
+ * that error.
+ *
+ * Query results never travel through the state payloads (256 KiB limit): the Map keeps query execution ids
+ * and error names only (`SectionOutcome` in tasks/render-report/contract.ts).
+ *
+ * The document the states share: `prepared` (the PrepareResult, after Prepare report replaced the input),
+ * `sections` (the Map's SectionOutcome list), `rendered` (the RenderResult), `incomplete`, `failure`,
+ * `caught`. The
+ * execution input itself is read from the context (`$$.Execution.Input`).
+ */
+import { Aws, Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type {
+  PrepareEvent,
+  PrepareResult,
+  RenderEvent,
+  RenderResult,
+} from '../../tasks/render-report/contract';
+import { retryThrottling } from '../shared/retry';
+import { REPORT_ERRORS, type ReportErrorName } from './errors';
+
+/** The names of the states, as they appear in the console, the execution history and the local harness. */
+export const STATES = {
+  prepare: 'Prepare report',
+  checkInput: 'Input valid?',
+  runQueries: 'Run report queries',
+  runQuery: 'Run query',
+  sectionSucceeded: 'Section succeeded',
+  sectionFailed: 'Section failed',
+  render: 'Render and send report',
+  checkIncomplete: 'Report incomplete?',
+  collectFailed: 'Collect failed sections',
+  notifyIncomplete: 'Notify incomplete report',
+  succeeded: 'Report sent',
+  notifyFailure: 'Notify failure',
+  failed: 'Failed',
+} as const;
+
+export interface ReportDefinitionProps {
+  /** The report Lambda (`prepare` and `render`). */
+  readonly reportFunction: lambda.IFunction;
+  /** The Athena workgroup the prepared statements belong to. */
+  readonly workGroupName: string;
+  /** Topic of the failure and incomplete-report notifications (the stack's alert topic). */
+  readonly topic: sns.ITopic;
+  /** Prefix of notification subjects, `[prefix] …`. */
+  readonly subjectPrefix: string;
+  /** Queries running at once. */
+  readonly maxConcurrency: number;
+  /** How long one query may run (queued time included) before its section is FAILED with States.Timeout. */
+  readonly queryTimeout: Duration;
+}
+
+/** A ResultSelector taking these fields of a LambdaInvoke's `Payload` (the contract's result type). */
+function payloadFields<T>(fields: readonly (keyof T & string)[]): Record<string, string> {
+  return Object.fromEntries(fields.map((f) => [`${f}.$`, `$.Payload.${f}`]));
+}
+
+/** The error and cause a Catch recorded in `$.caught`, as one line. */
+const CAUGHT_CAUSE = sfn.JsonPath.format(
+  '{}: {}',
+  sfn.JsonPath.stringAt('$.caught.Error'),
+  sfn.JsonPath.stringAt('$.caught.Cause'),
+);
+
+/** Builds the states under `scope` and returns the start of the chain. */
+export function buildReportDefinition(scope: Construct, props: ReportDefinitionProps): sfn.IChainable {
+  const prefix = props.subjectPrefix.replace(/[{}'\\\n\r]/g, '');
+
+  // ---------------------------------------------------------------- failure chain
+  const failed = new sfn.Fail(scope, STATES.failed, {
+    comment: 'Ends the run with the error recorded in $.failure.',
+    errorPath: '$.failure.error',
+    causePath: '$.failure.cause',
+  });
+  const notifyFailure = new tasks.SnsPublish(scope, STATES.notifyFailure, {
+    comment: 'Tells the operators: which report, the step, the error, the cause, what to do, the input.',
+    topic: props.topic,
+    subject: sfn.JsonPath.format(
+      `[${prefix}] Compliance report FAILED: {}`,
+      sfn.JsonPath.stringAt('$.failure.report'),
+    ),
+    message: sfn.TaskInput.fromText(
+      sfn.JsonPath.format(
+        [
+          'aurora-audit could not produce the compliance report ({}). No report was sent by this run.',
+          'Step: {}',
+          'Error: {}',
+          'Cause: {}',
+          'What to do: {}',
+          'Input: {}',
+          'Execution: {}',
+        ].join('\n'),
+        sfn.JsonPath.stringAt('$.failure.report'),
+        sfn.JsonPath.stringAt('$.failure.step'),
+        sfn.JsonPath.stringAt('$.failure.error'),
+        sfn.JsonPath.stringAt('$.failure.cause'),
+        sfn.JsonPath.stringAt('$.failure.advice'),
+        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$$.Execution.Input')),
+        sfn.JsonPath.executionId,
+      ),
+    ),
+    messageAttributes: {
+      workflow: { value: 'compliance-report' },
+      outcome: { value: 'FAILED' },
+      error: { value: sfn.JsonPath.stringAt('$.failure.error') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryThrottling(notifyFailure, 'sns');
+  notifyFailure.addRetry({
+    errors: [sfn.Errors.TASKS_FAILED],
+    interval: Duration.seconds(5),
+    maxAttempts: 2,
+  });
+  // Nothing is left to tell anyone with (the failed-run alarm still fires): end the run with its error.
+  notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
+  notifyFailure.next(failed);
+
+  /** What the failure notification calls the report, once Prepare report has named it. */
+  const reportName = sfn.JsonPath.format(
+    '{} report {} to {}',
+    sfn.JsonPath.stringAt('$.prepared.request.periodName'),
+    sfn.JsonPath.stringAt('$.prepared.request.period.firstDate'),
+    sfn.JsonPath.stringAt('$.prepared.request.period.lastDate'),
+  );
+  /** A Pass that records the failure, then notifies. */
+  const failure = (name: string, error: ReportErrorName, step: string, cause: string, report: string) =>
+    new sfn.Pass(scope, name, {
+      comment: `${error}: ${REPORT_ERRORS[error].when}.`,
+      resultPath: '$.failure',
+      parameters: { report, step, error, cause, advice: REPORT_ERRORS[error].advice },
+    }).next(notifyFailure);
+  const catchInto = (
+    state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
+    target: sfn.IChainable,
+  ) => state.addCatch(target, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
+
+  // ---------------------------------------------------------------- prepare
+  const prepareEvent = {
+    action: 'prepare',
+    input: sfn.JsonPath.objectAt('$$.Execution.Input'),
+    executionName: sfn.JsonPath.executionName,
+  } satisfies Record<keyof PrepareEvent, unknown>;
+  const prepare = new tasks.LambdaInvoke(scope, STATES.prepare, {
+    comment:
+      'Validates the input against the configuration and the clock, computes the period, lists the query items (report Lambda).',
+    lambdaFunction: props.reportFunction,
+    payload: sfn.TaskInput.fromObject(prepareEvent),
+    // The document becomes { prepared }: the input is in the context ($$.Execution.Input) whenever needed.
+    resultSelector: { prepared: payloadFields<PrepareResult>(['valid', 'problem', 'request', 'queries']) },
+    resultPath: '$',
+  });
+  retryThrottling(prepare, 'lambdaInvoke');
+  catchInto(
+    prepare,
+    failure('Preparation failed', 'PreparationFailed', STATES.prepare, CAUGHT_CAUSE, 'input not prepared'),
+  );
+
+  // ---------------------------------------------------------------- queries
+  // The item is a QueryItem: { query, statementName, executionParameters, cluster }.
+  const runQuery = new sfn.CustomState(scope, STATES.runQuery, {
+    stateJson: {
+      Type: 'Task',
+      Comment:
+        'EXECUTE <prepared statement> with the SQL-literal parameters in the report workgroup; waits for the query (.sync) and keeps only its id.',
+      // The optimized integration's Run a Job pattern, as tasks.AthenaStartQueryExecution (RUN_JOB) renders it.
+      // Not that class: it grants glue:Delete*/Create*/Update* and S3 on `*` to the role; the construct grants
+      // exactly what EXECUTE needs instead.
+      Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
+      Parameters: {
+        'QueryString.$': "States.Format('EXECUTE {}', $.statementName)",
+        'ExecutionParameters.$': '$.executionParameters',
+        WorkGroup: props.workGroupName,
+      },
+      TimeoutSeconds: props.queryTimeout.toSeconds(),
+      // Results stay in Athena (read by the render step with GetQueryResults): only the id travels.
+      ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
+      ResultPath: '$.athena',
+    },
+  });
+  retryThrottling(runQuery, 'athena', { interval: Duration.seconds(5), maxAttempts: 8 });
+  const sectionFailed = new sfn.Pass(scope, STATES.sectionFailed, {
+    comment:
+      'A failed, timed-out or refused query becomes a FAILED section: the report is still sent and says so.',
+    parameters: {
+      query: sfn.JsonPath.stringAt('$.query'),
+      cluster: sfn.JsonPath.stringAt('$.cluster'),
+      status: 'FAILED',
+      error: sfn.JsonPath.stringAt('$.caught.Error'),
+      cause: sfn.JsonPath.stringAt('$.caught.Cause'),
+    },
+  });
+  runQuery.addCatch(sectionFailed, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
+  const sectionSucceeded = new sfn.Pass(scope, STATES.sectionSucceeded, {
+    parameters: {
+      query: sfn.JsonPath.stringAt('$.query'),
+      cluster: sfn.JsonPath.stringAt('$.cluster'),
+      status: 'SUCCEEDED',
+      queryExecutionId: sfn.JsonPath.stringAt('$.athena.queryExecutionId'),
+    },
+  });
+  runQuery.next(sectionSucceeded);
+
+  const runQueries = new sfn.Map(scope, STATES.runQueries, {
+    comment: `Runs every query item, ${props.maxConcurrency} at a time; each iteration ends with a SectionOutcome.`,
+    itemsPath: '$.prepared.queries',
+    maxConcurrency: props.maxConcurrency,
+    resultPath: '$.sections',
+  });
+  runQueries.itemProcessor(runQuery);
+  catchInto(
+    runQueries,
+    failure('Queries failed', 'QueriesFailed', STATES.runQueries, CAUGHT_CAUSE, reportName),
+  );
+
+  const checkInput = new sfn.Choice(scope, STATES.checkInput)
+    .when(
+      sfn.Condition.booleanEquals('$.prepared.valid', false),
+      failure(
+        'Invalid input',
+        'InvalidInput',
+        STATES.prepare,
+        sfn.JsonPath.stringAt('$.prepared.problem'),
+        'input rejected',
+      ),
+    )
+    .otherwise(runQueries);
+
+  // ---------------------------------------------------------------- render and send
+  const renderEvent = {
+    action: 'render',
+    request: sfn.JsonPath.objectAt('$.prepared.request'),
+    sections: sfn.JsonPath.listAt('$.sections'),
+  } satisfies Record<keyof RenderEvent, unknown>;
+  const render = new tasks.LambdaInvoke(scope, STATES.render, {
+    comment:
+      "Reads each section's results (GetQueryResults), renders HTML, text and the chart, sends the MIME message with SES, archives under reports/ (report Lambda).",
+    lambdaFunction: props.reportFunction,
+    payload: sfn.TaskInput.fromObject(renderEvent),
+    resultSelector: payloadFields<RenderResult>([
+      'subject',
+      'messageId',
+      'archived',
+      'failedSections',
+      'counts',
+    ]),
+    resultPath: '$.rendered',
+  });
+  retryThrottling(render, 'lambdaInvoke');
+  catchInto(render, failure('Rendering failed', 'RenderFailed', STATES.render, CAUGHT_CAUSE, reportName));
+
+  const succeeded = new sfn.Succeed(scope, STATES.succeeded, {
+    comment: 'The execution output is the RenderResult: subject, SES message id, archived keys, counts.',
+    outputPath: '$.rendered',
+  });
+  const notifyIncomplete = new tasks.SnsPublish(scope, STATES.notifyIncomplete, {
+    comment: 'The report was sent with FAILED sections: tells the operators which and why.',
+    topic: props.topic,
+    subject: sfn.JsonPath.format(`[${prefix}] Compliance report INCOMPLETE: {}`, reportName),
+    message: sfn.TaskInput.fromText(
+      sfn.JsonPath.format(
+        [
+          'The compliance report ({}) was sent, but {} of its sections failed and say so in the report.',
+          'Subject: {}',
+          'Failed sections: {}',
+          'What to do: read the error and cause of each failed section (Athena console: the query history of the workgroup), fix it, and start a new execution with the same input to send a complete report.',
+          'Execution: {}',
+        ].join('\n'),
+        reportName,
+        sfn.JsonPath.stringAt('$.rendered.failedSections'),
+        sfn.JsonPath.stringAt('$.rendered.subject'),
+        sfn.JsonPath.jsonToString(sfn.JsonPath.listAt('$.incomplete.sections')),
+        sfn.JsonPath.executionId,
+      ),
+    ),
+    messageAttributes: {
+      workflow: { value: 'compliance-report' },
+      outcome: { value: 'INCOMPLETE' },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryThrottling(notifyIncomplete, 'sns');
+  notifyIncomplete.addRetry({
+    errors: [sfn.Errors.TASKS_FAILED],
+    interval: Duration.seconds(5),
+    maxAttempts: 2,
+  });
+  catchInto(
+    notifyIncomplete,
+    failure('Notification failed', 'NotificationFailed', STATES.notifyIncomplete, CAUGHT_CAUSE, reportName),
+  );
+  notifyIncomplete.next(succeeded);
+  // Guarded by failedSections > 0: in the local executor a filter matching nothing fails (AWS gives []).
+  const collectFailed = new sfn.Pass(scope, STATES.collectFailed, {
+    resultPath: '$.incomplete',
+    parameters: { sections: sfn.JsonPath.listAt("$.sections[?(@.status == 'FAILED')]") },
+  }).next(notifyIncomplete);
+  const checkIncomplete = new sfn.Choice(scope, STATES.checkIncomplete)
+    .when(sfn.Condition.numberGreaterThan('$.rendered.failedSections', 0), collectFailed)
+    .otherwise(succeeded);
+
+  render.next(checkIncomplete);
+  runQueries.next(render);
+  prepare.next(checkInput);
+  return prepare;
+}
