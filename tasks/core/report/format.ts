@@ -1,0 +1,71 @@
+/** Formatting shared by the HTML and text renderers: dates, periods, cell values. */
+import { SOURCE_LABELS } from '../../../reports/templates/report';
+import type { ReportPeriod } from '../report-period';
+import type { ClusterRef, ReportModel } from './model';
+
+const DAY = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+const SHORT = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+const MONTH = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+
+const noon = (date: string) => new Date(`${date}T12:00:00Z`);
+
+/** `Monday, 23 November 2026`, `16 November 2026 – 22 November 2026`, `November 2026`. */
+export function describePeriod(periodName: ReportModel['periodName'], period: ReportPeriod): string {
+  if (period.days === 1) return DAY.format(noon(period.firstDate));
+  if (periodName === 'monthly') return MONTH.format(noon(period.firstDate));
+  return `${SHORT.format(noon(period.firstDate))} – ${SHORT.format(noon(period.lastDate))}`;
+}
+
+/** `2026-11-24 07:00:12 UTC` */
+export function utcTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** `2026-11-22 23:00 UTC – 2026-11-23 23:00 UTC` */
+export function utcRange(period: Pick<ReportPeriod, 'start' | 'end'>): string {
+  const short = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+  return `${short(period.start)} – ${short(period.end)}`;
+}
+
+const PERIOD_LABELS: Readonly<Record<ReportModel['periodName'], string>> = {
+  daily: 'Daily',
+  weekly: 'Weekly',
+  monthly: 'Monthly',
+  custom: 'Custom period',
+};
+export const periodLabel = (name: ReportModel['periodName']) => PERIOD_LABELS[name];
+
+/** `orders-db (cluster-ABC…)`, or every configured name for all clusters. */
+export function describeClusters(model: Pick<ReportModel, 'clusters' | 'allClusters'>): string {
+  const names = model.clusters.map((c) => c.identifier).join(', ');
+  return model.allClusters ? `${names} (all configured clusters)` : names;
+}
+
+/** A cell as a reader sees it (the CSV keeps the stored value): cluster names, source names. */
+export function displayValue(
+  column: string,
+  value: string | null,
+  clusters: readonly ClusterRef[],
+): string | null {
+  if (value === null) return null;
+  if (column === 'cluster') return clusters.find((c) => c.resourceId === value)?.identifier ?? value;
+  if (column === 'source') return SOURCE_LABELS[value] ?? value;
+  return value;
+}
+
+/** An error's cause cut to a readable length, on one line. */
+export function shortCause(cause: string, max = 300): string {
+  const line = cause.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,96 @@
+/**
+ * The report Lambda's settings, from the environment the workflow construct sets
+ * (`ReportLambdaEnvironment` in ./contract.ts). Invalid settings fail the cold start with one message
+ * naming every bad variable.
+ */
+import { z } from 'zod';
+import { createRedactor, InvalidRedactionPatternError } from '../core/redact';
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/** An ASCII email address (SES `SendRawEmail` rejects the whole message if one recipient is invalid). */
+export const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const DOMAIN =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** SES accepts at most 50 recipients per message. */
+export const MAX_RECIPIENTS = 50;
+/** SES v1 `SendRawEmail` accepts 10 MB; the default budget leaves room for its base64 transport. */
+export const DEFAULT_MAX_EMAIL_BYTES = 7_000_000;
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const reportSettingsSchema = z.object({
+  CLUSTERS: json(
+    z
+      .array(
+        z.object({
+          identifier: z.string().min(1),
+          resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
+        }),
+      )
+      .min(1),
+  ),
+  RECIPIENTS: json(z.array(z.string().regex(EMAIL, 'must be an email address')).min(1).max(MAX_RECIPIENTS)),
+  /** An email address, or a domain (the sender is then `aurora-audit@<domain>`). */
+  SENDER: z
+    .string()
+    .refine((s) => EMAIL.test(s) || DOMAIN.test(s), 'must be an email address or a domain')
+    .transform((s) => (s.includes('@') ? s : `aurora-audit@${s}`)),
+  SENDER_IDENTITY_ARN: z.string().startsWith('arn:'),
+  SUBJECT_PREFIX: z.string().min(1).max(24),
+  TIME_ZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone'),
+  BUCKET: z.string().min(3),
+  WORKGROUP: z.string().min(1),
+  MAX_ROWS_PER_SECTION: z.coerce.number().int().min(1).max(1000).default(50),
+  REDACTION_PATTERNS: json(z.array(z.string())).default([]),
+  /** Optional: the raw message budget in bytes (CSV attachments beyond it are linked instead). */
+  MAX_EMAIL_BYTES: z.coerce.number().int().min(100_000).max(10_000_000).default(DEFAULT_MAX_EMAIL_BYTES),
+  /** Set by Lambda; used for the S3 console links. */
+  AWS_REGION: z.string().min(1).optional(),
+});
+
+export type ReportSettings = z.output<typeof reportSettingsSchema>;
+
+export class InvalidReportSettingsError extends Error {
+  override readonly name = 'InvalidReportSettingsError';
+}
+
+export function readReportSettings(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): ReportSettings {
+  const parsed = reportSettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new InvalidReportSettingsError(`invalid report Lambda settings: ${problems.join('; ')}`);
+  }
+  try {
+    createRedactor(parsed.data.REDACTION_PATTERNS);
+  } catch (err) {
+    if (err instanceof InvalidRedactionPatternError)
+      throw new InvalidReportSettingsError(
+        `invalid report Lambda settings: REDACTION_PATTERNS: ${err.message}`,
+      );
+    throw err;
+  }
+  return parsed.data;
+}
