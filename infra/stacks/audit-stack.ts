@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/filter-patterns';
 import { DEFAULT_RULES_PATH, loadRules } from '../../tasks/core/alerts/rules';
+import { DisableActivityStreamWorkflow } from '../../workflows/disable-activity-stream/construct';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import type { AuroraAuditConfig } from '../config/schema';
 import { AlertProcessing } from '../constructs/alert-processing';
@@ -20,7 +21,8 @@ export interface AuditStackProps extends StackProps {
 /**
  * The aurora-audit stack, built from the configuration: storage (KMS key, audit bucket, Glue table), the
  * alert topic, the activity-stream processing (decrypt Lambda, Firehose), the alert processing (alert Lambda,
- * DynamoDB state, subscriptions), the Athena workgroup of the report queries, and the enablement workflow.
+ * DynamoDB state, subscriptions), the Athena workgroup of the report queries, the enable and disable
+ * workflows and the change-ticket triggers.
  */
 export class AuditStack extends Stack {
   readonly storage: AuditStorage;
@@ -111,11 +113,27 @@ export class AuditStack extends Stack {
     new CfnOutput(this, 'EnableWorkflowArn', { value: enableWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'WorkflowLockTableName', { value: enableWorkflow.lockTable.tableName });
 
+    // Disable workflow (issue 8): the rollback, sharing the plan Lambda and the per-cluster lock.
+    const disableWorkflow = new DisableActivityStreamWorkflow(this, 'DisableActivityStream', {
+      clusterIdentifiers: config.clusters.map((c) => c.identifier),
+      enableWorkflow,
+      decryptFunctionArn: this.streamProcessing.function.functionArn,
+      notificationTopic: this.alerting.topic,
+      notificationKey: this.storage.key,
+      logRetention: config.retention.logsDays as logs.RetentionDays,
+      subjectPrefix: config.alerts.subjectPrefix,
+    });
+    new CfnOutput(this, 'DisableWorkflowArn', { value: disableWorkflow.stateMachine.stateMachineArn });
+
     // Change tickets (issue 8): EventBridge rules and a Change Manager runbook start the workflows.
     const changeManagement = new ChangeManagement(this, 'ChangeManagement', {
-      workflows: { 'enable-activity-stream': enableWorkflow.stateMachine },
+      workflows: {
+        'enable-activity-stream': enableWorkflow.stateMachine,
+        'disable-activity-stream': disableWorkflow.stateMachine,
+      },
     });
     new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
     new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
+
   }
 }

@@ -190,8 +190,7 @@ export function acknowledgeStreamWorkflowRole(
     `arn:<AWS::Partition>:lambda:${nagRegion}:<AWS::AccountId>:event-source-mapping:*`,
     `${mappingActions} on the decrypt Lambda's mappings only (lambda:FunctionArn condition): their ids are known only once created.`,
   );
-  acknowledge(
-    `${nagArn(planFunction)}:*`,
-    'Invoking the plan Lambda (any version), as LambdaInvoke grants it.',
-  );
+  // An imported plan Lambda (tests, or shared from elsewhere) has its ARN as written, not a logical id.
+  const planArn = planFunction.node.defaultChild ? nagArn(planFunction) : planFunction.functionArn;
+  acknowledge(`${planArn}:*`, 'Invoking the plan Lambda (any version), as LambdaInvoke grants it.');
 }

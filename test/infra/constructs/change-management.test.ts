@@ -1,5 +1,7 @@
 import { synthExample } from '../../helpers/cdk-app';
+import { disableScenario } from '../../workflows/disable-activity-stream/fixture';
 import { enableScenario } from '../../workflows/enable-activity-stream/fixture';
+import { streamDeployments } from '../../workflows/shared/stream-fixture';
 
 const { template } = synthExample();
 type Rule = {
@@ -61,7 +63,7 @@ const changeEvent = (detail: Record<string, unknown>) => ({
 
 describe('the change-ticket rules', () => {
   it('define one rule per combination of the optional fields for each wired action', () => {
-    expect(rules).toHaveLength(4);
+    expect(rules).toHaveLength(8);
     for (const r of rules)
       expect(r.Properties.EventPattern).toMatchObject({
         source: ['aurora-audit.change-management'],
@@ -102,6 +104,9 @@ describe('the change-ticket rules', () => {
       const event = changeEvent(detail);
       const matching = rules.filter((r) => matches(r.Properties.EventPattern, event));
       expect(matching).toHaveLength(1);
+      expect(matching[0]!.Properties.Targets[0]!.Arn).toEqual({
+        Ref: streamDeployments().enable.stateMachineId,
+      });
       const input = transform(matching[0]!.Properties.Targets[0]!.InputTransformer, event) as Record<
         string,
         unknown
@@ -127,10 +132,50 @@ describe('the change-ticket rules', () => {
     ],
     [changeEvent({ action: 'enable-activity-stream', clusterIdentifier: 'orders-db' })],
     [changeEvent({ action: 'drop-database', clusterIdentifier: 'orders-db', changeTicket: 'X' })],
-    [changeEvent({ action: 'disable-activity-stream', clusterIdentifier: 'orders-db', changeTicket: 'X' })],
   ])('do not match %j', (event) => {
     expect(rules.filter((r) => matches(r.Properties.EventPattern, event))).toHaveLength(0);
   });
+
+  it.each([
+    [
+      {
+        action: 'disable-activity-stream',
+        clusterIdentifier: 'orders-db',
+        changeTicket: 'CHG0050',
+        window: 'now',
+      },
+    ],
+    [
+      {
+        action: 'disable-activity-stream',
+        clusterIdentifier: 'orders-db',
+        changeTicket: 'CHG0051',
+        window: { start: '2026-11-24T11:00:00Z', end: '2026-11-24T13:00:00Z' },
+        requestedBy: 'jira',
+      },
+    ],
+  ])(
+    'match %j with exactly one rule whose input starts a successful disable run',
+    async (detail) => {
+      const event = changeEvent(detail);
+      const matching = rules.filter((r) => matches(r.Properties.EventPattern, event));
+      expect(matching).toHaveLength(1);
+      expect(matching[0]!.Properties.Targets[0]!.Arn).toEqual({
+        Ref: streamDeployments().disable.stateMachineId,
+      });
+      const input = transform(matching[0]!.Properties.Targets[0]!.InputTransformer, event) as Record<
+        string,
+        unknown
+      >;
+      const { action: _a, ...expected } = detail;
+      expect(input).toEqual(expected);
+      const s = disableScenario();
+      const run = await s.run(input, `ticket-${detail.changeTicket}`);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(s.world.callsTo('rds', 'stopActivityStream')).toHaveLength(1);
+    },
+    60_000,
+  );
 
   it('offer a Change Manager runbook that starts the workflow with the ticket', () => {
     const docs = Object.values(template.findResources('AWS::SSM::Document')) as {
@@ -151,13 +196,17 @@ describe('the change-ticket rules', () => {
       'ClusterIdentifier',
       'Window',
     ]);
-    const start = content.mainSteps.find((s) => s.action === 'aws:executeStateMachine')!;
+    const starts = content.mainSteps.filter((s) => s.action === 'aws:executeStateMachine');
+    expect(starts.map((s) => JSON.stringify(s.inputs.stateMachineArn))).toEqual([
+      expect.stringContaining('EnableActivityStreamStateMachine'),
+      expect.stringContaining('DisableActivityStreamStateMachine'),
+    ]);
+    const [start] = starts as [(typeof starts)[number]];
     expect(JSON.parse(start.inputs.input as string)).toEqual({
       clusterIdentifier: '{{ ClusterIdentifier }}',
       window: '{{ Window }}',
       changeTicket: '{{ ChangeTicket }}',
       requestedBy: 'ssm-change-manager',
     });
-    expect(JSON.stringify(start.inputs.stateMachineArn)).toContain('EnableActivityStreamStateMachine');
   });
 });

@@ -237,6 +237,12 @@ export class LambdaSimulator {
       },
       'lambda:deleteEventSourceMapping': (params) => {
         const mapping = this.find(params.Uuid);
+        if (mapping.settlesTo) {
+          throw new AwsServiceError(
+            'Lambda.ResourceInUseException',
+            `Cannot delete the event source mapping because it is in use (state ${mapping.state}) (Service: Lambda, Status Code: 400, Request ID: ${requestId()})`,
+          );
+        }
         this.transition(mapping, 'Deleting', 'Gone');
         return this.view(mapping);
       },

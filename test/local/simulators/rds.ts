@@ -10,6 +10,8 @@
  * `configuring-activity-stream` and the instances through `configuring-activity-stream` then `rebooting`;
  * `restartSeconds` of simulated time later the stream is `started` and (after `instanceLagSeconds`) the
  * instances `available`, unless the cluster's behaviour says otherwise (`neverStarts`, a stuck instance).
+ * StopActivityStream (applied immediately) mirrors it: `stopping`, the same restarts, then `stopped` (the
+ * Kinesis stream deleted) and the instances `available` after `instanceLagSeconds`, unless `neverStops`.
  */
 import type { SimClock } from '../stepfunctions/clock';
 import { AwsServiceError, sdkCause } from './errors';
@@ -51,6 +53,8 @@ export interface SimClusterSpec {
   readonly instanceLagSeconds?: number;
   /** The stream stays `starting` for ever (the instances come back). */
   readonly neverStarts?: boolean;
+  /** The stream stays `stopping` for ever once stopped (the instances come back). */
+  readonly neverStops?: boolean;
   /** KMS keys (ARNs or ids) RDS may use for this cluster's stream; others fail with KmsKeyNotAccessible. Default: any. */
   readonly accessibleKmsKeys?: readonly string[];
   /** Seconds after creation that the Kinesis stream turns ACTIVE. @default 30 */
@@ -195,9 +199,15 @@ export class RdsSimulator {
     const now = this.clock.nowMs();
     if (s.status === 'starting' && !cluster.spec.neverStarts && s.untilMs !== undefined && now >= s.untilMs) {
       s.status = 'started';
-    } else if (s.status === 'stopping' && s.untilMs !== undefined && now >= s.untilMs) {
+    } else if (
+      s.status === 'stopping' &&
+      !cluster.spec.neverStops &&
+      s.untilMs !== undefined &&
+      now >= s.untilMs
+    ) {
       if (s.kinesisStreamName) this.kinesis.deleteStream(s.kinesisStreamName);
-      cluster.stream = { status: 'stopped' };
+      // The restart window stays, so that lagging or stuck instances are still seen after the stop.
+      cluster.stream = { status: 'stopped', sinceMs: s.sinceMs, untilMs: s.untilMs };
     }
   }
 
@@ -210,9 +220,8 @@ export class RdsSimulator {
 
   private clusterStatus(cluster: SimCluster): string {
     if (cluster.stream.status === 'starting' || cluster.stream.status === 'stopping') {
-      return this.restarting(cluster) || cluster.spec.neverStarts
-        ? 'configuring-activity-stream'
-        : 'available';
+      const never = cluster.stream.status === 'starting' ? cluster.spec.neverStarts : cluster.spec.neverStops;
+      return this.restarting(cluster) || never ? 'configuring-activity-stream' : 'available';
     }
     return cluster.spec.status ?? 'available';
   }

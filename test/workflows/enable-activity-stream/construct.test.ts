@@ -8,21 +8,13 @@ import {
   type EnableActivityStreamWorkflowProps,
 } from '../../../workflows/enable-activity-stream/construct';
 import { pollSchedule } from '../../../workflows/shared/poll-schedule';
+import { roleStatements } from '../shared/stream-fixture';
 import { CLUSTER, enableDeployment, KMS_KEY, RESOURCE_ID } from './fixture';
 
 const d = enableDeployment();
 const template = Template.fromJSON(d.resolver.template as never);
 const resources = d.resolver.template.Resources;
-const stateMachine = resources[d.stateMachineId]!;
-const roleId = (stateMachine.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-const statements = Object.values(resources)
-  .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(roleId))
-  .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: Statement[] }).Statement)
-  .map((s) => d.resolver.resolve(s) as Statement);
-const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const withAction = (action: string) => statements.filter((s) => actions(s).includes(action));
+const { stateMachine, statements, actions, withAction } = roleStatements(d);
 
 describe('the enablement workflow construct (example configuration)', () => {
   it('is a standard state machine with logs at level ALL, tracing and a timeout', () => {
