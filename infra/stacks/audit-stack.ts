@@ -134,6 +134,5 @@ export class AuditStack extends Stack {
     });
     new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
     new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
-
   }
 }
