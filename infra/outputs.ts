@@ -10,6 +10,7 @@ export const OUTPUTS = {
   deliveryStream: 'DeliveryStreamName',
   enableWorkflow: 'EnableWorkflowArn',
   disableWorkflow: 'DisableWorkflowArn',
+  reportWorkflow: 'ReportWorkflowArn',
 } as const;
 
 export type OutputName = (typeof OUTPUTS)[keyof typeof OUTPUTS];

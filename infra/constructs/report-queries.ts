@@ -1,8 +1,11 @@
+import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { querySql, REPORT_QUERIES } from '../../reports/queries';
 import { ATHENA_RESULTS_PREFIX } from '../../tasks/core/storage-layout';
+import { statementNameOf } from '../../tasks/render-report/contract';
 
 export interface ReportQueriesProps {
   readonly bucket: s3.IBucket;
@@ -19,11 +22,17 @@ export interface ReportQueriesProps {
 /**
  * The Athena workgroup of the compliance reports, with enforced settings: engine version 3, results in the
  * audit bucket under `athena-results/` encrypted with the stack key, a bytes-scanned cutoff per query, and
- * CloudWatch metrics.
+ * CloudWatch metrics; and one prepared statement per report query (`reports/queries/*.sql`, exactly the
+ * file's text), named `statementNameOf(query)`, which the report workflow runs with `EXECUTE <name>` and the
+ * query's execution parameters.
  */
 export class ReportQueries extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
   readonly workGroupName: string;
+  /** `arn:…:athena:<region>:<account>:workgroup/<name>` (prepared statements are workgroup resources in IAM). */
+  readonly workGroupArn: string;
+  /** The prepared statements by report query name. */
+  readonly preparedStatements: ReadonlyMap<string, athena.CfnPreparedStatement>;
 
   constructor(scope: Construct, id: string, props: ReportQueriesProps) {
     super(scope, id);
@@ -53,5 +62,23 @@ export class ReportQueries extends Construct {
         },
       },
     });
+    this.workGroupArn = Stack.of(this).formatArn({
+      service: 'athena',
+      resource: 'workgroup',
+      resourceName: this.workGroupName,
+    });
+
+    const statements = new Map<string, athena.CfnPreparedStatement>();
+    for (const query of REPORT_QUERIES) {
+      const statement = new athena.CfnPreparedStatement(this, `Statement-${query.name}`, {
+        statementName: statementNameOf(query.name),
+        workGroup: this.workGroupName,
+        description: `aurora-audit report query ${query.name}: ${query.answers}`.slice(0, 1024),
+        queryStatement: querySql(query.name),
+      });
+      statement.addResourceDependency(this.workGroup);
+      statements.set(query.name, statement);
+    }
+    this.preparedStatements = statements;
   }
 }

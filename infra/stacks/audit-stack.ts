@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/filter-patterns';
 import { DEFAULT_RULES_PATH, loadRules } from '../../tasks/core/alerts/rules';
+import { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import { DisableActivityStreamWorkflow } from '../../workflows/disable-activity-stream/construct';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import type { AuroraAuditConfig } from '../config/schema';
@@ -134,5 +135,26 @@ export class AuditStack extends Stack {
     });
     new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
     new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
+
+    // ---------------------------------------------------------------- Compliance report workflow (issue 10)
+    // Scheduled reports: Athena prepared statements (ReportQueries) run by a state machine; the report
+    // Lambda renders, sends (SES) and archives them under reports/.
+    const reportWorkflow = new ComplianceReportWorkflow(this, 'ComplianceReport', {
+      clusters: config.clusters,
+      recipients: config.reports.recipients,
+      sender: config.reports.sender,
+      schedules: config.reports.schedules,
+      bucket: this.storage.bucket,
+      key: this.storage.key,
+      queries: reportQueries,
+      glueDatabaseName: this.storage.databaseName,
+      glueTableName: this.storage.tableName,
+      notificationTopic: this.alerting.topic,
+      notificationKey: this.storage.key,
+      logRetention: config.retention.logsDays as logs.RetentionDays,
+      subjectPrefix: config.alerts.subjectPrefix,
+      redactionPatterns: config.redaction.extraPatterns,
+    });
+    new CfnOutput(this, 'ReportWorkflowArn', { value: reportWorkflow.stateMachine.stateMachineArn });
   }
 }

@@ -15,10 +15,10 @@
  * Query results never travel through the state payloads (256 KiB limit): the Map keeps query execution ids
  * and error names only (`SectionOutcome` in tasks/render-report/contract.ts).
  *
- * The document the states share: `prepared` (the PrepareResult, after Prepare report replaced the input),
+ * The document the states share, beside the execution input's own fields: `prepared` (the PrepareResult),
  * `sections` (the Map's SectionOutcome list), `rendered` (the RenderResult), `incomplete`, `failure`,
- * `caught`. The
- * execution input itself is read from the context (`$$.Execution.Input`).
+ * `caught`. The Lambda and the notifications read the input from the context (`$$.Execution.Input`), so a
+ * field of the input that has one of these names does no harm.
  */
 import { Aws, Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -163,9 +163,9 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
       'Validates the input against the configuration and the clock, computes the period, lists the query items (report Lambda).',
     lambdaFunction: props.reportFunction,
     payload: sfn.TaskInput.fromObject(prepareEvent),
-    // The document becomes { prepared }: the input is in the context ($$.Execution.Input) whenever needed.
-    resultSelector: { prepared: payloadFields<PrepareResult>(['valid', 'problem', 'request', 'queries']) },
-    resultPath: '$',
+    // (Not ResultPath `$`: aws-local-stepfunctions 3.0 writes that to a key named `$`.)
+    resultSelector: payloadFields<PrepareResult>(['valid', 'problem', 'request', 'queries']),
+    resultPath: '$.prepared',
   });
   retryThrottling(prepare, 'lambdaInvoke');
   catchInto(

@@ -20,6 +20,7 @@
 import { SimClock } from '../stepfunctions/clock';
 import type { TaskCall } from '../stepfunctions/runner';
 import type { TemplateResolver } from '../stepfunctions/template';
+import { AthenaSimulator } from './athena';
 import { DynamoDbSimulator } from './dynamodb';
 import { FaultInjector } from './errors';
 import { KinesisSimulator } from './kinesis';
@@ -59,6 +60,7 @@ export class AwsWorld {
   readonly lambda: LambdaSimulator;
   readonly sns: SnsSimulator;
   readonly dynamodb: DynamoDbSimulator;
+  readonly athena: AthenaSimulator;
   private readonly handlers: Record<string, Handler>;
   private readonly hooks: { target: string; hook: (n: number, params: Record<string, unknown>) => void }[] =
     [];
@@ -72,16 +74,21 @@ export class AwsWorld {
     this.lambda = new LambdaSimulator(this.clock, this.region, this.account, this.kinesis);
     this.sns = new SnsSimulator(this.clock);
     this.dynamodb = new DynamoDbSimulator();
+    this.athena = new AthenaSimulator(this.clock);
     this.handlers = {
       ...this.rds.handlers(),
       ...this.kinesis.handlers(),
       ...this.lambda.handlers(),
       ...this.sns.handlers(),
       ...this.dynamodb.handlers(),
+      ...this.athena.handlers(),
     };
   }
 
-  /** Creates the template's DynamoDB tables, SNS topics and Lambda functions (without handlers). */
+  /**
+   * Creates the template's DynamoDB tables, SNS topics, Lambda functions (without handlers), Athena
+   * workgroups and prepared statements.
+   */
   provision(resolver: TemplateResolver): void {
     for (const id of resolver.resourcesOfType('AWS::DynamoDB::Table')) {
       const keys = (resolver.template.Resources[id]?.Properties?.KeySchema ?? []) as {
@@ -94,6 +101,7 @@ export class AwsWorld {
     for (const id of resolver.resourcesOfType('AWS::SNS::Topic')) this.sns.addTopic(resolver.arn(id));
     for (const id of resolver.resourcesOfType('AWS::Lambda::Function'))
       this.lambda.addFunction(resolver.ref(id));
+    this.athena.provision(resolver);
   }
 
   /**

@@ -1,0 +1,251 @@
+/**
+ * Athena as the report workflow uses it: the optimized integration `arn:aws:states:::athena:startQueryExecution.sync`
+ * running `EXECUTE <prepared statement>` with `ExecutionParameters`, and the results the report Lambda reads
+ * afterwards with `GetQueryResults` (its AthenaClient is mocked in the tests and answered from here).
+ *
+ * - Prepared statements and workgroups come from the template (`provision`): `AWS::Athena::PreparedStatement`
+ *   `QueryStatement` is the SQL file's text, exactly as deployed.
+ * - `EXECUTE name` resolves to that SQL; the execution parameters are SQL literals (`'2026-11-22'`): the
+ *   quotes are stripped and doubled quotes undone, and the values bound in order, as strings, to the `?`
+ *   placeholders. The SQL runs on the embedded engine (DuckDB with the Trino macros) over the stored
+ *   fixture events, so a report query is really executed.
+ * - The `.sync` result is what Step Functions returns: the GetQueryExecution response
+ *   (`{ QueryExecution: { QueryExecutionId, Status: { State: 'SUCCEEDED' }, … } }`, dates as epoch
+ *   milliseconds as the Java SDK serializes them).
+ * - A query that fails (SQL error, wrong parameter count, or `failQuery`) is stored FAILED and the Task fails
+ *   with `States.TaskFailed`, the cause being the GetQueryExecution response of the failed query (the `.sync`
+ *   pattern's failure). API errors before a query exists are `Athena.InvalidRequestException`; throttling is
+ *   injected with the world's faults (`Athena.TooManyRequestsException`).
+ * - Queries complete without moving the simulated clock.
+ */
+import type { EngineResult } from '../athena-results';
+import type { SqlEngine } from '../sql-engine';
+import type { SimClock } from '../stepfunctions/clock';
+import type { TemplateResolver } from '../stepfunctions/template';
+import { AwsServiceError, requestId } from './errors';
+
+export interface StoredQueryExecution {
+  readonly queryExecutionId: string;
+  readonly workGroup: string;
+  readonly queryString: string;
+  readonly statementName: string;
+  /** The ExecutionParameters as given (SQL literals). */
+  readonly executionParameters: readonly string[];
+  readonly state: 'SUCCEEDED' | 'FAILED';
+  readonly stateChangeReason?: string;
+  /** The result's columns (name and Athena type) and rows, as the engine returned them; empty when FAILED. */
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows: readonly Record<string, unknown>[];
+  readonly submittedAtMs: number;
+  readonly completedAtMs: number;
+}
+
+interface QueryFailure {
+  readonly statementName: string;
+  readonly reason: string;
+  left: number;
+}
+
+const EXECUTE = /^\s*EXECUTE\s+([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$/i;
+
+/** A SQL string literal's value: `'it''s'` → `it's`. Other literals are refused (the workflow sends strings). */
+export function literalValue(literal: string): string {
+  const m = /^'((?:[^']|'')*)'$/s.exec(literal);
+  if (!m) throw new Error(`not a SQL string literal: ${literal}`);
+  return (m[1] as string).replace(/''/g, "'");
+}
+
+export class AthenaSimulator {
+  /** Prepared statements by workgroup, then name: their SQL. */
+  readonly statements = new Map<string, Map<string, string>>();
+  readonly executions = new Map<string, StoredQueryExecution>();
+  /** The SUCCEEDED executions' results by id, Athena type names: for `athenaResultsServer` (GetQueryResults). */
+  readonly results = new Map<string, EngineResult>();
+  private engine: SqlEngine | undefined;
+  private readonly failures: QueryFailure[] = [];
+  /** Result locations by workgroup (its enforced OutputLocation). */
+  private readonly outputLocations = new Map<string, string>();
+  private counter = 0;
+
+  constructor(private readonly clock: SimClock) {}
+
+  addWorkGroup(name: string, outputLocation = 's3://athena-results-bucket/'): void {
+    if (!this.statements.has(name)) this.statements.set(name, new Map());
+    this.outputLocations.set(name, outputLocation);
+  }
+
+  addPreparedStatement(workGroup: string, name: string, sql: string): void {
+    if (!this.statements.has(workGroup)) this.addWorkGroup(workGroup);
+    this.statements.get(workGroup)?.set(name, sql);
+  }
+
+  /** The template's workgroups and prepared statements. */
+  provision(resolver: TemplateResolver): void {
+    for (const id of resolver.resourcesOfType('AWS::Athena::WorkGroup')) {
+      const p = resolver.resolve(resolver.template.Resources[id]?.Properties ?? {}) as {
+        Name: string;
+        WorkGroupConfiguration?: { ResultConfiguration?: { OutputLocation?: string } };
+      };
+      this.addWorkGroup(p.Name, p.WorkGroupConfiguration?.ResultConfiguration?.OutputLocation);
+    }
+    for (const id of resolver.resourcesOfType('AWS::Athena::PreparedStatement')) {
+      const p = resolver.resolve(resolver.template.Resources[id]?.Properties ?? {}) as {
+        StatementName: string;
+        WorkGroup: string;
+        QueryStatement: string;
+      };
+      this.addPreparedStatement(p.WorkGroup, p.StatementName, p.QueryStatement);
+    }
+  }
+
+  /** The engine the queries run on (DuckDB over the stored fixture events). */
+  useEngine(engine: SqlEngine): void {
+    this.engine = engine;
+  }
+
+  /** The next `times` executions of a statement fail with `reason`, as a broken query would. */
+  failQuery(statementName: string, reason: string, times = 1): this {
+    this.failures.push({ statementName, reason, left: times });
+    return this;
+  }
+
+  /** A stored execution, or Athena's InvalidRequestException. */
+  execution(queryExecutionId: string): StoredQueryExecution {
+    const execution = this.executions.get(queryExecutionId);
+    if (!execution) {
+      throw new AwsServiceError(
+        'Athena.InvalidRequestException',
+        `QueryExecution ${queryExecutionId} was not found`,
+      );
+    }
+    return execution;
+  }
+
+  /** The GetQueryExecution response of a stored execution (what `.sync` returns, and the failure's cause). */
+  queryExecution(queryExecutionId: string): { QueryExecution: Record<string, unknown> } {
+    const e = this.execution(queryExecutionId);
+    return {
+      QueryExecution: {
+        QueryExecutionId: e.queryExecutionId,
+        Query: e.queryString,
+        StatementType: 'DML',
+        ResultConfiguration: {
+          OutputLocation: `${this.outputLocations.get(e.workGroup) ?? ''}${e.queryExecutionId}.csv`,
+        },
+        QueryExecutionContext: {},
+        Status: {
+          State: e.state,
+          ...(e.stateChangeReason ? { StateChangeReason: e.stateChangeReason } : {}),
+          ...(e.state === 'FAILED'
+            ? {
+                AthenaError: {
+                  ErrorCategory: 2,
+                  ErrorType: 1100,
+                  Retryable: false,
+                  ErrorMessage: e.stateChangeReason,
+                },
+              }
+            : {}),
+          SubmissionDateTime: e.submittedAtMs,
+          CompletionDateTime: e.completedAtMs,
+        },
+        Statistics: { EngineExecutionTimeInMillis: 0, DataScannedInBytes: 0, TotalExecutionTimeInMillis: 0 },
+        WorkGroup: e.workGroup,
+        EngineVersion: {
+          SelectedEngineVersion: 'Athena engine version 3',
+          EffectiveEngineVersion: 'Athena engine version 3',
+        },
+        ExecutionParameters: [...e.executionParameters],
+      },
+    };
+  }
+
+  private nextId(): string {
+    this.counter += 1;
+    return `a0b1c2d3-0000-4000-8000-${this.counter.toString(16).padStart(12, '0')}`;
+  }
+
+  private async run(
+    workGroup: string,
+    statementName: string,
+    sql: string,
+    literals: readonly string[],
+  ): Promise<Pick<StoredQueryExecution, 'state' | 'stateChangeReason' | 'columns' | 'rows'>> {
+    const failure = this.failures.find((f) => f.left > 0 && f.statementName === statementName);
+    if (failure) {
+      failure.left -= 1;
+      return { state: 'FAILED', stateChangeReason: failure.reason, columns: [], rows: [] };
+    }
+    if (!this.engine)
+      throw new Error(`AthenaSimulator: no engine to run ${statementName} in ${workGroup} (useEngine)`);
+    let values: string[];
+    try {
+      values = literals.map(literalValue);
+    } catch (err) {
+      return {
+        state: 'FAILED',
+        stateChangeReason: `INVALID_PARAMETER: ${(err as Error).message}`,
+        columns: [],
+        rows: [],
+      };
+    }
+    try {
+      const table = await this.engine.table(sql, values);
+      // Athena's type names are DuckDB's in lower case for the types the queries return (varchar, bigint, date).
+      const columns = table.columns.map((c) => ({ name: c.name, type: c.type.toLowerCase() }));
+      return { state: 'SUCCEEDED', columns, rows: table.rows };
+    } catch (err) {
+      return { state: 'FAILED', stateChangeReason: (err as Error).message, columns: [], rows: [] };
+    }
+  }
+
+  handlers(): Record<string, (params: Record<string, unknown>) => unknown> {
+    return {
+      'athena:startQueryExecution': async (params) => {
+        const workGroup = String(params.WorkGroup ?? 'primary');
+        const statements = this.statements.get(workGroup);
+        if (!statements) {
+          throw new AwsServiceError(
+            'Athena.InvalidRequestException',
+            `WorkGroup ${workGroup} is not found. (Service: AmazonAthena; Status Code: 400; Error Code: InvalidRequestException; Request ID: ${requestId()})`,
+          );
+        }
+        const queryString = String(params.QueryString ?? '');
+        const m = EXECUTE.exec(queryString);
+        if (!m) {
+          throw new Error(
+            `AthenaSimulator: only EXECUTE <prepared statement> is simulated, got ${JSON.stringify(queryString)}`,
+          );
+        }
+        const statementName = m[1] as string;
+        const sql = statements.get(statementName);
+        if (sql === undefined) {
+          throw new AwsServiceError(
+            'Athena.InvalidRequestException',
+            `Prepared statement ${statementName} was not found in workGroup ${workGroup}. (Service: AmazonAthena; Status Code: 400; Error Code: InvalidRequestException; Request ID: ${requestId()})`,
+          );
+        }
+        const literals = (params.ExecutionParameters ?? []) as string[];
+        const submittedAtMs = this.clock.nowMs();
+        const outcome = await this.run(workGroup, statementName, sql, literals);
+        const queryExecutionId = this.nextId();
+        this.executions.set(queryExecutionId, {
+          queryExecutionId,
+          workGroup,
+          queryString,
+          statementName,
+          executionParameters: [...literals],
+          ...outcome,
+          submittedAtMs,
+          completedAtMs: this.clock.nowMs(),
+        });
+        if (outcome.state === 'SUCCEEDED')
+          this.results.set(queryExecutionId, { columns: outcome.columns, rows: outcome.rows });
+        const response = this.queryExecution(queryExecutionId);
+        if (outcome.state === 'FAILED')
+          throw new AwsServiceError('States.TaskFailed', JSON.stringify(response));
+        return response;
+      },
+    };
+  }
+}

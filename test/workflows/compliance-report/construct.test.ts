@@ -1,0 +1,315 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { ReportQueries } from '../../../infra/constructs/report-queries';
+import { OUTPUTS } from '../../../infra/outputs';
+import { querySql, REPORT_QUERIES } from '../../../reports/queries';
+import { statementNameOf } from '../../../tasks/render-report/contract';
+import { readReportSettings } from '../../../tasks/render-report/settings';
+import {
+  ComplianceReportWorkflow,
+  type ComplianceReportWorkflowProps,
+} from '../../../workflows/compliance-report/construct';
+import { CLUSTER, RESOURCE_ID, reportDeployment, WORKGROUP } from './fixture';
+
+const d = reportDeployment();
+const template = Template.fromJSON(d.resolver.template as never);
+const resources = d.resolver.template.Resources;
+const stateMachine = resources[d.stateMachineId]!;
+const ACCOUNT = '123456789012';
+const BUCKET_ARN = `arn:aws:s3:::${d.bucket}`;
+const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/StorageKeyBAA9457B`;
+const WORKGROUP_ARN = `arn:aws:athena:eu-west-1:${ACCOUNT}:workgroup/${WORKGROUP}`;
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+/** The logical id of the role a resource property names (`Fn::GetAtt [role, Arn]`). */
+function roleOf(resource: { Properties?: Record<string, unknown> } | undefined, key: string): string {
+  const ref = resource?.Properties?.[key] as { 'Fn::GetAtt': [string, string] } | undefined;
+  if (!ref) throw new Error(`no ${key} to read the role of`);
+  return ref['Fn::GetAtt'][0];
+}
+const statementsOf = (roleId: string) =>
+  Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(roleId))
+    .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: Statement[] }).Statement)
+    .map((s) => d.resolver.resolve(s) as Statement);
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const machineStatements = statementsOf(roleOf(stateMachine, 'RoleArn'));
+const functionStatements = statementsOf(roleOf(resources[d.reportFunction], 'Role'));
+const withAction = (statements: Statement[], action: string) =>
+  statements.filter((s) => actions(s).includes(action));
+const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+
+describe('the compliance-report workflow construct (example configuration)', () => {
+  it('creates one Athena prepared statement per report query, holding its SQL file exactly', () => {
+    const statements = Object.values(resources).filter((r) => r.Type === 'AWS::Athena::PreparedStatement');
+    expect(statements).toHaveLength(REPORT_QUERIES.length);
+    for (const query of REPORT_QUERIES) {
+      template.hasResourceProperties('AWS::Athena::PreparedStatement', {
+        StatementName: statementNameOf(query.name),
+        WorkGroup: WORKGROUP,
+        QueryStatement: querySql(query.name),
+      });
+    }
+  });
+
+  it('is a standard state machine with logs at level ALL, tracing and a one-hour timeout', () => {
+    expect(stateMachine.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }],
+      },
+    });
+    expect(d.definition.TimeoutSeconds).toBe(3600);
+    const logGroups = Object.keys(resources).filter(
+      (id) => id.startsWith('ComplianceReport') && resources[id]?.Type === 'AWS::Logs::LogGroup',
+    );
+    expect(logGroups).toHaveLength(2);
+    for (const id of logGroups) expect(resources[id]?.Properties?.RetentionInDays).toBe(365);
+  });
+
+  it('lets the state machine run the prepared statements in the report workgroup only', () => {
+    expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('athena:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'athena:GetPreparedStatement',
+          'athena:GetQueryExecution',
+          'athena:StartQueryExecution',
+          'athena:StopQueryExecution',
+        ],
+        Resource: WORKGROUP_ARN,
+      },
+      {
+        Effect: 'Allow',
+        Action: 'athena:GetDataCatalog',
+        Resource: `arn:aws:athena:eu-west-1:${ACCOUNT}:datacatalog/AwsDataCatalog`,
+      },
+    ]);
+  });
+
+  it('lets the state machine read the events table in Glue, nothing else of the catalog', () => {
+    expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('glue:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable'],
+        Resource: [
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:catalog`,
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:database/aurora_audit`,
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:table/aurora_audit/audit_events`,
+        ],
+      },
+    ]);
+  });
+
+  it('lets Athena (as the state machine) read events/ and read and write athena-results/ only', () => {
+    expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+        Resource: BUCKET_ARN,
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: BUCKET_ARN,
+        Condition: { StringLike: { 's3:prefix': ['events/*', 'athena-results/*'] } },
+      },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET_ARN}/events/*` },
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
+        Resource: `${BUCKET_ARN}/athena-results/*`,
+      },
+    ]);
+    expect(withAction(machineStatements, 'kms:Decrypt')).toEqual([
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY_ARN },
+    ]);
+    expect(withAction(machineStatements, 'sns:Publish')).toEqual([
+      { Effect: 'Allow', Action: 'sns:Publish', Resource: d.topicArn },
+    ]);
+  });
+
+  it('grants `*` only for log delivery and X-Ray, and no delete permission to any of its roles', () => {
+    const all = [...machineStatements, ...functionStatements];
+    const star = all.filter(
+      (s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')),
+    );
+    expect(star.flatMap(actions).every((a) => /^(logs|xray):/.test(a))).toBe(true);
+    expect(
+      all.flatMap(actions).filter((a) => /delete|\*$/i.test(a) && !/^logs:DeleteLogDelivery$/.test(a)),
+    ).toEqual([]);
+  });
+
+  it('runs the report Lambda on Node.js 24, arm64, with the environment of the contract', () => {
+    const fn = resources[d.reportFunction]!;
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 1024,
+      Timeout: 300,
+    });
+    const env = d.resolver.functionEnvironment(d.reportFunction);
+    expect(env).toMatchObject({
+      RECIPIENTS: '["compliance@example.com"]',
+      SENDER: 'aurora-audit@example.com',
+      SENDER_IDENTITY_ARN: `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/aurora-audit@example.com`,
+      SUBJECT_PREFIX: 'aurora-audit',
+      TIME_ZONE: 'UTC',
+      BUCKET: d.bucket,
+      WORKGROUP,
+      MAX_ROWS_PER_SECTION: '50',
+      REDACTION_PATTERNS: '[]',
+      POWERTOOLS_SERVICE_NAME: 'aurora-audit-report',
+    });
+    expect(JSON.parse(env.CLUSTERS as string)).toEqual([{ identifier: CLUSTER, resourceId: RESOURCE_ID }]);
+    // The Lambda accepts what it is deployed with.
+    expect(() => readReportSettings(env)).not.toThrow();
+  });
+
+  it('lets the report Lambda read results, archive under reports/ and send from the SES identity only', () => {
+    expect(functionStatements.filter((s) => !actions(s).some((a) => a.startsWith('logs:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['athena:GetQueryExecution', 'athena:GetQueryResults'],
+        Resource: WORKGROUP_ARN,
+      },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET_ARN}/athena-results/*` },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: `${BUCKET_ARN}/reports/*` },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY_ARN },
+      {
+        Effect: 'Allow',
+        Action: 'ses:SendRawEmail',
+        Resource: `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/aurora-audit@example.com`,
+        Condition: { StringEquals: { 'ses:FromAddress': 'aurora-audit@example.com' } },
+      },
+    ]);
+  });
+
+  it('schedules the configured reports in their time zones, with their input, no flexible window, retries and a dead-letter queue', () => {
+    const resolved = schedules.map((r) => d.resolver.resolve(r.Properties) as Record<string, unknown>);
+    const dlq = `arn:aws:sqs:eu-west-1:${ACCOUNT}:${Object.keys(resources).find((id) => resources[id]?.Type === 'AWS::SQS::Queue')}`;
+    expect(resolved.map((p) => [p.ScheduleExpression, p.ScheduleExpressionTimezone])).toEqual([
+      ['cron(0 7 * * ? *)', 'Europe/Berlin'],
+      ['cron(0 7 ? * MON *)', 'Europe/Berlin'],
+    ]);
+    for (const [i, p] of resolved.entries()) {
+      expect(p).toMatchObject({
+        State: 'ENABLED',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: d.resolver.arn(d.stateMachineId),
+          RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: dlq },
+        },
+      });
+      const input = JSON.parse((p.Target as { Input: string }).Input);
+      expect(input).toEqual({ period: ['daily', 'weekly'][i], timeZone: 'Europe/Berlin' });
+    }
+    // The schedules' role may only start this state machine (and dead-letter a failed start).
+    const roleId = roleOf(
+      { Properties: schedules[0]?.Properties?.Target as Record<string, unknown> },
+      'RoleArn',
+    );
+    expect(statementsOf(roleId)).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: d.resolver.arn(d.stateMachineId) },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: dlq },
+    ]);
+    expect(resources[roleId]?.Properties?.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    });
+  });
+
+  it('alarms on failed, timed-out and aborted runs and on a dead-lettered start, to the notification topic', () => {
+    const topicRef = { Ref: d.topicArn.split(':').pop() };
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'AWS/States',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: d.stateMachineId } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [topicRef],
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it('outputs the state machine ARN under the name the CLI reads', () => {
+    expect(OUTPUTS.reportWorkflow).toBe('ReportWorkflowArn');
+    template.hasOutput(OUTPUTS.reportWorkflow, { Value: { Ref: d.stateMachineId } });
+  });
+});
+
+describe('the compliance-report workflow construct, validation', () => {
+  const build = (overrides: Partial<ComplianceReportWorkflowProps>) => {
+    const stack = new Stack();
+    const bucket = new s3.Bucket(stack, 'B');
+    const key = new kms.Key(stack, 'K');
+    const queries = new ReportQueries(stack, 'Q', { bucket, key, bytesScannedCutoffPerQuery: 10_000_000 });
+    return () =>
+      new ComplianceReportWorkflow(stack, 'W', {
+        clusters: [{ identifier: CLUSTER, resourceId: RESOURCE_ID }],
+        recipients: ['compliance@example.com'],
+        sender: 'example.com',
+        schedules: [],
+        bucket,
+        key,
+        queries,
+        glueDatabaseName: 'aurora_audit',
+        glueTableName: 'audit_events',
+        notificationTopic: new sns.Topic(stack, 'T'),
+        logRetention: logs.RetentionDays.ONE_YEAR,
+        ...overrides,
+      });
+  };
+
+  it.each([
+    [
+      { schedules: [{ period: 'daily' as const, expression: 'cron(0 7 * * *)', timeZone: 'UTC' }] },
+      'schedules[0].expression must be "cron(<6 fields>)" or "rate(<n> <unit>)", got "cron(0 7 * * *)"',
+    ],
+    [
+      { schedules: [{ period: 'daily' as const, expression: 'rate(1 day)', timeZone: 'Europe/Atlantis' }] },
+      'schedules[0].timeZone must be an IANA time zone, got "Europe/Atlantis"',
+    ],
+    [
+      { sender: 'not an identity' },
+      'sender must be an email address or a domain (an SES identity), got "not an identity"',
+    ],
+    [{ recipients: ['compliance'] }, 'recipients[0] must be an email address, got "compliance"'],
+    [
+      { clusters: [{ identifier: CLUSTER, resourceId: 'cluster-abc' }] },
+      'clusters[0].resourceId must be "cluster-" and 26 upper-case letters or digits, got "cluster-abc"',
+    ],
+    [{ maxConcurrency: 0 }, 'maxConcurrency must be an integer from 1 to 20, got 0'],
+    [{ maxRowsPerSection: 5000 }, 'maxRowsPerSection must be an integer from 1 to 1000, got 5000'],
+  ])('names the bad value: %j', (overrides, message) => {
+    expect(build(overrides)).toThrow(`ComplianceReportWorkflow: ${message}`);
+  });
+
+  it('sends as aurora-audit@<domain> when the SES identity is a domain', () => {
+    const stack = build({})().node.scope as Stack;
+    const workflow = stack.node.findChild('W') as ComplianceReportWorkflow;
+    expect(workflow.fromAddress).toBe('aurora-audit@example.com');
+    const statements = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    expect(JSON.stringify(statements)).toContain('"ses:FromAddress":"aurora-audit@example.com"');
+    expect(JSON.stringify(statements)).toContain(':identity/example.com');
+  });
+});

@@ -1,0 +1,371 @@
+/**
+ * The compliance-report workflow, run locally: the synthesized definition with aws-local-stepfunctions, the
+ * Athena simulator running the deployed prepared statements on DuckDB over stored events, the real report
+ * Lambda in-process (its AWS clients mocked), simulated time, injected faults. Each scenario asserts the
+ * final status, the Athena calls, what the Map passed on, the email, the archive and the notifications.
+ */
+import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
+import { MessageRejected, SendRawEmailCommand } from '@aws-sdk/client-ses';
+import { REPORT_QUERIES } from '../../../reports/queries';
+import { TEXTS } from '../../../reports/templates/report';
+import type { AuditEvent } from '../../../tasks/core/audit-event';
+import {
+  type RenderEvent,
+  type RenderResult,
+  type SectionOutcome,
+  statementNameOf,
+} from '../../../tasks/render-report/contract';
+import { STATES } from '../../../workflows/compliance-report/definition';
+import type { ExecutionResult } from '../../local/stepfunctions/runner';
+import { event } from '../../reports/report-fixture';
+import {
+  DAILY_BERLIN,
+  mondayEvents,
+  type ReportScenario,
+  reportDeployment,
+  reportScenario,
+  WORKGROUP,
+} from './fixture';
+
+const PREFIX = 'reports/daily/2026-11-23_2026-11-23/';
+const QUERY_COUNT = REPORT_QUERIES.length;
+
+beforeAll(() => {
+  reportDeployment();
+});
+
+let scenario: ReportScenario | undefined;
+async function open(options?: Parameters<typeof reportScenario>[0]): Promise<ReportScenario> {
+  scenario = await reportScenario(options);
+  return scenario;
+}
+afterEach(() => {
+  scenario?.close();
+  scenario = undefined;
+});
+
+/** The render Lambda's event, as the state machine invoked it. */
+function renderEvent(s: ReportScenario): RenderEvent {
+  const calls = s.world.callsTo('lambda', 'invoke').filter((c) => c.stateName === STATES.render);
+  expect(calls).toHaveLength(1);
+  return calls[0]?.params.Payload as RenderEvent;
+}
+
+function archivedText(s: ReportScenario, name: string, execution = 'run-1'): string {
+  const object = s.archived.get(`${PREFIX}${execution}/${name}`);
+  if (!object) throw new Error(`${name} was not archived; archived: ${[...s.archived.keys()].join(', ')}`);
+  return object.bytes.toString('utf8');
+}
+
+function expectFailure(run: ExecutionResult, s: ReportScenario, error: string) {
+  expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error });
+  expect(s.world.sns.messages).toHaveLength(1);
+  const [message] = s.world.sns.messages;
+  expect(message?.topicArn).toBe(s.deployment.topicArn);
+  expect(message?.attributes).toEqual({ workflow: 'compliance-report', outcome: 'FAILED', error });
+  expect(message?.subject).toMatch(/^\[aurora-audit\] Compliance report FAILED: .+/);
+  expect(message?.message).toContain(`Error: ${error}`);
+  expect(message?.message).toMatch(/^What to do: .+/m);
+  expect(message?.message).toMatch(/^Step: .+/m);
+  expect(message?.message).toContain(`Execution: ${run.executionArn}`);
+  return message!;
+}
+
+describe('the compliance-report workflow, happy path', () => {
+  it('runs every report query as its prepared statement, then sends and archives one report', async () => {
+    const s = await open();
+    const run = await s.run(DAILY_BERLIN);
+
+    expect(run.status).toBe('SUCCEEDED');
+    // Every query once, as EXECUTE <statement> in the report workgroup with the period's SQL literals.
+    const starts = s.world.callsTo('athena', 'startQueryExecution');
+    expect(starts.map((c) => c.params.QueryString).sort()).toEqual(
+      REPORT_QUERIES.map((q) => `EXECUTE ${statementNameOf(q.name)}`).sort(),
+    );
+    for (const call of starts) {
+      expect(call.stateName).toBe(STATES.runQuery);
+      expect(call.params.WorkGroup).toBe(WORKGROUP);
+      // first-seen starts a day earlier (the previous period of equal length) and is checked below.
+      if (call.params.QueryString === 'EXECUTE first_seen') continue;
+      expect((call.params.ExecutionParameters as string[]).slice(0, 6)).toEqual([
+        "'2026-11-22'",
+        "'2026-11-23'",
+        "'*'",
+        "'*'",
+        "'2026-11-22T23:00:00.000Z'",
+        "'2026-11-23T23:00:00.000Z'",
+      ]);
+    }
+    expect(
+      starts.find((c) => c.params.QueryString === 'EXECUTE first_seen')?.params.ExecutionParameters,
+    ).toEqual([
+      "'2026-11-21'",
+      "'2026-11-23'",
+      "'*'",
+      "'*'",
+      "'2026-11-21T23:00:00.000Z'",
+      "'2026-11-23T23:00:00.000Z'",
+      "'2026-11-22T23:00:00.000Z'",
+    ]);
+
+    // The Map passed ids only; the Lambda read exactly those results.
+    const { sections } = renderEvent(s);
+    expect(sections).toHaveLength(QUERY_COUNT);
+    for (const section of sections) {
+      expect(Object.keys(section).sort()).toEqual(['cluster', 'query', 'queryExecutionId', 'status']);
+      expect(section).toMatchObject({ status: 'SUCCEEDED', cluster: '*' });
+    }
+    const read = new Set(
+      s.athena.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.QueryExecutionId),
+    );
+    expect(read).toEqual(new Set(sections.map((x) => (x as { queryExecutionId: string }).queryExecutionId)));
+    // No result row ever travelled through a state's input or output.
+    expect(JSON.stringify(run.events)).not.toContain('rds_superuser');
+
+    // One email, to the configured recipient, from the configured sender.
+    expect(s.sent).toHaveLength(1);
+    const [email] = s.sent;
+    expect(email?.Destinations).toEqual(['compliance@example.com']);
+    expect(email?.raw).toMatch(/^From: .*aurora-audit@example\.com/m);
+    const output = run.output as RenderResult;
+    expect(output).toMatchObject({ messageId: 'ses-message-1', failedSections: 0 });
+    expect(output.counts).toMatchObject({ 'privilege changes': 1, 'tampering events': 1 });
+    expect(output.subject).toMatch(/^\[aurora-audit\] /);
+
+    // The archive: a CSV per query, the chart, HTML, text and the exact message, under the run's prefix.
+    expect([...s.archived.keys()].sort()).toEqual([...output.archived].sort());
+    expect(output.archived.every((key) => key.startsWith(`${PREFIX}run-1/`))).toBe(true);
+    expect(output.archived).toEqual(
+      expect.arrayContaining([
+        ...REPORT_QUERIES.map((q) => `${PREFIX}run-1/${q.name}.csv`),
+        `${PREFIX}run-1/report.html`,
+        `${PREFIX}run-1/report.txt`,
+        `${PREFIX}run-1/report.eml`,
+      ]),
+    );
+    expect(archivedText(s, 'privilege-changes.csv')).toContain('GRANT rds_superuser TO analyst');
+    expect(archivedText(s, 'report.eml')).toBe(email?.raw);
+    // The event before the Berlin day is not in it.
+    expect(archivedText(s, 'top-users.csv')).not.toContain('early_bird');
+
+    expect(s.world.sns.messages).toEqual([]);
+    expect(run.states.filter((n) => n === STATES.sectionFailed)).toEqual([]);
+    expect(run.states.at(-1)).toBe(STATES.succeeded);
+  });
+
+  it('starts the queries with an explicit period and time zone as given by hand', async () => {
+    const s = await open();
+    const run = await s.run({
+      from: '2026-11-23',
+      to: '2026-11-23',
+      timeZone: 'UTC',
+      clusters: ['orders-db'],
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    const [first] = s.world.callsTo('athena', 'startQueryExecution');
+    expect(first?.params.ExecutionParameters).toEqual(
+      expect.arrayContaining(["'2026-11-23T00:00:00.000Z'", "'2026-11-24T00:00:00.000Z'"]),
+    );
+    expect((run.output as RenderResult).archived[0]).toMatch(
+      /^reports\/custom\/2026-11-23_2026-11-23\/run-1\//,
+    );
+  });
+});
+
+describe('the compliance-report workflow, failing queries', () => {
+  it('reports a query that failed as a FAILED section, still sends the report, and tells the operators', async () => {
+    const s = await open();
+    s.world.athena.failQuery(
+      statementNameOf('privilege-changes'),
+      "COLUMN_NOT_FOUND: line 21:9: Column 'remotehost' cannot be resolved",
+    );
+    const run = await s.run(DAILY_BERLIN);
+
+    expect(run.status).toBe('SUCCEEDED');
+    const { sections } = renderEvent(s);
+    const failed = sections.filter((x) => x.status === 'FAILED') as Extract<
+      SectionOutcome,
+      { status: 'FAILED' }
+    >[];
+    expect(failed).toEqual([
+      {
+        query: 'privilege-changes',
+        cluster: '*',
+        status: 'FAILED',
+        error: 'States.TaskFailed',
+        cause: expect.stringContaining('COLUMN_NOT_FOUND'),
+      },
+    ]);
+    // The cause is the failed query's GetQueryExecution, as the .sync integration reports it.
+    expect(JSON.parse(failed[0]?.cause ?? '{}')).toMatchObject({
+      QueryExecution: { Status: { State: 'FAILED' }, WorkGroup: WORKGROUP },
+    });
+    expect(sections.filter((x) => x.status === 'SUCCEEDED')).toHaveLength(QUERY_COUNT - 1);
+
+    expect(s.sent).toHaveLength(1);
+    expect((run.output as RenderResult).failedSections).toBe(1);
+    const text = archivedText(s, 'report.txt');
+    expect(text).toContain(`FAILED. ${TEXTS.failedIntro}`);
+    expect(text).toContain('Error: States.TaskFailed');
+    expect(text).toMatch(/NOTE: 1 section could not be produced: Privilege changes/);
+
+    expect(s.world.sns.messages).toHaveLength(1);
+    const [notice] = s.world.sns.messages;
+    expect(notice?.attributes).toEqual({ workflow: 'compliance-report', outcome: 'INCOMPLETE' });
+    expect(notice?.subject).toBe(
+      '[aurora-audit] Compliance report INCOMPLETE: daily report 2026-11-23 to 2026-11-23',
+    );
+    expect(notice?.message).toContain('1 of its sections failed');
+    expect(notice?.message).toContain('"query":"privilege-changes"');
+    expect(notice?.message).not.toContain('"status":"SUCCEEDED"');
+  });
+
+  it('reports a query whose SQL Athena cannot run (the engine really fails it) as a FAILED section', async () => {
+    const s = await open();
+    s.world.athena.addPreparedStatement(
+      WORKGROUP,
+      statementNameOf('top-hosts'),
+      'SELECT no_such_column FROM aurora_audit.audit_events WHERE day BETWEEN ? AND ?',
+    );
+    const run = await s.run(DAILY_BERLIN);
+    expect(run.status).toBe('SUCCEEDED');
+    const failed = renderEvent(s).sections.filter((x) => x.status === 'FAILED');
+    expect(failed).toEqual([expect.objectContaining({ query: 'top-hosts', error: 'States.TaskFailed' })]);
+    expect(s.world.athena.executions.size).toBe(QUERY_COUNT);
+    expect(s.sent).toHaveLength(1);
+  });
+
+  it('retries Athena throttling with backoff and runs every query', async () => {
+    const s = await open();
+    s.world.faults.throttle('athena:startQueryExecution', 3);
+    const run = await s.run(DAILY_BERLIN);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.retries.map((r) => r.error)).toEqual([
+      'Athena.TooManyRequestsException',
+      'Athena.TooManyRequestsException',
+      'Athena.TooManyRequestsException',
+    ]);
+    expect(run.retries.every((r) => r.state === STATES.runQuery && r.delaySeconds >= 5)).toBe(true);
+    const starts = s.world.callsTo('athena', 'startQueryExecution');
+    expect(starts.filter((c) => c.error === 'Athena.TooManyRequestsException')).toHaveLength(3);
+    expect(starts.filter((c) => c.error === undefined)).toHaveLength(QUERY_COUNT);
+    expect(renderEvent(s).sections.every((x) => x.status === 'SUCCEEDED')).toBe(true);
+    expect(s.world.sns.messages).toEqual([]);
+  });
+
+  it('turns throttling that outlasts the retries into a FAILED section, not a failed run', async () => {
+    const s = await open();
+    s.world.faults.inject({
+      target: 'athena:startQueryExecution',
+      error: 'Athena.TooManyRequestsException',
+      cause: 'Rate exceeded',
+      times: Number.POSITIVE_INFINITY,
+      when: (p) => p.QueryString === `EXECUTE ${statementNameOf('failures')}`,
+    });
+    const run = await s.run(DAILY_BERLIN);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(renderEvent(s).sections.filter((x) => x.status === 'FAILED')).toEqual([
+      expect.objectContaining({ query: 'failures', error: 'Athena.TooManyRequestsException' }),
+    ]);
+    expect(s.world.sns.messages.map((m) => m.attributes.outcome)).toEqual(['INCOMPLETE']);
+  });
+});
+
+describe('the compliance-report workflow, what the report holds', () => {
+  it('sends a report for a period without any event, every section succeeded and empty', async () => {
+    const s = await open({ events: [] });
+    const run = await s.run(DAILY_BERLIN);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(renderEvent(s).sections.every((x) => x.status === 'SUCCEEDED')).toBe(true);
+    expect(s.sent).toHaveLength(1);
+    const output = run.output as RenderResult;
+    expect(output.failedSections).toBe(0);
+    expect(Object.values(output.counts).every((n) => n === 0)).toBe(true);
+    expect(archivedText(s, 'report.txt')).toContain(TEXTS.noRows);
+    // The results had no rows, but their columns: each CSV has its header.
+    expect(archivedText(s, 'privilege-changes.csv').trim().split(/\r?\n/)).toHaveLength(1);
+  });
+
+  it('shows the first rows of a long section, says how many more, and archives every row (paged results)', async () => {
+    const grants: AuditEvent[] = Array.from({ length: 1100 }, (_, i) =>
+      event(
+        `2026-11-23T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000Z`,
+        {
+          class: 'ROLE',
+          command: 'GRANT',
+          user: 'admin',
+          commandText: `GRANT SELECT ON table_${i} TO reader`,
+        },
+      ),
+    );
+    const s = await open({ events: [...mondayEvents(), ...grants] });
+    const run = await s.run(DAILY_BERLIN);
+    expect(run.status).toBe('SUCCEEDED');
+    const id = (
+      renderEvent(s).sections.find((x) => x.query === 'privilege-changes') as { queryExecutionId: string }
+    ).queryExecutionId;
+    // 1101 rows and the header: two GetQueryResults pages of at most 1000.
+    const pages = s.athena
+      .commandCalls(GetQueryResultsCommand)
+      .filter((c) => c.args[0].input.QueryExecutionId === id);
+    expect(pages.map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
+    const text = archivedText(s, 'report.txt');
+    expect(text).toContain('the first 50 shown');
+    expect(text).toContain('… and 1,051 more');
+    const csv = archivedText(s, 'privilege-changes.csv');
+    expect(csv).toContain('GRANT SELECT ON table_1099 TO reader');
+    expect(csv.trim().split(/\r?\n/)).toHaveLength(1 + 1101);
+    expect((run.output as RenderResult).counts['privilege changes']).toBe(1101);
+  });
+});
+
+describe('the compliance-report workflow, failures', () => {
+  it('refuses bad input with InvalidInput, runs no query, sends nothing and tells the operators', async () => {
+    const s = await open();
+    const run = await s.run({ period: 'hourly', timeZone: 'Mars/Olympus' });
+    const message = expectFailure(run, s, 'InvalidInput');
+    expect(message.subject).toBe('[aurora-audit] Compliance report FAILED: input rejected');
+    expect(message.message).toMatch(/^Cause: .*period.*hourly/m);
+    expect(message.message).toMatch(/^Cause: .*timeZone.*Mars\/Olympus/m);
+    expect(message.message).toContain('Input: {"period":"hourly","timeZone":"Mars/Olympus"}');
+    expect(run.cause).toMatch(/period/);
+    expect(s.world.callsTo('athena')).toEqual([]);
+    expect(s.sent).toEqual([]);
+    expect(s.archived.size).toBe(0);
+  });
+
+  it('fails with RenderFailed and tells the operators when SES refuses the report', async () => {
+    const s = await open();
+    s.ses
+      .on(SendRawEmailCommand)
+      .rejects(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }));
+    const run = await s.run(DAILY_BERLIN);
+    const message = expectFailure(run, s, 'RenderFailed');
+    expect(message.subject).toBe(
+      '[aurora-audit] Compliance report FAILED: daily report 2026-11-23 to 2026-11-23',
+    );
+    expect(message.message).toMatch(/^Step: Render and send report$/m);
+    expect(message.message).toContain('Email address is not verified.');
+    // The queries ran; the archive was written before sending.
+    expect(s.world.callsTo('athena', 'startQueryExecution')).toHaveLength(QUERY_COUNT);
+    expect(s.archived.has(`${PREFIX}run-1/report.eml`)).toBe(true);
+  });
+
+  it('fails with PreparationFailed and tells the operators when the report Lambda keeps failing', async () => {
+    const s = await open();
+    s.world.faults.inject({
+      target: 'lambda:invoke',
+      error: 'Lambda.ServiceException',
+      cause: 'Lambda is unavailable',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const run = await s.run(DAILY_BERLIN);
+    const message = expectFailure(run, s, 'PreparationFailed');
+    expect(message.subject).toBe('[aurora-audit] Compliance report FAILED: input not prepared');
+    expect(message.message).toContain('Cause: Lambda.ServiceException: Lambda is unavailable');
+    expect(message.message).toContain('Input: {"period":"daily","timeZone":"Europe/Berlin"}');
+    // LambdaInvoke's own retries of service errors ran first.
+    expect(run.retries.length).toBeGreaterThanOrEqual(5);
+    expect(s.world.callsTo('athena')).toEqual([]);
+  });
+});

@@ -1,0 +1,554 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { ReportQueries } from '../../infra/constructs/report-queries';
+import { LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
+import { nagArn } from '../../infra/nag';
+import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
+import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
+import type { ReportInput, ReportLambdaEnvironment } from '../../tasks/render-report/contract';
+import { buildReportDefinition } from './definition';
+
+const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
+const CLUSTER_RESOURCE_ID = /^cluster-[A-Z0-9]{26}$/;
+const EMAIL = /^[^@\s"'\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const DOMAIN = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const SCHEDULE_EXPRESSION = /^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
+/** The local part the report Lambda sends from when the SES identity is a domain. */
+const DOMAIN_SENDER_LOCAL_PART = 'aurora-audit';
+
+/** A cluster the report covers. */
+export interface ReportCluster {
+  /** DB cluster identifier (name), e.g. `orders-db`: what the input's `clusters` name. */
+  readonly identifier: string;
+  /** `DbClusterResourceId` (`cluster-…`): the `cluster` partition of the stored events. */
+  readonly resourceId: string;
+}
+
+/** When a report runs (the configuration's `reports.schedules[]`). */
+export interface ReportSchedule {
+  readonly period: NonNullable<ReportInput['period']>;
+  /** EventBridge Scheduler expression, `cron(<6 fields>)` or `rate(<n> <unit>)`. */
+  readonly expression: string;
+  /** IANA time zone the expression is evaluated in, and the report's days. */
+  readonly timeZone: string;
+}
+
+export interface ComplianceReportWorkflowProps {
+  /** The clusters the report covers (the configuration's `clusters`). */
+  readonly clusters: readonly ReportCluster[];
+  /** Who receives the report. */
+  readonly recipients: readonly string[];
+  /** SES identity the report is sent from: a verified email address, or a domain (then `aurora-audit@<domain>`). */
+  readonly sender: string;
+  /** Schedules; none for a workflow started by hand only. */
+  readonly schedules: readonly ReportSchedule[];
+  /** The audit bucket: events under `events/`, Athena results under `athena-results/`, reports under `reports/`. */
+  readonly bucket: s3.IBucket;
+  /** The bucket's key (events, results and reports are encrypted with it). */
+  readonly key: kms.IKey;
+  /** The Athena workgroup and the report queries' prepared statements. */
+  readonly queries: ReportQueries;
+  /** Glue database and table of the events (what the queries read). */
+  readonly glueDatabaseName: string;
+  readonly glueTableName: string;
+  /** Topic of the failure and incomplete-report notifications and of the alarms (the stack's alert topic). */
+  readonly notificationTopic: sns.ITopic;
+  /**
+   * Key the topic is encrypted with: the state machine may use it to publish, and CloudWatch alarms too.
+   * @default notificationTopic.masterKey
+   */
+  readonly notificationKey?: kms.IKey;
+  /** Retention of the state machine's and the report Lambda's log groups. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Notification and report subject prefix, `[prefix] …`.
+   * @default 'aurora-audit'
+   */
+  readonly subjectPrefix?: string;
+  /**
+   * IANA time zone of an input without `timeZone` (a run started by hand).
+   * @default 'UTC'
+   */
+  readonly defaultTimeZone?: string;
+  /**
+   * Rows a section shows before "and N more" (the CSV evidence has them all).
+   * @default 50
+   */
+  readonly maxRowsPerSection?: number;
+  /**
+   * Extra redaction patterns (regular expressions), as the other Lambdas take them.
+   * @default none
+   */
+  readonly redactionPatterns?: readonly string[];
+  /**
+   * Athena queries running at once (Athena's account quota of concurrent DML queries is shared).
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * How long one query may take, queued time included, before its section is FAILED.
+   * @default Duration.minutes(30)
+   */
+  readonly queryTimeout?: Duration;
+  /**
+   * The whole run's timeout.
+   * @default Duration.hours(1)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The compliance-report workflow: a standard Step Functions state machine that prepares the run with the
+ * report Lambda, runs every report query as an Athena prepared statement (`.sync`, a few at a time, a failed
+ * query becoming a FAILED section), and has the Lambda render, send (SES) and archive the report (see
+ * `definition.ts`). With the report Lambda, logs at level ALL, X-Ray tracing, alarms on failed, timed-out and
+ * aborted runs, and EventBridge Scheduler schedules (time zones honoured) whose failed starts land in a
+ * dead-letter queue that alarms.
+ */
+export class ComplianceReportWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly reportFunction: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly schedules: readonly scheduler.Schedule[];
+  readonly scheduleDeadLetterQueue: sqs.Queue;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  /** The address the report is sent from (`ses:FromAddress`). */
+  readonly fromAddress: string;
+  /** ARN of the SES identity the report is sent from. */
+  readonly senderIdentityArn: string;
+
+  constructor(scope: Construct, id: string, props: ComplianceReportWorkflowProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const settings = validateProps(props);
+    const { bucket, key } = props;
+    const workGroupArn = props.queries.workGroupArn;
+
+    this.fromAddress = EMAIL.test(props.sender)
+      ? props.sender
+      : `${DOMAIN_SENDER_LOCAL_PART}@${props.sender}`;
+    this.senderIdentityArn = stack.formatArn({
+      service: 'ses',
+      resource: 'identity',
+      resourceName: props.sender,
+    });
+
+    // ---- the report Lambda (prepare; render, send and archive)
+    const reportLogGroup = new logs.LogGroup(this, 'ReportLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const reportRole = new iam.Role(this, 'ReportRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'aurora-audit report Lambda: reads Athena results, archives under reports/, sends with the SES identity',
+    });
+    reportRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [reportLogGroup.logGroupArn],
+      }),
+    );
+    reportRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:GetQueryExecution', 'athena:GetQueryResults'],
+        resources: [workGroupArn],
+      }),
+    );
+    // GetQueryResults reads the result files in S3 with the caller's credentials.
+    reportRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
+      }),
+    );
+    reportRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${REPORTS_PREFIX}*`)],
+      }),
+    );
+    // Results are SSE-KMS (read: Decrypt); archived reports too (write: GenerateDataKey).
+    reportRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [key.keyArn],
+      }),
+    );
+    reportRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendRawEmail'],
+        resources: [this.senderIdentityArn],
+        conditions: { StringEquals: { 'ses:FromAddress': this.fromAddress } },
+      }),
+    );
+    Validations.of(reportRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(bucket)}/${ATHENA_RESULTS_PREFIX}*]`,
+      reason:
+        'GetQueryResults reads the result files of the report queries (s3:GetObject) under athena-results/, whose names Athena chooses.',
+    });
+    Validations.of(reportRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(bucket)}/${REPORTS_PREFIX}*]`,
+      reason:
+        'The report archive (s3:PutObject only) under reports/<period>/<from>_<to>/<execution>/: the keys are known at run time.',
+    });
+
+    const entry = path.join(__dirname, '..', '..', 'tasks', 'render-report', 'handler.ts');
+    if (!existsSync(entry))
+      throw new Error(`ComplianceReportWorkflow: the report Lambda's entry ${entry} is missing`);
+    const environment = {
+      CLUSTERS: JSON.stringify(
+        props.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId })),
+      ),
+      RECIPIENTS: JSON.stringify(props.recipients),
+      SENDER: props.sender,
+      SENDER_IDENTITY_ARN: this.senderIdentityArn,
+      SUBJECT_PREFIX: settings.subjectPrefix,
+      TIME_ZONE: settings.defaultTimeZone,
+      BUCKET: bucket.bucketName,
+      WORKGROUP: props.queries.workGroupName,
+      MAX_ROWS_PER_SECTION: String(settings.maxRowsPerSection),
+      REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns ?? []),
+      POWERTOOLS_SERVICE_NAME: 'aurora-audit-report',
+    } satisfies ReportLambdaEnvironment;
+    this.reportFunction = new nodejs.NodejsFunction(this, 'ReportFunction', {
+      entry,
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      role: reportRole,
+      logGroup: reportLogGroup,
+      description: 'aurora-audit: prepare the compliance report; render, send and archive it',
+      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        externalModules: [],
+        // The WASM renderer and the font are files the bundle reads at run time: copied beside it.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => reportAssetCopyCommands(outputDir),
+        },
+      },
+      environment: {
+        ...environment,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    // ---- the state machine
+    const start = buildReportDefinition(this, {
+      reportFunction: this.reportFunction,
+      workGroupName: props.queries.workGroupName,
+      topic: props.notificationTopic,
+      subjectPrefix: settings.subjectPrefix,
+      maxConcurrency: settings.maxConcurrency,
+      queryTimeout: Duration.seconds(settings.queryTimeoutSeconds),
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      comment:
+        'aurora-audit: run the compliance report queries in Athena, render, send (SES) and archive the report',
+      timeout: Duration.seconds(settings.timeoutSeconds),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    for (const statement of props.queries.preparedStatements.values())
+      this.stateMachine.node.addDependency(statement);
+    const role = this.stateMachine.role;
+
+    // EXECUTE <prepared statement> in the report workgroup, waiting for it (.sync: GetQueryExecution, and
+    // StopQueryExecution when the Task times out or the run stops).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:StopQueryExecution',
+          'athena:GetPreparedStatement',
+        ],
+        resources: [workGroupArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:GetDataCatalog'],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' }),
+        ],
+      }),
+    );
+    // The queries read the events table through the Glue Data Catalog (partition projection: no partitions
+    // are stored, GetPartitions is what Athena may still ask for).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.glueDatabaseName }),
+          stack.formatArn({
+            service: 'glue',
+            resource: 'table',
+            resourceName: `${props.glueDatabaseName}/${props.glueTableName}`,
+          }),
+        ],
+      }),
+    );
+    // Athena reads the events and writes the results with the caller's credentials.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+        resources: [bucket.bucketArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}*`, `${ATHENA_RESULTS_PREFIX}*`] } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${EVENTS_PREFIX}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [bucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
+    );
+    // Publishing to the KMS-encrypted topic.
+    const notificationKey = props.notificationKey ?? props.notificationTopic.masterKey;
+    if (notificationKey && notificationKey !== key) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [notificationKey.keyArn],
+        }),
+      );
+    }
+
+    const acknowledge = (resource: string, reason: string) =>
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    acknowledge(
+      '*',
+      'CloudWatch Logs delivery and X-Ray (no resource-level permissions), as the StateMachine construct grants them.',
+    );
+    acknowledge(
+      `${nagArn(bucket)}/${EVENTS_PREFIX}*`,
+      'Athena reads the stored events (s3:GetObject only) under events/cluster=…/day=…/, objects named by Firehose.',
+    );
+    acknowledge(
+      `${nagArn(bucket)}/${ATHENA_RESULTS_PREFIX}*`,
+      'Athena writes and reads the query results under athena-results/ with the caller credentials; Athena names the objects.',
+    );
+    acknowledge(
+      `${nagArn(this.reportFunction)}:*`,
+      'Invoking the report Lambda (any version), as LambdaInvoke grants it.',
+    );
+
+    // ---- alarms: failed, timed-out and aborted runs, to the notification topic
+    if (notificationKey) {
+      // CloudWatch alarms publish to the encrypted topic through its key (the same statement as the other
+      // workflows add: identical statements are merged).
+      notificationKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          // In a key policy `*` is this key.
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        }),
+      );
+    }
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(new cloudwatchActions.SnsAction(props.notificationTopic));
+      return a;
+    };
+    const runAlarm = (alarmId: string, metric: cloudwatch.Metric, what: string) =>
+      alarm(
+        alarmId,
+        metric.with({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        `aurora-audit: a compliance-report run ${what}, so a report was not sent. Open the execution in the Step Functions console and start a new execution with the same input.`,
+      );
+
+    // ---- schedules: EventBridge Scheduler starts the state machine; failed starts go to a queue that alarms
+    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.scheduleDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the EventBridge Scheduler schedules' dead-letter queue (a failed StartExecution lands here and alarms); cdk-nag cannot see a Scheduler DLQ.",
+    });
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'aurora-audit report schedules: start the compliance-report state machine, nothing else',
+    });
+    this.schedules = props.schedules.map(
+      (s, i) =>
+        new scheduler.Schedule(this, `Schedule${i}-${s.period}`, {
+          description: `aurora-audit ${s.period} compliance report: ${s.expression} in ${s.timeZone}`,
+          schedule: scheduler.ScheduleExpression.expression(s.expression, TimeZone.of(s.timeZone)),
+          timeWindow: scheduler.TimeWindow.off(),
+          target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+            role: scheduleRole,
+            input: scheduler.ScheduleTargetInput.fromObject({
+              period: s.period,
+              timeZone: s.timeZone,
+            } satisfies ReportInput),
+            deadLetterQueue: this.scheduleDeadLetterQueue,
+            retryAttempts: 10,
+            maxEventAge: Duration.hours(1),
+          }),
+        }),
+    );
+
+    this.alarms = [
+      runAlarm('FailedAlarm', this.stateMachine.metricFailed(), 'failed'),
+      runAlarm('TimedOutAlarm', this.stateMachine.metricTimedOut(), 'timed out'),
+      runAlarm('AbortedAlarm', this.stateMachine.metricAborted(), 'was aborted'),
+      alarm(
+        'ScheduleDeadLettersAlarm',
+        this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        'aurora-audit: EventBridge Scheduler could not start a scheduled compliance report (see the message in the schedule dead-letter queue: its error says why). Start the execution by hand with the schedule input, then delete the message.',
+      ),
+    ];
+  }
+}
+
+interface ValidatedSettings {
+  readonly subjectPrefix: string;
+  readonly defaultTimeZone: string;
+  readonly maxRowsPerSection: number;
+  readonly maxConcurrency: number;
+  readonly queryTimeoutSeconds: number;
+  readonly timeoutSeconds: number;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validateProps(props: ComplianceReportWorkflowProps): ValidatedSettings {
+  const fail = (message: string): never => {
+    throw new Error(`ComplianceReportWorkflow: ${message}`);
+  };
+  if (props.clusters.length === 0) fail('clusters must list at least one cluster');
+  const seen = new Set<string>();
+  props.clusters.forEach((c, i) => {
+    if (!CLUSTER_IDENTIFIER.test(c.identifier))
+      fail(`clusters[${i}].identifier must be a DB cluster identifier, got ${JSON.stringify(c.identifier)}`);
+    if (seen.has(c.identifier))
+      fail(`clusters[${i}].identifier ${JSON.stringify(c.identifier)} is listed twice`);
+    seen.add(c.identifier);
+    if (!CLUSTER_RESOURCE_ID.test(c.resourceId))
+      fail(
+        `clusters[${i}].resourceId must be "cluster-" and 26 upper-case letters or digits, got ${JSON.stringify(c.resourceId)}`,
+      );
+  });
+  if (props.recipients.length === 0) fail('recipients must list at least one email address');
+  props.recipients.forEach((r, i) => {
+    if (!EMAIL.test(r)) fail(`recipients[${i}] must be an email address, got ${JSON.stringify(r)}`);
+  });
+  if (!EMAIL.test(props.sender) && !DOMAIN.test(props.sender))
+    fail(
+      `sender must be an email address or a domain (an SES identity), got ${JSON.stringify(props.sender)}`,
+    );
+  props.schedules.forEach((s, i) => {
+    if (!['daily', 'weekly', 'monthly'].includes(s.period))
+      fail(`schedules[${i}].period must be daily, weekly or monthly, got ${JSON.stringify(s.period)}`);
+    if (!SCHEDULE_EXPRESSION.test(s.expression))
+      fail(
+        `schedules[${i}].expression must be "cron(<6 fields>)" or "rate(<n> <unit>)", got ${JSON.stringify(s.expression)}`,
+      );
+    if (!isTimeZone(s.timeZone))
+      fail(`schedules[${i}].timeZone must be an IANA time zone, got ${JSON.stringify(s.timeZone)}`);
+  });
+  const subjectPrefix = props.subjectPrefix ?? 'aurora-audit';
+  if (subjectPrefix.length < 1 || subjectPrefix.length > 24)
+    fail(`subjectPrefix must be 1-24 characters, got ${JSON.stringify(subjectPrefix)}`);
+  const defaultTimeZone = props.defaultTimeZone ?? 'UTC';
+  if (!isTimeZone(defaultTimeZone))
+    fail(`defaultTimeZone must be an IANA time zone, got ${JSON.stringify(defaultTimeZone)}`);
+  const maxRowsPerSection = props.maxRowsPerSection ?? 50;
+  if (!Number.isInteger(maxRowsPerSection) || maxRowsPerSection < 1 || maxRowsPerSection > 1000)
+    fail(`maxRowsPerSection must be an integer from 1 to 1000, got ${maxRowsPerSection}`);
+  const maxConcurrency = props.maxConcurrency ?? 5;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 20)
+    fail(`maxConcurrency must be an integer from 1 to 20, got ${maxConcurrency}`);
+  const seconds = (name: string, d: Duration | undefined, fallback: number) => {
+    const s = d === undefined ? fallback : d.toSeconds();
+    if (!Number.isInteger(s)) fail(`${name} must be whole seconds, got ${s} s`);
+    return s;
+  };
+  const queryTimeoutSeconds = seconds('queryTimeout', props.queryTimeout, 30 * 60);
+  if (queryTimeoutSeconds < 60 || queryTimeoutSeconds > 6 * 3600)
+    fail(`queryTimeout must be from 1 minute to 6 hours, got ${queryTimeoutSeconds} s`);
+  const timeoutSeconds = seconds('timeout', props.timeout, 3600);
+  // The render step may take its Lambda's 5 minutes (and retries): leave room after the slowest query.
+  if (timeoutSeconds < queryTimeoutSeconds + 15 * 60 || timeoutSeconds > 24 * 3600)
+    fail(
+      `timeout must be at least queryTimeout plus 15 minutes (${queryTimeoutSeconds + 900} s) and at most 24 hours, got ${timeoutSeconds} s`,
+    );
+  return {
+    subjectPrefix,
+    defaultTimeZone,
+    maxRowsPerSection,
+    maxConcurrency,
+    queryTimeoutSeconds,
+    timeoutSeconds,
+  };
+}
