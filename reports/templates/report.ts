@@ -43,6 +43,7 @@ export const MERGED_COLUMNS: readonly {
 }[] = [
   { label: 'Object', columns: ['objecttype', 'objectname'], separator: ' ' },
   { label: 'Client', columns: ['remotehost', 'clientapplication'], separator: ' · ' },
+  { label: 'Class · command', columns: ['class', 'command'], separator: ' · ' },
 ];
 
 /** Long text columns the HTML tables show on a full-width line under their row. */

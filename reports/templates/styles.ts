@@ -60,7 +60,7 @@ export const STYLE = {
   td: `padding:5px 7px;border-bottom:1px solid #e5e7eb;vertical-align:top;color:${COLORS.ink};overflow-wrap:break-word`,
   tdNowrap: `padding:5px 7px;border-bottom:1px solid #e5e7eb;vertical-align:top;white-space:nowrap;color:${COLORS.ink}`,
   tdNumber: `padding:5px 7px;border-bottom:1px solid #e5e7eb;vertical-align:top;text-align:right;white-space:nowrap;color:${COLORS.ink}`,
-  tdTime: `padding:5px 7px;border-bottom:1px solid #e5e7eb;vertical-align:top;white-space:nowrap;${MONO};font-size:11px;color:${COLORS.ink}`,
+  tdTime: `padding:5px 7px;border-bottom:1px solid #e5e7eb;vertical-align:top;${MONO};font-size:11px;color:${COLORS.ink};min-width:84px`,
   tdStatement: `padding:5px 7px;border-bottom:1px solid #e5e7eb;vertical-align:top;${MONO};font-size:11px;word-break:break-all;color:${COLORS.ink}`,
   tdWide: `padding:0 7px 6px 7px;border-bottom:1px solid #e5e7eb;vertical-align:top;${MONO};font-size:11px;word-break:break-all;color:#1f2937`,
   wideLabel: `${FONT};font-size:10px;text-transform:uppercase;letter-spacing:0.5px;color:${COLORS.muted};margin-right:4px`,
@@ -68,6 +68,8 @@ export const STYLE = {
   null: `color:#9ca3af`,
   more: `margin:2px 0 8px 0;font-size:12px;color:${COLORS.muted}`,
   link: `color:${COLORS.link};text-decoration:underline`,
+  /** A long path that must wrap anywhere rather than widen the page. */
+  linkPath: `color:${COLORS.link};text-decoration:underline;word-break:break-all`,
   chart: 'display:block;width:100%;max-width:720px;height:auto;border:0;margin:4px 0 8px 0',
   footer: `padding:14px 28px 22px 28px;font-size:11px;color:${COLORS.muted};border-top:1px solid ${COLORS.rule}`,
   footerP: 'margin:0 0 6px 0',

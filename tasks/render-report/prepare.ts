@@ -86,7 +86,7 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
     problems.push(`input: must be an object with period or from and to (got ${shown(input)})`);
   for (const key of Object.keys(fields))
     if (!(FIELDS as readonly string[]).includes(key))
-      problems.push(`${key}: unknown field (got ${shown(fields[key])}); known fields: ${FIELDS.join(', ')}`);
+      problems.push(`${key}: unknown field (got ${shown(fields[key])}), known fields: ${FIELDS.join(', ')}`);
 
   // Time zone first: the dates are checked in it.
   let timeZone = settings.TIME_ZONE;
@@ -122,8 +122,8 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
   else if (period === undefined) {
     if (from === undefined && to === undefined)
       problems.push('period: required: daily, weekly or monthly, or from and to (got nothing)');
-    else if (from === undefined) problems.push(`from: required with to (got nothing; to is ${shown(to)})`);
-    else if (to === undefined) problems.push(`to: required with from (got nothing; from is ${shown(from)})`);
+    else if (from === undefined) problems.push(`from: required with to (got nothing, to is ${shown(to)})`);
+    else if (to === undefined) problems.push(`to: required with from (got nothing, from is ${shown(from)})`);
     else if (!badFrom && !badTo) {
       const [f, t] = [from as string, to as string];
       const localToday = today(timeZone, now);
@@ -152,7 +152,7 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
         if (match) names.add(match.identifier);
         else
           problems.push(
-            `clusters[${i}]: not a configured cluster (got ${shown(name)}); configured: ${configured.map((c) => c.identifier).join(', ')}`,
+            `clusters[${i}]: not a configured cluster (got ${shown(name)}), configured: ${configured.map((c) => c.identifier).join(', ')}`,
           );
       });
       if (names.size > 0) selected = configured.filter((c) => names.has(c.identifier));

@@ -378,10 +378,8 @@ async function render(
     return { html, text, raw };
   };
 
-  // Attach the CSVs (in section order) that fit in the budget; link the others.
-  const candidates = sections.filter(
-    (s): s is SucceededSection => s.status === 'SUCCEEDED' && s.totalRows > 0,
-  );
+  // Attach the CSVs (one per succeeded section, in section order) that fit in the budget; link the others.
+  const candidates = sections.filter((s): s is SucceededSection => s.status === 'SUCCEEDED');
   const withoutAttachments = compose(new Set()).raw.length;
   const attach = new Set<string>();
   let size = withoutAttachments + BUDGET_MARGIN;

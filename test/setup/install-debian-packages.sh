@@ -11,6 +11,8 @@ PG_MAJOR=15
 declare -A PROOF=(
   ["postgresql-${PG_MAJOR}"]="/usr/lib/postgresql/${PG_MAJOR}/bin/postgres"
   ["postgresql-${PG_MAJOR}-pgaudit"]="/usr/share/postgresql/${PG_MAJOR}/extension/pgaudit.control"
+  # The report email rendered in headless Chromium (test/tasks/render-report/screenshot.test.ts).
+  ["chromium"]="/usr/bin/chromium"
 )
 
 missing=()
@@ -20,8 +22,8 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "aurora-audit tests need the Debian packages: ${missing[*]} (PostgreSQL ${PG_MAJOR} with pgAudit)." >&2
-  echo "This machine has no apt-get: install PostgreSQL ${PG_MAJOR} and pgAudit 1.7 by other means." >&2
+  echo "aurora-audit tests need the Debian packages: ${missing[*]} (PostgreSQL ${PG_MAJOR} with pgAudit; Chromium)." >&2
+  echo "This machine has no apt-get: install PostgreSQL ${PG_MAJOR}, pgAudit 1.7 and Chromium (/usr/bin/chromium) by other means." >&2
   exit 1
 fi
 

@@ -78,8 +78,8 @@ function encodedWords(text: string): string[] {
     chunk = '';
   };
   for (const ch of text) {
-    // 45 bytes of UTF-8 → 60 base64 characters + 12 of framing = 72 ≤ 75.
-    if (Buffer.byteLength(chunk + ch, 'utf8') > 45) flush();
+    // 39 bytes of UTF-8 → 52 base64 characters + 12 of framing = 64: with `Subject: ` within 78.
+    if (Buffer.byteLength(chunk + ch, 'utf8') > 39) flush();
     chunk += ch;
   }
   flush();

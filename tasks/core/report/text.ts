@@ -89,7 +89,7 @@ export function renderText(model: ReportModel): string {
       '',
     );
   if (isEmptyPeriod(model)) out.push(TEXTS.emptyPeriod, '');
-  const linked = model.sections.filter((s) => s.status === 'SUCCEEDED' && !s.attached && s.totalRows > 0);
+  const linked = model.sections.filter((s) => s.status === 'SUCCEEDED' && !s.attached);
   if (linked.length > 0)
     out.push(
       `NOTE: too large to attach within the email size limit, linked and archived instead: ${linked.map((s) => s.csvName).join(', ')}.`,

@@ -1,0 +1,173 @@
+import { athenaExecutionParameters, queryParameters, REPORT_QUERIES } from '../../../reports/queries';
+import { reportPeriod } from '../../../tasks/core/report-period';
+import type { PrepareResult } from '../../../tasks/render-report/contract';
+import { InvalidReportEventError } from '../../../tasks/render-report/errors';
+import { prepareReport } from '../../../tasks/render-report/prepare';
+import { readReportSettings } from '../../../tasks/render-report/settings';
+import { CLUSTER_A, CLUSTER_B, ENV, NOW } from './report-world';
+
+const settings = readReportSettings(ENV);
+const prepare = (input: unknown, executionName = 'run-1', now = NOW): PrepareResult =>
+  prepareReport({ action: 'prepare', input, executionName }, settings, now);
+
+describe('prepare: the report period and the queries', () => {
+  it('plans one query per report query on all clusters (*) for a daily report', () => {
+    const r = prepare({ period: 'daily' });
+    expect(r).toMatchObject({ valid: true, problem: '' });
+    expect(r.request).toMatchObject({
+      periodName: 'daily',
+      period: { firstDate: '2026-11-23', lastDate: '2026-11-23', timeZone: 'UTC' },
+      clusters: [
+        { identifier: 'orders-db', resourceId: CLUSTER_A },
+        { identifier: 'billing-db', resourceId: CLUSTER_B },
+      ],
+      recipients: ['compliance@example.com', 'dba@example.com'],
+      archivePrefix: 'reports/daily/2026-11-23_2026-11-23/run-1/',
+      executionName: 'run-1',
+    });
+    expect(r.queries.map((q) => [q.query, q.statementName, q.cluster])).toEqual(
+      REPORT_QUERIES.map((q) => [q.name, q.name.replace(/-/g, '_'), '*']),
+    );
+  });
+
+  it('passes each query its execution parameters as SQL literals, in placeholder order', () => {
+    const r = prepare({ period: 'weekly', timeZone: 'Europe/Berlin' });
+    const period = reportPeriod({ period: 'weekly' }, 'Europe/Berlin', NOW);
+    for (const item of r.queries) {
+      const query = REPORT_QUERIES.find((q) => q.name === item.query)!;
+      expect(item.executionParameters).toEqual(
+        athenaExecutionParameters(queryParameters(query, period, '*')),
+      );
+    }
+    expect(r.queries.find((q) => q.query === 'activity-per-day')?.executionParameters.at(-1)).toBe(
+      "'Europe/Berlin'",
+    );
+    expect(r.request.archivePrefix).toBe('reports/weekly/2026-11-16_2026-11-22/run-1/');
+  });
+
+  it('plans one query per report query per selected cluster for a subset of the clusters', () => {
+    const r = prepare({ period: 'daily', clusters: ['billing-db'] });
+    expect(r.valid).toBe(true);
+    expect(r.request.clusters).toEqual([{ identifier: 'billing-db', resourceId: CLUSTER_B }]);
+    expect(new Set(r.queries.map((q) => q.cluster))).toEqual(new Set([CLUSTER_B]));
+    expect(r.queries).toHaveLength(REPORT_QUERIES.length);
+    expect(r.queries[0]?.executionParameters.slice(2, 4)).toEqual([`'${CLUSTER_B}'`, `'${CLUSTER_B}'`]);
+  });
+
+  it('treats naming every configured cluster as all clusters', () => {
+    const r = prepare({ period: 'daily', clusters: ['billing-db', 'orders-db', 'orders-db'] });
+    expect(r.queries.every((q) => q.cluster === '*')).toBe(true);
+  });
+
+  it('takes explicit dates (custom period) and a recipients override, without duplicates', () => {
+    const r = prepare({
+      from: '2026-11-01',
+      to: '2026-11-15',
+      recipients: ['auditor@example.com', 'Auditor@example.com', 'cfo@example.com'],
+    });
+    expect(r.valid).toBe(true);
+    expect(r.request.periodName).toBe('custom');
+    expect(r.request.period).toMatchObject({ firstDate: '2026-11-01', lastDate: '2026-11-15', days: 15 });
+    expect(r.request.recipients).toEqual(['auditor@example.com', 'cfo@example.com']);
+    expect(r.request.archivePrefix).toBe('reports/custom/2026-11-01_2026-11-15/run-1/');
+  });
+});
+
+describe('prepare: bad input is a result naming the field and the value, never an exception', () => {
+  it.each([
+    [{ period: 'yearly' }, 'period: must be one of daily, weekly, monthly (got "yearly")'],
+    [{}, 'period: required: daily, weekly or monthly, or from and to (got nothing)'],
+    [{ from: '2026-11-31', to: '2026-12-01' }, 'from: must be a date YYYY-MM-DD (got "2026-11-31")'],
+    [{ from: '2026-11-01' }, 'to: required with from (got nothing, from is "2026-11-01")'],
+    [{ to: '2026-11-01' }, 'from: required with to (got nothing, to is "2026-11-01")'],
+    [
+      { from: '2026-11-10', to: '2026-11-01' },
+      'to: must not be before from (got to "2026-11-01", from "2026-11-10")',
+    ],
+    [
+      { from: '2024-01-01', to: '2025-06-01' },
+      'to: a report period is at most 366 days (got 518 days from 2024-01-01 to 2025-06-01)',
+    ],
+    [
+      { from: '2026-11-01', to: '2026-12-24' },
+      'to: must not be after today, 2026-11-24 in UTC (got "2026-12-24")',
+    ],
+    [
+      { period: 'daily', from: '2026-11-01', to: '2026-11-02' },
+      'period: give either period or from and to, not both',
+    ],
+    [
+      { period: 'daily', timeZone: 'Mars/Olympus' },
+      'timeZone: must be an IANA time zone like "Europe/Berlin" (got "Mars/Olympus")',
+    ],
+    [
+      { period: 'daily', clusters: ['orders-db', 'payments-db'] },
+      'clusters[1]: not a configured cluster (got "payments-db"), configured: orders-db, billing-db',
+    ],
+    [{ period: 'daily', clusters: [] }, 'clusters: must be a non-empty list of cluster identifiers (got [])'],
+    [
+      { period: 'daily', recipients: ['ok@example.com', 'not-an-address'] },
+      'recipients[1]: must be an email address (got "not-an-address")',
+    ],
+    [
+      { period: 'daily', recipients: 'ok@example.com' },
+      'recipients: must be a non-empty list of email addresses (got "ok@example.com")',
+    ],
+    [
+      { period: 'daily', recipients: Array.from({ length: 51 }, (_, i) => `r${i}@example.com`) },
+      'recipients: at most 50 addresses',
+    ],
+    [
+      { period: 'daily', cluster: 'orders-db' },
+      'cluster: unknown field (got "orders-db"), known fields: period, from, to, timeZone, clusters, recipients',
+    ],
+    ['daily', 'input: must be an object with period or from and to (got "daily")'],
+  ])('%j → %s', (input, problem) => {
+    const r = prepare(input);
+    expect(r.valid).toBe(false);
+    expect(r.problem).toContain(problem);
+    expect(r.queries).toEqual([]);
+  });
+
+  it('reports every problem at once', () => {
+    const r = prepare({
+      period: 'hourly',
+      timeZone: 'Nowhere',
+      clusters: ['x'],
+      recipients: ['y'],
+      extra: 1,
+    });
+    expect(r.problem.split('; ').map((p) => p.split(':')[0])).toEqual([
+      'extra',
+      'timeZone',
+      'period',
+      'clusters[0]',
+      'recipients[0]',
+    ]);
+  });
+
+  it('still gives a request with placeholder values, so the failure notice can be written', () => {
+    const r = prepare({ period: 'hourly' });
+    expect(r.request).toMatchObject({
+      periodName: 'custom',
+      executionName: 'run-1',
+      recipients: settings.RECIPIENTS,
+      clusters: [{ identifier: 'orders-db' }, { identifier: 'billing-db' }],
+    });
+    expect(r.request.period.firstDate).toBe('2026-11-23');
+    expect(r.request.archivePrefix).toMatch(/^reports\/custom\/2026-11-23_2026-11-23\/run-1\/$/);
+  });
+
+  it('checks the dates in the requested time zone', () => {
+    // 2026-11-24T07:00Z is still 2026-11-23 in Honolulu: the 24th is in the future there.
+    expect(prepare({ from: '2026-11-24', to: '2026-11-24', timeZone: 'Pacific/Honolulu' }).problem).toBe(
+      'to: must not be after today, 2026-11-23 in Pacific/Honolulu (got "2026-11-24")',
+    );
+    expect(prepare({ from: '2026-11-24', to: '2026-11-24', timeZone: 'Asia/Tokyo' }).valid).toBe(true);
+  });
+
+  it('throws a named error when the state machine sends no usable execution name', () => {
+    expect(() => prepare({ period: 'daily' }, '')).toThrow(InvalidReportEventError);
+    expect(() => prepare({ period: 'daily' }, 'a/b')).toThrow(InvalidReportEventError);
+  });
+});
