@@ -8,6 +8,7 @@ import { register as registerConfig } from './commands/config';
 import { register as registerDecode } from './commands/decode';
 import { register as registerPgaudit } from './commands/pgaudit';
 import { register as registerRedrive } from './commands/redrive';
+import { register as registerReport } from './commands/report';
 import { register as registerRules } from './commands/rules';
 import { register as registerWorkflows } from './commands/workflows';
 import type { CliIo, RegisterCommands } from './io';
@@ -19,6 +20,7 @@ const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerDecode,
   registerRedrive,
   registerWorkflows,
+  registerReport,
   registerPgaudit,
   registerRules,
 ];

@@ -54,7 +54,10 @@ export function consoleLink(executionArn: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
-async function stackOutputs(cfn: CloudFormationClient, stackName: string): Promise<Map<string, string>> {
+export async function stackOutputs(
+  cfn: CloudFormationClient,
+  stackName: string,
+): Promise<Map<string, string>> {
   const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs = new Map<string, string>();
   for (const o of Stacks?.[0]?.Outputs ?? [])
@@ -62,7 +65,7 @@ async function stackOutputs(cfn: CloudFormationClient, stackName: string): Promi
   return outputs;
 }
 
-function requireOutput(outputs: Map<string, string>, name: OutputName, stack: string): string {
+export function requireOutput(outputs: Map<string, string>, name: OutputName, stack: string): string {
   const value = outputs.get(name);
   if (!value)
     throw new UsageError(`stack ${stack} has no output ${name}: is this aurora-audit version deployed?`);
@@ -92,7 +95,7 @@ export interface WaitOptions {
   readonly now: () => number;
 }
 
-const defaultWait: WaitOptions = {
+export const defaultWait: WaitOptions = {
   // AURORA_AUDIT_POLL_MS: how often --wait polls (default 15 s).
   get pollMs() {
     return Number(process.env.AURORA_AUDIT_POLL_MS ?? 15_000);
@@ -134,6 +137,82 @@ export async function followExecution(
   }
 }
 
+export interface StartExecutionRequest {
+  readonly stateMachineArn: string;
+  /** Deterministic, so that a retried command finds its run instead of starting a second one. */
+  readonly name: string;
+  readonly input: unknown;
+  readonly wait?: boolean;
+  readonly json?: boolean;
+  /** Fields that lead the `--json` output, e.g. `{ action, cluster }`. */
+  readonly summary: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Starts an execution (or finds the one a previous identical command started), prints the console link,
+ * follows it with `wait`, and sets the exit code: without `wait` a started run is a success; with it, only a
+ * succeeded run is.
+ */
+export async function startExecution(
+  ctx: Parameters<RegisterCommands>[0],
+  waitOptions: WaitOptions,
+  request: StartExecutionRequest,
+): Promise<void> {
+  const { io, setExit } = ctx;
+  const { stateMachineArn, name } = request;
+  const sfn = new SFNClient({});
+  let executionArn: string;
+  let already = false;
+  try {
+    // Same name and input while running: Step Functions returns the running execution (idempotent).
+    ({ executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request.input) }),
+    ));
+  } catch (err) {
+    if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists')
+      throw err;
+    // The same command ran before (finished, or with other input): report that run instead of starting anew.
+    executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    already = true;
+  }
+  if (!request.json) {
+    io.stdout(`${already ? 'already started' : 'started'} ${name}\n  ${consoleLink(executionArn)}\n`);
+  }
+  let execution: DescribeExecutionCommandOutput | undefined;
+  if (request.wait || already) {
+    execution = request.wait
+      ? await followExecution(sfn, executionArn, io, waitOptions)
+      : await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  }
+  const status = execution?.status ?? 'RUNNING';
+  if (request.json) {
+    io.stdout(
+      `${JSON.stringify({ ...request.summary, executionName: name, executionArn, alreadyStarted: already, status, error: execution?.error ?? null, cause: execution?.cause ?? null, console: consoleLink(executionArn) })}\n`,
+    );
+  } else if (execution) {
+    io.stdout(
+      `${status}${execution.error ? `: ${execution.error}${execution.cause ? ` (${execution.cause})` : ''}` : ''}\n`,
+    );
+  }
+  setExit(request.wait || (already && status !== 'RUNNING') ? (status === 'SUCCEEDED' ? 0 : 1) : 0);
+}
+
+/** Runs a command's action, turning usage and configuration errors into a message and exit code 2. */
+export function guardUsage(
+  io: CliIo,
+  setExit: (code: number) => void,
+  fn: () => Promise<void>,
+): Promise<void> {
+  return fn().catch((err: unknown) => {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      io.stderr(`${err.message}\n`);
+      setExit(2);
+      return;
+    }
+    throw err;
+  });
+}
+
 export function registerWorkflowCommands(
   ctx: Parameters<RegisterCommands>[0],
   waitOptions: WaitOptions = defaultWait,
@@ -158,53 +237,17 @@ export function registerWorkflowCommands(
       requestedBy: opts.requestedBy ?? process.env.USER ?? 'aurora-audit-cli',
     };
     const name = executionName(action, cluster.identifier, opts.ticket, new Date(waitOptions.now()));
-    const sfn = new SFNClient({});
-    let executionArn: string;
-    let already = false;
-    try {
-      // Same name and input while running: Step Functions returns the running execution (idempotent).
-      ({ executionArn = '' } = await sfn.send(
-        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-      ));
-    } catch (err) {
-      if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists')
-        throw err;
-      // The same command ran before (finished, or with other input): report that run instead of starting anew.
-      executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-      already = true;
-    }
-    if (!opts.json) {
-      io.stdout(`${already ? 'already started' : 'started'} ${name}\n  ${consoleLink(executionArn)}\n`);
-    }
-    let execution: DescribeExecutionCommandOutput | undefined;
-    if (opts.wait || already) {
-      execution = opts.wait
-        ? await followExecution(sfn, executionArn, io, waitOptions)
-        : await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    }
-    const status = execution?.status ?? 'RUNNING';
-    if (opts.json) {
-      io.stdout(
-        `${JSON.stringify({ action, cluster: cluster.identifier, executionName: name, executionArn, alreadyStarted: already, status, error: execution?.error ?? null, cause: execution?.cause ?? null, console: consoleLink(executionArn) })}\n`,
-      );
-    } else if (execution) {
-      io.stdout(
-        `${status}${execution.error ? `: ${execution.error}${execution.cause ? ` (${execution.cause})` : ''}` : ''}\n`,
-      );
-    }
-    // Without --wait a started run is a success; with it, only a succeeded run is.
-    setExit(opts.wait || (already && status !== 'RUNNING') ? (status === 'SUCCEEDED' ? 0 : 1) : 0);
+    await startExecution(ctx, waitOptions, {
+      stateMachineArn,
+      name,
+      input,
+      wait: opts.wait,
+      json: opts.json,
+      summary: { action, cluster: cluster.identifier },
+    });
   };
 
-  const guard = (fn: () => Promise<void>) =>
-    fn().catch((err: unknown) => {
-      if (err instanceof UsageError || err instanceof ConfigError) {
-        io.stderr(`${err.message}\n`);
-        setExit(2);
-        return;
-      }
-      throw err;
-    });
+  const guard = (fn: () => Promise<void>) => guardUsage(io, setExit, fn);
 
   for (const action of ['enable', 'disable'] as const) {
     program

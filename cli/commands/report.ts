@@ -1,0 +1,123 @@
+/**
+ * `aurora-audit report`: start the compliance-report workflow for a period, like the scheduled runs do, and
+ * follow it. The input is checked here with the same rules as the report Lambda's (`prepareReport`), so a
+ * mistake is a usage error before anything starts; the state machine is found from the stack's outputs.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { loadConfig } from '../../infra/config/load';
+import { OUTPUTS } from '../../infra/outputs';
+import type { PeriodName } from '../../tasks/core/report-period';
+import type { ReportInput } from '../../tasks/render-report/contract';
+import { prepareReport } from '../../tasks/render-report/prepare';
+import { readReportSettings } from '../../tasks/render-report/settings';
+import type { RegisterCommands } from '../io';
+import {
+  defaultWait,
+  guardUsage,
+  requireOutput,
+  stackOutputs,
+  startExecution,
+  UsageError,
+  type WaitOptions,
+} from './workflows';
+
+export interface ReportOptions {
+  period?: string;
+  from?: string;
+  to?: string;
+  timeZone?: string;
+  cluster?: string[];
+  recipient?: string[];
+  wait?: boolean;
+  json?: boolean;
+  config?: string;
+  stack?: string;
+}
+
+/** The workflow input of the options; throws UsageError for a combination the workflow would refuse. */
+export function reportInput(opts: ReportOptions): ReportInput {
+  const explicit = opts.from !== undefined || opts.to !== undefined;
+  if (explicit === (opts.period !== undefined)) {
+    throw new UsageError('give either --period daily|weekly|monthly or --from YYYY-MM-DD --to YYYY-MM-DD');
+  }
+  return {
+    ...(explicit ? { from: opts.from, to: opts.to } : { period: opts.period as PeriodName }),
+    ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+    ...(opts.cluster?.length ? { clusters: opts.cluster } : {}),
+    ...(opts.recipient?.length ? { recipients: opts.recipient } : {}),
+  };
+}
+
+/** `report-<period>-<first date>-<last date>-<UTC minute>`: a retried command finds its run. */
+export function reportExecutionName(periodName: string, first: string, last: string, now: Date): string {
+  const minute = now.toISOString().slice(0, 16).replace(/[-:]/g, '');
+  return `report-${periodName}-${first.replace(/-/g, '')}-${last.replace(/-/g, '')}-${minute}`.slice(0, 80);
+}
+
+export function registerReportCommand(
+  ctx: Parameters<RegisterCommands>[0],
+  waitOptions: WaitOptions = defaultWait,
+): void {
+  const { program, io, setExit } = ctx;
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  program
+    .command('report')
+    .description('Start the compliance-report workflow for a period: queries, email via SES, archive')
+    .option('--period <period>', 'daily (yesterday), weekly (last Monday to Sunday) or monthly (last month)')
+    .option('--from <date>', 'first local date of an explicit period, YYYY-MM-DD (with --to)')
+    .option('--to <date>', 'last local date of an explicit period, YYYY-MM-DD, inclusive')
+    .option('--time-zone <zone>', 'IANA time zone of the days (default UTC)')
+    .option('--cluster <name>', 'report on this cluster only (repeatable; default all)', collect)
+    .option(
+      '--recipient <email>',
+      'send to this address instead of the configured ones (repeatable)',
+      collect,
+    )
+    .option('--wait', 'follow the run until it ends; exit 0 only on success')
+    .option('--json', 'print the result as JSON')
+    .option('-c, --config <file>', 'configuration file (default: the embedded example)')
+    .option('--stack <name>', 'deployed stack name (default: the configuration name)')
+    .action((opts: ReportOptions) =>
+      guardUsage(io, setExit, async () => {
+        const config = loadConfig(opts.config);
+        const input = reportInput(opts);
+        const now = new Date(waitOptions.now());
+        // The Lambda's own validation, with the configuration's clusters and recipients.
+        const settings = readReportSettings({
+          CLUSTERS: JSON.stringify(
+            config.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId })),
+          ),
+          RECIPIENTS: JSON.stringify(config.reports.recipients),
+          SENDER: config.reports.sender,
+          SENDER_IDENTITY_ARN: 'arn:aws:ses:us-east-1:000000000000:identity/cli-validation',
+          SUBJECT_PREFIX: config.alerts.subjectPrefix,
+          TIME_ZONE: 'UTC',
+          BUCKET: 'cli-validation',
+          WORKGROUP: config.name,
+          MAX_ROWS_PER_SECTION: '50',
+          REDACTION_PATTERNS: '[]',
+          POWERTOOLS_SERVICE_NAME: 'aurora-audit-cli',
+        });
+        const prepared = prepareReport(
+          { action: 'prepare', input, executionName: 'cli-validation' },
+          settings,
+          now,
+        );
+        if (!prepared.valid) throw new UsageError(prepared.problem);
+        const stack = opts.stack ?? config.name;
+        const outputs = await stackOutputs(new CloudFormationClient({}), stack);
+        const stateMachineArn = requireOutput(outputs, OUTPUTS.reportWorkflow, stack);
+        const { periodName, period } = prepared.request;
+        await startExecution(ctx, waitOptions, {
+          stateMachineArn,
+          name: reportExecutionName(periodName, period.firstDate, period.lastDate, now),
+          input,
+          wait: opts.wait,
+          json: opts.json,
+          summary: { action: 'report', period: periodName, from: period.firstDate, to: period.lastDate },
+        });
+      }),
+    );
+}
+
+export const register: RegisterCommands = (ctx) => registerReportCommand(ctx);
