@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configObjectSchema } from '../../infra/config/schema';
 import { AUDIT_EVENT_FIELDS } from '../../tasks/core/audit-event';
+import { REPORT_ERROR_NAMES } from '../../workflows/compliance-report/errors';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -15,6 +16,17 @@ describe('the README', () => {
 
   it.each(Object.keys(configObjectSchema.shape))('documents the configuration field %s', (key) => {
     expect(readme).toMatch(new RegExp(`^\\| \`${key}[.\`\\[]`, 'm'));
+  });
+
+  it.each(REPORT_ERROR_NAMES)('documents the report workflow error %s in its section', (name) => {
+    const start = readme.indexOf('## Report workflow');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+    expect(start).toBeGreaterThan(0);
+    expect(section).toMatch(new RegExp(`^\\| \`${name}\``, 'm'));
+  });
+
+  it('shows the report screenshot the test suite renders', () => {
+    expect(readme).toContain('](docs/report-screenshot.png)');
   });
 
   it('gives the two commands', () => {
