@@ -230,9 +230,11 @@ describe('render: failures, empty periods, large sections', () => {
       expect(textPart!.body.toString('utf8')).toContain('No audited activity was recorded in this period');
       expect(html.match(/None in this period\./g)).toHaveLength(REPORT_QUERIES.length);
       // Each section's (header-only) CSV is still attached: the evidence that the query ran and found nothing.
-      expect(parseMime(world.sent[0]!.raw).parts.slice(1).map((p) => p.params.name)).toEqual(
-        REPORT_QUERIES.map((q) => `${q.name}.csv`),
-      );
+      expect(
+        parseMime(world.sent[0]!.raw)
+          .parts.slice(1)
+          .map((p) => p.params.name),
+      ).toEqual(REPORT_QUERIES.map((q) => `${q.name}.csv`));
       expect(html).not.toContain('too large to attach');
       expect(
         world.objects.get(`${render.request.archivePrefix}privilege-changes.csv`)!.bytes.toString(),
