@@ -189,6 +189,35 @@ export const configObjectSchema = z.strictObject({
       allowImmediate: z.boolean().default(true),
     })
     .default({ policy: 'cluster-window', allowImmediate: true }),
+  security: z
+    .strictObject({
+      /**
+       * S3 Object Lock on the audit bucket: every object version kept unchangeable for `days` (`GOVERNANCE`:
+       * only principals with s3:BypassGovernanceRetention may remove it early; `COMPLIANCE`: nobody, not
+       * even the account root). Only for a new audit bucket: set it at the first deployment. Default: off.
+       */
+      objectLock: z
+        .strictObject({
+          mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
+          days: z.number().int().min(1).max(36500),
+        })
+        .optional(),
+      /**
+       * IAM principals (account, role or user ARNs) that may assume the read-only auditor role (Athena
+       * queries, the Glue table, `events/` and `reports/`). Default: none, and no auditor role.
+       */
+      auditorPrincipals: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/,
+              'must be an IAM account (":root"), role or user ARN',
+            ),
+        )
+        .default([]),
+    })
+    .default({ auditorPrincipals: [] }),
   redaction: z
     .strictObject({
       /** Extra regular expressions (JavaScript syntax) whose matches are replaced by `<REDACTED>`. */
@@ -224,6 +253,14 @@ export const configSchema = configObjectSchema.superRefine((config, ctx) => {
       code: 'custom',
       path: ['retention', 'glacierAfterDays'],
       message: 'must be greater than retention.infrequentAccessAfterDays',
+    });
+  }
+  const lock = config.security.objectLock;
+  if (lock && lock.days > config.retention.auditEventsDays) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['security', 'objectLock', 'days'],
+      message: `must be at most retention.auditEventsDays (${config.retention.auditEventsDays}): events cannot expire while locked`,
     });
   }
   if (config.retention.auditEventsDays <= config.retention.glacierAfterDays) {

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -39,12 +40,27 @@ export interface AuditStorageProps {
    * @default 'aurora_audit'
    */
   readonly databaseName?: string;
+  /**
+   * S3 Object Lock default retention for every object version of the audit bucket. Object Lock can only be
+   * turned on when the bucket is created: set it at the first deployment.
+   * @default no Object Lock
+   */
+  readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number };
 }
 
+/** Prefixes whose objects are audit evidence: nobody deletes them; only the lifecycle expires them. */
+export const EVIDENCE_PREFIXES = [EVENTS_PREFIX, REPORTS_PREFIX] as const;
+
 /**
- * The audit bucket and what makes it queryable: a customer-managed KMS key, a server-access-log bucket,
- * the audit bucket itself (KMS-encrypted, versioned, TLS-only, no public access, retained on stack
- * deletion) and the Glue database and table over `events/` with partition projection.
+ * The audit bucket and what makes it queryable: a customer-managed KMS key with rotation, a separate
+ * server-access-log bucket, the audit bucket itself (KMS-encrypted with that key, versioned, TLS-only, no
+ * public access, retained on stack deletion, lifecycle tiering and expiry, optional Object Lock) and the
+ * Glue database and table over `events/` with partition projection.
+ *
+ * Its bucket policy makes the evidence tamper-evident for every principal, administrators included: uploads
+ * that ask for another encryption or another key are refused, and objects under `events/` and `reports/`
+ * cannot be deleted (only the lifecycle expires them; changing the policy itself is recorded by CloudTrail,
+ * and Object Lock in compliance mode guards against even that).
  */
 export class AuditStorage extends Construct {
   readonly key: kms.Key;
@@ -83,7 +99,22 @@ export class AuditStorage extends Construct {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.auditEventsDays) }],
     });
 
+    const lock = props.objectLock;
+    if (lock && (!Number.isInteger(lock.days) || lock.days < 1 || lock.days > props.auditEventsDays)) {
+      throw new Error(
+        `AuditStorage: objectLock.days must be an integer from 1 to auditEventsDays (${props.auditEventsDays}), got ${lock.days}`,
+      );
+    }
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      ...(lock
+        ? {
+            objectLockEnabled: true,
+            objectLockDefaultRetention:
+              lock.mode === 'COMPLIANCE'
+                ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
+                : s3.ObjectLockRetention.governance(Duration.days(lock.days)),
+          }
+        : {}),
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
       bucketKeyEnabled: true,
@@ -134,6 +165,40 @@ export class AuditStorage extends Construct {
       ],
     });
 
+    // Uploads that name an encryption must name this bucket's: SSE-KMS with the stack key. (Writers that name
+    // none, such as Firehose, get the bucket default, which is the same.)
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOtherEncryption',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOtherKmsKeys',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: {
+          StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.key.keyArn },
+        },
+      }),
+    );
+    // Evidence is never deleted by anyone: not a role of this stack, not an administrator.
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDeletingEvidence',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention'],
+        resources: EVIDENCE_PREFIXES.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
     const account = Stack.of(this).account;
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: account,

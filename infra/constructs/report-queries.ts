@@ -1,10 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { querySql, REPORT_QUERIES } from '../../reports/queries';
-import { ATHENA_RESULTS_PREFIX } from '../../tasks/core/storage-layout';
+import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
 import { statementNameOf } from '../../tasks/render-report/contract';
 
 export interface ReportQueriesProps {
@@ -17,6 +18,9 @@ export interface ReportQueriesProps {
    * @default 'aurora-audit'
    */
   readonly workGroupName?: string;
+  /** The Glue database and table the queries read (`AuditStorage`). */
+  readonly glueDatabaseName: string;
+  readonly glueTableName: string;
 }
 
 /**
@@ -80,5 +84,113 @@ export class ReportQueries extends Construct {
       statements.set(query.name, statement);
     }
     this.preparedStatements = statements;
+    this.bucket = props.bucket;
+    this.key = props.key;
+    this.glueDatabaseName = props.glueDatabaseName;
+    this.glueTableName = props.glueTableName;
+  }
+
+  private readonly bucket: s3.IBucket;
+  private readonly key: kms.IKey;
+  private readonly glueDatabaseName: string;
+  private readonly glueTableName: string;
+
+  /**
+   * Lets `grantee` run the report queries (and any query) in this workgroup, as Athena needs it done with the
+   * caller's credentials: the workgroup and its prepared statements, the Glue database and table, reading
+   * `events/` and writing and reading `athena-results/`, and the key. Nothing else of the bucket, and no
+   * delete. The `.sync` integration also calls StopQueryExecution when a Task times out. `interactive` adds
+   * what a person needs to browse and read results in the console or the CLI.
+   */
+  grantQueries(grantee: iam.IGrantable, options: { readonly interactive?: boolean } = {}): void {
+    const stack = Stack.of(this);
+    const add = (statement: iam.PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
+    add(
+      new iam.PolicyStatement({
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:StopQueryExecution',
+          'athena:GetPreparedStatement',
+          // A person in the console or the CLI also reads the results and the workgroup's queries.
+          ...(options.interactive
+            ? [
+                'athena:GetQueryResults',
+                'athena:GetWorkGroup',
+                'athena:ListQueryExecutions',
+                'athena:BatchGetQueryExecution',
+                'athena:ListPreparedStatements',
+              ]
+            : []),
+        ],
+        resources: [this.workGroupArn],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        actions: [
+          'athena:GetDataCatalog',
+          ...(options.interactive
+            ? [
+                'athena:GetDatabase',
+                'athena:ListDatabases',
+                'athena:GetTableMetadata',
+                'athena:ListTableMetadata',
+              ]
+            : []),
+        ],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' }),
+        ],
+      }),
+    );
+    // The queries read the events table through the Glue Data Catalog (partition projection: no partitions
+    // are stored, GetPartitions is what Athena may still ask for).
+    add(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.glueDatabaseName }),
+          stack.formatArn({
+            service: 'glue',
+            resource: 'table',
+            resourceName: `${this.glueDatabaseName}/${this.glueTableName}`,
+          }),
+        ],
+      }),
+    );
+    // Athena reads the events and writes the results with the caller's credentials.
+    add(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}*`, `${ATHENA_RESULTS_PREFIX}*`] } },
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${EVENTS_PREFIX}*`)],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [this.bucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.key.keyArn],
+      }),
+    );
   }
 }

@@ -10,7 +10,10 @@ import type { AuroraAuditConfig } from '../config/schema';
 import { AlertProcessing } from '../constructs/alert-processing';
 import { Alerting } from '../constructs/alerting';
 import { AuditStorage } from '../constructs/audit-storage';
+import { AuditWatch } from '../constructs/audit-watch';
+import { AuditorAccess } from '../constructs/auditor-access';
 import { ChangeManagement } from '../constructs/change-management';
+import { AuditMonitoring } from '../constructs/monitoring';
 import { ReportQueries } from '../constructs/report-queries';
 import { StreamProcessing } from '../constructs/stream-processing';
 
@@ -42,6 +45,7 @@ export class AuditStack extends Stack {
     this.storage = new AuditStorage(this, 'Storage', {
       clusterResourceIds: config.clusters.map((c) => c.resourceId),
       ...config.retention,
+      objectLock: config.security.objectLock,
     });
     this.alerting = new Alerting(this, 'Alerting', {
       key: this.storage.key,
@@ -92,6 +96,8 @@ export class AuditStack extends Stack {
       key: this.storage.key,
       bytesScannedCutoffPerQuery: config.reports.bytesScannedCutoffPerQuery,
       workGroupName: config.name,
+      glueDatabaseName: this.storage.databaseName,
+      glueTableName: this.storage.tableName,
     });
     new CfnOutput(this, 'AthenaWorkGroup', { value: reportQueries.workGroupName });
 
@@ -156,5 +162,37 @@ export class AuditStack extends Stack {
       redactionPatterns: config.redaction.extraPatterns,
     });
     new CfnOutput(this, 'ReportWorkflowArn', { value: reportWorkflow.stateMachine.stateMachineArn });
+
+    // ---------------------------------------------------------------- Watching the watchers (issue 11)
+    // Alerts when an activity stream stops or pgAudit's configuration changes; one dashboard and the pipeline's
+    // alarms; and, when configured, a read-only role for auditors.
+    new AuditWatch(this, 'AuditWatch', {
+      clusterIdentifiers: config.clusters.map((c) => c.identifier),
+      topic: this.alerting.topic,
+      topicKey: this.storage.key,
+      prefix: config.alerts.subjectPrefix,
+    });
+    new AuditMonitoring(this, 'Monitoring', {
+      name: config.name,
+      topic: this.alerting.topic,
+      decrypt: { function: this.streamProcessing.function, logGroup: this.streamProcessing.logGroup },
+      alert: { function: this.alertProcessing.function, logGroup: this.alertProcessing.logGroup },
+      otherFunctions: [enableWorkflow.planFunction, reportWorkflow.reportFunction],
+      deliveryStreamName: this.streamProcessing.deliveryStream.ref,
+      workflows: [
+        { name: 'Enable activity stream', stateMachine: enableWorkflow.stateMachine },
+        { name: 'Disable activity stream', stateMachine: disableWorkflow.stateMachine },
+        { name: 'Compliance report', stateMachine: reportWorkflow.stateMachine },
+      ],
+    });
+    if (config.security.auditorPrincipals.length > 0) {
+      const auditor = new AuditorAccess(this, 'Auditor', {
+        principals: config.security.auditorPrincipals,
+        bucket: this.storage.bucket,
+        key: this.storage.key,
+        queries: reportQueries,
+      });
+      new CfnOutput(this, 'AuditorRoleArn', { value: auditor.role.roleArn });
+    }
   }
 }

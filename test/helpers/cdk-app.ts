@@ -10,9 +10,13 @@ const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'),
   context: Record<string, unknown>;
 };
 
-/** An App with the same feature flags as `cdk.json`, as `cdk synth` would create it. */
-export function newApp(): App {
-  return new App({ context: cdkJson.context });
+/**
+ * An App with the same feature flags as `cdk.json`, as `cdk synth` would create it; `bundling: false` skips
+ * bundling the Lambdas (for tests about the template only).
+ */
+export function newApp(options: { bundling?: boolean } = {}): App {
+  const skip = options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {};
+  return new App({ context: { ...cdkJson.context, ...skip } });
 }
 
 /** Builds the whole app from a configuration (the embedded example by default) and synthesizes it. */

@@ -283,71 +283,8 @@ export class ComplianceReportWorkflow extends Construct {
     const role = this.stateMachine.role;
 
     // EXECUTE <prepared statement> in the report workgroup, waiting for it (.sync: GetQueryExecution, and
-    // StopQueryExecution when the Task times out or the run stops).
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:StopQueryExecution',
-          'athena:GetPreparedStatement',
-        ],
-        resources: [workGroupArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['athena:GetDataCatalog'],
-        resources: [
-          stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' }),
-        ],
-      }),
-    );
-    // The queries read the events table through the Glue Data Catalog (partition projection: no partitions
-    // are stored, GetPartitions is what Athena may still ask for).
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.glueDatabaseName }),
-          stack.formatArn({
-            service: 'glue',
-            resource: 'table',
-            resourceName: `${props.glueDatabaseName}/${props.glueTableName}`,
-          }),
-        ],
-      }),
-    );
-    // Athena reads the events and writes the results with the caller's credentials.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
-        resources: [bucket.bucketArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}*`, `${ATHENA_RESULTS_PREFIX}*`] } },
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [bucket.arnForObjects(`${EVENTS_PREFIX}*`)],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [bucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}*`)],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
-    );
+    // StopQueryExecution when the Task times out or the run stops), with what Athena needs of the caller.
+    props.queries.grantQueries(role);
     // Publishing to the KMS-encrypted topic.
     const notificationKey = props.notificationKey ?? props.notificationTopic.masterKey;
     if (notificationKey && notificationKey !== key) {

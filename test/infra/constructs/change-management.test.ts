@@ -1,4 +1,5 @@
 import { synthExample } from '../../helpers/cdk-app';
+import { matches, transform } from '../../helpers/eventbridge';
 import { disableScenario } from '../../workflows/disable-activity-stream/fixture';
 import { enableScenario } from '../../workflows/enable-activity-stream/fixture';
 import { streamDeployments } from '../../workflows/shared/stream-fixture';
@@ -16,38 +17,6 @@ type Rule = {
 const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) =>
   JSON.stringify((r as Rule).Properties.EventPattern ?? {}).includes('aurora-audit.change-management'),
 ) as Rule[];
-
-/** EventBridge pattern matching, for the subset used: value lists and `exists`. */
-function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
-  return Object.entries(pattern).every(([key, expected]) => {
-    const actual = event[key];
-    if (Array.isArray(expected)) {
-      return expected.some((e) =>
-        e !== null && typeof e === 'object' && 'exists' in e
-          ? (actual !== undefined) === (e as { exists: boolean }).exists
-          : actual === e,
-      );
-    }
-    return (
-      actual !== null &&
-      typeof actual === 'object' &&
-      matches(expected as Record<string, unknown>, actual as Record<string, unknown>)
-    );
-  });
-}
-
-/** EventBridge input transformation: a placeholder outside quotes becomes the JSON value at its path. */
-function transform(
-  t: { InputPathsMap: Record<string, string>; InputTemplate: string },
-  event: Record<string, unknown>,
-): unknown {
-  const text = t.InputTemplate.replace(/<([\w-]+)>/g, (_m, name: string) => {
-    const path = t.InputPathsMap[name]!.replace(/^\$\./, '').split('.');
-    const value = path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], event);
-    return JSON.stringify(value);
-  });
-  return JSON.parse(text);
-}
 
 const changeEvent = (detail: Record<string, unknown>) => ({
   version: '0',

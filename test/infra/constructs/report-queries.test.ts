@@ -34,6 +34,8 @@ describe('the Athena workgroup', () => {
           bucket: new s3.Bucket(stack, 'B'),
           key: new kms.Key(stack, 'K'),
           bytesScannedCutoffPerQuery: 1000,
+          glueDatabaseName: 'aurora_audit',
+          glueTableName: 'audit_events',
         }),
     ).toThrow(
       "bytesScannedCutoffPerQuery must be an integer of at least 10,000,000 (Athena's minimum), got 1000",

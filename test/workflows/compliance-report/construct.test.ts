@@ -262,7 +262,13 @@ describe('the compliance-report workflow construct, validation', () => {
     const stack = new Stack();
     const bucket = new s3.Bucket(stack, 'B');
     const key = new kms.Key(stack, 'K');
-    const queries = new ReportQueries(stack, 'Q', { bucket, key, bytesScannedCutoffPerQuery: 10_000_000 });
+    const queries = new ReportQueries(stack, 'Q', {
+      bucket,
+      key,
+      bytesScannedCutoffPerQuery: 10_000_000,
+      glueDatabaseName: 'aurora_audit',
+      glueTableName: 'audit_events',
+    });
     return () =>
       new ComplianceReportWorkflow(stack, 'W', {
         clusters: [{ identifier: CLUSTER, resourceId: RESOURCE_ID }],

@@ -1,0 +1,284 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
+import { Construct } from 'constructs';
+
+/** The namespace of the metrics aurora-audit derives from its Lambdas' logs. */
+export const METRIC_NAMESPACE = 'aurora-audit';
+
+/** Log messages the metric filters count (written by the Lambdas' Powertools logger, JSON). */
+export const LOGGED = {
+  activityRecordQuarantined: 'record quarantined',
+  pgAuditEntryQuarantined: 'unreadable pgAudit entry quarantined',
+  alertFlush: 'flush',
+} as const;
+
+export interface MonitoredFunction {
+  readonly function: lambda.IFunction;
+  readonly logGroup: logs.ILogGroup;
+}
+
+export interface AuditMonitoringProps {
+  /** Prefix of the dashboard and alarm names (the configuration's `name`). */
+  readonly name: string;
+  /** Where every alarm goes: the stack's alert topic (the ops topic). */
+  readonly topic: sns.ITopic;
+  /** The decrypt Lambda (Kinesis event source) and its log group. */
+  readonly decrypt: MonitoredFunction;
+  /** The alert Lambda and its log group. */
+  readonly alert: MonitoredFunction;
+  /** Other Lambdas, watched for errors and throttles (the plan and report Lambdas). */
+  readonly otherFunctions: readonly lambda.IFunction[];
+  /** The Firehose delivery stream of the audit events. */
+  readonly deliveryStreamName: string;
+  /** The workflows, by a human name. */
+  readonly workflows: readonly { readonly name: string; readonly stateMachine: sfn.IStateMachine }[];
+  /**
+   * Kinesis iterator age of the decrypt Lambda above which records are at risk (the activity stream keeps
+   * them 24 hours).
+   * @default Duration.hours(1)
+   */
+  readonly maxIteratorAge?: Duration;
+  /**
+   * How old the oldest record in Firehose may get before the stored events count as stale.
+   * @default Duration.minutes(15)
+   */
+  readonly maxDataFreshness?: Duration;
+}
+
+/**
+ * One CloudWatch dashboard and the alarms of the pipeline, built with cdk-monitoring-constructs and routed to
+ * the ops topic (README "Security and operations" lists each alarm and what to do):
+ * - decrypt Lambda: errors, throttles, Kinesis iterator age;
+ * - quarantine writes (activity-stream records and pgAudit entries), counted from the Lambdas' logs;
+ * - Firehose: delivery to S3 failing, data freshness;
+ * - alert Lambda: errors, throttles, alerts it could not publish (the digest backlog);
+ * - plan and report Lambdas: errors;
+ * - every workflow: its executions (the alarms on failed, timed-out and aborted runs belong to the workflow
+ *   constructs themselves).
+ */
+export class AuditMonitoring extends Construct {
+  readonly facade: MonitoringFacade;
+  /** The metric filters' metrics, for tests and other dashboards. */
+  readonly metrics: Readonly<
+    Record<'activityQuarantined' | 'pgAuditQuarantined' | 'alertPublishFailures', cloudwatch.Metric>
+  >;
+
+  constructor(scope: Construct, id: string, props: AuditMonitoringProps) {
+    super(scope, id);
+    const maxIteratorAge = props.maxIteratorAge ?? Duration.hours(1);
+    const maxFreshness = props.maxDataFreshness ?? Duration.minutes(15);
+    if (maxIteratorAge.toMilliseconds() > Duration.hours(20).toMilliseconds()) {
+      throw new Error(
+        `AuditMonitoring: maxIteratorAge must leave time before the stream's 24 h retention (at most 20 h), got ${maxIteratorAge.toHumanString()}`,
+      );
+    }
+
+    this.facade = new MonitoringFacade(this, 'Facade', {
+      alarmFactoryDefaults: {
+        actionsEnabled: true,
+        action: new SnsAlarmActionStrategy({ onAlarmTopic: props.topic }),
+        alarmNamePrefix: props.name,
+        datapointsToAlarm: 1,
+      },
+      metricFactoryDefaults: { namespace: METRIC_NAMESPACE },
+      dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
+        dashboardNamePrefix: props.name,
+        createDashboard: true,
+        createSummaryDashboard: false,
+        createAlarmDashboard: false,
+      }),
+    });
+
+    const counted = (
+      logGroup: logs.ILogGroup,
+      filterId: string,
+      metricName: string,
+      pattern: logs.IFilterPattern,
+      value = '1',
+    ) => {
+      new logs.MetricFilter(this, filterId, {
+        logGroup,
+        metricNamespace: METRIC_NAMESPACE,
+        metricName,
+        filterPattern: pattern,
+        metricValue: value,
+        defaultValue: 0,
+      });
+      return new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      });
+    };
+    this.metrics = {
+      activityQuarantined: counted(
+        props.decrypt.logGroup,
+        'ActivityQuarantineFilter',
+        'QuarantinedActivityRecords',
+        logs.FilterPattern.stringValue('$.message', '=', LOGGED.activityRecordQuarantined),
+      ),
+      pgAuditQuarantined: counted(
+        props.alert.logGroup,
+        'PgAuditQuarantineFilter',
+        'QuarantinedPgAuditEntries',
+        logs.FilterPattern.stringValue('$.message', '=', LOGGED.pgAuditEntryQuarantined),
+      ),
+      alertPublishFailures: counted(
+        props.alert.logGroup,
+        'AlertPublishFailureFilter',
+        'AlertPublishFailures',
+        logs.FilterPattern.stringValue('$.message', '=', LOGGED.alertFlush),
+        '$.publishFailures',
+      ),
+    };
+
+    const oneOrMore = {
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    };
+    this.facade
+      .addLargeHeader(`${props.name}: audit pipeline`)
+      .monitorLambdaFunction({
+        lambdaFunction: props.decrypt.function,
+        humanReadableName: 'Decrypt Lambda (activity streams)',
+        alarmFriendlyName: 'Decrypt',
+        addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
+        addThrottlesCountAlarm: { Critical: { maxErrorCount: 0 } },
+        addMaxIteratorAgeAlarm: { Critical: { maxAgeInMillis: maxIteratorAge.toMilliseconds() } },
+      })
+      .monitorCustom({
+        alarmFriendlyName: 'Quarantine',
+        humanReadableName: 'Quarantine writes',
+        metricGroups: [
+          {
+            title: 'Quarantined input (kept with its bytes and reason under quarantine/)',
+            metrics: [
+              {
+                metric: this.metrics.activityQuarantined,
+                alarmFriendlyName: 'QuarantinedActivityRecords',
+                addAlarm: {
+                  Warning: {
+                    ...oneOrMore,
+                    additionalDescription: 'Activity-stream records were quarantined.',
+                  },
+                },
+              },
+              {
+                metric: this.metrics.pgAuditQuarantined,
+                alarmFriendlyName: 'QuarantinedPgAuditEntries',
+                addAlarm: {
+                  Warning: { ...oneOrMore, additionalDescription: 'pgAudit log entries were quarantined.' },
+                },
+              },
+            ],
+          },
+        ],
+      })
+      .monitorCustom({
+        alarmFriendlyName: 'Delivery',
+        humanReadableName: 'Firehose delivery of the audit events',
+        metricGroups: [
+          {
+            title: 'Delivery to S3',
+            metrics: [
+              {
+                metric: this.firehoseMetric(
+                  props.deliveryStreamName,
+                  'DeliveryToS3.Success',
+                  cloudwatch.Stats.MINIMUM,
+                ),
+                alarmFriendlyName: 'FirehoseDeliveryFailing',
+                addAlarm: {
+                  Critical: {
+                    threshold: 1,
+                    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    additionalDescription:
+                      'Firehose failed to deliver audit events to S3 (they go to events-errors/).',
+                  },
+                },
+              },
+              {
+                metric: this.firehoseMetric(
+                  props.deliveryStreamName,
+                  'DeliveryToS3.DataFreshness',
+                  cloudwatch.Stats.MAXIMUM,
+                ),
+                alarmFriendlyName: 'StoredEventsStale',
+                addAlarm: {
+                  Critical: {
+                    threshold: maxFreshness.toSeconds(),
+                    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    additionalDescription: `The oldest record waiting in Firehose is older than ${maxFreshness.toHumanString()}.`,
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      })
+      .monitorLambdaFunction({
+        lambdaFunction: props.alert.function,
+        humanReadableName: 'Alert Lambda',
+        alarmFriendlyName: 'Alert',
+        addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
+        addThrottlesCountAlarm: { Critical: { maxErrorCount: 0 } },
+      })
+      .monitorCustom({
+        alarmFriendlyName: 'AlertBacklog',
+        humanReadableName: 'Alerts not yet published',
+        metricGroups: [
+          {
+            title: 'Alerts and digests SNS refused (retried at every flush)',
+            metrics: [
+              {
+                metric: this.metrics.alertPublishFailures,
+                alarmFriendlyName: 'AlertPublishFailures',
+                addAlarm: {
+                  Critical: {
+                    ...oneOrMore,
+                    additionalDescription: 'Alerts are waiting in the state table because SNS refused them.',
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      });
+    for (const fn of props.otherFunctions) {
+      this.facade.monitorLambdaFunction({
+        lambdaFunction: fn,
+        addFaultCountAlarm: { Warning: { maxErrorCount: 0 } },
+      });
+    }
+    this.facade.addLargeHeader('Workflows');
+    for (const w of props.workflows) {
+      this.facade.monitorStepFunction({
+        stateMachine: w.stateMachine,
+        humanReadableName: w.name,
+        alarmFriendlyName: w.name.replace(/[^A-Za-z0-9]/g, ''),
+        // Graphs only: each workflow construct alarms on its failed, timed-out and aborted runs itself (to the
+        // same topic), and a second alarm would send every failure twice.
+      });
+    }
+  }
+
+  private firehoseMetric(
+    deliveryStreamName: string,
+    metricName: string,
+    statistic: string,
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Firehose',
+      metricName,
+      dimensionsMap: { DeliveryStreamName: deliveryStreamName },
+      statistic,
+      period: Duration.minutes(5),
+    });
+  }
+}
