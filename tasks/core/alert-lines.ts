@@ -3,12 +3,32 @@
  * a pure JSON object `{"auditEvent": {…}}` to standard output, whatever the logger's level, so that a
  * CloudWatch Logs subscription filter such as `{ $.auditEvent.class = "ROLE" }` matches it. Other events are
  * not logged (CloudWatch ingestion costs money).
+ *
+ * A line is at most {@link MAX_ALERT_LINE_BYTES}: CloudWatch Logs cuts a log event at 256 KiB, and a cut line
+ * is no longer JSON, so no subscription filter would match it and the alert would be lost. A statement
+ * padded to hide a GRANT in a huge line is therefore shortened (its start kept, where the rules' statement
+ * patterns are anchored), with a marker saying so; the full statement is in the stored events.
  */
 import type { AuditEvent } from './audit-event';
 
 export type AlertPredicate = (event: AuditEvent) => boolean;
 
-/** The line, with its newline. */
-export function alertLine(event: AuditEvent): string {
-  return `${JSON.stringify({ auditEvent: event })}\n`;
+/** Well under CloudWatch Logs' 256 KiB per log event, leaving room for Lambda's own framing. */
+export const MAX_ALERT_LINE_BYTES = 128 * 1024;
+
+/** The line, with its newline, at most `maxBytes` bytes of UTF-8. */
+export function alertLine(event: AuditEvent, maxBytes = MAX_ALERT_LINE_BYTES): string {
+  const line = `${JSON.stringify({ auditEvent: event })}\n`;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count.
+  if (line.length * 3 <= maxBytes || Buffer.byteLength(line) <= maxBytes) return line;
+  const text = event.commandText ?? '';
+  let keep = Math.max(0, text.length - (Buffer.byteLength(line) - maxBytes) - 200);
+  for (;;) {
+    const marker = ` …[truncated by aurora-audit: ${text.length - keep} of ${text.length} characters omitted; the full statement is in the audit events]`;
+    const candidate = `${JSON.stringify({ auditEvent: { ...event, commandText: text.slice(0, keep) + marker } })}\n`;
+    if (Buffer.byteLength(candidate) <= maxBytes) return candidate;
+    if (keep === 0)
+      throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes even without its statement`);
+    keep = Math.max(0, Math.floor(keep * 0.9));
+  }
 }
