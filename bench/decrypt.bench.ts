@@ -19,9 +19,10 @@ import type { Benchmark } from './harness';
 
 const UNIQUE_RECORDS = 2000;
 const PASSES = 5; // 10,000 records processed
-const RECORDS_PER_DATA_KEY = 100;
+/** Records encrypted under one data key (the cost model uses the same ratio). */
+export const RECORDS_PER_DATA_KEY = 100;
 
-interface Corpus {
+export interface Corpus {
   readonly records: Buffer[];
   readonly messages: Buffer[];
   readonly dataKeys: Uint8Array[];
@@ -30,7 +31,8 @@ interface Corpus {
   readonly distinctKeys: number;
 }
 
-async function buildCorpus(kms: LocalKms): Promise<Corpus> {
+/** Genuine records as Aurora writes them (exported for the cost model, which measures the same path). */
+export async function buildCorpus(kms: LocalKms, uniqueRecords = UNIQUE_RECORDS): Promise<Corpus> {
   const records: Buffer[] = [];
   const messages: Buffer[] = [];
   const dataKeys: Uint8Array[] = [];
@@ -42,7 +44,7 @@ async function buildCorpus(kms: LocalKms): Promise<Corpus> {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed / 2 ** 31;
   };
-  for (let i = 0; i < UNIQUE_RECORDS; i++) {
+  for (let i = 0; i < uniqueRecords; i++) {
     if (i % RECORDS_PER_DATA_KEY === 0) {
       key = new Uint8Array(randomBytes(32));
       keyBlob = kms.encrypt(key, { 'aws:rds:dbc-id': CLUSTER_ID }).toString('base64');
@@ -89,7 +91,7 @@ async function buildCorpus(kms: LocalKms): Promise<Corpus> {
     dataKeys,
     floor,
     bytes: records.reduce((n, r) => n + r.length, 0),
-    distinctKeys: Math.ceil(UNIQUE_RECORDS / RECORDS_PER_DATA_KEY),
+    distinctKeys: Math.ceil(uniqueRecords / RECORDS_PER_DATA_KEY),
   };
 }
 
