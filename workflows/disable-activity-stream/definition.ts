@@ -313,52 +313,16 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
   }).next(listMappings);
 
   // ---------------------------------------------------------------- window
-  const planWindow = new tasks.LambdaInvoke(scope, STATES.planWindow, {
-    comment:
-      "Computes when to stop: now, the next maintenance window (cluster's or fixed), or the given one.",
-    lambdaFunction: props.planFunction,
-    payload: sfn.TaskInput.fromObject({
-      action: 'plan',
-      request: sfn.JsonPath.objectAt('$.request'),
-      cluster: sfn.JsonPath.objectAt(DESCRIBED),
-    }),
-    resultSelector: {
-      'valid.$': '$.Payload.valid',
-      'problem.$': '$.Payload.problem',
-      'immediate.$': '$.Payload.immediate',
-      'startAt.$': '$.Payload.startAt',
-      'description.$': '$.Payload.description',
-    },
-    resultPath: '$.plan',
+  const describeCluster = frame.describeClusterStep(STATES.describeCluster, {
+    notFound: 'Cluster not found',
+    failed: 'Describe failed',
   });
-  retryThrottling(planWindow, 'lambdaInvoke');
-  catchInto(planWindow, failure('Planning failed', 'WindowPlanningFailed', STATES.planWindow, CAUGHT_CAUSE));
-
-  const describeCluster = frame.describeClusters(STATES.describeCluster, '$.described', {
-    'cluster.$': '$.DbClusters[0]',
-  });
-  catchInto(
+  const planWindow = frame.planWindow(
+    { plan: STATES.planWindow, check: STATES.checkPlan, wait: STATES.waitForWindow },
+    'stop',
+    stop,
     describeCluster,
-    failure('Cluster not found', 'ClusterNotFound', STATES.describeCluster, CAUGHT_CAUSE),
-    ['Rds.DbClusterNotFoundException'],
   );
-  catchInto(
-    describeCluster,
-    failure('Describe failed', 'RdsDescribeFailed', STATES.describeCluster, CAUGHT_CAUSE),
-  );
-
-  const waitForWindow = new sfn.Wait(scope, STATES.waitForWindow, {
-    comment: 'Waits until the planned start, then describes the cluster again.',
-    time: sfn.WaitTime.timestampPath('$.plan.startAt'),
-  }).next(describeCluster);
-  const checkPlan = new sfn.Choice(scope, STATES.checkPlan)
-    .when(
-      sfn.Condition.booleanEquals('$.plan.valid', false),
-      failure('Invalid window', 'InvalidInput', STATES.planWindow, sfn.JsonPath.stringAt('$.plan.problem')),
-    )
-    .when(sfn.Condition.booleanEquals('$.plan.immediate', true), stop)
-    .otherwise(waitForWindow);
-  planWindow.next(checkPlan);
 
   const stopNow = new sfn.Choice(scope, STATES.stopNow)
     // Back from the window's Wait (the plan exists), or asked for now: stop.
@@ -366,34 +330,8 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
     .when(sfn.Condition.stringEquals('$.request.window.kind', 'now'), stop)
     .otherwise(planWindow);
 
-  const checkCluster = new sfn.Choice(scope, STATES.checkCluster)
-    .when(
-      sfn.Condition.not(sfn.Condition.stringEquals(`${DESCRIBED}.Engine`, 'aurora-postgresql')),
-      failure(
-        'Unsupported engine',
-        'UnsupportedCluster',
-        STATES.describeCluster,
-        sfn.JsonPath.format(
-          'the engine is {}; aurora-audit manages activity streams on aurora-postgresql only',
-          sfn.JsonPath.stringAt(`${DESCRIBED}.Engine`),
-        ),
-      ),
-    )
-    .when(
-      sfn.Condition.not(
-        sfn.Condition.stringEqualsJsonPath(`${DESCRIBED}.DbClusterResourceId`, '$.request.clusterResourceId'),
-      ),
-      failure(
-        'Resource id mismatch',
-        'UnsupportedCluster',
-        STATES.describeCluster,
-        sfn.JsonPath.format(
-          'the cluster resource id is {} but the configuration says {} (was the cluster re-created?)',
-          sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterResourceId`),
-          sfn.JsonPath.stringAt('$.request.clusterResourceId'),
-        ),
-      ),
-    )
+  const checkCluster = frame
+    .checkClusterIdentity(STATES.checkCluster, STATES.describeCluster, 'manages')
     .when(streamIs('started'), stopNow)
     .when(streamIs('stopping'), startPolling)
     .when(

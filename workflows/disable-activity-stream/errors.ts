@@ -3,28 +3,10 @@
  * line and its `error` message attribute), when each happens and what to do. The README's "Disable
  * workflow" section documents the same list; a test keeps them in step.
  */
-import type { WorkflowErrorInfo } from '../shared/stream-workflow';
+import { COMMON_STREAM_ERRORS, type WorkflowErrorInfo } from '../shared/stream-workflow';
 
 export const DISABLE_ERRORS = {
-  InvalidInput: {
-    when: 'a field of the input is malformed, the cluster is not in the configuration, or the requested window cannot be used',
-    advice: 'Fix the field named in the cause and start a new execution. Nothing was changed on the cluster.',
-  },
-  AlreadyRunning: {
-    when: 'another run holds the lock of the cluster',
-    advice:
-      'Another enable or disable run is working on this cluster: let it finish (see its notification). A run that was stopped leaves its lock until the lock expires. Nothing was changed by this run.',
-  },
-  LockFailed: {
-    when: 'the lock table could not be written (other than the lock being held)',
-    advice:
-      'Check the lock table and the state machine role, then start a new execution. Nothing was changed on the cluster.',
-  },
-  ClusterNotFound: {
-    when: 'RDS has no DB cluster with this identifier in this account and region',
-    advice:
-      'Check clusters[].identifier in the configuration and the region the stack is deployed to. Nothing was changed.',
-  },
+  ...COMMON_STREAM_ERRORS,
   UnsupportedCluster: {
     when: 'the engine is not aurora-postgresql, or the cluster resource id is not the configured one',
     advice:
@@ -39,10 +21,6 @@ export const DISABLE_ERRORS = {
     when: 'DescribeDBClusters or DescribeDBInstances kept failing (permissions, throttling beyond the retries)',
     advice:
       'Check the state machine role and RDS health. If the cluster state below shows the stream stopping or stopped, run the workflow again: it picks up where it is.',
-  },
-  WindowPlanningFailed: {
-    when: 'the plan Lambda failed (a bug or its settings), not the input',
-    advice: "Read the plan Lambda's log group for the error. Nothing was changed on the cluster.",
   },
   ActivityStreamStopFailed: {
     when: 'StopActivityStream was refused (cluster state, permissions), or the stream went back to started while stopping',
@@ -63,10 +41,6 @@ export const DISABLE_ERRORS = {
     when: "the decrypt Lambda's event source mapping of the stream could not be listed, disabled or deleted",
     advice:
       'The activity stream is stopped; only the mapping is left. Fix the cause and run the workflow again (it does not stop the stream twice), or delete the mapping named in the cause in the Lambda console.',
-  },
-  PlanningFunctionFailed: {
-    when: 'the input could not be validated because the plan Lambda failed',
-    advice: "Read the plan Lambda's log group for the error. Nothing was changed.",
   },
   LockReleaseFailed: {
     when: 'the stream is stopped and disconnected, but the lock could not be released',

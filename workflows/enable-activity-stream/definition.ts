@@ -97,19 +97,10 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   const caughtCause = CAUGHT_CAUSE;
 
   // ---------------------------------------------------------------- preflight
-  const describeFailed = failure('Describe failed', 'RdsDescribeFailed', STATES.describeCluster, caughtCause);
-  const clusterNotFound = failure(
-    'Cluster not found',
-    'ClusterNotFound',
-    STATES.describeCluster,
-    caughtCause,
-  );
-  const describeCluster = frame.describeClusters(STATES.describeCluster, '$.described', {
-    'cluster.$': '$.DbClusters[0]',
-    'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
+  const describeCluster = frame.describeClusterStep(STATES.describeCluster, {
+    notFound: 'Cluster not found',
+    failed: 'Describe failed',
   });
-  catchInto(describeCluster, clusterNotFound, ['Rds.DbClusterNotFoundException']);
-  catchInto(describeCluster, describeFailed);
 
   const describeInstances = frame.describeClusterInstances(STATES.describeInstances, '$.instances', {
     'classes.$': 'States.JsonToString($.DbInstances[*].DbInstanceClass)',
@@ -143,7 +134,11 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     'cluster.$': '$.DbClusters[0]',
     'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
   });
-  catchInto(pollCluster, clusterNotFound, ['Rds.DbClusterNotFoundException']);
+  catchInto(
+    pollCluster,
+    failure('Cluster not found while polling', 'ClusterNotFound', STATES.pollCluster, caughtCause),
+    ['Rds.DbClusterNotFoundException'],
+  );
   catchInto(pollCluster, failure('Polling failed', 'RdsDescribeFailed', STATES.pollCluster, caughtCause));
   const pollInstances = frame.describeClusterInstances(
     STATES.pollInstances,
@@ -395,38 +390,12 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   restartsFinished.next(describeKinesis);
 
   // ---------------------------------------------------------------- window
-  const planWindow = new tasks.LambdaInvoke(scope, STATES.planWindow, {
-    comment:
-      "Computes when to start: now, the next maintenance window (cluster's or fixed), or the given one.",
-    lambdaFunction: props.planFunction,
-    payload: sfn.TaskInput.fromObject({
-      action: 'plan',
-      request: sfn.JsonPath.objectAt('$.request'),
-      cluster: sfn.JsonPath.objectAt(DESCRIBED),
-    }),
-    resultSelector: {
-      'valid.$': '$.Payload.valid',
-      'problem.$': '$.Payload.problem',
-      'immediate.$': '$.Payload.immediate',
-      'startAt.$': '$.Payload.startAt',
-      'description.$': '$.Payload.description',
-    },
-    resultPath: '$.plan',
-  });
-  retryThrottling(planWindow, 'lambdaInvoke');
-  catchInto(planWindow, failure('Planning failed', 'WindowPlanningFailed', STATES.planWindow, caughtCause));
-  const waitForWindow = new sfn.Wait(scope, STATES.waitForWindow, {
-    comment: 'Waits until the planned start, then runs the preflight again.',
-    time: sfn.WaitTime.timestampPath('$.plan.startAt'),
-  }).next(describeCluster);
-  const checkPlan = new sfn.Choice(scope, STATES.checkPlan)
-    .when(
-      sfn.Condition.booleanEquals('$.plan.valid', false),
-      failure('Invalid window', 'InvalidInput', STATES.planWindow, sfn.JsonPath.stringAt('$.plan.problem')),
-    )
-    .when(sfn.Condition.booleanEquals('$.plan.immediate', true), start)
-    .otherwise(waitForWindow);
-  planWindow.next(checkPlan);
+  const planWindow = frame.planWindow(
+    { plan: STATES.planWindow, check: STATES.checkPlan, wait: STATES.waitForWindow },
+    'start',
+    start,
+    describeCluster,
+  );
 
   const checkInstanceClasses = new sfn.Choice(scope, STATES.checkInstanceClasses)
     .when(
@@ -447,34 +416,8 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     .otherwise(planWindow);
   describeInstances.next(checkInstanceClasses);
 
-  const checkCluster = new sfn.Choice(scope, STATES.checkCluster)
-    .when(
-      sfn.Condition.not(sfn.Condition.stringEquals(`${DESCRIBED}.Engine`, 'aurora-postgresql')),
-      failure(
-        'Unsupported engine',
-        'UnsupportedCluster',
-        STATES.describeCluster,
-        sfn.JsonPath.format(
-          'the engine is {}; aurora-audit enables activity streams on aurora-postgresql only',
-          sfn.JsonPath.stringAt(`${DESCRIBED}.Engine`),
-        ),
-      ),
-    )
-    .when(
-      sfn.Condition.not(
-        sfn.Condition.stringEqualsJsonPath(`${DESCRIBED}.DbClusterResourceId`, '$.request.clusterResourceId'),
-      ),
-      failure(
-        'Resource id mismatch',
-        'UnsupportedCluster',
-        STATES.describeCluster,
-        sfn.JsonPath.format(
-          'the cluster resource id is {} but the configuration says {} (was the cluster re-created?)',
-          sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterResourceId`),
-          sfn.JsonPath.stringAt('$.request.clusterResourceId'),
-        ),
-      ),
-    )
+  const checkCluster = frame
+    .checkClusterIdentity(STATES.checkCluster, STATES.describeCluster, 'enables')
     .when(streamIs('started'), alreadyStarted)
     .when(
       sfn.Condition.numberEquals('$.described.memberCount', 0),

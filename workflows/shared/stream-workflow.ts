@@ -51,9 +51,44 @@ export type FrameErrorName =
   | 'InvalidInput'
   | 'AlreadyRunning'
   | 'LockFailed'
+  | 'ClusterNotFound'
+  | 'UnsupportedCluster'
+  | 'RdsDescribeFailed'
+  | 'WindowPlanningFailed'
   | 'PlanningFunctionFailed'
   | 'LockReleaseFailed'
   | 'NotificationFailed';
+
+/** The frame errors whose meaning does not depend on the workflow (each workflow's errors.ts spreads them). */
+export const COMMON_STREAM_ERRORS = {
+  InvalidInput: {
+    when: 'a field of the input is malformed, the cluster is not in the configuration, or the requested window cannot be used',
+    advice: 'Fix the field named in the cause and start a new execution. Nothing was changed on the cluster.',
+  },
+  AlreadyRunning: {
+    when: 'another run holds the lock of the cluster',
+    advice:
+      'Another enable or disable run is working on this cluster: let it finish (see its notification). A run that was stopped leaves its lock until the lock expires. Nothing was changed by this run.',
+  },
+  LockFailed: {
+    when: 'the lock table could not be written (other than the lock being held)',
+    advice:
+      'Check the lock table and the state machine role, then start a new execution. Nothing was changed on the cluster.',
+  },
+  ClusterNotFound: {
+    when: 'RDS has no DB cluster with this identifier in this account and region',
+    advice:
+      'Check clusters[].identifier in the configuration and the region the stack is deployed to. Nothing was changed.',
+  },
+  WindowPlanningFailed: {
+    when: 'the plan Lambda failed (a bug or its settings), not the input',
+    advice: "Read the plan Lambda's log group for the error. Nothing was changed on the cluster.",
+  },
+  PlanningFunctionFailed: {
+    when: 'the input could not be validated because the plan Lambda failed',
+    advice: "Read the plan Lambda's log group for the error. Nothing was changed.",
+  },
+} as const satisfies Record<string, WorkflowErrorInfo>;
 
 export interface StreamWorkflowFrameProps<E extends string> {
   readonly workflow: StreamWorkflowName;
@@ -388,6 +423,105 @@ export class StreamWorkflowFrame<E extends string> {
       sfn.Condition.isPresent(`${DESCRIBED}.ActivityStreamStatus`),
       sfn.Condition.stringEquals(`${DESCRIBED}.ActivityStreamStatus`, status),
     );
+  }
+
+  /**
+   * `DescribeDBClusters` into `$.described` (the cluster and its member count), failing with ClusterNotFound or
+   * RdsDescribeFailed as `step`.
+   */
+  describeClusterStep(id: string, names: { readonly notFound: string; readonly failed: string }) {
+    const task = this.describeClusters(id, '$.described', {
+      'cluster.$': '$.DbClusters[0]',
+      'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
+    });
+    this.catchInto(task, this.failure(names.notFound, 'ClusterNotFound', id, CAUGHT_CAUSE), [
+      'Rds.DbClusterNotFoundException',
+    ]);
+    this.catchInto(task, this.failure(names.failed, 'RdsDescribeFailed', id, CAUGHT_CAUSE));
+    return task;
+  }
+
+  /**
+   * A Choice that first refuses a cluster that is not aurora-postgresql or no longer has the configured
+   * resource id (UnsupportedCluster, as `step`); the caller adds its own branches.
+   */
+  checkClusterIdentity(id: string, step: string, verb: string): sfn.Choice {
+    return new sfn.Choice(this.scope, id)
+      .when(
+        sfn.Condition.not(sfn.Condition.stringEquals(`${DESCRIBED}.Engine`, 'aurora-postgresql')),
+        this.failure(
+          'Unsupported engine',
+          'UnsupportedCluster',
+          step,
+          sfn.JsonPath.format(
+            `the engine is {}; aurora-audit ${verb} activity streams on aurora-postgresql only`,
+            sfn.JsonPath.stringAt(`${DESCRIBED}.Engine`),
+          ),
+        ),
+      )
+      .when(
+        sfn.Condition.not(
+          sfn.Condition.stringEqualsJsonPath(
+            `${DESCRIBED}.DbClusterResourceId`,
+            '$.request.clusterResourceId',
+          ),
+        ),
+        this.failure(
+          'Resource id mismatch',
+          'UnsupportedCluster',
+          step,
+          sfn.JsonPath.format(
+            'the cluster resource id is {} but the configuration says {} (was the cluster re-created?)',
+            sfn.JsonPath.stringAt(`${DESCRIBED}.DbClusterResourceId`),
+            sfn.JsonPath.stringAt('$.request.clusterResourceId'),
+          ),
+        ),
+      );
+  }
+
+  /**
+   * Plan window (the plan Lambda) → Check plan: an unusable window is InvalidInput, `now` (or a window already
+   * open) goes to `act`, anything else waits until the planned start and goes to `again` (the preflight).
+   * Returns the planning Task, the entry.
+   */
+  planWindow(
+    names: { readonly plan: string; readonly check: string; readonly wait: string },
+    what: string,
+    act: sfn.IChainable,
+    again: sfn.IChainable,
+  ): tasks.LambdaInvoke {
+    const plan = new tasks.LambdaInvoke(this.scope, names.plan, {
+      comment: `Computes when to ${what}: now, the next maintenance window (cluster's or fixed), or the given one.`,
+      lambdaFunction: this.props.planFunction,
+      payload: sfn.TaskInput.fromObject({
+        action: 'plan',
+        request: sfn.JsonPath.objectAt('$.request'),
+        cluster: sfn.JsonPath.objectAt(DESCRIBED),
+      }),
+      resultSelector: {
+        'valid.$': '$.Payload.valid',
+        'problem.$': '$.Payload.problem',
+        'immediate.$': '$.Payload.immediate',
+        'startAt.$': '$.Payload.startAt',
+        'description.$': '$.Payload.description',
+      },
+      resultPath: '$.plan',
+    });
+    retryThrottling(plan, 'lambdaInvoke');
+    this.catchInto(plan, this.failure('Planning failed', 'WindowPlanningFailed', names.plan, CAUGHT_CAUSE));
+    const wait = new sfn.Wait(this.scope, names.wait, {
+      comment: 'Waits until the planned start, then runs the preflight again.',
+      time: sfn.WaitTime.timestampPath('$.plan.startAt'),
+    }).next(again);
+    const check = new sfn.Choice(this.scope, names.check)
+      .when(
+        sfn.Condition.booleanEquals('$.plan.valid', false),
+        this.failure('Invalid window', 'InvalidInput', names.plan, sfn.JsonPath.stringAt('$.plan.problem')),
+      )
+      .when(sfn.Condition.booleanEquals('$.plan.immediate', true), act)
+      .otherwise(wait);
+    plan.next(check);
+    return plan;
   }
 
   /** Release lock → Notify success → Succeed(`succeededName`); returns the lock release to chain into. */

@@ -6,6 +6,7 @@
 import { STATES } from '../../../workflows/disable-activity-stream/definition';
 import type { AwsWorld } from '../../local/simulators/world';
 import type { ExecutionResult } from '../../local/stepfunctions/runner';
+import { notificationExpectations } from '../shared/stream-fixture';
 import { CLUSTER, disableDeployment, disableScenario, RESOURCE_ID, rdsActions } from './fixture';
 
 const NOW = { clusterIdentifier: CLUSTER, window: 'now', changeTicket: 'CHG-2001', requestedBy: 'bob' };
@@ -16,27 +17,15 @@ beforeAll(() => {
   disableDeployment();
 });
 
-function expectOneNotification(world: AwsWorld, outcome: 'SUCCEEDED' | 'FAILED', error?: string) {
-  expect(world.sns.messages).toHaveLength(1);
-  const [message] = world.sns.messages;
-  expect(message?.topicArn).toBe(disableDeployment().topicArn);
-  expect(message?.attributes).toMatchObject({
-    outcome,
-    cluster: CLUSTER,
-    workflow: 'disable-activity-stream',
-  });
-  if (error) expect(message?.attributes.error).toBe(error);
-  return message!;
-}
+const { expectOneNotification, expectFailure: expectNotifiedFailure } = notificationExpectations(
+  disableDeployment,
+  'disable-activity-stream',
+  'Activity stream disable FAILED',
+);
 
 function expectFailure(run: ExecutionResult, world: AwsWorld, error: string) {
-  expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error });
-  const message = expectOneNotification(world, 'FAILED', error);
-  expect(message.subject).toBe(`[aurora-audit] Activity stream disable FAILED: ${CLUSTER}`);
+  const message = expectNotifiedFailure(run, world, error);
   expect(message.message).toMatch(/^aurora-audit could not disable Database Activity Streams on orders-db\./);
-  expect(message.message).toContain(`Error: ${error}`);
-  expect(message.message).toMatch(/^What to do: .+/m);
-  expect(message.message).toMatch(/^Cluster now: .+/m);
   return message;
 }
 

@@ -4,8 +4,7 @@
  * Each scenario asserts the final status, the error, the RDS calls made and the notifications sent.
  */
 import { STATES } from '../../../workflows/enable-activity-stream/definition';
-import type { AwsWorld } from '../../local/simulators/world';
-import type { ExecutionResult } from '../../local/stepfunctions/runner';
+import { notificationExpectations, rdsActions } from '../shared/stream-fixture';
 import { CLUSTER, enableDeployment, enableScenario, KMS_KEY, RESOURCE_ID } from './fixture';
 
 const NOW = { clusterIdentifier: CLUSTER, window: 'now', changeTicket: 'CHG-1042', requestedBy: 'alice' };
@@ -16,42 +15,11 @@ beforeAll(() => {
   enableDeployment();
 });
 
-/** The RDS actions called, consecutive polls of one action collapsed to `action×n`. */
-function rdsActions(world: AwsWorld): string[] {
-  const out: string[] = [];
-  for (const action of world.actions('rds')) {
-    const last = out[out.length - 1];
-    const m = last ? /^(.*?)(?:×(\d+))?$/.exec(last) : null;
-    if (m && m[1] === action) out[out.length - 1] = `${action}×${Number(m[2] ?? 1) + 1}`;
-    else out.push(action);
-  }
-  return out;
-}
-
-function expectOneNotification(
-  world: AwsWorld,
-  outcome: 'SUCCEEDED' | 'FAILED',
-  error?: string,
-  cluster = CLUSTER,
-) {
-  expect(world.sns.messages).toHaveLength(1);
-  const [message] = world.sns.messages;
-  expect(message?.topicArn).toBe(enableDeployment().topicArn);
-  expect(message?.attributes).toMatchObject({ outcome, cluster, workflow: 'enable-activity-stream' });
-  if (error) expect(message?.attributes.error).toBe(error);
-  return message!;
-}
-
-function expectFailure(run: ExecutionResult, world: AwsWorld, error: string, cluster = CLUSTER) {
-  expect({ status: run.status, error: run.error }).toEqual({ status: 'FAILED', error });
-  const message = expectOneNotification(world, 'FAILED', error, cluster);
-  expect(message.subject).toBe(`[aurora-audit] Activity stream FAILED: ${cluster}`);
-  expect(message.message).toContain(`Error: ${error}`);
-  expect(message.message).toMatch(/^What to do: .+/m);
-  expect(message.message).toMatch(/^Step: .+/m);
-  expect(message.message).toMatch(/^Cluster now: .+/m);
-  return message;
-}
+const { expectOneNotification, expectFailure } = notificationExpectations(
+  enableDeployment,
+  'enable-activity-stream',
+  'Activity stream FAILED',
+);
 
 describe('the enablement workflow, happy path', () => {
   it('starts the stream now, waits through 20 minutes of restarts, connects it and notifies', async () => {
