@@ -90,7 +90,7 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
     failureHeadline: 'aurora-audit could not disable Database Activity Streams on {}.',
     pollSchedule: props.pollSchedule,
   });
-  const { deadline, startPolling, waitForRestarts, nextPoll } = frame;
+  const { startPolling } = frame;
   const failure = frame.failure.bind(frame);
   const catchInto = frame.catchInto.bind(frame);
   const streamIs = StreamWorkflowFrame.streamIs;
@@ -206,87 +206,20 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
   listMappings.next(checkMapping);
 
   // ---------------------------------------------------------------- polling
-  const pollCluster = frame.describeClusters(STATES.pollCluster, '$.described', {
-    'cluster.$': '$.DbClusters[0]',
-  });
-  catchInto(
-    pollCluster,
-    failure('Cluster not found while polling', 'ClusterNotFound', STATES.pollCluster, CAUGHT_CAUSE),
-    ['Rds.DbClusterNotFoundException'],
-  );
-  catchInto(pollCluster, failure('Polling failed', 'RdsDescribeFailed', STATES.pollCluster, CAUGHT_CAUSE));
-  const pollInstances = frame.describeClusterInstances(
-    STATES.pollInstances,
-    '$.instances',
-    StreamWorkflowFrame.INSTANCE_POLL_SELECTOR,
-  );
-  catchInto(
-    pollInstances,
-    failure('Instance polling failed', 'RdsDescribeFailed', STATES.pollInstances, CAUGHT_CAUSE),
-  );
-
-  const streamRestarted = failure(
-    'Stream not stopping',
-    'ActivityStreamStopFailed',
-    STATES.pollCluster,
-    sfn.JsonPath.format(
-      'the activity stream went to {} while stopping, after {} s',
-      sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamStatus`),
-      sfn.JsonPath.stringAt('$.poll.elapsed'),
-    ),
-  );
-  const restartsFinished = new sfn.Pass(scope, STATES.restartsFinished, {
-    resultPath: '$.outcome',
-    parameters: {
-      summary: sfn.JsonPath.format(
-        'StopActivityStream accepted (or the stream found stopping) at {}; the stream was stopped and every instance available within {} s',
-        sfn.JsonPath.stringAt('$.poll.since'),
-        sfn.JsonPath.stringAt('$.poll.elapsed'),
-      ),
+  frame.pollUntil({
+    states: STATES,
+    target: 'stopped',
+    from: 'started',
+    reverse: 'starting',
+    verb: 'stop',
+    errors: {
+      reversed: 'ActivityStreamStopFailed',
+      timeout: 'ActivityStreamStopTimeout',
+      instances: 'InstancesNotAvailableTimeout',
     },
-  }).next(listMappings);
-  const checkStream = new sfn.Choice(scope, STATES.checkStream)
-    .when(streamIs('stopped'), pollInstances)
-    .when(streamIs('starting'), streamRestarted)
-    // Right after StopActivityStream the status may still read `started`: only later polls count.
-    .when(
-      sfn.Condition.and(streamIs('started'), sfn.Condition.numberGreaterThanEquals('$.poll.index', 1)),
-      streamRestarted,
-    )
-    .when(
-      sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
-      failure(
-        'Stream stop timed out',
-        'ActivityStreamStopTimeout',
-        STATES.pollCluster,
-        sfn.JsonPath.format(
-          `the activity stream was not stopped after {} s (deadline ${deadline} s); cluster status {}`,
-          sfn.JsonPath.stringAt('$.poll.elapsed'),
-          sfn.JsonPath.stringAt(`${DESCRIBED}.Status`),
-        ),
-      ),
-    )
-    .otherwise(nextPoll);
-  const checkInstances = new sfn.Choice(scope, STATES.checkInstances)
-    .when(StreamWorkflowFrame.allInstancesAvailable(), restartsFinished)
-    .when(
-      sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
-      failure(
-        'Instances not available',
-        'InstancesNotAvailableTimeout',
-        STATES.pollInstances,
-        sfn.JsonPath.format(
-          `the activity stream is stopped but instances {} were {} after {} s (deadline ${deadline} s)`,
-          sfn.JsonPath.stringAt('$.instances.identifiers'),
-          sfn.JsonPath.stringAt('$.instances.statuses'),
-          sfn.JsonPath.stringAt('$.poll.elapsed'),
-        ),
-      ),
-    )
-    .otherwise(nextPoll);
-  waitForRestarts.next(pollCluster);
-  pollCluster.next(checkStream);
-  pollInstances.next(checkInstances);
+    names: { reversed: 'Stream not stopping', timeout: 'Stream stop timed out' },
+    next: listMappings,
+  });
 
   // ---------------------------------------------------------------- stop
   const stop = new tasks.CallAwsService(scope, STATES.stop, {

@@ -91,7 +91,8 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     failureHeadline: 'aurora-audit could not enable Database Activity Streams on {}.',
     pollSchedule: props.pollSchedule,
   });
-  const { deadline, startPolling, waitForRestarts, nextPoll } = frame;
+  const { startPolling } = frame;
+  const streamIs = StreamWorkflowFrame.streamIs;
   const failure = frame.failure.bind(frame);
   const catchInto = frame.catchInto.bind(frame);
   const caughtCause = CAUGHT_CAUSE;
@@ -128,90 +129,6 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   });
   retryThrottling(start, 'rds');
   catchInto(start, failure('Start failed', 'ActivityStreamStartFailed', STATES.start, caughtCause));
-
-  // ---------------------------------------------------------------- polling
-  const pollCluster = frame.describeClusters(STATES.pollCluster, '$.described', {
-    'cluster.$': '$.DbClusters[0]',
-    'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
-  });
-  catchInto(
-    pollCluster,
-    failure('Cluster not found while polling', 'ClusterNotFound', STATES.pollCluster, caughtCause),
-    ['Rds.DbClusterNotFoundException'],
-  );
-  catchInto(pollCluster, failure('Polling failed', 'RdsDescribeFailed', STATES.pollCluster, caughtCause));
-  const pollInstances = frame.describeClusterInstances(
-    STATES.pollInstances,
-    '$.instances',
-    StreamWorkflowFrame.INSTANCE_POLL_SELECTOR,
-  );
-  catchInto(
-    pollInstances,
-    failure('Instance polling failed', 'RdsDescribeFailed', STATES.pollInstances, caughtCause),
-  );
-
-  const streamIs = StreamWorkflowFrame.streamIs;
-  const streamStopped = failure(
-    'Stream stopped',
-    'ActivityStreamStartFailed',
-    STATES.pollCluster,
-    sfn.JsonPath.format(
-      'the activity stream went to {} while starting, after {} s',
-      sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamStatus`),
-      sfn.JsonPath.stringAt('$.poll.elapsed'),
-    ),
-  );
-  const checkStream = new sfn.Choice(scope, STATES.checkStream)
-    .when(streamIs('started'), pollInstances)
-    .when(streamIs('stopping'), streamStopped)
-    // Right after StartActivityStream the status may still read `stopped`: only later polls count.
-    .when(
-      sfn.Condition.and(streamIs('stopped'), sfn.Condition.numberGreaterThanEquals('$.poll.index', 1)),
-      streamStopped,
-    )
-    .when(
-      sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
-      failure(
-        'Stream start timed out',
-        'ActivityStreamStartTimeout',
-        STATES.pollCluster,
-        sfn.JsonPath.format(
-          `the activity stream was not started after {} s (deadline ${deadline} s); cluster status {}`,
-          sfn.JsonPath.stringAt('$.poll.elapsed'),
-          sfn.JsonPath.stringAt(`${DESCRIBED}.Status`),
-        ),
-      ),
-    )
-    .otherwise(nextPoll);
-
-  const restartsFinished = new sfn.Pass(scope, STATES.restartsFinished, {
-    resultPath: '$.outcome',
-    parameters: {
-      summary: sfn.JsonPath.format(
-        'StartActivityStream accepted (or the stream found starting) at {}; the stream was started and every instance available within {} s',
-        sfn.JsonPath.stringAt('$.poll.since'),
-        sfn.JsonPath.stringAt('$.poll.elapsed'),
-      ),
-      kinesisChecks: 0,
-    },
-  });
-  const checkInstances = new sfn.Choice(scope, STATES.checkInstances)
-    .when(StreamWorkflowFrame.allInstancesAvailable(), restartsFinished)
-    .when(
-      sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
-      failure(
-        'Instances not available',
-        'InstancesNotAvailableTimeout',
-        STATES.pollInstances,
-        sfn.JsonPath.format(
-          `the activity stream is started but instances {} were {} after {} s (deadline ${deadline} s)`,
-          sfn.JsonPath.stringAt('$.instances.identifiers'),
-          sfn.JsonPath.stringAt('$.instances.statuses'),
-          sfn.JsonPath.stringAt('$.poll.elapsed'),
-        ),
-      ),
-    )
-    .otherwise(nextPoll);
 
   // ---------------------------------------------------------------- connect
   const connectFailed = (name: string, step: string) =>
@@ -387,7 +304,21 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
       kinesisChecks: 0,
     },
   }).next(describeKinesis);
-  restartsFinished.next(describeKinesis);
+  frame.pollUntil({
+    states: STATES,
+    target: 'started',
+    from: 'stopped',
+    reverse: 'stopping',
+    verb: 'start',
+    errors: {
+      reversed: 'ActivityStreamStartFailed',
+      timeout: 'ActivityStreamStartTimeout',
+      instances: 'InstancesNotAvailableTimeout',
+    },
+    names: { reversed: 'Stream stopped', timeout: 'Stream start timed out' },
+    outcome: { kinesisChecks: 0 },
+    next: describeKinesis,
+  });
 
   // ---------------------------------------------------------------- window
   const planWindow = frame.planWindow(
@@ -432,9 +363,6 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     .otherwise(describeInstances);
 
   start.next(startPolling);
-  waitForRestarts.next(pollCluster);
-  pollCluster.next(checkStream);
-  pollInstances.next(checkInstances);
   describeCluster.next(checkCluster);
   frame.acquireLock.next(describeCluster);
 

@@ -524,6 +524,123 @@ export class StreamWorkflowFrame<E extends string> {
     return plan;
   }
 
+  /**
+   * The polling loop after StartActivityStream or StopActivityStream (or a stream found in that transition):
+   * wait → Poll cluster → Check stream status → (target reached) Poll instances → Check instances available
+   * → Restarts finished (`$.outcome.summary`) → `next`. A stream that goes the other way (`reverse`, or back to
+   * `from` after the first poll: right after the call the status may still read `from`) fails with
+   * `errors.reversed`; the deadline fails with `errors.timeout` or `InstancesNotAvailableTimeout`.
+   */
+  pollUntil(options: {
+    readonly states: {
+      readonly pollCluster: string;
+      readonly checkStream: string;
+      readonly pollInstances: string;
+      readonly checkInstances: string;
+      readonly restartsFinished: string;
+    };
+    /** The status the call leads to (`started`), the one it comes from (`stopped`), the wrong way (`stopping`). */
+    readonly target: string;
+    readonly from: string;
+    readonly reverse: string;
+    /** `start` or `stop`: in causes and the summary. */
+    readonly verb: 'start' | 'stop';
+    readonly errors: { readonly reversed: E; readonly timeout: E; readonly instances: E };
+    readonly names: { readonly reversed: string; readonly timeout: string };
+    /** Extra fields of `$.outcome` (e.g. a counter the next steps use). */
+    readonly outcome?: Readonly<Record<string, unknown>>;
+    readonly next: sfn.IChainable;
+  }): void {
+    const { states, target, deadline } = { ...options, deadline: this.deadline };
+    const call = options.verb === 'start' ? 'StartActivityStream' : 'StopActivityStream';
+    const going = options.verb === 'start' ? 'starting' : 'stopping';
+    const pollCluster = this.describeClusters(states.pollCluster, '$.described', {
+      'cluster.$': '$.DbClusters[0]',
+      'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
+    });
+    this.catchInto(
+      pollCluster,
+      this.failure('Cluster not found while polling', 'ClusterNotFound', states.pollCluster, CAUGHT_CAUSE),
+      ['Rds.DbClusterNotFoundException'],
+    );
+    this.catchInto(
+      pollCluster,
+      this.failure('Polling failed', 'RdsDescribeFailed', states.pollCluster, CAUGHT_CAUSE),
+    );
+    const pollInstances = this.describeClusterInstances(
+      states.pollInstances,
+      '$.instances',
+      StreamWorkflowFrame.INSTANCE_POLL_SELECTOR,
+    );
+    this.catchInto(
+      pollInstances,
+      this.failure('Instance polling failed', 'RdsDescribeFailed', states.pollInstances, CAUGHT_CAUSE),
+    );
+    const streamIs = StreamWorkflowFrame.streamIs;
+    const reversed = this.failure(
+      options.names.reversed,
+      options.errors.reversed,
+      states.pollCluster,
+      sfn.JsonPath.format(
+        `the activity stream went to {} while ${going}, after {} s`,
+        sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamStatus`),
+        sfn.JsonPath.stringAt('$.poll.elapsed'),
+      ),
+    );
+    const checkStream = new sfn.Choice(this.scope, states.checkStream)
+      .when(streamIs(target), pollInstances)
+      .when(streamIs(options.reverse), reversed)
+      .when(
+        sfn.Condition.and(streamIs(options.from), sfn.Condition.numberGreaterThanEquals('$.poll.index', 1)),
+        reversed,
+      )
+      .when(
+        sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
+        this.failure(
+          options.names.timeout,
+          options.errors.timeout,
+          states.pollCluster,
+          sfn.JsonPath.format(
+            `the activity stream was not ${target} after {} s (deadline ${deadline} s); cluster status {}`,
+            sfn.JsonPath.stringAt('$.poll.elapsed'),
+            sfn.JsonPath.stringAt(`${DESCRIBED}.Status`),
+          ),
+        ),
+      )
+      .otherwise(this.nextPoll);
+    const restartsFinished = new sfn.Pass(this.scope, states.restartsFinished, {
+      resultPath: '$.outcome',
+      parameters: {
+        summary: sfn.JsonPath.format(
+          `${call} accepted (or the stream found ${going}) at {}; the stream was ${target} and every instance available within {} s`,
+          sfn.JsonPath.stringAt('$.poll.since'),
+          sfn.JsonPath.stringAt('$.poll.elapsed'),
+        ),
+        ...options.outcome,
+      },
+    }).next(options.next);
+    const checkInstances = new sfn.Choice(this.scope, states.checkInstances)
+      .when(StreamWorkflowFrame.allInstancesAvailable(), restartsFinished)
+      .when(
+        sfn.Condition.numberGreaterThanEquals('$.poll.elapsed', deadline),
+        this.failure(
+          'Instances not available',
+          options.errors.instances,
+          states.pollInstances,
+          sfn.JsonPath.format(
+            `the activity stream is ${target} but instances {} were {} after {} s (deadline ${deadline} s)`,
+            sfn.JsonPath.stringAt('$.instances.identifiers'),
+            sfn.JsonPath.stringAt('$.instances.statuses'),
+            sfn.JsonPath.stringAt('$.poll.elapsed'),
+          ),
+        ),
+      )
+      .otherwise(this.nextPoll);
+    this.waitForRestarts.next(pollCluster);
+    pollCluster.next(checkStream);
+    pollInstances.next(checkInstances);
+  }
+
   /** Release lock → Notify success → Succeed(`succeededName`); returns the lock release to chain into. */
   succeed(succeededName: string, notification: SuccessNotification): tasks.DynamoDeleteItem {
     const S = FRAME_STATES;
