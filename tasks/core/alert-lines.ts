@@ -10,6 +10,7 @@
  * patterns are anchored), with a marker saying so; the full statement is in the stored events.
  */
 import type { AuditEvent } from './audit-event';
+import { shortenLongFields, shortenStatement } from './storage-layout';
 
 export type AlertPredicate = (event: AuditEvent) => boolean;
 
@@ -21,14 +22,20 @@ export function alertLine(event: AuditEvent, maxBytes = MAX_ALERT_LINE_BYTES): s
   const line = `${JSON.stringify({ auditEvent: event })}\n`;
   // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count.
   if (line.length * 3 <= maxBytes || Buffer.byteLength(line) <= maxBytes) return line;
-  const text = event.commandText ?? '';
-  let keep = Math.max(0, text.length - (Buffer.byteLength(line) - maxBytes) - 200);
-  for (;;) {
-    const marker = ` …[truncated by aurora-audit: ${text.length - keep} of ${text.length} characters omitted; the full statement is in the audit events]`;
-    const candidate = `${JSON.stringify({ auditEvent: { ...event, commandText: text.slice(0, keep) + marker } })}\n`;
-    if (Buffer.byteLength(candidate) <= maxBytes) return candidate;
-    if (keep === 0)
-      throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes even without its statement`);
-    keep = Math.max(0, Math.floor(keep * 0.9));
-  }
+  const size = Buffer.byteLength(line);
+  const serialize = (e: AuditEvent) => `${JSON.stringify({ auditEvent: e })}\n`;
+  const where = 'the full statement is in the audit events';
+  const fitted =
+    shortenStatement(event, size, maxBytes, serialize, where) ??
+    // Other fields padded too (parameters, object name, …): each keeps its start, marked, so the alert is
+    // still sent instead of failing the whole batch.
+    shortenStatement(
+      shortenLongFields(event, 'the full event is in the audit events'),
+      size,
+      maxBytes,
+      serialize,
+      where,
+    );
+  if (fitted === undefined) throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes`);
+  return fitted;
 }

@@ -74,15 +74,61 @@ export function storedLine(
   if (line.length * 3 <= maxBytes) return { line, truncated: false };
   const size = Buffer.byteLength(line);
   if (size <= maxBytes) return { line, truncated: false };
+  const fitted =
+    shortenStatement(event, size, maxBytes, toJsonLine, 'full record in quarantine/') ??
+    // Other fields padded too (parameters, object name, error message): each is cut to its start, marked.
+    shortenStatement(
+      shortenLongFields(event, 'full record in quarantine/'),
+      size,
+      maxBytes,
+      toJsonLine,
+      'full record in quarantine/',
+    );
+  if (fitted === undefined) throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes`);
+  return { line: fitted, truncated: true };
+}
+
+/** Characters kept of a text field other than the statement when a line is too large (its start, marked). */
+export const MAX_SHORTENED_FIELD_CHARS = 512;
+
+/**
+ * The event with every text field but `id`, `source` and `commandText` cut to
+ * {@link MAX_SHORTENED_FIELD_CHARS} (start kept, marked); `id` is unchanged. At most 21 such fields of
+ * 512 characters, 6 bytes per JSON-escaped character: under 70 KiB before the statement.
+ */
+export function shortenLongFields(event: AuditEvent, where: string): AuditEvent {
+  const out: Record<string, unknown> = { ...event };
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'id' || name === 'source' || name === 'commandText') continue;
+    if (typeof value !== 'string' || value.length <= MAX_SHORTENED_FIELD_CHARS) continue;
+    out[name] =
+      `${value.slice(0, MAX_SHORTENED_FIELD_CHARS)} …[truncated by aurora-audit: ${value.length - MAX_SHORTENED_FIELD_CHARS} of ${value.length} characters omitted; ${where}]`;
+  }
+  return out as unknown as AuditEvent;
+}
+
+/**
+ * The line of `event` with its statement shortened (start kept, marked) to fit in `maxBytes`, or undefined
+ * if it does not fit even without its statement. `size` is the byte length of the unshortened line.
+ */
+export function shortenStatement(
+  event: AuditEvent,
+  size: number,
+  maxBytes: number,
+  serialize: (e: AuditEvent) => string,
+  where: string,
+): string | undefined {
   const text = event.commandText ?? '';
   // JSON escaping can grow a character to 6 bytes; shrink until it fits.
   let keep = Math.max(0, text.length - (size - maxBytes) - 200);
   for (;;) {
-    const marker = ` …[truncated by aurora-audit: ${text.length - keep} of ${text.length} characters omitted; full record in quarantine/]`;
-    const candidate = toJsonLine({ ...event, commandText: text.slice(0, keep) + marker });
-    if (Buffer.byteLength(candidate) <= maxBytes) return { line: candidate, truncated: true };
-    if (keep === 0)
-      throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes even without its statement`);
+    const marker = ` …[truncated by aurora-audit: ${text.length - keep} of ${text.length} characters omitted; ${where}]`;
+    const candidate = serialize({
+      ...event,
+      commandText: event.commandText === null ? null : text.slice(0, keep) + marker,
+    });
+    if (Buffer.byteLength(candidate) <= maxBytes) return candidate;
+    if (keep === 0) return undefined;
     keep = Math.max(0, Math.floor(keep * 0.9));
   }
 }
