@@ -117,6 +117,11 @@ export interface LocalWorkflowOptions {
 export interface RunOptions {
   /** Execution name. @default run-<n> */
   readonly name?: string;
+  /**
+   * Called with each execution event once the harness has handled it (so a Wait's simulated time has
+   * passed), e.g. to show progress. Observes only: it cannot change the run.
+   */
+  readonly onEvent?: (event: ExecutionEvent, simulatedTime: string) => void;
 }
 
 export class LocalWorkflow {
@@ -208,6 +213,7 @@ export class LocalWorkflow {
         timedOut = true;
         execution.abort();
       }
+      runOptions.onEvent?.(event, clock.iso());
     };
 
     const taskHandlers = new Proxy(
