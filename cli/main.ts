@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerConfig } from './commands/config';
 import { register as registerDecode } from './commands/decode';
+import { register as registerDemo } from './commands/demo';
 import { register as registerPgaudit } from './commands/pgaudit';
 import { register as registerRedrive } from './commands/redrive';
 import { register as registerReport } from './commands/report';
@@ -23,6 +24,7 @@ const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerReport,
   registerPgaudit,
   registerRules,
+  registerDemo,
 ];
 
 const processIo: CliIo = {

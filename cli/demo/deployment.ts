@@ -1,0 +1,92 @@
+/**
+ * The app as the demo runs it: the embedded example configuration (one cluster, orders-db) synthesized once
+ * (without bundling the Lambdas: the demo runs their TypeScript in-process), and what the local runs need from
+ * the template: the enable and report workflows' definitions, the Lambdas' deployed environments, the
+ * subscription filters and the recipients. Names are read as the tests' fixtures read them
+ * (`test/workflows/shared/stream-fixture.ts`, `test/workflows/compliance-report/fixture.ts`).
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
+import { buildApp } from '../../infra/build-app';
+import { loadConfig } from '../../infra/config/load';
+import type { AuroraAuditConfig } from '../../infra/config/schema';
+import { newApp } from '../../test/helpers/cdk-app';
+import { type AslDefinition, TemplateResolver } from '../../test/local/stepfunctions/template';
+import type { StreamDeployment } from '../../test/workflows/shared/stream-fixture';
+import type { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
+import type { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
+
+export interface DemoDeployment {
+  readonly config: AuroraAuditConfig;
+  readonly resolver: TemplateResolver;
+  /** The enablement workflow, in the shape `streamScenario` takes. */
+  readonly enable: StreamDeployment;
+  readonly report: {
+    readonly definition: AslDefinition;
+    readonly stateMachineArn: string;
+    readonly reportFunction: string;
+  };
+  /** Deployed environments of the Lambdas the demo runs, by role. */
+  readonly environments: {
+    readonly decrypt: Record<string, string>;
+    readonly alert: Record<string, string>;
+    readonly report: Record<string, string>;
+  };
+  /** Subscription filter patterns of the alert Lambda, as deployed. */
+  readonly filterPatterns: { readonly activityStream: string; readonly pgAudit: string };
+}
+
+/** Synthesizes the example app (a few seconds) and reads out what the demo runs. */
+export function demoDeployment(): DemoDeployment {
+  const config = loadConfig();
+  const { app, auditStack } = buildApp(config, newApp({ bundling: false }));
+  app.synth();
+  const template = Template.fromStack(auditStack).toJSON() as ConstructorParameters<
+    typeof TemplateResolver
+  >[0];
+  const resolver = new TemplateResolver(template);
+  const id = (c: Construct) => auditStack.getLogicalId(c.node.defaultChild as never);
+  const enable = auditStack.node.findChild('EnableActivityStream') as EnableActivityStreamWorkflow;
+  const report = auditStack.node.findChild('ComplianceReport') as ComplianceReportWorkflow;
+  const cluster = config.clusters[0];
+  if (!cluster) throw new Error('the example configuration has no cluster');
+  const enableId = id(enable.stateMachine);
+  const reportId = id(report.stateMachine);
+  const filters = Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Logs::SubscriptionFilter')
+    .map((r) => resolver.resolve(r.Properties) as { FilterName: string; FilterPattern: string });
+  const pattern = (name: string) => {
+    const found = filters.find((f) => f.FilterName === name);
+    if (!found) throw new Error(`no subscription filter ${name} in the template`);
+    return found.FilterPattern;
+  };
+  return {
+    config,
+    resolver,
+    enable: {
+      resolver,
+      definition: resolver.stateMachineDefinition(enableId),
+      stateMachineId: enableId,
+      planFunction: id(enable.planFunction),
+      decryptFunction: id(auditStack.streamProcessing.function),
+      lockTable: id(enable.lockTable as unknown as Construct),
+      topicArn: resolver.arn(id(auditStack.alerting.topic)),
+      streamArn: `arn:aws:kinesis:${resolver.region}:${resolver.account}:stream/aws-rds-das-${cluster.resourceId}`,
+      pollSchedule: enable.pollSchedule,
+    },
+    report: {
+      definition: resolver.stateMachineDefinition(reportId),
+      stateMachineArn: resolver.arn(reportId),
+      reportFunction: id(report.reportFunction),
+    },
+    environments: {
+      decrypt: resolver.functionEnvironment(id(auditStack.streamProcessing.function)),
+      alert: resolver.functionEnvironment(id(auditStack.alertProcessing.function)),
+      report: resolver.functionEnvironment(id(report.reportFunction)),
+    },
+    filterPatterns: {
+      activityStream: pattern('aurora-audit-alerts'),
+      pgAudit: pattern('aurora-audit-pgaudit'),
+    },
+  };
+}
