@@ -44,14 +44,16 @@ export function registerPgauditParse(group: Command, { io, setExit }: CommandCon
         return;
       }
       let unreadable = 0;
+      const redact = createRedactor(resolved.redactionPatterns);
       const events = parsePgAuditLines(inputLines(io, file), {
         clusterId: resolved.clusterId ?? null,
         instanceId: opts.instance ?? null,
-        redact: createRedactor(resolved.redactionPatterns),
+        redact,
         serviceUsers: serviceUserSet(resolved.serviceUsers),
         onError: (reason, raw) => {
           unreadable++;
-          io.stderr(`unreadable entry: ${reason}: ${raw.slice(0, 200)}\n`);
+          // The entry as logged may hold a password: shown redacted, like the events.
+          io.stderr(`unreadable entry: ${reason}: ${redact(raw).slice(0, 200)}\n`);
         },
       });
       for await (const event of events) io.stdout(toJsonLine(event));

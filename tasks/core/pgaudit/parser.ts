@@ -238,7 +238,8 @@ function safeParse(entry: string, opts: PgAuditParseOptions, redact: Redactor): 
   try {
     return parseEntry(entry, opts, redact);
   } catch (err) {
-    opts.onError?.(`${(err as Error).name}: ${(err as Error).message}`, entry);
+    // The reason may quote the entry (csv-parse cites the field): redacted like the events, as it is logged.
+    opts.onError?.(redact(`${(err as Error).name}: ${(err as Error).message}`), entry);
     return undefined;
   }
 }
@@ -356,6 +357,8 @@ export function parsePgAuditMessage(message: string, opts: PgAuditParseOptions =
     opts.onError?.(`entry exceeds ${max} characters; skipped`, `${entry.slice(0, 1024)}…`);
     return [];
   }
-  const event = safeParse(entry, opts, redact);
+  // An unreadable entry is reported with the message exactly as received (its original bytes).
+  const onError = opts.onError && ((reason: string) => opts.onError?.(reason, message));
+  const event = safeParse(entry, { ...opts, onError }, redact);
   return event ? [event] : [];
 }
