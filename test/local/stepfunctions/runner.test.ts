@@ -271,3 +271,32 @@ describe('TemplateResolver', () => {
     expect(resolver.functionEnvironment('Fn')).toEqual({ TABLE: 'Table' });
   });
 });
+
+describe('LocalWorkflow onEvent', () => {
+  it('shows each event with the simulated time once the harness has handled it, without changing the run', async () => {
+    const definition: AslDefinition = {
+      StartAt: 'Wait',
+      States: {
+        Wait: { Type: 'Wait', Seconds: 120, Next: 'Call' },
+        Call: task('Done'),
+        Done: { Type: 'Succeed' },
+      },
+    };
+    const seen: [string, string | undefined, string][] = [];
+    const workflow = new LocalWorkflow(definition, {
+      clock: new SimClock('2026-11-24T10:00:00Z'),
+      dispatch: () => ({}),
+    });
+    const run = await workflow.run(
+      { id: 'x' },
+      { onEvent: (event, at) => seen.push([event.type, event.state?.name, at]) },
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    expect(seen.filter(([type]) => type === 'StateEntered')).toEqual([
+      ['StateEntered', 'Wait', '2026-11-24T10:02:00.000Z'],
+      ['StateEntered', 'Call', '2026-11-24T10:02:00.000Z'],
+      ['StateEntered', 'Done', '2026-11-24T10:02:00.000Z'],
+    ]);
+    expect(seen).toHaveLength(run.events.length);
+  });
+});
