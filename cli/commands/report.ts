@@ -89,7 +89,6 @@ export function registerReportCommand(
           ),
           RECIPIENTS: JSON.stringify(config.reports.recipients),
           SENDER: config.reports.sender,
-          SENDER_IDENTITY_ARN: 'arn:aws:ses:us-east-1:000000000000:identity/cli-validation',
           SUBJECT_PREFIX: config.alerts.subjectPrefix,
           TIME_ZONE: 'UTC',
           BUCKET: 'cli-validation',

@@ -107,6 +107,16 @@ export interface RenderResult {
 
 export type ReportLambdaEvent = PrepareEvent | RenderEvent;
 
+/** The domain of an email address, lower-cased. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** The domains a recipients override may use: those of the configured recipients. */
+export function recipientDomains(configured: readonly string[]): string[] {
+  return [...new Set(configured.map(domainOf))].sort();
+}
+
 /** The Athena prepared statement name of a report query (`privilege-changes` → `privilege_changes`). */
 export function statementNameOf(query: string): string {
   return query.replace(/-/g, '_');
@@ -123,8 +133,6 @@ export interface ReportLambdaEnvironment {
   readonly RECIPIENTS: string;
   /** SES identity: an email address, or a domain (then the sender is `aurora-audit@<domain>`). */
   readonly SENDER: string;
-  /** ARN of the SES identity (`SendRawEmail`'s `SourceArn` and the IAM resource). */
-  readonly SENDER_IDENTITY_ARN: string;
   /** `[prefix] Aurora audit …` */
   readonly SUBJECT_PREFIX: string;
   /** Default IANA time zone of the period's days. */

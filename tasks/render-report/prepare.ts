@@ -7,10 +7,12 @@ import { athenaExecutionParameters, queryParameters, REPORT_QUERIES } from '../.
 import { InvalidPeriodError, PERIOD_NAMES, type PeriodName, reportPeriod } from '../core/report-period';
 import { REPORTS_PREFIX } from '../core/storage-layout';
 import {
+  domainOf,
   type PrepareEvent,
   type PrepareResult,
   type QueryItem,
   type ReportRequest,
+  recipientDomains,
   statementNameOf,
 } from './contract';
 import { InvalidReportEventError } from './errors';
@@ -178,6 +180,17 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
         } else {
           bad = true;
           problems.push(`recipients[${i}]: must be an email address (got ${shown(address)})`);
+        }
+      });
+      // Only to the configured recipients' domains: whoever may start a run must not be able to send the
+      // audit evidence anywhere (the Lambda's ses:Recipients condition says the same).
+      const domains = recipientDomains(settings.RECIPIENTS);
+      value.forEach((address: unknown, i) => {
+        if (typeof address === 'string' && EMAIL.test(address) && !domains.includes(domainOf(address))) {
+          bad = true;
+          problems.push(
+            `recipients[${i}]: ${shown(address)} is not at a domain of the configured recipients (${domains.join(', ')})`,
+          );
         }
       });
       if (!bad) recipients = [...seen.values()];

@@ -439,8 +439,9 @@ async function render(
       new SendRawEmailCommand({
         Source: settings.SENDER,
         Destinations: [...request.recipients],
+        // No SourceArn: the identity is this account's (sending authorization is for other accounts'), and
+        // SES checks the address's own identity or, when only its domain is verified, the domain's.
         RawMessage: { Data: new Uint8Array(message.raw) },
-        SourceArn: settings.SENDER_IDENTITY_ARN,
       }),
     );
     sesMessageId = sent.MessageId ?? '';

@@ -56,7 +56,6 @@ export const reportSettingsSchema = z.object({
     .string()
     .refine((s) => EMAIL.test(s) || DOMAIN.test(s), 'must be an email address or a domain')
     .transform((s) => (s.includes('@') ? s : `aurora-audit@${s}`)),
-  SENDER_IDENTITY_ARN: z.string().startsWith('arn:'),
   SUBJECT_PREFIX: z.string().min(1).max(24),
   TIME_ZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone'),
   BUCKET: z.string().min(3),

@@ -20,7 +20,11 @@ import { LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArn } from '../../infra/nag';
 import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
-import type { ReportInput, ReportLambdaEnvironment } from '../../tasks/render-report/contract';
+import {
+  type ReportInput,
+  type ReportLambdaEnvironment,
+  recipientDomains,
+} from '../../tasks/render-report/contract';
 import { buildReportDefinition } from './definition';
 
 const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
@@ -130,7 +134,8 @@ export class ComplianceReportWorkflow extends Construct {
   /** The address the report is sent from (`ses:FromAddress`). */
   readonly fromAddress: string;
   /** ARN of the SES identity the report is sent from. */
-  readonly senderIdentityArn: string;
+  /** The SES identities the sender may be verified as: the address and its domain, or the domain. */
+  readonly senderIdentityArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: ComplianceReportWorkflowProps) {
     super(scope, id);
@@ -142,11 +147,12 @@ export class ComplianceReportWorkflow extends Construct {
     this.fromAddress = EMAIL.test(props.sender)
       ? props.sender
       : `${DOMAIN_SENDER_LOCAL_PART}@${props.sender}`;
-    this.senderIdentityArn = stack.formatArn({
-      service: 'ses',
-      resource: 'identity',
-      resourceName: props.sender,
-    });
+    // SES authorizes sending against the address's identity or, when only the domain is verified, the
+    // domain's: grant both (the ses:FromAddress condition keeps it to the one address).
+    const senderDomain = props.sender.slice(props.sender.lastIndexOf('@') + 1);
+    this.senderIdentityArns = [...new Set([props.sender, senderDomain])].map((identity) =>
+      stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+    );
 
     // ---- the report Lambda (prepare; render, send and archive)
     const reportLogGroup = new logs.LogGroup(this, 'ReportLogs', {
@@ -193,8 +199,14 @@ export class ComplianceReportWorkflow extends Construct {
     reportRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendRawEmail'],
-        resources: [this.senderIdentityArn],
-        conditions: { StringEquals: { 'ses:FromAddress': this.fromAddress } },
+        resources: [...this.senderIdentityArns],
+        conditions: {
+          StringEquals: { 'ses:FromAddress': this.fromAddress },
+          // Only to the configured recipients' domains (prepare refuses other overrides too).
+          'ForAllValues:StringLike': {
+            'ses:Recipients': recipientDomains(props.recipients).map((domain) => `*@${domain}`),
+          },
+        },
       }),
     );
     Validations.of(reportRole).acknowledge({
@@ -217,7 +229,6 @@ export class ComplianceReportWorkflow extends Construct {
       ),
       RECIPIENTS: JSON.stringify(props.recipients),
       SENDER: props.sender,
-      SENDER_IDENTITY_ARN: this.senderIdentityArn,
       SUBJECT_PREFIX: settings.subjectPrefix,
       TIME_ZONE: settings.defaultTimeZone,
       BUCKET: bucket.bucketName,

@@ -264,6 +264,15 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     resultPath: '$.rendered',
   });
   retryThrottling(render, 'lambdaInvoke');
+  // Reading results or archiving failed (throttling, a 5xx): nothing was sent yet, so trying again is safe.
+  // A failed send (ReportSendError) is not retried here: SES may have accepted it.
+  render.addRetry({
+    errors: ['ReportQueryResultsError', 'ReportArchiveError'],
+    interval: Duration.seconds(10),
+    maxAttempts: 3,
+    backoffRate: 2,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
   catchInto(render, failure('Rendering failed', 'RenderFailed', STATES.render, CAUGHT_CAUSE, reportName));
 
   const succeeded = new sfn.Succeed(scope, STATES.succeeded, {

@@ -71,6 +71,17 @@ describe('prepare: the report period and the queries', () => {
     expect(r.request.recipients).toEqual(['auditor@example.com', 'cfo@example.com']);
     expect(r.request.archivePrefix).toBe('reports/custom/2026-11-01_2026-11-15/run-1/');
   });
+
+  it('refuses recipients outside the configured recipients’ domains: a run cannot mail the evidence away', () => {
+    const r = prepare({
+      period: 'daily',
+      recipients: ['auditor@example.com', 'attacker@evil.example.net', 'x@EXAMPLE.COM'],
+    });
+    expect(r.valid).toBe(false);
+    expect(r.problem).toBe(
+      'recipients[1]: "attacker@evil.example.net" is not at a domain of the configured recipients (example.com)',
+    );
+  });
 });
 
 describe('prepare: bad input is a result naming the field and the value, never an exception', () => {

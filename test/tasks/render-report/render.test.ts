@@ -72,8 +72,8 @@ describe('render: the daily report of a busy day', () => {
     expect(world.sent[0]).toMatchObject({
       Source: 'aurora-audit@reports.example.com',
       Destinations: ['compliance@example.com', 'dba@example.com'],
-      SourceArn: 'arn:aws:ses:eu-west-1:123456789012:identity/reports.example.com',
     });
+    expect(world.sent[0]).not.toHaveProperty('SourceArn');
     expect(decodeWords(message.headers.get('subject') ?? '')).toBe(result.subject);
     expect(message.headers.get('message-id')).toBe('<report.daily-2026-11-24@reports.example.com>');
     expect(message.headers.get('date')).toBe('Tue, 24 Nov 2026 07:00:00 +0000');

@@ -34,7 +34,6 @@ export const ENV: Record<string, string> = {
   ]),
   RECIPIENTS: JSON.stringify(['compliance@example.com', 'dba@example.com']),
   SENDER: 'reports.example.com',
-  SENDER_IDENTITY_ARN: 'arn:aws:ses:eu-west-1:123456789012:identity/reports.example.com',
   SUBJECT_PREFIX: 'aurora-audit',
   TIME_ZONE: 'UTC',
   BUCKET,

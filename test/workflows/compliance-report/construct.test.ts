@@ -159,7 +159,6 @@ describe('the compliance-report workflow construct (example configuration)', () 
     expect(env).toMatchObject({
       RECIPIENTS: '["compliance@example.com"]',
       SENDER: 'aurora-audit@example.com',
-      SENDER_IDENTITY_ARN: `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/aurora-audit@example.com`,
       SUBJECT_PREFIX: 'aurora-audit',
       TIME_ZONE: 'UTC',
       BUCKET: d.bucket,
@@ -186,8 +185,14 @@ describe('the compliance-report workflow construct (example configuration)', () 
       {
         Effect: 'Allow',
         Action: 'ses:SendRawEmail',
-        Resource: `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/aurora-audit@example.com`,
-        Condition: { StringEquals: { 'ses:FromAddress': 'aurora-audit@example.com' } },
+        Resource: [
+          `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/aurora-audit@example.com`,
+          `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/example.com`,
+        ],
+        Condition: {
+          StringEquals: { 'ses:FromAddress': 'aurora-audit@example.com' },
+          'ForAllValues:StringLike': { 'ses:Recipients': ['*@example.com'] },
+        },
       },
     ]);
   });

@@ -5,6 +5,7 @@
  * final status, the Athena calls, what the Map passed on, the email, the archive and the notifications.
  */
 import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
+import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { MessageRejected, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import { REPORT_QUERIES } from '../../../reports/queries';
 import { TEXTS } from '../../../reports/templates/report';
@@ -349,6 +350,31 @@ describe('the compliance-report workflow, failures', () => {
     // The queries ran; the archive was written before sending.
     expect(s.world.callsTo('athena', 'startQueryExecution')).toHaveLength(QUERY_COUNT);
     expect(s.archived.has(`${PREFIX}run-1/report.eml`)).toBe(true);
+  });
+
+  it('retries the render step when archiving meets S3 throttling, and sends the report once', async () => {
+    const s = await open();
+    let failures = 0;
+    const put = s.s3.commandCalls(PutObjectCommand).length;
+    s.s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+      if (failures < 1) {
+        failures += 1;
+        throw Object.assign(new Error('Please reduce your request rate.'), {
+          name: 'SlowDown',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        });
+      }
+      s.archived.set(input.Key as string, { ...input, bytes: Buffer.from(String(input.Body ?? '')) });
+      return { ETag: '"etag"' };
+    });
+    const run = await s.run(DAILY_BERLIN);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.retries.filter((r) => r.state === STATES.render).map((r) => r.error)).toEqual([
+      'ReportArchiveError',
+    ]);
+    expect(s.sent).toHaveLength(1);
+    expect(s.s3.commandCalls(PutObjectCommand).length).toBeGreaterThan(put + 1);
   });
 
   it('fails with PreparationFailed and tells the operators when the report Lambda keeps failing', async () => {
