@@ -9,8 +9,8 @@
  * Every number comes from what the handler did at the SDK boundary: Firehose entries accepted (attributed to
  * their record by a marker each event carries), quarantine PutObjects whose original bytes equal the record's
  * byte for byte, and the response's batchItemFailures. `AURORA_AUDIT_FUZZ_CASES` raises the number of records
- * (default 10,000), `AURORA_AUDIT_FUZZ_SEED` picks the seed. The seed fixes every choice; the Encryption SDK's
- * IVs and message ids are random, as in Aurora, which changes no outcome.
+ * (default 10,000), `AURORA_AUDIT_FUZZ_SEED` picks the seed. The seed fixes every choice and every count: the
+ * Encryption SDK's IVs and keys stay random, as in Aurora, and no mutation depends on them (see `flipped`).
  */
 import { gzipSync } from 'node:zlib';
 import {
@@ -35,7 +35,7 @@ import {
   OTHER_CLUSTER_ID,
 } from '../builders/activity-record';
 import { LocalKms } from '../local/kms';
-import { fault } from './aws-errors';
+import { FAULT_KINDS, type FaultKind, fault } from './aws-errors';
 import {
   account,
   EXTRA_PATTERNS,
@@ -75,6 +75,9 @@ type Handler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse
 const { handler } = require('../../tasks/decrypt-activity-stream/handler') as { handler: Handler };
 
 const rand = prng(FUZZ_SEED);
+/** Fault decisions draw from their own stream, reseeded per batch: they never shift the cases. */
+let faultRand = prng(FUZZ_SEED);
+const faultChance = (p: number) => faultRand() < p;
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
 const chance = (p: number) => rand() < p;
 
@@ -193,6 +196,31 @@ function flipBits(bytes: Buffer): Buffer {
   return out;
 }
 
+/**
+ * Bit flips in the record: in the decoded bytes of the key or the Encryption SDK message (re-encoded), or in
+ * the JSON around them. Never in the base64 text itself, whose characters come from random IVs and keys: the
+ * outcome of a flip there would depend on them, and the seed would no longer fix the run.
+ */
+function flipped(json: string): Buffer {
+  const env = JSON.parse(json) as Record<string, string>;
+  const r = rand();
+  if (r < 0.6) {
+    const field = r < 0.2 ? 'key' : 'databaseActivityEvents';
+    return Buffer.from(
+      JSON.stringify({
+        ...env,
+        [field]: flipBits(Buffer.from(env[field] as string, 'base64')).toString('base64'),
+      }),
+    );
+  }
+  const skeleton = Buffer.from(JSON.stringify({ ...env, databaseActivityEvents: '\u0001', key: '\u0002' }));
+  const out = flipBits(skeleton).toString('latin1');
+  return Buffer.from(
+    out.replace('\u0001', env.databaseActivityEvents ?? '').replace('\u0002', env.key ?? ''),
+    'latin1',
+  );
+}
+
 function badBase64(text: string): string {
   const at = Math.floor(rand() * text.length);
   switch (Math.floor(rand() * 5)) {
@@ -284,7 +312,7 @@ async function fuzzCase(): Promise<FuzzCase> {
     }
     case 'bit-flip': {
       const b = await genuine();
-      return record(flipBits(Buffer.from(b.json)), b.expected);
+      return record(flipped(b.json), b.expected);
     }
     case 'truncated': {
       const b = await genuine();
@@ -475,13 +503,13 @@ const stats = {
 };
 
 kmsMock.on(DecryptCommand).callsFake((input) => {
-  if (plan === 'kms' && chance(0.3)) {
+  if (plan === 'kms' && faultChance(0.3)) {
     stats.kmsFaults++;
     faultsThisBatch++;
     throw fault(
       KMSServiceException,
       'kms',
-      pick(['throttling', 'server', 'timeout', 'accessDenied'] as const),
+      FAULT_KINDS[Math.floor(faultRand() * FAULT_KINDS.length)] as FaultKind,
     );
   }
   return { Plaintext: localKms.decrypt(input.CiphertextBlob, input.EncryptionContext ?? {}) };
@@ -508,7 +536,7 @@ firehoseMock.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandIn
     );
   }
   const responses = (input.Records ?? []).map((r): PutRecordBatchResponseEntry => {
-    if (plan === 'firehose-entries' && chance(0.3)) {
+    if (plan === 'firehose-entries' && faultChance(0.3)) {
       stats.firehoseEntriesRefused++;
       faultsThisBatch++;
       return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
@@ -523,10 +551,14 @@ firehoseMock.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandIn
 });
 
 s3Mock.on(PutObjectCommand).callsFake((input) => {
-  if (plan === 's3' && chance(0.3)) {
+  if (plan === 's3' && faultChance(0.3)) {
     stats.s3Faults++;
     faultsThisBatch++;
-    throw fault(S3ServiceException, 's3', pick(['throttling', 'server', 'timeout', 'accessDenied'] as const));
+    throw fault(
+      S3ServiceException,
+      's3',
+      FAULT_KINDS[Math.floor(faultRand() * FAULT_KINDS.length)] as FaultKind,
+    );
   }
   const doc = JSON.parse(input.Body as string) as QuarantineDocument;
   batch.quarantines.set(String(doc.metadata.sequenceNumber), doc);
@@ -575,6 +607,7 @@ describe('the decrypt Lambda under fuzzed input and transient faults', () => {
         batch = { accepted: new Map(), quarantines: new Map(), alertMarkers: [], output: [] };
         firehoseCallsThisBatch = 0;
         faultsThisBatch = 0;
+        faultRand = prng(FUZZ_SEED + done);
 
         process.stdout.write = capture as typeof process.stdout.write;
         process.stderr.write = capture as typeof process.stderr.write;
