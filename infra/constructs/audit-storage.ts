@@ -70,6 +70,7 @@ export class AuditStorage extends Construct {
   readonly table: glue.CfnTable;
   readonly databaseName: string;
   readonly tableName = 'audit_events';
+  private readonly writers = new Map<string, string[]>();
 
   constructor(scope: Construct, id: string, props: AuditStorageProps) {
     super(scope, id);
@@ -96,8 +97,24 @@ export class AuditStorage extends Construct {
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.auditEventsDays) }],
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(props.auditEventsDays),
+          noncurrentVersionExpiration: Duration.days(props.auditEventsDays),
+        },
+      ],
     });
+    // Who read the evidence is evidence too.
+    this.accessLogsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDeletingAccessLogs',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [this.accessLogsBucket.arnForObjects('*')],
+      }),
+    );
 
     const lock = props.objectLock;
     if (lock && (!Number.isInteger(lock.days) || lock.days < 1 || lock.days > props.auditEventsDays)) {
@@ -137,7 +154,8 @@ export class AuditStorage extends Construct {
             { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(props.glacierAfterDays) },
           ],
           expiration: Duration.days(props.auditEventsDays),
-          noncurrentVersionExpiration: Duration.days(30),
+          // An overwritten event stays as long as the events do: overwriting is no way to delete evidence.
+          noncurrentVersionExpiration: Duration.days(props.auditEventsDays),
         },
         {
           id: 'event-errors-retention',
@@ -253,5 +271,27 @@ export class AuditStorage extends Construct {
       },
     });
     this.table.addResourceDependency(this.database);
+  }
+
+  /**
+   * Only these principals (role ARNs) may write under an evidence prefix (`events/` is Firehose's, `reports/`
+   * the report Lambda's): a bucket-policy Deny for everyone else, so that nobody can overwrite evidence.
+   * Call once per prefix.
+   */
+  restrictWriters(prefix: (typeof EVIDENCE_PREFIXES)[number], principalArns: readonly string[]): void {
+    if (this.writers.has(prefix))
+      throw new Error(`AuditStorage: writers of ${prefix} are already restricted`);
+    if (principalArns.length === 0) throw new Error(`AuditStorage: ${prefix} needs at least one writer`);
+    this.writers.set(prefix, [...principalArns]);
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `OnlyItsWritersWrite${prefix.replace(/[^A-Za-z]/g, '')}`,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${prefix}*`)],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...principalArns] } },
+      }),
+    );
   }
 }

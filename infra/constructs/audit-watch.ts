@@ -19,9 +19,30 @@ export const PARAMETER_GROUP_CALLS = [
   'DeleteDBParameterGroup',
 ] as const;
 
+/** S3 calls that weaken the audit bucket's protection. */
+export const BUCKET_CALLS = [
+  'PutBucketPolicy',
+  'DeleteBucketPolicy',
+  'PutBucketLifecycle',
+  'DeleteBucketLifecycle',
+  'PutBucketVersioning',
+  'PutObjectLockConfiguration',
+  'PutBucketLogging',
+] as const;
+
+/** KMS calls that would make the audit records unreadable or their key less protected. */
+export const KEY_CALLS = ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'DisableKeyRotation'] as const;
+
+/** CloudWatch Logs calls that cut an audit log off from the alert Lambda. */
+export const LOG_CALLS = ['DeleteSubscriptionFilter', 'PutSubscriptionFilter', 'DeleteLogGroup'] as const;
+
 export interface AuditWatchProps {
   /** Identifiers (names) of the audited clusters. */
   readonly clusterIdentifiers: readonly string[];
+  /** The audit bucket, the stack key and the audit log groups (the clusters' PostgreSQL logs, the decrypt log). */
+  readonly bucketName: string;
+  readonly keyArn: string;
+  readonly logGroupNames: readonly string[];
   /** The ops topic: the stack's alert topic. */
   readonly topic: sns.ITopic;
   /** The key the topic is encrypted with: EventBridge must be allowed to use it. */
@@ -38,7 +59,12 @@ export interface AuditWatchProps {
  * - an audited cluster's activity stream stops (`RDS-EVENT-0180`), whoever stopped it;
  * - a DB or DB cluster parameter group is changed, reset or deleted (pgAudit's settings live there);
  * - an audited cluster is given another parameter group, or its log exports change (the pgAudit lines stop
- *   reaching CloudWatch when `postgresql` is no longer exported).
+ *   reaching CloudWatch when `postgresql` is no longer exported), or an instance another parameter group;
+ * - the audit bucket's policy, lifecycle, versioning, Object Lock or access logging is changed;
+ * - the stack key is disabled, scheduled for deletion, loses its rotation or gets another key policy;
+ * - a subscription filter of an audit log group is deleted or replaced, or the log group deleted.
+ * Cluster identifiers match case-insensitively (RDS stores them in lower case; callers may not). Changes made
+ * by a deployment (CloudFormation calls with the deployer's identity) alert too: approve them as changes.
  * The API-call rules read CloudTrail management events, which EventBridge receives when the account has a
  * CloudTrail trail logging management events (README "Security and operations").
  */
@@ -50,6 +76,7 @@ export class AuditWatch extends Construct {
     if (props.clusterIdentifiers.length === 0)
       throw new Error('AuditWatch: clusterIdentifiers must list at least one cluster');
     const prefix = (props.prefix ?? 'aurora-audit').replace(/[<>"]/g, '');
+    const anyCluster = props.clusterIdentifiers.map((c) => ({ 'equals-ignore-case': c }));
     const message = (lines: string[], paths: Record<string, string>) =>
       events.RuleTargetInput.fromText(
         lines.join('\n').replace(/<(\w+)>/g, (_m, name: string) => {
@@ -67,7 +94,7 @@ export class AuditWatch extends Construct {
         detailType: ['RDS DB Cluster Event'],
         detail: {
           EventID: [ACTIVITY_STREAM_STOPPED_EVENT],
-          SourceIdentifier: [...props.clusterIdentifiers],
+          SourceIdentifier: anyCluster,
         },
       },
       targets: [
@@ -89,13 +116,17 @@ export class AuditWatch extends Construct {
       ],
     });
 
-    const apiCall = (eventName: readonly string[], requestParameters?: Record<string, unknown>) => ({
-      source: ['aws.rds'],
+    const apiCall = (
+      eventName: readonly string[],
+      match?: Record<string, unknown>,
+      service: 'rds' | 's3' | 'kms' | 'logs' = 'rds',
+    ) => ({
+      source: [`aws.${service}`],
       detailType: ['AWS API Call via CloudTrail'],
       detail: {
-        eventSource: ['rds.amazonaws.com'],
+        eventSource: [`${service}.amazonaws.com`],
         eventName: [...eventName],
-        ...(requestParameters ? { requestParameters } : {}),
+        ...(match ?? {}),
       },
     });
     const callMessage = (what: string) =>
@@ -115,26 +146,75 @@ export class AuditWatch extends Construct {
     const parameterGroups = new events.Rule(this, 'ParameterGroupChanged', {
       description: 'aurora-audit: CRITICAL, a DB or DB cluster parameter group was changed, reset or deleted',
       eventPattern: apiCall(PARAMETER_GROUP_CALLS),
+      // Any parameter group of the account: the stack does not know which ones the clusters use.
       targets: [target(callMessage('a parameter group (where pgAudit is configured) was changed'))],
     });
-    const clusters = [...props.clusterIdentifiers];
     const groupSwapped = new events.Rule(this, 'ClusterParameterGroupSwapped', {
       description: 'aurora-audit: CRITICAL, an audited cluster was given another parameter group',
       eventPattern: apiCall(['ModifyDBCluster'], {
-        dBClusterIdentifier: clusters,
-        dBClusterParameterGroupName: [{ exists: true }],
+        requestParameters: {
+          dBClusterIdentifier: anyCluster,
+          dBClusterParameterGroupName: [{ exists: true }],
+        },
       }),
       targets: [target(callMessage('an audited cluster was given another parameter group'))],
     });
     const logExports = new events.Rule(this, 'ClusterLogExportsChanged', {
       description: "aurora-audit: CRITICAL, an audited cluster's CloudWatch log exports were changed",
+      // `exists` works on leaves only: the configuration is an object, its lists are the leaves.
       eventPattern: apiCall(['ModifyDBCluster'], {
-        dBClusterIdentifier: clusters,
-        cloudwatchLogsExportConfiguration: [{ exists: true }],
+        requestParameters: {
+          dBClusterIdentifier: anyCluster,
+          cloudwatchLogsExportConfiguration: { disableLogTypes: [{ exists: true }] },
+        },
       }),
       targets: [target(callMessage("an audited cluster's log exports (the pgAudit lines) were changed"))],
     });
-    this.rules = [streamStopped, parameterGroups, groupSwapped, logExports];
+    const instanceGroup = new events.Rule(this, 'InstanceParameterGroupSwapped', {
+      description: 'aurora-audit: CRITICAL, a DB instance was given another parameter group',
+      eventPattern: apiCall(['ModifyDBInstance'], {
+        requestParameters: { dBParameterGroupName: [{ exists: true }] },
+      }),
+      targets: [target(callMessage('a DB instance was given another parameter group'))],
+    });
+    const bucket = new events.Rule(this, 'AuditBucketChanged', {
+      description: "aurora-audit: CRITICAL, the audit bucket's protection was changed",
+      eventPattern: apiCall(BUCKET_CALLS, { requestParameters: { bucketName: [props.bucketName] } }, 's3'),
+      targets: [
+        target(
+          callMessage("the audit bucket's policy, lifecycle, versioning, Object Lock or logging changed"),
+        ),
+      ],
+    });
+    const key = new events.Rule(this, 'AuditKeyChanged', {
+      description:
+        'aurora-audit: CRITICAL, the key of the audit records was disabled, scheduled for deletion or changed',
+      eventPattern: apiCall(KEY_CALLS, { resources: { ARN: [props.keyArn] } }, 'kms'),
+      targets: [
+        target(callMessage('the key of the audit records was disabled, scheduled for deletion or changed')),
+      ],
+    });
+    const logsChanged = new events.Rule(this, 'AuditLogsChanged', {
+      description: 'aurora-audit: CRITICAL, an audit log group lost or changed its subscription filter',
+      eventPattern: apiCall(
+        LOG_CALLS,
+        { requestParameters: { logGroupName: [...props.logGroupNames] } },
+        'logs',
+      ),
+      targets: [
+        target(callMessage('an audit log group lost or changed its subscription filter (alerts stop)')),
+      ],
+    });
+    this.rules = [
+      streamStopped,
+      parameterGroups,
+      groupSwapped,
+      logExports,
+      instanceGroup,
+      bucket,
+      key,
+      logsChanged,
+    ];
 
     if (props.topicKey) {
       // EventBridge publishes to the encrypted topic through its key.

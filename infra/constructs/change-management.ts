@@ -12,9 +12,6 @@ export const CHANGE_EVENT_DETAIL_TYPE = 'Change Approved';
 export type ChangeAction = 'enable-activity-stream' | 'disable-activity-stream';
 export const CHANGE_ACTIONS: readonly ChangeAction[] = ['enable-activity-stream', 'disable-activity-stream'];
 
-/** Optional fields of the event's detail that the workflow input takes when present. */
-const OPTIONAL_FIELDS = ['window', 'requestedBy'] as const;
-
 export interface ChangeManagementProps {
   /** The workflow each action starts; actions without one get no rule (yet). */
   readonly workflows: Partial<Record<ChangeAction, sfn.IStateMachine>>;
@@ -26,13 +23,15 @@ export interface ChangeManagementProps {
 }
 
 /**
- * Starts the workflows from change tickets: EventBridge rules on the `Change Approved` event with input
- * transformers to each workflow's input, and an SSM Automation document (`aws:executeStateMachine`) that a
- * Systems Manager Change Manager template can run.
+ * Starts the workflows from change tickets: one EventBridge rule per action on the `Change Approved` event,
+ * whose `detail` is the workflow's input as it is, and an SSM Automation document (`aws:executeStateMachine`)
+ * that a Systems Manager Change Manager template can run.
  *
- * An input transformer cannot leave out a field that the event lacks, so each action has one rule per
- * combination of the optional fields (`window`, `requestedBy`), matched with `exists`: exactly one rule
- * matches any event, and the workflow's validation applies its defaults to what is absent.
+ * The detail goes to the workflow whole (InputPath `$.detail`), not through an input transformer: a
+ * transformer cannot leave out a field the event lacks, and EventBridge's `exists` does not see a field whose
+ * value is an object (a `window` of `{start, end}`), so per-field rules would drop such a window silently.
+ * The workflow's validation accepts `action` when it names that workflow, applies its defaults to what is
+ * absent and refuses anything else with InvalidInput.
  */
 export class ChangeManagement extends Construct {
   readonly rules: events.Rule[] = [];
@@ -46,33 +45,26 @@ export class ChangeManagement extends Construct {
 
     for (const action of actions) {
       const workflow = props.workflows[action] as sfn.IStateMachine;
-      for (let mask = 0; mask < 2 ** OPTIONAL_FIELDS.length; mask++) {
-        const present = OPTIONAL_FIELDS.filter((_, i) => (mask >> i) & 1);
-        const detail: Record<string, unknown> = {
-          action: [action],
-          clusterIdentifier: [{ exists: true }],
-          changeTicket: [{ exists: true }],
-        };
-        for (const f of OPTIONAL_FIELDS) detail[f] = [{ exists: present.includes(f) }];
-        const input: Record<string, string> = {
-          clusterIdentifier: events.EventField.fromPath('$.detail.clusterIdentifier'),
-          changeTicket: events.EventField.fromPath('$.detail.changeTicket'),
-        };
-        for (const f of present) input[f] = events.EventField.fromPath(`$.detail.${f}`);
-        const rule = new events.Rule(this, `${action}-${present.join('-') || 'plain'}`, {
-          eventBus: props.eventBus,
-          description: `aurora-audit: ${action} on an approved change ticket${present.length ? ` (with ${present.join(', ')})` : ''}`,
-          eventPattern: {
-            source: [CHANGE_EVENT_SOURCE],
-            detailType: [CHANGE_EVENT_DETAIL_TYPE],
-            detail,
+      const rule = new events.Rule(this, action, {
+        eventBus: props.eventBus,
+        description: `aurora-audit: ${action} on an approved change ticket`,
+        eventPattern: {
+          source: [CHANGE_EVENT_SOURCE],
+          detailType: [CHANGE_EVENT_DETAIL_TYPE],
+          // `exists` applies to leaves only: both are strings.
+          detail: {
+            action: [action],
+            clusterIdentifier: [{ exists: true }],
+            changeTicket: [{ exists: true }],
           },
-          targets: [
-            new targets.SfnStateMachine(workflow, { input: events.RuleTargetInput.fromObject(input) }),
-          ],
-        });
-        this.rules.push(rule);
-      }
+        },
+        // The detail is the workflow input as it is (its `action` names the workflow, which checks it): every
+        // optional field reaches the workflow, and anything unexpected is refused there, loudly.
+        targets: [
+          new targets.SfnStateMachine(workflow, { input: events.RuleTargetInput.fromEventPath('$.detail') }),
+        ],
+      });
+      this.rules.push(rule);
     }
 
     // Systems Manager Change Manager: an Automation runbook that starts the matching workflow.

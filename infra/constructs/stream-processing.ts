@@ -96,6 +96,8 @@ export class StreamProcessing extends Construct {
   readonly deliveryStream: firehose.CfnDeliveryStream;
   readonly deliveryStreamArn: string;
   readonly role: iam.Role;
+  /** Firehose's role: the only writer of `events/`. */
+  readonly firehoseRole: iam.Role;
   private readonly bucket: s3.IBucket;
   private readonly batchSize: number;
   private readonly maxRecordAge: Duration;
@@ -140,6 +142,7 @@ export class StreamProcessing extends Construct {
       }),
       description: 'aurora-audit Firehose: writes events/ and events-errors/ of the audit bucket',
     });
+    this.firehoseRole = firehoseRole;
     firehoseRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],

@@ -3,6 +3,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/filter-patterns';
 import { DEFAULT_RULES_PATH, loadRules } from '../../tasks/core/alerts/rules';
+import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
+import { EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import { DisableActivityStreamWorkflow } from '../../workflows/disable-activity-stream/construct';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
@@ -166,8 +168,17 @@ export class AuditStack extends Stack {
     // ---------------------------------------------------------------- Watching the watchers (issue 11)
     // Alerts when an activity stream stops or pgAudit's configuration changes; one dashboard and the pipeline's
     // alarms; and, when configured, a read-only role for auditors.
+    // Evidence has one writer each: nobody else may put (or overwrite) objects there.
+    this.storage.restrictWriters(EVENTS_PREFIX, [this.streamProcessing.firehoseRole.roleArn]);
+    this.storage.restrictWriters(REPORTS_PREFIX, [reportWorkflow.reportFunction.role!.roleArn]);
     new AuditWatch(this, 'AuditWatch', {
       clusterIdentifiers: config.clusters.map((c) => c.identifier),
+      bucketName: this.storage.bucket.bucketName,
+      keyArn: this.storage.key.keyArn,
+      logGroupNames: [
+        ...config.clusters.map((c) => postgresLogGroupName(c.identifier)),
+        this.streamProcessing.logGroup.logGroupName,
+      ],
       topic: this.alerting.topic,
       topicKey: this.storage.key,
       prefix: config.alerts.subjectPrefix,

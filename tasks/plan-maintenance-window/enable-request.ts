@@ -20,7 +20,10 @@ export const STREAM_WORKFLOWS: readonly StreamWorkflow[] = [
 
 /** The fields a workflow's input may have. */
 export function inputFields(workflow: StreamWorkflow): readonly string[] {
-  return workflow === 'enable-activity-stream' ? INPUT_FIELDS : INPUT_FIELDS.filter((f) => f !== 'mode');
+  const fields =
+    workflow === 'enable-activity-stream' ? INPUT_FIELDS : INPUT_FIELDS.filter((f) => f !== 'mode');
+  // A change-ticket event's detail arrives as it is, with the action that chose this workflow.
+  return [...fields, 'action'];
 }
 const TEXT_FIELD = /^[\p{L}\p{N} ._@:/+#()-]{1,128}$/u;
 /** Longest cluster name shown in an email subject (SNS subjects are at most 100 characters). */
@@ -164,6 +167,10 @@ export function validateEnableRequest(
       window = { kind: 'range', start: range.start as string, end: range.end as string };
   } else if (w !== undefined) {
     problems.push(`window: must be "now", "next" or {"start": ISO, "end": ISO} (got ${show(w)})`);
+  }
+
+  if (raw.action !== undefined && raw.action !== workflow) {
+    problems.push(`action: must be ${JSON.stringify(workflow)} for this workflow (got ${show(raw.action)})`);
   }
 
   let mode: 'async' | 'sync' = 'async';

@@ -3,21 +3,54 @@
  * values matched element-wise) and input transformation (a placeholder outside quotes becomes the JSON value
  * at its path, inside quotes its text).
  */
+/** A leaf: what EventBridge's content filters (`exists`, `prefix`, …) apply to; objects are not leaves. */
+function isLeaf(v: unknown): boolean {
+  return v === null || typeof v !== 'object';
+}
+
+/** One element of a pattern's value list against one value of the event. */
+function matchesValue(e: unknown, actual: unknown): boolean {
+  if (e === null || typeof e !== 'object') return isLeaf(actual) && actual === e;
+  const filter = e as Record<string, unknown>;
+  if ('prefix' in filter) return typeof actual === 'string' && actual.startsWith(String(filter.prefix));
+  if ('equals-ignore-case' in filter)
+    return (
+      typeof actual === 'string' &&
+      actual.toLowerCase() === String(filter['equals-ignore-case']).toLowerCase()
+    );
+  if ('anything-but' in filter) {
+    const but = filter['anything-but'];
+    const values = Array.isArray(but) ? but : [but];
+    return isLeaf(actual) && actual !== undefined && !values.includes(actual);
+  }
+  throw new Error(`eventbridge helper: unsupported filter ${JSON.stringify(e)}`);
+}
+
+/**
+ * Whether an event matches a pattern, with EventBridge's semantics for what the rules use: value lists
+ * (an event array matches when any element does), `exists` (true only for a leaf: a field holding an object
+ * is not "existing" for a filter), `prefix`, `equals-ignore-case`, `anything-but`, nested objects.
+ */
 export function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
     const actual = event[key];
     if (Array.isArray(expected)) {
       const values = Array.isArray(actual) ? actual : [actual];
-      return expected.some((e) =>
-        e !== null && typeof e === 'object' && 'exists' in e
-          ? (actual !== undefined) === (e as { exists: boolean }).exists
-          : values.includes(e),
-      );
+      return expected.some((e) => {
+        if (e !== null && typeof e === 'object' && 'exists' in e) {
+          const present = actual !== undefined && values.some((v) => v !== undefined && isLeaf(v));
+          return present === (e as { exists: boolean }).exists;
+        }
+        return values.some((v) => matchesValue(e, v));
+      });
     }
-    return (
-      actual !== null &&
-      typeof actual === 'object' &&
-      matches(expected as Record<string, unknown>, actual as Record<string, unknown>)
+    // A nested pattern: the event's value is an object, or an array of objects any of which matches.
+    const candidates = Array.isArray(actual) ? actual : [actual];
+    return candidates.some(
+      (c) =>
+        c !== null &&
+        typeof c === 'object' &&
+        matches(expected as Record<string, unknown>, c as Record<string, unknown>),
     );
   });
 }

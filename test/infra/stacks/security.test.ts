@@ -179,12 +179,13 @@ describe('tamper-evident storage', () => {
 describe('watching the watchers', () => {
   const rules = Object.values(resources).filter(
     (r) =>
-      r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties?.EventPattern ?? {}).includes('aws.rds'),
+      r.Type === 'AWS::Events::Rule' &&
+      /"aws\.(rds|s3|kms|logs)"/.test(JSON.stringify(r.Properties?.EventPattern ?? {})),
   );
-  const rdsEvent = (detailType: string, detail: Record<string, unknown>) => ({
+  const rdsEvent = (detailType: string, detail: Record<string, unknown>, source = 'aws.rds') => ({
     version: '0',
     id: 'e',
-    source: 'aws.rds',
+    source,
     'detail-type': detailType,
     account: '123456789012',
     time: '2026-12-01T10:00:00Z',
@@ -193,7 +194,11 @@ describe('watching the watchers', () => {
     detail,
   });
   const matching = (event: Record<string, unknown>) =>
-    rules.filter((r) => matches(r.Properties!.EventPattern as Record<string, unknown>, event));
+    rules.filter((r) =>
+      matches(resolver.resolve(r.Properties!.EventPattern) as Record<string, unknown>, event),
+    );
+  const bucketName = resolver.ref(id(auditStack.storage.bucket));
+  const keyArn = resolver.arn(id(auditStack.storage.key));
   const topicArn = { Ref: id(auditStack.alerting.topic) };
   const message = (rule: Resource, event: Record<string, unknown>) => {
     const [target] = rule.Properties!.Targets as { Arn: unknown; InputTransformer: never }[];
@@ -217,6 +222,10 @@ describe('watching the watchers', () => {
     expect(text).toContain('[aurora-audit] CRITICAL: Database Activity Streams stopped on cluster orders-db');
     expect(text).toContain('RDS says: Activity stream stopped for DB cluster');
     expect(matching({ ...event, detail: { ...event.detail, SourceIdentifier: 'other-db' } })).toEqual([]);
+    // Identifiers match whatever their case.
+    expect(matching({ ...event, detail: { ...event.detail, SourceIdentifier: 'Orders-DB' } })).toHaveLength(
+      1,
+    );
     expect(matching({ ...event, detail: { ...event.detail, EventID: 'RDS-EVENT-0179' } })).toEqual([]);
   });
 
@@ -231,15 +240,36 @@ describe('watching the watchers', () => {
         cloudwatchLogsExportConfiguration: { disableLogTypes: ['postgresql'] },
       },
     ],
-  ])('tells the ops topic, as CRITICAL, about %s %j', (eventName, requestParameters) => {
-    const event = rdsEvent('AWS API Call via CloudTrail', {
-      eventSource: 'rds.amazonaws.com',
-      eventName,
-      eventTime: '2026-12-01T10:00:00Z',
-      eventID: 'ct-1',
-      userIdentity: { arn: 'arn:aws:sts::123456789012:assumed-role/dba/mallory' },
-      requestParameters,
-    });
+    ['ModifyDBCluster', { dBClusterIdentifier: 'ORDERS-DB', dBClusterParameterGroupName: 'no-audit' }],
+    ['ModifyDBInstance', { dBInstanceIdentifier: 'orders-db-1', dBParameterGroupName: 'no-audit' }],
+    ['s3:PutBucketPolicy', { bucketName: 'AUDIT_BUCKET', policy: '{}' }],
+    ['s3:PutBucketLifecycle', { bucketName: 'AUDIT_BUCKET' }],
+    ['kms:ScheduleKeyDeletion', { keyId: 'AUDIT_KEY', pendingWindowInDays: 7 }],
+    ['kms:DisableKey', { keyId: 'AUDIT_KEY' }],
+    [
+      'logs:DeleteSubscriptionFilter',
+      { logGroupName: '/aws/rds/cluster/orders-db/postgresql', filterName: 'x' },
+    ],
+  ])('tells the ops topic, as CRITICAL, about %s %j', (call, params) => {
+    const [service, eventName] = call.includes(':') ? (call.split(':') as [string, string]) : ['rds', call];
+    const requestParameters = JSON.parse(
+      JSON.stringify(params).replace('AUDIT_BUCKET', bucketName).replace('AUDIT_KEY', keyArn),
+    ) as Record<string, unknown>;
+    const event = rdsEvent(
+      'AWS API Call via CloudTrail',
+      {
+        eventSource: `${service}.amazonaws.com`,
+        eventName,
+        eventTime: '2026-12-01T10:00:00Z',
+        eventID: 'ct-1',
+        userIdentity: { arn: 'arn:aws:sts::123456789012:assumed-role/dba/mallory' },
+        requestParameters,
+        ...(service === 'kms'
+          ? { resources: [{ accountId: '123456789012', type: 'AWS::KMS::Key', ARN: keyArn }] }
+          : {}),
+      },
+      `aws.${service}`,
+    );
     const [rule, ...others] = matching(event);
     expect(others).toEqual([]);
     const text = message(rule!, event);
@@ -256,6 +286,38 @@ describe('watching the watchers', () => {
         requestParameters,
       });
     expect(matching(event({ dBClusterIdentifier: 'orders-db', backupRetentionPeriod: 7 }))).toEqual([]);
+    // A log-export change that only enables more logs is not a way to switch auditing off.
+    expect(
+      matching(
+        event({
+          dBClusterIdentifier: 'orders-db',
+          cloudwatchLogsExportConfiguration: { enableLogTypes: ['upgrade'] },
+        }),
+      ),
+    ).toEqual([]);
+    const other = (source: string, detail: Record<string, unknown>) =>
+      matching(
+        rdsEvent(
+          'AWS API Call via CloudTrail',
+          { eventSource: `${source}.amazonaws.com`, ...detail },
+          `aws.${source}`,
+        ),
+      );
+    expect(
+      other('s3', {
+        eventName: 'PutBucketPolicy',
+        requestParameters: { bucketName: 'someone-elses-bucket' },
+      }),
+    ).toEqual([]);
+    expect(
+      other('logs', { eventName: 'DeleteSubscriptionFilter', requestParameters: { logGroupName: '/other' } }),
+    ).toEqual([]);
+    expect(
+      other('kms', {
+        eventName: 'DisableKey',
+        resources: [{ ARN: 'arn:aws:kms:eu-west-1:123456789012:key/other' }],
+      }),
+    ).toEqual([]);
     expect(matching(event({ dBClusterIdentifier: 'other-db', dBClusterParameterGroupName: 'x' }))).toEqual(
       [],
     );

@@ -141,9 +141,19 @@ describe('the plan Lambda: validate for the disable workflow', () => {
     const r = await validateDisable({ clusterIdentifier: 'orders-db', mode: 'sync' });
     expect(r.valid).toBe(false);
     expect(r.problem).toBe(
-      'mode: is not a known field (known: clusterIdentifier, window, changeTicket, requestedBy)',
+      'mode: is not a known field (known: clusterIdentifier, window, changeTicket, requestedBy, action)',
     );
     expect(r.request.workflow).toBe('disable-activity-stream');
+  });
+
+  it("accepts a change event's action when it names this workflow, and refuses another", async () => {
+    const ok = await validateDisable({ action: 'disable-activity-stream', clusterIdentifier: 'orders-db' });
+    expect(ok.valid).toBe(true);
+    const wrong = await validateDisable({ action: 'enable-activity-stream', clusterIdentifier: 'orders-db' });
+    expect(wrong.valid).toBe(false);
+    expect(wrong.problem).toBe(
+      'action: must be "disable-activity-stream" for this workflow (got "enable-activity-stream")',
+    );
   });
 
   it('throws on an unknown workflow (a bug in the state machine, not bad input)', async () => {
