@@ -6,16 +6,12 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import { LOGGED } from '../../tasks/core/log-messages';
 
 /** The namespace of the metrics aurora-audit derives from its Lambdas' logs. */
 export const METRIC_NAMESPACE = 'aurora-audit';
 
-/** Log messages the metric filters count (written by the Lambdas' Powertools logger, JSON). */
-export const LOGGED = {
-  activityRecordQuarantined: 'record quarantined',
-  pgAuditEntryQuarantined: 'unreadable pgAudit entry quarantined',
-  alertFlush: 'flush',
-} as const;
+export { LOGGED };
 
 export interface MonitoredFunction {
   readonly function: lambda.IFunction;
@@ -242,7 +238,11 @@ export class AuditMonitoring extends Construct {
                 addAlarm: {
                   Critical: {
                     ...oneOrMore,
-                    additionalDescription: 'Alerts are waiting in the state table because SNS refused them.',
+                    // Refusals in 2 of the last 3 periods: one transient refusal is retried at the next flush.
+                    datapointsToAlarm: 2,
+                    evaluationPeriods: 3,
+                    additionalDescription:
+                      'Alerts are waiting in the state table because SNS keeps refusing them (retried at every flush).',
                   },
                 },
               },

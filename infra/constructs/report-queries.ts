@@ -190,6 +190,10 @@ export class ReportQueries extends Construct {
       new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: [this.key.keyArn],
+        // A person may use the key only through S3 (the events, the results): not for the topic or the logs.
+        conditions: options.interactive
+          ? { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } }
+          : undefined,
       }),
     );
   }

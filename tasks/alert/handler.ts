@@ -11,6 +11,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadRules } from '../core/alerts/rules';
 import type { SubscriptionEvent } from '../core/cloudwatch-logs';
+import { LOGGED } from '../core/log-messages';
 import { parsePgAuditMessage } from '../core/pgaudit/parser';
 import { createRedactor } from '../core/redact';
 import { storedLine } from '../core/storage-layout';
@@ -57,7 +58,7 @@ const processor = createAlertProcessor({
       original: Buffer.from(entry.raw, 'utf8'),
       metadata: { logGroup: entry.logGroup, logStream: entry.logStream, logEventId: entry.logEventId },
     });
-    logger.warn('unreadable pgAudit entry quarantined', { key, reason: entry.reason });
+    logger.warn(LOGGED.pgAuditEntryQuarantined, { key, reason: entry.reason });
   },
   decryptLogGroup: settings.DECRYPT_LOG_GROUP,
   clusters: settings.CLUSTERS.map((c) => ({ ...c, silentInstances: new Set(c.silentInstances) })),
@@ -72,6 +73,6 @@ const processor = createAlertProcessor({
 export async function handler(event: SubscriptionEvent | { flush: true }) {
   if ('awslogs' in event) return processor.handleSubscription(event);
   const result = await processor.flush();
-  logger.info('flush', { ...result });
+  logger.info(LOGGED.alertFlush, { ...result });
   return result;
 }

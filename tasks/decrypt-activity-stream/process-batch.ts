@@ -20,6 +20,7 @@ import type { DataKeyCache } from '../core/das/data-key-cache';
 import { ClusterMismatchError, InvalidRecordError, isPermanent } from '../core/das/errors';
 import { type ProcessedRecord, processActivityRecord } from '../core/das/pipeline';
 import { clusterOfStream, type DataKeyResolver, type DecodeLimits, decodeBase64 } from '../core/das/record';
+import { LOGGED } from '../core/log-messages';
 import type { Redactor } from '../core/redact';
 import type { DeliveryItem, DeliveryResult } from '../shared/firehose-delivery';
 import type { QuarantineWriter } from '../shared/quarantine';
@@ -73,7 +74,7 @@ export function createDecryptBatchHandler(deps: DecryptBatchDeps) {
         approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
       },
     });
-    logger.warn('record quarantined', {
+    logger.warn(LOGGED.activityRecordQuarantined, {
       key,
       errorName,
       reason,

@@ -9,9 +9,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../infra/build-app';
 import { validateConfig } from '../../../infra/config/load';
 import { ACTIVITY_STREAM_STOPPED_EVENT } from '../../../infra/constructs/audit-watch';
+import { LOGGED } from '../../../tasks/core/log-messages';
 import { configDocument } from '../../builders/config';
 import { newApp, synthExample } from '../../helpers/cdk-app';
 import { matches, transform } from '../../helpers/eventbridge';
+import { filterPatternMatches } from '../../local/filter-pattern';
 import { TemplateResolver } from '../../local/stepfunctions/template';
 
 type Statement = {
@@ -148,6 +150,48 @@ describe('tamper-evident storage', () => {
           s.Effect === 'Deny' && JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
       ),
     ).toBe(true);
+  });
+
+  it('lets only Firehose write events/ and only the report Lambda write reports/: nobody overwrites evidence', () => {
+    const firehoseRole = resolver.arn(id(auditStack.streamProcessing.firehoseRole));
+    const events = bySid('OnlyItsWritersWriteevents');
+    expect(events).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [firehoseRole] } },
+    });
+    expect(list(events!.Resource)).toEqual([expect.stringMatching(/\/events\/\*$/)]);
+    const reports = bySid('OnlyItsWritersWritereports');
+    expect(reports?.Condition).toEqual({
+      ArnNotEquals: { 'aws:PrincipalArn': [expect.stringMatching(/:role\/ComplianceReportReportRole/)] },
+    });
+    // An overwritten version is kept as long as the events, so overwriting cannot shorten their life.
+    const rules = (
+      resources[bucketId]!.Properties!.LifecycleConfiguration as {
+        Rules: { Id: string; NoncurrentVersionExpiration?: { NoncurrentDays: number } }[];
+      }
+    ).Rules;
+    expect(rules.find((r) => r.Id === 'events-tiering-and-retention')?.NoncurrentVersionExpiration).toEqual({
+      NoncurrentDays: 2557,
+    });
+  });
+
+  it('keeps the access logs undeletable too', () => {
+    const logsPolicy = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::S3::BucketPolicy' &&
+        JSON.stringify(r.Properties?.Bucket) ===
+          JSON.stringify({ Ref: id(auditStack.storage.accessLogsBucket) }),
+    );
+    const statements = (
+      resolver.resolve(logsPolicy?.Properties?.PolicyDocument) as { Statement: Statement[] }
+    ).Statement;
+    expect(statements.find((x) => x.Sid === 'DenyDeletingAccessLogs')).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+    });
   });
 
   it('keeps a rotating customer-managed key, access logs in a separate bucket, and lifecycle tiers and expiry', () => {
@@ -379,6 +423,24 @@ describe('monitoring', () => {
     for (const a of found) expect(a.AlarmActions).toEqual([topicArn]);
   });
 
+  it('alarms on errors and throttles of both the decrypt and the alert Lambda, at the first one', () => {
+    for (const fn of [auditStack.streamProcessing.function, auditStack.alertProcessing.function]) {
+      const ref = JSON.stringify({ Ref: id(fn) });
+      for (const metric of ['Errors', 'Throttles']) {
+        const mine = alarmOn(metric).filter((a) => JSON.stringify(a).includes(ref));
+        expect(mine.length).toBeGreaterThanOrEqual(1);
+        for (const a of mine) expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
+        for (const a of mine) expect(a.Threshold).toBe(0);
+      }
+    }
+    const delivery = alarmOn('DeliveryToS3.Success')[0]!;
+    expect({ op: delivery.ComparisonOperator, threshold: delivery.Threshold }).toEqual({
+      op: 'LessThanThreshold',
+      threshold: 1,
+    });
+    expect(JSON.stringify(delivery)).toMatch(/"Stat(istic)?":"Minimum"/);
+  });
+
   it('alarms on failed, timed-out and aborted runs of every workflow, once each', () => {
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
       expect(alarmOn(metric)).toHaveLength(3);
@@ -402,6 +464,36 @@ describe('monitoring', () => {
     );
     expect(byMetric.AlertPublishFailures).toMatchObject({ FilterPattern: '{ $.message = "flush" }' });
     expect(byMetric.AlertPublishFailures!.MetricTransformations[0]!.MetricValue).toBe('$.publishFailures');
+    // Lines as the Lambdas' Powertools logger writes them (the messages are the shared LOGGED constants).
+    const line = (message: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        level: 'WARN',
+        message,
+        service: 'aurora-audit',
+        timestamp: '2026-12-01T10:00:00.000Z',
+        ...extra,
+      });
+    expect(
+      filterPatternMatches(
+        byMetric.QuarantinedActivityRecords!.FilterPattern,
+        line(LOGGED.activityRecordQuarantined),
+      ),
+    ).toBe(true);
+    expect(
+      filterPatternMatches(
+        byMetric.QuarantinedPgAuditEntries!.FilterPattern,
+        line(LOGGED.pgAuditEntryQuarantined),
+      ),
+    ).toBe(true);
+    expect(
+      filterPatternMatches(
+        byMetric.AlertPublishFailures!.FilterPattern,
+        line(LOGGED.alertFlush, { publishFailures: 2 }),
+      ),
+    ).toBe(true);
+    expect(
+      filterPatternMatches(byMetric.QuarantinedActivityRecords!.FilterPattern, line('batch processed')),
+    ).toBe(false);
   });
 });
 
@@ -460,6 +552,10 @@ describe('with Object Lock and an auditor role configured', () => {
       '/reports/*',
     ]);
     expect(JSON.stringify(mine)).not.toContain('quarantine');
+    // The stack key only through S3: not to read the topic's or the logs' data.
+    expect(mine.filter((x) => actionsOf(x).includes('kms:Decrypt')).map((x) => x.Condition)).toEqual([
+      { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+    ]);
     t.hasOutput('AuditorRoleArn', {});
   });
 
