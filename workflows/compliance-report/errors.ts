@@ -30,7 +30,7 @@ export const REPORT_ERRORS = {
   RenderFailed: {
     when: 'the report Lambda failed to read the results, render, archive or send the report (SES refused the message, S3 or KMS denied, a bug)',
     advice:
-      "Read the report Lambda's log group: an SES MessageRejected means the sender identity is not verified (or the account is in the SES sandbox and a recipient is not verified). The queries ran; start a new execution with the same input to retry. Objects already archived under reports/ by this run may be incomplete.",
+      "Read the report Lambda's log group: an SES MessageRejected means the sender identity is not verified (or the account is in the SES sandbox and a recipient is not verified). The queries ran; to retry, start a new execution with from and to set to the period's dates (the subject names them): the same period input on another day would report another period. Objects already archived under reports/ by this run may be incomplete.",
   },
   NotificationFailed: {
     when: 'the report was sent, but the notice that some of its sections failed could not be published',
