@@ -2,8 +2,9 @@
  * State transitions of the enablement workflow (Step Functions bills each one): the synthesized definition
  * run locally against the simulators, in simulated time. The figure that matters is a happy run whose
  * restarts take 20 minutes (target: under 60 transitions); for context, other restart lengths and a run
- * that waits for the maintenance window.
+ * that waits for the maintenance window; and the disable workflow's happy run (its rollback) the same way.
  */
+import { disableScenario } from '../test/workflows/disable-activity-stream/fixture';
 import { enableScenario } from '../test/workflows/enable-activity-stream/fixture';
 import type { Benchmark } from './harness';
 
@@ -94,6 +95,16 @@ export const benchmarks: Benchmark[] = [
           `| ${name} | ${r.status}${r.error ? ` (${r.error})` : ''} | ${r.transitions} | ${r.waits.filter((w) => w.kind === 'seconds').length} | ${minutes >= 120 ? `${(minutes / 60 / 24).toFixed(1)} days` : `${minutes.toFixed(0)} min`} |`,
         );
       }
+      const disable = disableScenario({ cluster: { restartSeconds: 20 * 60 } });
+      const off = await disable.run({
+        clusterIdentifier: 'orders-db',
+        window: 'now',
+        changeTicket: 'BENCH-2',
+      });
+      lines.push(
+        `disable workflow, happy run, window "now", restarts of 20 min, mapping disabled then deleted: ${off.status}, ${off.transitions} state transitions`,
+        `  ${collapse(off.states)}`,
+      );
       return lines;
     },
   },
