@@ -43,6 +43,11 @@ export interface AuditWatchProps {
   readonly bucketName: string;
   readonly keyArn: string;
   readonly logGroupNames: readonly string[];
+  /**
+   * Roles allowed to change event source mappings without an alert (the enable and disable workflows'): a
+   * mapping disabled or deleted by anyone else alerts, because the stream's records go unread.
+   */
+  readonly mappingRoleArns: readonly string[];
   /** The ops topic: the stack's alert topic. */
   readonly topic: sns.ITopic;
   /** The key the topic is encrypted with: EventBridge must be allowed to use it. */
@@ -62,7 +67,9 @@ export interface AuditWatchProps {
  *   reaching CloudWatch when `postgresql` is no longer exported), or an instance another parameter group;
  * - the audit bucket's policy, lifecycle, versioning, Object Lock or access logging is changed;
  * - the stack key is disabled, scheduled for deletion, loses its rotation or gets another key policy;
- * - a subscription filter of an audit log group is deleted or replaced, or the log group deleted.
+ * - a subscription filter of an audit log group is deleted or replaced, or the log group deleted;
+ * - an event source mapping is changed or deleted by anyone but the workflows (the decrypt Lambda's mapping is
+ *   what reads the activity stream; its id is unknown until created, so any mapping of the account).
  * Cluster identifiers match case-insensitively (RDS stores them in lower case; callers may not). Changes made
  * by a deployment (CloudFormation calls with the deployer's identity) alert too: approve them as changes.
  * The API-call rules read CloudTrail management events, which EventBridge receives when the account has a
@@ -119,7 +126,7 @@ export class AuditWatch extends Construct {
     const apiCall = (
       eventName: readonly string[],
       match?: Record<string, unknown>,
-      service: 'rds' | 's3' | 'kms' | 'logs' = 'rds',
+      service: 'rds' | 's3' | 'kms' | 'logs' | 'lambda' = 'rds',
     ) => ({
       source: [`aws.${service}`],
       detailType: ['AWS API Call via CloudTrail'],
@@ -205,6 +212,28 @@ export class AuditWatch extends Construct {
         target(callMessage('an audit log group lost or changed its subscription filter (alerts stop)')),
       ],
     });
+    // Lambda's CloudTrail names carry the API version (`UpdateEventSourceMapping20150331`): match the prefix.
+    const mappings = new events.Rule(this, 'EventSourceMappingChanged', {
+      description:
+        'aurora-audit: CRITICAL, an event source mapping was changed or deleted outside the workflows',
+      eventPattern: apiCall(
+        [],
+        {
+          eventName: [{ prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }],
+          userIdentity: {
+            sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [...props.mappingRoleArns] }] } },
+          },
+        },
+        'lambda',
+      ),
+      targets: [
+        target(
+          callMessage(
+            "an event source mapping was changed or deleted outside the workflows (if it is the decrypt Lambda's, the stream is no longer read)",
+          ),
+        ),
+      ],
+    });
     this.rules = [
       streamStopped,
       parameterGroups,
@@ -214,6 +243,7 @@ export class AuditWatch extends Construct {
       bucket,
       key,
       logsChanged,
+      mappings,
     ];
 
     if (props.topicKey) {

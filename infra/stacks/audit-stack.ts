@@ -179,6 +179,7 @@ export class AuditStack extends Stack {
         ...config.clusters.map((c) => postgresLogGroupName(c.identifier)),
         this.streamProcessing.logGroup.logGroupName,
       ],
+      mappingRoleArns: [enableWorkflow.stateMachine.role.roleArn, disableWorkflow.stateMachine.role.roleArn],
       topic: this.alerting.topic,
       topicKey: this.storage.key,
       prefix: config.alerts.subjectPrefix,

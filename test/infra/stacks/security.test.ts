@@ -224,7 +224,7 @@ describe('watching the watchers', () => {
   const rules = Object.values(resources).filter(
     (r) =>
       r.Type === 'AWS::Events::Rule' &&
-      /"aws\.(rds|s3|kms|logs)"/.test(JSON.stringify(r.Properties?.EventPattern ?? {})),
+      /"aws\.(rds|s3|kms|logs|lambda)"/.test(JSON.stringify(r.Properties?.EventPattern ?? {})),
   );
   const rdsEvent = (detailType: string, detail: Record<string, unknown>, source = 'aws.rds') => ({
     version: '0',
@@ -365,6 +365,42 @@ describe('watching the watchers', () => {
     expect(matching(event({ dBClusterIdentifier: 'other-db', dBClusterParameterGroupName: 'x' }))).toEqual(
       [],
     );
+  });
+
+  it('alerts when an event source mapping is disabled or deleted by anyone but the workflows', () => {
+    const roleOf = (name: string) =>
+      resolver.arn(
+        roleOfStateMachine(
+          Object.keys(resources).find(
+            (k) =>
+              k.startsWith(`${name}StateMachine`) &&
+              resources[k]!.Type === 'AWS::StepFunctions::StateMachine',
+          )!,
+        ),
+      );
+    const call = (eventName: string, issuer: string) =>
+      rdsEvent(
+        'AWS API Call via CloudTrail',
+        {
+          eventSource: 'lambda.amazonaws.com',
+          eventName,
+          eventTime: '2026-12-01T10:00:00Z',
+          eventID: 'ct-9',
+          userIdentity: { arn: `${issuer}/session`, sessionContext: { sessionIssuer: { arn: issuer } } },
+          requestParameters: { uUID: 'a1b2c3d4-0000-4000-8000-000000000001', enabled: false },
+        },
+        'aws.lambda',
+      );
+    const mallory = 'arn:aws:iam::123456789012:role/dba';
+    const [rule, ...others] = matching(call('UpdateEventSourceMapping20150331', mallory));
+    expect(others).toEqual([]);
+    expect(message(rule!, call('UpdateEventSourceMapping20150331', mallory))).toContain(
+      'CRITICAL: an event source mapping was changed or deleted outside the workflows',
+    );
+    expect(matching(call('DeleteEventSourceMapping20150331', mallory))).toHaveLength(1);
+    // The workflows' own changes (a disable run) are approved changes.
+    expect(matching(call('DeleteEventSourceMapping20150331', roleOf('DisableActivityStream')))).toEqual([]);
+    expect(matching(call('UpdateEventSourceMapping20150331', roleOf('EnableActivityStream')))).toEqual([]);
   });
 
   it('lets EventBridge publish to the encrypted topic', () => {
