@@ -195,7 +195,7 @@ export class AuditMonitoring extends Construct {
                     threshold: 1,
                     comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                     additionalDescription:
-                      'Firehose failed to deliver audit events to S3 (they go to events-errors/).',
+                      'Firehose is failing to deliver audit events to S3: it retries for up to 24 h, and what it still cannot deliver goes to events-errors/ (if the bucket or its key is the problem, check the bucket policy, the key policy and the Firehose role first).',
                   },
                 },
               },
