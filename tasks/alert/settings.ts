@@ -1,18 +1,6 @@
 /** The alert Lambda's settings, from environment variables set by `infra/constructs/alert-processing.ts`. */
 import { z } from 'zod';
-
-const json = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+import { jsonSetting, parseSettings } from '../shared/settings';
 
 export const alertSettingsSchema = z.object({
   ALERT_TABLE: z.string().min(1),
@@ -20,7 +8,7 @@ export const alertSettingsSchema = z.object({
   TOPIC_ARN: z.string().startsWith('arn:'),
   DELIVERY_STREAM_NAME: z.string().min(1),
   DECRYPT_LOG_GROUP: z.string().min(1),
-  CLUSTERS: json(
+  CLUSTERS: jsonSetting(
     z.array(
       z.object({
         identifier: z.string().min(1),
@@ -40,7 +28,7 @@ export const alertSettingsSchema = z.object({
         .map((u) => u.trim().toLowerCase())
         .filter(Boolean),
     ),
-  REDACTION_PATTERNS: json(z.array(z.string())).default([]),
+  REDACTION_PATTERNS: jsonSetting(z.array(z.string())).default([]),
   CORRELATION_HOLD_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
   CORRELATION_WINDOW_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   DIGEST_GRACE_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
@@ -54,11 +42,5 @@ export class InvalidAlertSettingsError extends Error {
 }
 
 export function readAlertSettings(env: NodeJS.ProcessEnv = process.env): AlertSettings {
-  const parsed = alertSettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidAlertSettingsError(
-      `invalid alert Lambda settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return parsed.data;
+  return parseSettings(alertSettingsSchema, env, 'alert Lambda', InvalidAlertSettingsError);
 }

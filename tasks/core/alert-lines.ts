@@ -10,7 +10,7 @@
  * patterns are anchored), with a marker saying so; the full statement is in the stored events.
  */
 import type { AuditEvent } from './audit-event';
-import { shortenLongFields, shortenStatement } from './storage-layout';
+import { fitLine } from './storage-layout';
 
 export type AlertPredicate = (event: AuditEvent) => boolean;
 
@@ -19,23 +19,13 @@ export const MAX_ALERT_LINE_BYTES = 128 * 1024;
 
 /** The line, with its newline, at most `maxBytes` bytes of UTF-8. */
 export function alertLine(event: AuditEvent, maxBytes = MAX_ALERT_LINE_BYTES): string {
-  const line = `${JSON.stringify({ auditEvent: event })}\n`;
-  // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count.
-  if (line.length * 3 <= maxBytes || Buffer.byteLength(line) <= maxBytes) return line;
-  const size = Buffer.byteLength(line);
-  const serialize = (e: AuditEvent) => `${JSON.stringify({ auditEvent: e })}\n`;
-  const where = 'the full statement is in the audit events';
-  const fitted =
-    shortenStatement(event, size, maxBytes, serialize, where) ??
-    // Other fields padded too (parameters, object name, …): each keeps its start, marked, so the alert is
-    // still sent instead of failing the whole batch.
-    shortenStatement(
-      shortenLongFields(event, 'the full event is in the audit events'),
-      size,
-      maxBytes,
-      serialize,
-      where,
-    );
-  if (fitted === undefined) throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes`);
-  return fitted;
+  // Other padded fields (parameters, object name, …) are shortened too, so the alert is still sent instead of
+  // failing the whole batch.
+  return fitLine(
+    event,
+    maxBytes,
+    (e) => `${JSON.stringify({ auditEvent: e })}\n`,
+    'the full statement is in the audit events',
+    'the full event is in the audit events',
+  ).line;
 }

@@ -39,6 +39,16 @@ export interface ReportPeriod extends Period {
   readonly previous: Period;
 }
 
+/** Whether `Intl` knows the IANA time zone (`Europe/Berlin`, `UTC`). */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class InvalidPeriodError extends Error {
   override readonly name = 'InvalidPeriodError';
 }

@@ -69,21 +69,30 @@ export function storedLine(
   event: AuditEvent,
   maxBytes = MAX_STORED_LINE_BYTES,
 ): { line: string; truncated: boolean } {
-  const line = toJsonLine(event);
+  return fitLine(event, maxBytes, toJsonLine, 'full record in quarantine/', 'full record in quarantine/');
+}
+
+/**
+ * `serialize(event)` if it fits in `maxBytes` of UTF-8; else the event with its statement shortened (start kept,
+ * marked `where`), and if that is not enough its other long text fields too (marked `fieldsWhere`). Shared by
+ * stored lines and alert lines; throws only if the event does not fit even then.
+ */
+export function fitLine(
+  event: AuditEvent,
+  maxBytes: number,
+  serialize: (e: AuditEvent) => string,
+  where: string,
+  fieldsWhere: string,
+): { line: string; truncated: boolean } {
+  const line = serialize(event);
   // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count.
   if (line.length * 3 <= maxBytes) return { line, truncated: false };
   const size = Buffer.byteLength(line);
   if (size <= maxBytes) return { line, truncated: false };
   const fitted =
-    shortenStatement(event, size, maxBytes, toJsonLine, 'full record in quarantine/') ??
+    shortenStatement(event, size, maxBytes, serialize, where) ??
     // Other fields padded too (parameters, object name, error message): each is cut to its start, marked.
-    shortenStatement(
-      shortenLongFields(event, 'full record in quarantine/'),
-      size,
-      maxBytes,
-      toJsonLine,
-      'full record in quarantine/',
-    );
+    shortenStatement(shortenLongFields(event, fieldsWhere), size, maxBytes, serialize, where);
   if (fitted === undefined) throw new Error(`event ${event.id} does not fit in ${maxBytes} bytes`);
   return { line: fitted, truncated: true };
 }

@@ -3,6 +3,7 @@
  * (`infra/constructs/stream-processing.ts`). Invalid settings fail the cold start with a clear message.
  */
 import { z } from 'zod';
+import { parseSettings } from '../shared/settings';
 
 const csv = z.string().transform((s) =>
   s
@@ -49,10 +50,5 @@ export class InvalidSettingsError extends Error {
 }
 
 export function readDecryptSettings(env: NodeJS.ProcessEnv = process.env): DecryptSettings {
-  const parsed = decryptSettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new InvalidSettingsError(`invalid decrypt Lambda settings: ${problems.join('; ')}`);
-  }
-  return parsed.data;
+  return parseSettings(decryptSettingsSchema, env, 'decrypt Lambda', InvalidSettingsError);
 }

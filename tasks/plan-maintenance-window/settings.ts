@@ -3,6 +3,7 @@
  * (`workflows/enable-activity-stream/construct.ts`). Invalid settings fail the cold start with a clear message.
  */
 import { z } from 'zod';
+import { jsonSetting, parseSettings } from '../shared/settings';
 
 const WEEKLY_WINDOW =
   /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
@@ -19,18 +20,7 @@ export const plannedClusterSchema = z.object({
 });
 export type PlannedCluster = z.output<typeof plannedClusterSchema>;
 
-const jsonArray = <T extends z.ZodType>(item: T) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(item).min(1));
+const jsonArray = <T extends z.ZodType>(item: T) => jsonSetting(z.array(item).min(1));
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -70,10 +60,5 @@ export class InvalidSettingsError extends Error {
 export function readPlanSettings(
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
 ): PlanSettings {
-  const parsed = planSettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new InvalidSettingsError(`invalid plan Lambda settings: ${problems.join('; ')}`);
-  }
-  return parsed.data;
+  return parseSettings(planSettingsSchema, env, 'plan Lambda', InvalidSettingsError);
 }

@@ -4,7 +4,13 @@
  * bad value), never an exception: the state machine routes it to its `InvalidInput` failure.
  */
 import { athenaExecutionParameters, queryParameters, REPORT_QUERIES } from '../../reports/queries';
-import { InvalidPeriodError, PERIOD_NAMES, type PeriodName, reportPeriod } from '../core/report-period';
+import {
+  InvalidPeriodError,
+  isTimeZone,
+  PERIOD_NAMES,
+  type PeriodName,
+  reportPeriod,
+} from '../core/report-period';
 import { REPORTS_PREFIX } from '../core/storage-layout';
 import {
   domainOf,
@@ -42,15 +48,6 @@ function isDate(text: string): boolean {
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   return d.toISOString().slice(0, 10) === text;
 }
-
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Today's local date in a time zone. */
 function today(timeZone: string, now: Date): string {

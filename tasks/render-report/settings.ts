@@ -5,19 +5,8 @@
  */
 import { z } from 'zod';
 import { createRedactor, InvalidRedactionPatternError } from '../core/redact';
-
-const json = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+import { isTimeZone } from '../core/report-period';
+import { jsonSetting, parseSettings } from '../shared/settings';
 
 /** An ASCII email address (SES `SendRawEmail` rejects the whole message if one recipient is invalid). */
 export const EMAIL =
@@ -30,17 +19,8 @@ export const MAX_RECIPIENTS = 50;
 /** SES v1 `SendRawEmail` accepts 10 MB; the default budget leaves room for its base64 transport. */
 export const DEFAULT_MAX_EMAIL_BYTES = 7_000_000;
 
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 export const reportSettingsSchema = z.object({
-  CLUSTERS: json(
+  CLUSTERS: jsonSetting(
     z
       .array(
         z.object({
@@ -50,7 +30,9 @@ export const reportSettingsSchema = z.object({
       )
       .min(1),
   ),
-  RECIPIENTS: json(z.array(z.string().regex(EMAIL, 'must be an email address')).min(1).max(MAX_RECIPIENTS)),
+  RECIPIENTS: jsonSetting(
+    z.array(z.string().regex(EMAIL, 'must be an email address')).min(1).max(MAX_RECIPIENTS),
+  ),
   /** An email address, or a domain (the sender is then `aurora-audit@<domain>`). */
   SENDER: z
     .string()
@@ -61,7 +43,7 @@ export const reportSettingsSchema = z.object({
   BUCKET: z.string().min(3),
   WORKGROUP: z.string().min(1),
   MAX_ROWS_PER_SECTION: z.coerce.number().int().min(1).max(1000).default(50),
-  REDACTION_PATTERNS: json(z.array(z.string())).default([]),
+  REDACTION_PATTERNS: jsonSetting(z.array(z.string())).default([]),
   /** Optional: the raw message budget in bytes (CSV attachments beyond it are linked instead). */
   MAX_EMAIL_BYTES: z.coerce.number().int().min(100_000).max(10_000_000).default(DEFAULT_MAX_EMAIL_BYTES),
   /** Set by Lambda; used for the S3 console links. */
@@ -77,13 +59,9 @@ export class InvalidReportSettingsError extends Error {
 export function readReportSettings(
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
 ): ReportSettings {
-  const parsed = reportSettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new InvalidReportSettingsError(`invalid report Lambda settings: ${problems.join('; ')}`);
-  }
+  const settings = parseSettings(reportSettingsSchema, env, 'report Lambda', InvalidReportSettingsError);
   try {
-    createRedactor(parsed.data.REDACTION_PATTERNS);
+    createRedactor(settings.REDACTION_PATTERNS);
   } catch (err) {
     if (err instanceof InvalidRedactionPatternError)
       throw new InvalidReportSettingsError(
@@ -91,5 +69,5 @@ export function readReportSettings(
       );
     throw err;
   }
-  return parsed.data;
+  return settings;
 }

@@ -13,6 +13,7 @@ import {
   ComplianceReportWorkflow,
   type ComplianceReportWorkflowProps,
 } from '../../../workflows/compliance-report/construct';
+import { actionsOf, type PolicyStatement, roleOf, statementsOf as roleStatementsOf } from '../../helpers/iam';
 import { CLUSTER, RESOURCE_ID, reportDeployment, WORKGROUP } from './fixture';
 
 const d = reportDeployment();
@@ -24,22 +25,11 @@ const BUCKET_ARN = `arn:aws:s3:::${d.bucket}`;
 const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/StorageKeyBAA9457B`;
 const WORKGROUP_ARN = `arn:aws:athena:eu-west-1:${ACCOUNT}:workgroup/${WORKGROUP}`;
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-/** The logical id of the role a resource property names (`Fn::GetAtt [role, Arn]`). */
-function roleOf(resource: { Properties?: Record<string, unknown> } | undefined, key: string): string {
-  const ref = resource?.Properties?.[key] as { 'Fn::GetAtt': [string, string] } | undefined;
-  if (!ref) throw new Error(`no ${key} to read the role of`);
-  return ref['Fn::GetAtt'][0];
-}
-const statementsOf = (roleId: string) =>
-  Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(roleId))
-    .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: Statement[] }).Statement)
-    .map((s) => d.resolver.resolve(s) as Statement);
-const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const statementsOf = (roleId: string) => roleStatementsOf(d.resolver, roleId);
+const actions = actionsOf;
 const machineStatements = statementsOf(roleOf(stateMachine, 'RoleArn'));
 const functionStatements = statementsOf(roleOf(resources[d.reportFunction], 'Role'));
-const withAction = (statements: Statement[], action: string) =>
+const withAction = (statements: PolicyStatement[], action: string) =>
   statements.filter((s) => actions(s).includes(action));
 const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
 

@@ -10,6 +10,7 @@ import { readPlanSettings } from '../../../tasks/plan-maintenance-window/setting
 import type { DisableActivityStreamWorkflow } from '../../../workflows/disable-activity-stream/construct';
 import type { EnableActivityStreamWorkflow } from '../../../workflows/enable-activity-stream/construct';
 import { synthExample } from '../../helpers/cdk-app';
+import { actionsOf, roleOf, statementsOf } from '../../helpers/iam';
 import type { SimClusterSpec } from '../../local/simulators/rds';
 import { AwsWorld } from '../../local/simulators/world';
 import { SimClock } from '../../local/stepfunctions/clock';
@@ -122,28 +123,15 @@ export function rdsActions(world: AwsWorld): string[] {
   return out;
 }
 
-export type PolicyStatement = {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: unknown;
-};
-
 /** The resolved IAM statements of a deployed state machine's role, and lookups over them. */
-export function roleStatements(d: StreamDeployment) {
-  const resources = d.resolver.template.Resources;
-  const stateMachine = resources[d.stateMachineId]!;
-  const roleId = (stateMachine.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  const statements = Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(roleId))
-    .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: PolicyStatement[] }).Statement)
-    .map((s) => d.resolver.resolve(s) as PolicyStatement);
-  const actions = (s: PolicyStatement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+export function roleStatements(d: Pick<StreamDeployment, 'resolver' | 'stateMachineId'>) {
+  const stateMachine = d.resolver.template.Resources[d.stateMachineId]!;
+  const statements = statementsOf(d.resolver, roleOf(stateMachine, 'RoleArn'));
   return {
     stateMachine,
     statements,
-    actions,
-    withAction: (action: string) => statements.filter((s) => actions(s).includes(action)),
+    actions: actionsOf,
+    withAction: (action: string) => statements.filter((s) => actionsOf(s).includes(action)),
   };
 }
 
