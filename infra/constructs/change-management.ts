@@ -1,10 +1,11 @@
-import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { nagArnPrefix } from '../nag';
 
 /** The documented change-ticket event (README "Starting a workflow from a change ticket"). */
 export const CHANGE_EVENT_SOURCE = 'aurora-audit.change-management';
@@ -75,7 +76,6 @@ export class ChangeManagement extends Construct {
       description: 'aurora-audit: lets the Change Manager runbook start the activity-stream workflows',
     });
     const stack = Stack.of(this);
-    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
     for (const action of actions) {
       const workflow = props.workflows[action] as sfn.IStateMachine;
       workflow.grantStartExecution(this.automationRole);
@@ -85,7 +85,7 @@ export class ChangeManagement extends Construct {
       if (cfn) {
         const name = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stack.getLogicalId(cfn)}"}]}]}`;
         Validations.of(this.automationRole).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:${name}:*]`,
+          id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'states')}:execution:${name}:*]`,
           reason: `DescribeExecution on the executions of the ${action} workflow only: their names are chosen per run.`,
         });
       }

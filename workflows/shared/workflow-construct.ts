@@ -4,7 +4,7 @@
  * alarms on failed, timed-out and aborted runs, and the cdk-nag acknowledgements of the `*` resources
  * their SDK integrations need.
  */
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { nagArn } from '../../infra/nag';
+import { nagArn, nagArnPrefix } from '../../infra/nag';
 
 /** `arn:…:rds:<region>:<account>:cluster:<identifier>` of each cluster. */
 export function clusterArns(scope: Construct, identifiers: readonly string[]): string[] {
@@ -176,18 +176,15 @@ export function acknowledgeStreamWorkflowRole(
   starReason: string,
   mappingActions: string,
 ): void {
-  const stack = Stack.of(scope);
-  // How cdk-nag spells the region in a finding: literal, or `<AWS::Region>` for environment-agnostic stacks.
-  const nagRegion = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const acknowledge = (resource: string, reason: string) =>
     Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
   acknowledge('*', starReason);
   acknowledge(
-    `arn:<AWS::Partition>:rds:${nagRegion}:<AWS::AccountId>:db:*`,
+    `${nagArnPrefix(scope, 'rds')}:db:*`,
     'rds:DescribeDBInstances (read-only) filtered by the configured cluster: the instance names are not configured.',
   );
   acknowledge(
-    `arn:<AWS::Partition>:lambda:${nagRegion}:<AWS::AccountId>:event-source-mapping:*`,
+    `${nagArnPrefix(scope, 'lambda')}:event-source-mapping:*`,
     `${mappingActions} on the decrypt Lambda's mappings only (lambda:FunctionArn condition): their ids are known only once created.`,
   );
   // An imported plan Lambda (tests, or shared from elsewhere) has its ARN as written, not a logical id.
