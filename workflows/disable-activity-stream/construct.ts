@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,10 +10,11 @@ import { Construct } from 'constructs';
 import { pollSchedule } from '../shared/poll-schedule';
 import {
   acknowledgeStreamWorkflowRole,
+  anyClusterArn,
   anyInstanceArn,
-  clusterArns,
   grantMappingActions,
   grantTopicKey,
+  pinToTaggedClusters,
   runAlarms,
   workflowStateMachine,
 } from '../shared/workflow-construct';
@@ -65,6 +66,11 @@ export interface DisableActivityStreamWorkflowProps {
    * @default 'aurora-audit'
    */
   readonly subjectPrefix?: string;
+  /**
+   * The value of the `aurora-audit` tag that marks the clusters this workflow may stop activity streams on.
+   * @default the stack's name
+   */
+  readonly clusterTagValue?: string;
 }
 
 /**
@@ -115,7 +121,7 @@ export class DisableActivityStreamWorkflow extends Construct {
       planFunction: shared.planFunction,
       lockTable: shared.lockTable,
       topic: props.notificationTopic,
-      clusterArns: clusterArns(this, props.clusterIdentifiers),
+      clusterArns: [anyClusterArn(this)],
       instanceArns: [anyInstanceArn(this)],
       decryptFunctionArn: props.decryptFunctionArn,
       pollSchedule: this.pollSchedule,
@@ -132,6 +138,10 @@ export class DisableActivityStreamWorkflow extends Construct {
     this.logGroup = machine.logGroup;
     const role = this.stateMachine.role;
 
+    // Only on the clusters tagged for this stack (a statement independent of the fleet's size).
+    pinToTaggedClusters(this, role, props.clusterTagValue ?? Stack.of(this).stackName, [
+      'rds:StopActivityStream',
+    ]);
     // Disabling and deleting only ever touches the decrypt Lambda's mappings.
     grantMappingActions(this, role, props.decryptFunctionArn, {
       onMappings: ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,14 +11,18 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type EventSourceMappingDefinition, LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
+import { nagArnPrefix } from '../../infra/nag';
 import { createLockTable } from '../shared/lock';
 import { pollSchedule } from '../shared/poll-schedule';
 import {
   acknowledgeStreamWorkflowRole,
+  anyActivityStreamArn,
+  anyClusterArn,
   anyInstanceArn,
-  clusterArns,
+  grantActivityStreamKeys,
   grantMappingActions,
   grantTopicKey,
+  pinToTaggedClusters,
   runAlarms,
   workflowStateMachine,
 } from '../shared/workflow-construct';
@@ -106,6 +110,11 @@ export interface EnableActivityStreamWorkflowProps {
    * @default a new table
    */
   readonly lockTable?: dynamodb.ITable;
+  /**
+   * The value of the `aurora-audit` tag that marks the clusters this workflow may start activity streams on.
+   * @default the stack's name
+   */
+  readonly clusterTagValue?: string;
 }
 
 /**
@@ -207,17 +216,13 @@ export class EnableActivityStreamWorkflow extends Construct {
     });
 
     // ---- the state machine
-    const clusterArnList = clusterArns(
-      this,
-      props.clusters.map((c) => c.identifier),
-    );
     const start = buildEnableDefinition(this, {
       planFunction: this.planFunction,
       lockTable: this.lockTable,
       topic: props.notificationTopic,
-      clusterArns: clusterArnList,
+      clusterArns: [anyClusterArn(this)],
       instanceArns: [anyInstanceArn(this)],
-      streamArns: definitions.map((d) => d.EventSourceArn),
+      streamArns: [anyActivityStreamArn(this)],
       eventSourceMapping: mappingSettings,
       pollSchedule: this.pollSchedule,
       subjectPrefix: settings.subjectPrefix,
@@ -234,28 +239,23 @@ export class EnableActivityStreamWorkflow extends Construct {
     this.logGroup = machine.logGroup;
     const role = this.stateMachine.role;
 
-    // StartActivityStream lets RDS use the stream key on the caller's behalf.
-    for (const keyArn of new Set(props.clusters.map((c) => c.activityStreamKmsKeyArn))) {
-      const parsed = Arn.split(keyArn, ArnFormat.SLASH_RESOURCE_NAME);
-      const isAlias = parsed.resource === 'alias';
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-          resources: [
-            isAlias ? Arn.format({ ...parsed, resource: 'key', resourceName: '*' }, stack) : keyArn,
-          ],
-          conditions: isAlias
-            ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${parsed.resourceName}` } }
-            : undefined,
-        }),
-      );
-      if (isAlias) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:${parsed.partition}:kms:${parsed.region}:${parsed.account}:key/*]`,
-          reason: `The activity-stream key is configured by alias (alias/${parsed.resourceName}); the statement is limited to that alias by kms:ResourceAliases.`,
-        });
-      }
+    // Only on the clusters tagged for this stack; the stream key only through RDS (sizes independent of the fleet).
+    pinToTaggedClusters(this, role, props.clusterTagValue ?? stack.stackName, ['rds:StartActivityStream']);
+    for (const pattern of grantActivityStreamKeys(
+      role,
+      props.clusters.map((c) => c.activityStreamKmsKeyArn),
+    )) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${pattern}]`,
+        reason:
+          'kms:CreateGrant and kms:DescribeKey for StartActivityStream, only through RDS (kms:ViaService), on the keys of the configured accounts: one statement whatever the number of clusters and keys.',
+      });
     }
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'kinesis')}:stream/aws-rds-das-cluster-*]`,
+      reason:
+        'kinesis:DescribeStreamSummary (read-only) on the streams RDS creates for activity streams (aws-rds-das-cluster-…): the policy must not grow with the fleet.',
+    });
     // The event source mapping may only ever invoke the decrypt Lambda.
     grantMappingActions(this, role, mappingSettings.FunctionName, {
       withoutResourceType: ['lambda:CreateEventSourceMapping'],

@@ -4,7 +4,7 @@
  * alarms on failed, timed-out and aborted runs, and the cdk-nag acknowledgements of the `*` resources
  * their SDK integrations need.
  */
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,19 +15,6 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { nagArn, nagArnPrefix } from '../../infra/nag';
-
-/** `arn:…:rds:<region>:<account>:cluster:<identifier>` of each cluster. */
-export function clusterArns(scope: Construct, identifiers: readonly string[]): string[] {
-  const stack = Stack.of(scope);
-  return identifiers.map((identifier) =>
-    stack.formatArn({
-      service: 'rds',
-      resource: 'cluster',
-      resourceName: identifier,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
-  );
-}
 
 /**
  * DescribeDBInstances filtered by the cluster: the instance names are not configured, so any instance
@@ -184,10 +171,90 @@ export function acknowledgeStreamWorkflowRole(
     'rds:DescribeDBInstances (read-only) filtered by the configured cluster: the instance names are not configured.',
   );
   acknowledge(
+    `${nagArnPrefix(scope, 'rds')}:cluster:*`,
+    `rds:DescribeDBClusters (read-only) on any cluster, and the activity-stream action on the clusters tagged ${CLUSTER_TAG_KEY}=<stack name> only (an explicit Deny on every other cluster): the policy must not grow with the fleet.`,
+  );
+  acknowledge(
     `${nagArnPrefix(scope, 'lambda')}:event-source-mapping:*`,
     `${mappingActions} on the decrypt Lambda's mappings only (lambda:FunctionArn condition): their ids are known only once created.`,
   );
   // An imported plan Lambda (tests, or shared from elsewhere) has its ARN as written, not a logical id.
   const planArn = planFunction.node.defaultChild ? nagArn(planFunction) : planFunction.functionArn;
   acknowledge(`${planArn}:*`, 'Invoking the plan Lambda (any version), as LambdaInvoke grants it.');
+}
+
+/**
+ * The tag that marks a cluster this stack may start or stop activity streams on: key `aurora-audit`, value the
+ * stack's `name`. Tag each configured cluster with it (README "Before you deploy").
+ */
+export const CLUSTER_TAG_KEY = 'aurora-audit';
+
+/**
+ * Any cluster of the account and region (`cluster:*`): the policies must not grow with the fleet (IAM allows
+ * 10,240 characters per role). Read-only actions stay so; the mutating ones are pinned by {@link pinToTaggedClusters}.
+ */
+export function anyClusterArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'rds',
+    resource: 'cluster',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** The Kinesis streams RDS creates for activity streams, `aws-rds-das-cluster-…` (read-only describe). */
+export function anyActivityStreamArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'kinesis',
+    resource: 'stream',
+    resourceName: 'aws-rds-das-cluster-*',
+  });
+}
+
+/**
+ * Denies `actions` on every cluster that does not carry the tag `aurora-audit=<tagValue>` (RDS's
+ * `rds:cluster-tag/<key>` condition key; a cluster without the tag is denied too, as `StringNotEquals` matches
+ * a missing key). With the allow on `cluster:*`, the role starts or stops activity streams on the tagged
+ * clusters only, in a statement whose size does not depend on how many there are; the plan Lambda, for its
+ * part, refuses any cluster that is not in the configuration.
+ */
+export function pinToTaggedClusters(
+  scope: Construct,
+  role: iam.IRole,
+  tagValue: string,
+  actions: readonly string[],
+): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: [...actions],
+      resources: [anyClusterArn(scope)],
+      conditions: { StringNotEquals: { [`rds:cluster-tag/${CLUSTER_TAG_KEY}`]: tagValue } },
+    }),
+  );
+}
+
+/**
+ * kms:CreateGrant and kms:DescribeKey, which StartActivityStream needs on the stream key, only through RDS
+ * (`kms:ViaService`): one statement per account and region of the configured keys, not one per key, so the
+ * policy does not grow with the fleet. The role's only RDS actions that take a key are StartActivityStream on
+ * the tagged clusters, and the key comes from the configuration (the plan Lambda).
+ */
+export function grantActivityStreamKeys(role: iam.IRole, keyArns: readonly string[]): string[] {
+  const patterns = new Map<string, { region: string; arn: string }>();
+  for (const keyArn of keyArns) {
+    const parsed = Arn.split(keyArn, ArnFormat.SLASH_RESOURCE_NAME);
+    const arn = `arn:${parsed.partition}:kms:${parsed.region}:${parsed.account}:key/*`;
+    patterns.set(arn, { region: parsed.region ?? '', arn });
+  }
+  for (const { region, arn } of patterns.values()) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+        resources: [arn],
+        conditions: { StringEquals: { 'kms:ViaService': `rds.${region}.amazonaws.com` } },
+      }),
+    );
+  }
+  return [...patterns.keys()];
 }

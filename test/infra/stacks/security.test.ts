@@ -65,7 +65,7 @@ describe('least privilege, across every policy of the stack', () => {
     });
   });
 
-  it('lets only the enable and disable workflows start or stop activity streams, only on the configured clusters', () => {
+  it('lets only the enable and disable workflows start or stop activity streams, only on clusters tagged for the stack', () => {
     const workflows = ['EnableActivityStream', 'DisableActivityStream'].map((name) =>
       roleOfStateMachine(
         Object.keys(resources).find(
@@ -77,8 +77,21 @@ describe('least privilege, across every policy of the stack', () => {
     const grants = allowing(/^rds:(start|stop)ActivityStream$/i);
     expect(grants.map((g) => g.roles)).toEqual([[workflows[0]], [workflows[1]]]);
     for (const { statement } of grants) {
-      expect(list(statement.Resource)).toEqual(['arn:aws:rds:eu-west-1:123456789012:cluster:orders-db']);
+      expect(list(statement.Resource)).toEqual(['arn:aws:rds:eu-west-1:123456789012:cluster:*']);
     }
+    // Each role denies its activity-stream action on every cluster not tagged aurora-audit=<stack name>.
+    const denies = statements.filter(({ statement: s }) => s.Effect === 'Deny');
+    expect(denies.map(({ roles, statement }) => ({ roles, statement }))).toEqual(
+      ['rds:StartActivityStream', 'rds:StopActivityStream'].map((action, i) => ({
+        roles: [workflows[i]],
+        statement: {
+          Effect: 'Deny',
+          Action: action,
+          Resource: 'arn:aws:rds:eu-west-1:123456789012:cluster:*',
+          Condition: { StringNotEquals: { 'rds:cluster-tag/aurora-audit': auditStack.stackName } },
+        },
+      })),
+    );
     // Nothing may modify or delete the clusters, their parameter groups or their instances.
     expect(allowing(/^rds:(Modify|Delete|Reboot|Create|\*)/i)).toEqual([]);
   });

@@ -26,18 +26,21 @@ describe('the disable workflow construct (example configuration)', () => {
     expect(d.definition.TimeoutSeconds).toBe(enableDeployment().definition.TimeoutSeconds);
   });
 
-  it('lets the role stop activity streams only on the configured cluster, and never start one', () => {
+  it('lets the role stop activity streams only on clusters tagged for this stack, and never start one', () => {
     const rds = statements.filter((s) => actions(s).some((a) => a.startsWith('rds:')));
+    const anyCluster = 'arn:aws:rds:eu-west-1:123456789012:cluster:*';
     expect(rds).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['rds:describeDBClusters', 'rds:stopActivityStream'],
-        Resource: `arn:aws:rds:eu-west-1:123456789012:cluster:${CLUSTER}`,
-      },
+      { Effect: 'Allow', Action: ['rds:describeDBClusters', 'rds:stopActivityStream'], Resource: anyCluster },
       {
         Effect: 'Allow',
         Action: 'rds:describeDBInstances',
         Resource: 'arn:aws:rds:eu-west-1:123456789012:db:*',
+      },
+      {
+        Effect: 'Deny',
+        Action: 'rds:StopActivityStream',
+        Resource: anyCluster,
+        Condition: { StringNotEquals: { 'rds:cluster-tag/aurora-audit': 'aurora-audit' } },
       },
     ]);
     // And the enablement role cannot stop one.

@@ -35,26 +35,39 @@ describe('the enablement workflow construct (example configuration)', () => {
     for (const id of logGroupIds) expect(resources[id]?.Properties?.RetentionInDays).toBe(365);
   });
 
-  it('lets the role use RDS only on the configured cluster (and describe instances, read-only)', () => {
+  it('lets the role start activity streams only on clusters tagged for this stack (and describe, read-only)', () => {
     const rds = statements.filter((s) => actions(s).some((a) => a.startsWith('rds:')));
+    const anyCluster = 'arn:aws:rds:eu-west-1:123456789012:cluster:*';
     expect(rds).toEqual([
       {
         Effect: 'Allow',
         Action: ['rds:describeDBClusters', 'rds:startActivityStream'],
-        Resource: `arn:aws:rds:eu-west-1:123456789012:cluster:${CLUSTER}`,
+        Resource: anyCluster,
       },
       {
         Effect: 'Allow',
         Action: 'rds:describeDBInstances',
         Resource: 'arn:aws:rds:eu-west-1:123456789012:db:*',
       },
+      // A statement whose size does not depend on the fleet: every cluster without aurora-audit=<stack> is denied.
+      {
+        Effect: 'Deny',
+        Action: 'rds:StartActivityStream',
+        Resource: anyCluster,
+        Condition: { StringNotEquals: { 'rds:cluster-tag/aurora-audit': 'aurora-audit' } },
+      },
     ]);
   });
 
-  it('lets the role describe only the configured activity stream', () => {
+  it('lets the role describe only the Kinesis streams RDS creates for activity streams', () => {
     expect(withAction('kinesis:describeStreamSummary')).toEqual([
-      { Effect: 'Allow', Action: 'kinesis:describeStreamSummary', Resource: d.streamArn },
+      {
+        Effect: 'Allow',
+        Action: 'kinesis:describeStreamSummary',
+        Resource: 'arn:aws:kinesis:eu-west-1:123456789012:stream/aws-rds-das-cluster-*',
+      },
     ]);
+    expect(d.streamArn).toMatch(/:stream\/aws-rds-das-cluster-/);
   });
 
   it('limits event source mapping changes to the decrypt Lambda', () => {
@@ -80,8 +93,14 @@ describe('the enablement workflow construct (example configuration)', () => {
   });
 
   it('lets RDS use the stream key on its behalf, and the role publish to the encrypted topic', () => {
+    // Only through RDS, on the keys of the configured key's account and region.
     expect(withAction('kms:CreateGrant')).toEqual([
-      { Effect: 'Allow', Action: ['kms:CreateGrant', 'kms:DescribeKey'], Resource: KMS_KEY },
+      {
+        Effect: 'Allow',
+        Action: ['kms:CreateGrant', 'kms:DescribeKey'],
+        Resource: KMS_KEY.replace(/key\/.*$/, 'key/*'),
+        Condition: { StringEquals: { 'kms:ViaService': 'rds.eu-west-1.amazonaws.com' } },
+      },
     ]);
     expect(withAction('sns:Publish')).toEqual([
       { Effect: 'Allow', Action: 'sns:Publish', Resource: d.topicArn },
@@ -287,9 +306,19 @@ describe('the enablement workflow construct props', () => {
       ],
     });
     const t = Template.fromStack(Stack.of(w));
-    const json = JSON.stringify(t.toJSON());
-    expect(json).toContain(':cluster:a-db');
-    expect(json).toContain(':cluster:b-db');
-    expect(json).toContain('"kms:ResourceAliases":"alias/das"');
+    // The plan Lambda knows both clusters; the role's policy names neither (its size does not grow with them).
+    expect(JSON.stringify(t.findResources('AWS::Lambda::Function'))).toMatch(/a-db.*b-db/);
+    const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toContain('a-db');
+    expect(policies).not.toContain('b-db');
+    // The key and the alias: one statement for their account and region, only through RDS.
+    const grants = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Condition?: unknown }[],
+    );
+    expect(grants.filter((g) => JSON.stringify(g.Action).includes('kms:CreateGrant'))).toEqual([
+      expect.objectContaining({
+        Condition: { StringEquals: { 'kms:ViaService': expect.stringMatching(/^rds\./) } },
+      }),
+    ]);
   });
 });
