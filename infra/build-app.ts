@@ -1,6 +1,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { isEmbeddedExample } from './config/load';
 import type { AuroraAuditConfig } from './config/schema';
+import { ExampleConfigurationGuard } from './constructs/example-guard';
 import { AuditStack } from './stacks/audit-stack';
 
 export interface BuiltApp {
@@ -43,6 +45,8 @@ export function buildApp(config: AuroraAuditConfig, app: App = new App()): Built
     env,
     description: stackDescription(config.clusters.map((c) => c.identifier)),
   });
+  // The embedded example synthesizes (offline tries, tests) but never deploys.
+  if (isEmbeddedExample(config)) new ExampleConfigurationGuard(auditStack, 'ExampleConfigurationGuard');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, auditStack };
 }

@@ -100,6 +100,11 @@ export function loadConfig(path?: string): AuroraAuditConfig {
   return validateConfig(raw, origin, dirname(file));
 }
 
+/** Whether a configuration is the embedded example (loaded without a path). */
+export function isEmbeddedExample(config: { readonly origin: string }): boolean {
+  return config.origin === `embedded example ${EXAMPLE_CONFIG_PATH}`;
+}
+
 /** Finds a configured cluster by identifier (name) or resource id. */
 export function findCluster(config: AuroraAuditConfig, nameOrResourceId: string) {
   return config.clusters.find((c) => c.identifier === nameOrResourceId || c.resourceId === nameOrResourceId);

@@ -70,11 +70,15 @@ export const clusterSchema = z.strictObject({
   /** Instance-level overrides. Default: none. */
   instances: z.array(instanceOverrideSchema).default([]),
   /**
-   * `create`: the stack creates `/aws/rds/cluster/<identifier>/postgresql` with the logs retention (Aurora
-   * would create it without one); `existing`: the group exists already and is only subscribed to.
-   * Default: create.
+   * The cluster's PostgreSQL log group `/aws/rds/cluster/<identifier>/postgresql`, which RDS creates (with no
+   * expiry) when the cluster exports its PostgreSQL log:
+   * `set-retention`: the stack sets the logs retention on it without owning it (CDK's LogRetention provider
+   * Lambda; it creates the group if RDS has not yet; kept when the stack is deleted);
+   * `create`: the stack creates it as its own resource (only when it does not exist yet: deploying fails if
+   * it does); `existing`: the stack only subscribes to it and leaves its retention alone.
+   * Default: set-retention.
    */
-  postgresLogGroup: z.enum(['create', 'existing']).default('create'),
+  postgresLogGroup: z.enum(['set-retention', 'create', 'existing']).default('set-retention'),
 });
 
 export const scheduleSchema = z.strictObject({

@@ -22,9 +22,16 @@ export interface AlertCluster {
   readonly resourceId: string;
   /** Instance identifiers whose events are archived but not alerted on. */
   readonly silentInstances: readonly string[];
-  /** Create the PostgreSQL log group (with retention) or subscribe to an existing one. */
-  readonly postgresLogGroup: 'create' | 'existing';
+  /**
+   * The cluster's PostgreSQL log group: `set-retention` sets the retention of the group RDS creates (creating
+   * it if it is not there yet) without owning it; `create` makes it a resource of the stack (it must not exist
+   * yet); `existing` only subscribes to it.
+   */
+  readonly postgresLogGroup: PostgresLogGroupMode;
 }
+
+/** How the stack treats a cluster's PostgreSQL log group (README "Configuration"). */
+export type PostgresLogGroupMode = 'set-retention' | 'create' | 'existing';
 
 export interface AlertProcessingProps {
   readonly clusters: readonly AlertCluster[];
@@ -46,6 +53,11 @@ export interface AlertProcessingProps {
   readonly redactionPatterns: readonly string[];
   readonly logRetention: logs.RetentionDays;
   /**
+   * Subscription filter names (on the decrypt Lambda's and on the PostgreSQL log groups).
+   * @default { activityStream: 'aurora-audit-alerts', pgAudit: 'aurora-audit-pgaudit' }
+   */
+  readonly filterNames?: { readonly activityStream: string; readonly pgAudit: string };
+  /**
    * How long a new alert waits for the other source's report of the same statement.
    * @default Duration.seconds(60)
    */
@@ -59,8 +71,8 @@ export interface AlertProcessingProps {
 
 /**
  * The alert path: the alert Lambda (rules, deduplication, throttling, digests), its DynamoDB state, the
- * digest flush schedule, each cluster's PostgreSQL log group (created with a retention: Aurora would create
- * it without one) and one subscription filter per log group.
+ * digest flush schedule, each cluster's PostgreSQL log group (by default its retention set, without owning
+ * it: RDS creates it with none) and one subscription filter per log group.
  */
 export class AlertProcessing extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -215,33 +227,82 @@ export class AlertProcessing extends Construct {
       ],
     });
 
+    const filterNames = props.filterNames ?? {
+      activityStream: 'aurora-audit-alerts',
+      pgAudit: 'aurora-audit-pgaudit',
+    };
     new logs.SubscriptionFilter(this, 'ActivityStreamAlerts', {
       logGroup: props.decryptLogGroup,
       destination: new logsDestinations.LambdaDestination(this.function),
       filterPattern: logs.FilterPattern.literal(props.filterPatterns.activityStream),
-      filterName: 'aurora-audit-alerts',
+      filterName: filterNames.activityStream,
     });
     for (const cluster of props.clusters) {
-      const group =
-        cluster.postgresLogGroup === 'create'
-          ? new logs.LogGroup(this, `PostgresLog-${cluster.identifier}`, {
-              logGroupName: postgresLogGroupName(cluster.identifier),
-              retention: props.logRetention,
-              removalPolicy: RemovalPolicy.RETAIN,
-            })
-          : logs.LogGroup.fromLogGroupName(
-              this,
-              `PostgresLog-${cluster.identifier}`,
-              postgresLogGroupName(cluster.identifier),
-            );
-      new logs.SubscriptionFilter(this, `PgAuditAlerts-${cluster.identifier}`, {
+      const { group, ready } = this.postgresLogGroup(cluster, props.logRetention);
+      const filter = new logs.SubscriptionFilter(this, `PgAuditAlerts-${cluster.identifier}`, {
         logGroup: group,
         destination: new logsDestinations.LambdaDestination(this.function),
         filterPattern: logs.FilterPattern.literal(props.filterPatterns.pgAudit),
-        filterName: 'aurora-audit-pgaudit',
+        filterName: filterNames.pgAudit,
       });
+      // With `set-retention`, the group exists once its retention is set (the provider creates it if RDS has
+      // not yet): subscribe after that.
+      if (ready) filter.node.addDependency(ready);
     }
   }
+
+  /** The cluster's PostgreSQL log group, as its mode says, and what must be done before subscribing to it. */
+  private postgresLogGroup(
+    cluster: AlertCluster,
+    retention: logs.RetentionDays,
+  ): { group: logs.ILogGroup; ready?: Construct } {
+    const id = `PostgresLog-${cluster.identifier}`;
+    const logGroupName = postgresLogGroupName(cluster.identifier);
+    switch (cluster.postgresLogGroup) {
+      case 'create':
+        return {
+          group: new logs.LogGroup(this, id, {
+            logGroupName,
+            retention,
+            removalPolicy: RemovalPolicy.RETAIN,
+          }),
+        };
+      case 'existing':
+        return { group: logs.LogGroup.fromLogGroupName(this, id, logGroupName) };
+      case 'set-retention': {
+        // CDK's LogRetention: a custom resource whose provider Lambda (one per stack) creates the group if it is
+        // missing and sets its retention; on stack deletion the group stays (RETAIN).
+        const ready = new logs.LogRetention(this, `PostgresLogRetention-${cluster.identifier}`, {
+          logGroupName,
+          retention,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+        acknowledgeLogRetentionProvider(Stack.of(this));
+        return { group: logs.LogGroup.fromLogGroupName(this, id, logGroupName), ready };
+      }
+    }
+  }
+}
+
+/** The logical id CDK gives the stack's one LogRetention provider Lambda. */
+export const LOG_RETENTION_PROVIDER_ID = 'LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a';
+
+/** cdk-nag findings on CDK's LogRetention provider (its role), acknowledged with the reasons, once per stack. */
+function acknowledgeLogRetentionProvider(stack: Stack): void {
+  const provider = stack.node.tryFindChild(LOG_RETENTION_PROVIDER_ID);
+  if (!provider) throw new Error('AlertProcessing: the LogRetention provider was not created');
+  const role = provider.node.tryFindChild('ServiceRole');
+  if (!role) return;
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      "CDK's LogRetention provider (aws-cdk-lib, not aurora-audit code) writes its own logs with the basic execution role; CDK does not let it be replaced without losing the policy the provider needs.",
+  });
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      "CDK's LogRetention provider gets logs:PutRetentionPolicy and logs:DeleteRetentionPolicy on * from aws-cdk-lib: it sets the retention of the PostgreSQL log groups RDS creates, and of its own log group.",
+  });
 }
 
 /**

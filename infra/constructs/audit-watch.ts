@@ -1,9 +1,9 @@
-import { Aws } from 'aws-cdk-lib';
+import { Annotations, Aws } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 /** RDS event: the activity stream of a DB cluster was stopped. */
@@ -48,6 +48,11 @@ export interface AuditWatchProps {
    * mapping disabled or deleted by anyone else alerts, because the stream's records go unread.
    */
   readonly mappingRoleArns: readonly string[];
+  /**
+   * The decrypt Lambda's ARN: only its event source mappings are watched (another stack's mappings are that
+   * stack's business).
+   */
+  readonly decryptFunctionArn: string;
   /** The ops topic: the stack's alert topic. */
   readonly topic: sns.ITopic;
   /** The key the topic is encrypted with: EventBridge must be allowed to use it. */
@@ -92,7 +97,11 @@ export class AuditWatch extends Construct {
           return events.EventField.fromPath(path);
         }),
       );
-    const target = (input: events.RuleTargetInput) => new targets.SnsTopic(props.topic, { message: input });
+    // The targets publish to a reference of the topic: the SnsTopic target would otherwise grant
+    // `events.amazonaws.com` on the topic and its key without any condition. The scoped statements are added
+    // below, once the rules (their ARNs) exist.
+    const publishTo = sns.Topic.fromTopicArn(this, 'PublishTarget', props.topic.topicArn);
+    const target = (input: events.RuleTargetInput) => new targets.SnsTopic(publishTo, { message: input });
 
     const streamStopped = new events.Rule(this, 'ActivityStreamStopped', {
       description: 'aurora-audit: CRITICAL, the activity stream of an audited cluster stopped',
@@ -220,9 +229,25 @@ export class AuditWatch extends Construct {
         [],
         {
           eventName: [{ prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }],
+          // `anything-but` matches only a field that exists: IAM users and root have no session issuer, so the
+          // absent issuer is a second, explicit branch.
           userIdentity: {
-            sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [...props.mappingRoleArns] }] } },
+            sessionContext: {
+              sessionIssuer: { arn: [{ 'anything-but': [...props.mappingRoleArns] }, { exists: false }] },
+            },
           },
+          // This stack's decrypt Lambda's mappings only. CloudTrail's response names the function; where it
+          // names none (a failed call, or a record without responseElements), the event still alerts, as it
+          // does when the call repoints a mapping to another function (`functionName` in the request).
+          $or: [
+            {
+              responseElements: {
+                functionArn: [props.decryptFunctionArn, { prefix: `${props.decryptFunctionArn}:` }],
+              },
+            },
+            { responseElements: { functionArn: [{ exists: false }] } },
+            { requestParameters: { functionName: [{ exists: true }] } },
+          ],
         },
         'lambda',
       ),
@@ -246,12 +271,40 @@ export class AuditWatch extends Construct {
       mappings,
     ];
 
-    if (props.topicKey) {
-      // EventBridge publishes to the encrypted topic through its key.
-      props.topicKey.addToResourcePolicy(
+    for (const rule of this.rules) {
+      Annotations.of(rule).acknowledgeWarning(
+        '@aws-cdk/aws-events:ruleUnresolvedEnvironment',
+        "The target is this stack's own topic, referenced by ARN so that CDK adds no unscoped grant.",
+      );
+    }
+    this.allowRulesToPublish(props.topic, props.topicKey);
+  }
+
+  /**
+   * EventBridge may publish to the topic only for these rules (`aws:SourceArn`) of this account
+   * (`aws:SourceAccount`); and use the topic's key within this account.
+   */
+  private allowRulesToPublish(topic: sns.ITopic, key: kms.IKey | undefined): void {
+    const eventBridge = new iam.ServicePrincipal('events.amazonaws.com');
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowTheWatchRulesToPublish',
+        principals: [eventBridge],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnEquals: { 'aws:SourceArn': this.rules.map((r) => r.ruleArn) },
+        },
+      }),
+    );
+    if (key) {
+      // SNS calls KMS on EventBridge's behalf. Scoped to this account; not to the rule ARNs, because whether
+      // `aws:SourceArn` reaches the key's request context on this path is not documented (not relied on).
+      key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'AllowEventBridgeToPublishToEncryptedTopics',
-          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          principals: [eventBridge],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           // In a key policy `*` is this key.
           resources: ['*'],

@@ -9,6 +9,27 @@ import { nagArnPrefix } from '../nag';
 
 /** The documented change-ticket event (README "Starting a workflow from a change ticket"). */
 export const CHANGE_EVENT_SOURCE = 'aurora-audit.change-management';
+
+/**
+ * The change-ticket event source of a stack: `<name>.change-management`, so that each stack's rules match only
+ * the tickets sent to it (the default name gives {@link CHANGE_EVENT_SOURCE}).
+ */
+export function changeEventSource(name: string): string {
+  return `${name}.change-management`;
+}
+
+/**
+ * What the Change Manager runbook accepts in each free-text parameter. Automation pastes the values into the
+ * workflow's JSON input as they are, so none of these lets through a double quote, a backslash or a control
+ * character: whatever is accepted leaves the input valid JSON with the value unchanged. (Patterns kept to
+ * what every regular-expression flavour reads alike.)
+ */
+export const RUNBOOK_PATTERNS = {
+  ClusterIdentifier: '^[a-zA-Z][a-zA-Z0-9-]{0,62}$',
+  // The workflow's own rule for the ticket (tasks/plan-maintenance-window/enable-request.ts), ASCII only.
+  ChangeTicket: '^[A-Za-z0-9 ._@:/+#()-]{1,128}$',
+  AutomationAssumeRole: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$',
+} as const;
 export const CHANGE_EVENT_DETAIL_TYPE = 'Change Approved';
 export type ChangeAction = 'enable-activity-stream' | 'disable-activity-stream';
 export const CHANGE_ACTIONS: readonly ChangeAction[] = ['enable-activity-stream', 'disable-activity-stream'];
@@ -21,6 +42,11 @@ export interface ChangeManagementProps {
    * @default the account's default event bus
    */
   readonly eventBus?: events.IEventBus;
+  /**
+   * The `source` of this stack's change-ticket events.
+   * @default CHANGE_EVENT_SOURCE
+   */
+  readonly eventSource?: string;
 }
 
 /**
@@ -50,7 +76,7 @@ export class ChangeManagement extends Construct {
         eventBus: props.eventBus,
         description: `aurora-audit: ${action} on an approved change ticket`,
         eventPattern: {
-          source: [CHANGE_EVENT_SOURCE],
+          source: [props.eventSource ?? CHANGE_EVENT_SOURCE],
           detailType: [CHANGE_EVENT_DETAIL_TYPE],
           // `exists` applies to leaves only: both are strings.
           detail: {
@@ -129,11 +155,13 @@ export class ChangeManagement extends Construct {
             type: 'String',
             description: 'Role the runbook runs as (stack output ChangeManagerAutomationRoleArn).',
             default: this.automationRole.roleArn,
+            allowedPattern: RUNBOOK_PATTERNS.AutomationAssumeRole,
           },
           Action: { type: 'String', allowedValues: [...actions], description: 'What to do.' },
           ClusterIdentifier: {
             type: 'String',
             description: 'The cluster, as named in the aurora-audit configuration.',
+            allowedPattern: RUNBOOK_PATTERNS.ClusterIdentifier,
           },
           Window: {
             type: 'String',
@@ -141,7 +169,11 @@ export class ChangeManagement extends Construct {
             default: 'next',
             description: 'Start now or in the next maintenance window.',
           },
-          ChangeTicket: { type: 'String', description: 'The change ticket id.' },
+          ChangeTicket: {
+            type: 'String',
+            description: 'The change ticket id: 1-128 letters, digits, spaces or ._@:/+#()-',
+            allowedPattern: RUNBOOK_PATTERNS.ChangeTicket,
+          },
         },
         mainSteps: steps,
       },

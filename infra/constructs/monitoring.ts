@@ -8,7 +8,7 @@ import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } fro
 import { Construct } from 'constructs';
 import { LOGGED } from '../../tasks/core/log-messages';
 
-/** The namespace of the metrics aurora-audit derives from its Lambdas' logs. */
+/** The namespace of the metrics aurora-audit derives from its Lambdas' logs, for the default `name`. */
 export const METRIC_NAMESPACE = 'aurora-audit';
 
 export { LOGGED };
@@ -21,6 +21,12 @@ export interface MonitoredFunction {
 export interface AuditMonitoringProps {
   /** Prefix of the dashboard and alarm names (the configuration's `name`). */
   readonly name: string;
+  /**
+   * Namespace of the metrics counted from the Lambdas' logs: one per stack, or two stacks' filters would add
+   * up in one metric and each stack's alarm would fire on the other's quarantine.
+   * @default METRIC_NAMESPACE
+   */
+  readonly metricNamespace?: string;
   /** Where every alarm goes: the stack's alert topic (the ops topic). */
   readonly topic: sns.ITopic;
   /** The decrypt Lambda (Kinesis event source) and its log group. */
@@ -66,6 +72,7 @@ export class AuditMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditMonitoringProps) {
     super(scope, id);
+    const namespace = props.metricNamespace ?? METRIC_NAMESPACE;
     const maxIteratorAge = props.maxIteratorAge ?? Duration.hours(1);
     const maxFreshness = props.maxDataFreshness ?? Duration.minutes(15);
     if (maxIteratorAge.toMilliseconds() > Duration.hours(20).toMilliseconds()) {
@@ -81,7 +88,7 @@ export class AuditMonitoring extends Construct {
         alarmNamePrefix: props.name,
         datapointsToAlarm: 1,
       },
-      metricFactoryDefaults: { namespace: METRIC_NAMESPACE },
+      metricFactoryDefaults: { namespace },
       dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
         dashboardNamePrefix: props.name,
         createDashboard: true,
@@ -99,14 +106,14 @@ export class AuditMonitoring extends Construct {
     ) => {
       new logs.MetricFilter(this, filterId, {
         logGroup,
-        metricNamespace: METRIC_NAMESPACE,
+        metricNamespace: namespace,
         metricName,
         filterPattern: pattern,
         metricValue: value,
         defaultValue: 0,
       });
       return new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
+        namespace,
         metricName,
         statistic: cloudwatch.Stats.SUM,
         period: Duration.minutes(5),

@@ -8,6 +8,25 @@ import { querySql, REPORT_QUERIES } from '../../reports/queries';
 import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
 import { statementNameOf } from '../../tasks/render-report/contract';
 
+/** How the SQL files name the events table; the deployed statements name the stack's own. */
+export const SQL_EVENTS_TABLE = 'aurora_audit.audit_events';
+
+/**
+ * A query's SQL as this stack deploys it: the file's text with {@link SQL_EVENTS_TABLE} replaced by the
+ * stack's table (unchanged for the default name). Any other mention of `aurora_audit` is refused, so that no
+ * statement of a second stack can read the first stack's table.
+ */
+export function deployedSql(name: string, table: string): string {
+  const sql = querySql(name);
+  const rest = sql.split(SQL_EVENTS_TABLE).join('');
+  if (/aurora_audit/i.test(rest) || !sql.includes(SQL_EVENTS_TABLE)) {
+    throw new Error(
+      `ReportQueries: ${name} must read the events table as ${SQL_EVENTS_TABLE} and name aurora_audit nowhere else`,
+    );
+  }
+  return sql.split(SQL_EVENTS_TABLE).join(table);
+}
+
 export interface ReportQueriesProps {
   readonly bucket: s3.IBucket;
   readonly key: kms.IKey;
@@ -78,7 +97,7 @@ export class ReportQueries extends Construct {
         statementName: statementNameOf(query.name),
         workGroup: this.workGroupName,
         description: `aurora-audit report query ${query.name}: ${query.answers}`.slice(0, 1024),
-        queryStatement: querySql(query.name),
+        queryStatement: deployedSql(query.name, `${props.glueDatabaseName}.${props.glueTableName}`),
       });
       statement.addResourceDependency(this.workGroup);
       statements.set(query.name, statement);

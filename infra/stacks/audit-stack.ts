@@ -8,6 +8,7 @@ import { EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import { DisableActivityStreamWorkflow } from '../../workflows/disable-activity-stream/construct';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
+import { physicalNames } from '../config/names';
 import type { AuroraAuditConfig } from '../config/schema';
 import { AlertProcessing } from '../constructs/alert-processing';
 import { Alerting } from '../constructs/alerting';
@@ -43,11 +44,14 @@ export class AuditStack extends Stack {
     const rulesFile = config.rulesFilePath ?? DEFAULT_RULES_PATH;
     // Loading the rules here makes an invalid rules file fail synth, naming the rule and the field.
     const rules = loadRules(rulesFile);
+    // Every physical name derives from `name` (the default gives the names of earlier releases).
+    const names = physicalNames(config.name);
 
     this.storage = new AuditStorage(this, 'Storage', {
       clusterResourceIds: config.clusters.map((c) => c.resourceId),
       ...config.retention,
       objectLock: config.security.objectLock,
+      databaseName: names.glueDatabase,
     });
     this.alerting = new Alerting(this, 'Alerting', {
       key: this.storage.key,
@@ -90,6 +94,7 @@ export class AuditStack extends Stack {
       serviceUsers: config.serviceUsers,
       redactionPatterns: config.redaction.extraPatterns,
       logRetention: config.retention.logsDays as logs.RetentionDays,
+      filterNames: { activityStream: names.activityStreamFilter, pgAudit: names.pgAuditFilter },
     });
 
     // Compliance report queries (issue 9): the Athena workgroup with enforced settings.
@@ -97,7 +102,7 @@ export class AuditStack extends Stack {
       bucket: this.storage.bucket,
       key: this.storage.key,
       bytesScannedCutoffPerQuery: config.reports.bytesScannedCutoffPerQuery,
-      workGroupName: config.name,
+      workGroupName: names.athenaWorkGroup,
       glueDatabaseName: this.storage.databaseName,
       glueTableName: this.storage.tableName,
     });
@@ -140,6 +145,7 @@ export class AuditStack extends Stack {
         'enable-activity-stream': enableWorkflow.stateMachine,
         'disable-activity-stream': disableWorkflow.stateMachine,
       },
+      eventSource: names.changeEventSource,
     });
     new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
     new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
@@ -180,12 +186,14 @@ export class AuditStack extends Stack {
         this.streamProcessing.logGroup.logGroupName,
       ],
       mappingRoleArns: [enableWorkflow.stateMachine.role.roleArn, disableWorkflow.stateMachine.role.roleArn],
+      decryptFunctionArn: this.streamProcessing.function.functionArn,
       topic: this.alerting.topic,
       topicKey: this.storage.key,
       prefix: config.alerts.subjectPrefix,
     });
     new AuditMonitoring(this, 'Monitoring', {
-      name: config.name,
+      name: names.monitoringPrefix,
+      metricNamespace: names.metricNamespace,
       topic: this.alerting.topic,
       decrypt: { function: this.streamProcessing.function, logGroup: this.streamProcessing.logGroup },
       alert: { function: this.alertProcessing.function, logGroup: this.alertProcessing.logGroup },

@@ -29,10 +29,18 @@ function matchesValue(e: unknown, actual: unknown): boolean {
 /**
  * Whether an event matches a pattern, with EventBridge's semantics for what the rules use: value lists
  * (an event array matches when any element does), `exists` (true only for a leaf: a field holding an object
- * is not "existing" for a filter), `prefix`, `equals-ignore-case`, `anything-but`, nested objects.
+ * is not "existing" for a filter), `prefix`, `equals-ignore-case`, `anything-but` (which, like every filter
+ * but `exists: false`, needs the field to be there), nested objects, and `$or` (any of its patterns, at the
+ * level where it stands). EventBridge matches the leaves' paths: a nested pattern over an object the event
+ * lacks sees only absent leaves, which `exists: false` matches.
  */
 export function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
+    if (key === '$or') {
+      if (!Array.isArray(expected) || expected.length < 2)
+        throw new Error('eventbridge helper: $or needs a list of at least two patterns');
+      return expected.some((p) => matches(p as Record<string, unknown>, event));
+    }
     const actual = event[key];
     if (Array.isArray(expected)) {
       const values = Array.isArray(actual) ? actual : [actual];
@@ -44,13 +52,14 @@ export function matches(pattern: Record<string, unknown>, event: Record<string, 
         return values.some((v) => matchesValue(e, v));
       });
     }
-    // A nested pattern: the event's value is an object, or an array of objects any of which matches.
+    // A nested pattern: the event's value is an object, or an array of objects any of which matches; a missing
+    // object has only absent leaves.
     const candidates = Array.isArray(actual) ? actual : [actual];
-    return candidates.some(
-      (c) =>
-        c !== null &&
-        typeof c === 'object' &&
-        matches(expected as Record<string, unknown>, c as Record<string, unknown>),
+    return candidates.some((c) =>
+      matches(
+        expected as Record<string, unknown>,
+        c !== null && typeof c === 'object' ? (c as Record<string, unknown>) : {},
+      ),
     );
   });
 }

@@ -38,8 +38,12 @@ describe('the alert processing', () => {
     });
   });
 
-  it("creates the cluster's PostgreSQL log group with a retention and subscribes both log groups", () => {
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
+  it("creates the cluster's PostgreSQL log group with a retention when asked (create) and subscribes both log groups", () => {
+    const cluster = configDocument().clusters[0]!;
+    const { template: created } = synthExample(
+      validateConfig(configDocument({ clusters: [{ ...cluster, postgresLogGroup: 'create' }] }), 'test'),
+    );
+    created.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: '/aws/rds/cluster/orders-db/postgresql',
       RetentionInDays: 365,
     });
