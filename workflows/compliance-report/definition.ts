@@ -32,6 +32,7 @@ import type {
   RenderEvent,
   RenderResult,
 } from '../../tasks/render-report/contract';
+import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from '../shared/caught-cause';
 import { retryThrottling } from '../shared/retry';
 import { REPORT_ERRORS, type ReportErrorName } from './errors';
 
@@ -42,12 +43,17 @@ export const STATES = {
   runQueries: 'Run report queries',
   runQuery: 'Run query',
   sectionSucceeded: 'Section succeeded',
+  queryFailed: 'Query failed',
   sectionFailed: 'Section failed',
+  sectionFailedWithoutCause: 'Section failed without cause',
   render: 'Render and send report',
   checkIncomplete: 'Report incomplete?',
   collectFailed: 'Collect failed sections',
   notifyIncomplete: 'Notify incomplete report',
   succeeded: 'Report sent',
+  causeRecorded: 'Cause recorded?',
+  caughtCause: 'Caught error and cause',
+  caughtWithoutCause: 'Caught error without cause',
   notifyFailure: 'Notify failure',
   failed: 'Failed',
 } as const;
@@ -71,13 +77,6 @@ export interface ReportDefinitionProps {
 function payloadFields<T>(fields: readonly (keyof T & string)[]): Record<string, string> {
   return Object.fromEntries(fields.map((f) => [`${f}.$`, `$.Payload.${f}`]));
 }
-
-/** The error and cause a Catch recorded in `$.caught`, as one line. */
-const CAUGHT_CAUSE = sfn.JsonPath.format(
-  '{}: {}',
-  sfn.JsonPath.stringAt('$.caught.Error'),
-  sfn.JsonPath.stringAt('$.caught.Cause'),
-);
 
 /** Builds the states under `scope` and returns the start of the chain. */
 export function buildReportDefinition(scope: Construct, props: ReportDefinitionProps): sfn.IChainable {
@@ -132,6 +131,14 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
   // Nothing is left to tell anyone with (the failed-run alarm still fires): end the run with its error.
   notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
   notifyFailure.next(failed);
+  // A Catch's error output may lack `Cause` (optional in the States Language): filled in here, never read raw.
+  const toNotifyFailure = recordCaughtCause(
+    scope,
+    { check: STATES.causeRecorded, withCause: STATES.caughtCause, withoutCause: STATES.caughtWithoutCause },
+    '$.failure',
+    ['report', 'step', 'error', 'advice'],
+    notifyFailure,
+  );
 
   /** What the failure notification calls the report, once Prepare report has named it. */
   const reportName = sfn.JsonPath.format(
@@ -141,12 +148,12 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     sfn.JsonPath.stringAt('$.prepared.request.period.lastDate'),
   );
   /** A Pass that records the failure, then notifies. */
-  const failure = (name: string, error: ReportErrorName, step: string, cause: string, report: string) =>
+  const failure = (name: string, error: ReportErrorName, step: string, cause: FailureCause, report: string) =>
     new sfn.Pass(scope, name, {
       comment: `${error}: ${REPORT_ERRORS[error].when}.`,
       resultPath: '$.failure',
-      parameters: { report, step, error, cause, advice: REPORT_ERRORS[error].advice },
-    }).next(notifyFailure);
+      parameters: { report, step, error, ...causeField(cause), advice: REPORT_ERRORS[error].advice },
+    }).next(toNotifyFailure);
   const catchInto = (
     state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
     target: sfn.IChainable,
@@ -207,7 +214,21 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
       cause: sfn.JsonPath.stringAt('$.caught.Cause'),
     },
   });
-  runQuery.addCatch(sectionFailed, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
+  const sectionFailedWithoutCause = new sfn.Pass(scope, STATES.sectionFailedWithoutCause, {
+    comment: 'The same, for an error that came without a Cause (optional in the States Language).',
+    parameters: {
+      query: sfn.JsonPath.stringAt('$.query'),
+      cluster: sfn.JsonPath.stringAt('$.cluster'),
+      status: 'FAILED',
+      error: sfn.JsonPath.stringAt('$.caught.Error'),
+      cause: '(no cause given)',
+    },
+  });
+  // `$.caught.Cause` is read only where it is present: a missing one would fail the whole Map (States.Runtime).
+  const queryFailed = new sfn.Choice(scope, STATES.queryFailed)
+    .when(sfn.Condition.isPresent('$.caught.Cause'), sectionFailed)
+    .otherwise(sectionFailedWithoutCause);
+  runQuery.addCatch(queryFailed, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
   const sectionSucceeded = new sfn.Pass(scope, STATES.sectionSucceeded, {
     parameters: {
       query: sfn.JsonPath.stringAt('$.query'),

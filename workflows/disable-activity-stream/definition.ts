@@ -17,7 +17,7 @@
  * the one this workflow removes.
  *
  * Every Task retries throttling and catches everything else into a failure Pass that records the step, the
- * error name (errors.ts), the cause and what to do. This file adds `stop` and `mappings`, `mapping` to the
+ * error name (errors.ts), the cause and what to do. This file adds `mappings` and `mapping` to the
  * document the frame's states share.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -131,7 +131,7 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
     action: 'deleteEventSourceMapping',
     parameters: { Uuid: sfn.JsonPath.stringAt('$.mappings.mappings[0].Uuid') },
     // IAM: granted by the construct, limited to the decrypt Lambda's mappings (lambda:FunctionArn).
-    resultSelector: { 'uuid.$': '$.Uuid', 'state.$': '$.State', action: 'was disabled and deleted' },
+    resultSelector: { 'uuid.$': '$.Uuid', action: 'was disabled and deleted' },
     resultPath: '$.mapping',
   });
   retryThrottling(deleteMapping, 'lambda');
@@ -231,8 +231,8 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
       ApplyImmediately: true,
     },
     iamResources: [...props.clusterArns],
-    resultSelector: { 'status.$': '$.Status' },
-    resultPath: '$.stop',
+    // Nothing is read from the answer (its members are all optional): the polls follow the stream.
+    resultPath: sfn.JsonPath.DISCARD,
   });
   retryThrottling(stop, 'rds');
   catchInto(stop, failure('Stop failed', 'ActivityStreamStopFailed', STATES.stop, CAUGHT_CAUSE));

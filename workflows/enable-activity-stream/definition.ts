@@ -10,7 +10,7 @@
  * error name (errors.ts), the cause and what to do; the failure chain releases the lock (if this run holds
  * it), describes the cluster for the report, notifies and fails with that error. Validation, the lock, the
  * polling loop, the failure chain and the notifications are the frame shared with the disable workflow
- * (../shared/stream-workflow.ts); this file adds `start`, `stream`, `mappings` and `mapping` to the document.
+ * (../shared/stream-workflow.ts); this file adds `stream`, `mappings` and `mapping` to the document.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -47,6 +47,8 @@ export const STATES = {
   waitForKinesis: 'Wait for Kinesis stream',
   countKinesisCheck: 'Count Kinesis check',
   listMappings: 'List event source mappings',
+  waitForMappingDeletion: 'Wait for mapping deletion',
+  countMappingCheck: 'Count mapping check',
   checkMapping: 'Check event source mapping',
   createMapping: 'Create event source mapping',
   enableMapping: 'Enable event source mapping',
@@ -71,6 +73,8 @@ export interface EnableDefinitionProps {
   readonly pollSchedule: readonly number[];
   /** Checks of the Kinesis stream (30 s apart) before giving up. @default 10 */
   readonly kinesisChecks?: number;
+  /** Checks (30 s apart) of a mapping found being deleted before giving up. @default 10 */
+  readonly mappingChecks?: number;
   /** Prefix of notification subjects, `[prefix] …`. */
   readonly subjectPrefix: string;
 }
@@ -78,6 +82,7 @@ export interface EnableDefinitionProps {
 /** Builds the states under `scope` and returns the start of the chain. */
 export function buildEnableDefinition(scope: Construct, props: EnableDefinitionProps): sfn.IChainable {
   const kinesisChecks = props.kinesisChecks ?? 10;
+  const mappingChecks = props.mappingChecks ?? 10;
   const frame = new StreamWorkflowFrame<EnableErrorName>(scope, {
     workflow: 'enable-activity-stream',
     errors: ENABLE_ERRORS,
@@ -95,7 +100,6 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   const streamIs = StreamWorkflowFrame.streamIs;
   const failure = frame.failure.bind(frame);
   const catchInto = frame.catchInto.bind(frame);
-  const caughtCause = CAUGHT_CAUSE;
 
   // ---------------------------------------------------------------- preflight
   const describeCluster = frame.describeClusterStep(STATES.describeCluster, {
@@ -108,7 +112,7 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   });
   catchInto(
     describeInstances,
-    failure('Describe instances failed', 'RdsDescribeFailed', STATES.describeInstances, caughtCause),
+    failure('Describe instances failed', 'RdsDescribeFailed', STATES.describeInstances, CAUGHT_CAUSE),
   );
 
   // ---------------------------------------------------------------- start
@@ -124,25 +128,24 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
       ApplyImmediately: true,
     },
     iamResources: [...props.clusterArns],
-    resultSelector: { 'kinesisStreamName.$': '$.KinesisStreamName' },
-    resultPath: '$.start',
+    // Nothing is read from the answer (its members are all optional): the stream's name comes from
+    // DescribeDBClusters once the stream is started.
+    resultPath: sfn.JsonPath.DISCARD,
   });
   retryThrottling(start, 'rds');
-  catchInto(start, failure('Start failed', 'ActivityStreamStartFailed', STATES.start, caughtCause));
+  catchInto(start, failure('Start failed', 'ActivityStreamStartFailed', STATES.start, CAUGHT_CAUSE));
 
   // ---------------------------------------------------------------- connect
   const connectFailed = (name: string, step: string) =>
-    failure(name, 'StreamConnectFailed', step, caughtCause);
+    failure(name, 'StreamConnectFailed', step, CAUGHT_CAUSE);
   const describeKinesis = new tasks.CallAwsService(scope, STATES.describeKinesis, {
     comment: "Checks the activity stream's Kinesis stream (ActivityStreamKinesisStreamName) is ACTIVE.",
     service: 'kinesis',
     action: 'describeStreamSummary',
     parameters: { StreamName: sfn.JsonPath.stringAt(`${DESCRIBED}.ActivityStreamKinesisStreamName`) },
     iamResources: [...props.streamArns],
-    resultSelector: {
-      'status.$': '$.StreamDescriptionSummary.StreamStatus',
-      'arn.$': '$.StreamDescriptionSummary.StreamARN',
-    },
+    // StreamDescriptionSummary and its StreamStatus are required members of the answer: always present.
+    resultSelector: { 'status.$': '$.StreamDescriptionSummary.StreamStatus' },
     resultPath: '$.stream',
   });
   retryThrottling(describeKinesis, 'kinesis');
@@ -159,6 +162,7 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     parameters: {
       'summary.$': '$.outcome.summary',
       'kinesisChecks.$': 'States.MathAdd($.outcome.kinesisChecks, 1)',
+      'mappingChecks.$': '$.outcome.mappingChecks',
     },
   }).next(describeKinesis);
   const waitForKinesis = new sfn.Wait(scope, STATES.waitForKinesis, {
@@ -198,13 +202,16 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
       DestinationConfig: { OnFailure: { Destination: DestinationConfig.OnFailure.Destination } },
     },
     // IAM: granted by the construct, limited to the decrypt Lambda (lambda:FunctionArn).
-    resultSelector: { 'uuid.$': '$.Uuid', 'state.$': '$.State', action: 'created' },
+    resultSelector: { 'uuid.$': '$.Uuid', action: 'created' },
     resultPath: '$.mapping',
   });
   retryThrottling(createMapping, 'lambda');
   createMapping.addRetry({
-    // The function or the stream is being updated.
-    errors: ['Lambda.ResourceInUseException'],
+    // Another operation on the function or the stream is in progress (CreateEventSourceMapping declares
+    // ResourceConflictException for it; ResourceInUseException is UpdateEventSourceMapping's). A mapping created
+    // meanwhile by someone else also conflicts: after the retries the run fails StreamConnectFailed, and the
+    // next run finds that mapping.
+    errors: ['Lambda.ResourceConflictException'],
     interval: Duration.seconds(10),
     maxAttempts: 3,
     backoffRate: 2,
@@ -217,7 +224,7 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     action: 'updateEventSourceMapping',
     parameters: { Uuid: sfn.JsonPath.stringAt('$.mappings.mappings[0].Uuid'), Enabled: true },
     // IAM: granted by the construct, limited to the decrypt Lambda's mappings (lambda:FunctionArn).
-    resultSelector: { 'uuid.$': '$.Uuid', 'state.$': '$.State', action: 'existed disabled and was enabled' },
+    resultSelector: { 'uuid.$': '$.Uuid', action: 'existed disabled and was enabled' },
     resultPath: '$.mapping',
   });
   retryThrottling(enableMapping, 'lambda');
@@ -238,8 +245,40 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     },
   });
 
+  // A mapping being deleted (a disable run, someone in the console) cannot be enabled, and a new one cannot be
+  // created until it is gone: wait for it, list again, then create.
+  const countMappingCheck = new sfn.Pass(scope, STATES.countMappingCheck, {
+    resultPath: '$.outcome',
+    parameters: {
+      'summary.$': '$.outcome.summary',
+      'kinesisChecks.$': '$.outcome.kinesisChecks',
+      'mappingChecks.$': 'States.MathAdd($.outcome.mappingChecks, 1)',
+    },
+  }).next(listMappings);
+  const waitForDeletion = new sfn.Wait(scope, STATES.waitForMappingDeletion, {
+    comment: "The decrypt Lambda's mapping of the stream is being deleted: wait, then list again.",
+    time: sfn.WaitTime.duration(Duration.seconds(30)),
+  }).next(countMappingCheck);
+  const mappingDeleting = sfn.Condition.stringEquals('$.mappings.mappings[0].State', 'Deleting');
+
   const checkMapping = new sfn.Choice(scope, STATES.checkMapping)
     .when(sfn.Condition.numberEquals('$.mappings.count', 0), createMapping)
+    .when(
+      sfn.Condition.and(
+        mappingDeleting,
+        sfn.Condition.numberGreaterThanEquals('$.outcome.mappingChecks', mappingChecks),
+      ),
+      failure(
+        'Mapping still being deleted',
+        'StreamConnectFailed',
+        STATES.listMappings,
+        sfn.JsonPath.format(
+          `the decrypt Lambda's event source mapping {} of the stream was still being deleted after ${mappingChecks} checks 30 s apart; run the workflow again once it is gone`,
+          sfn.JsonPath.stringAt('$.mappings.mappings[0].Uuid'),
+        ),
+      ),
+    )
+    .when(mappingDeleting, waitForDeletion)
     .when(
       sfn.Condition.or(
         sfn.Condition.stringEquals('$.mappings.mappings[0].State', 'Disabled'),
@@ -302,6 +341,7 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     parameters: {
       summary: 'the activity stream was already started before this run: no restart was needed',
       kinesisChecks: 0,
+      mappingChecks: 0,
     },
   }).next(describeKinesis);
   frame.pollUntil({
@@ -316,7 +356,7 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
       instances: 'InstancesNotAvailableTimeout',
     },
     names: { reversed: 'Stream stopped', timeout: 'Stream start timed out' },
-    outcome: { kinesisChecks: 0 },
+    outcome: { kinesisChecks: 0, mappingChecks: 0 },
     next: describeKinesis,
   });
 
@@ -351,7 +391,8 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     .checkClusterIdentity(STATES.checkCluster, STATES.describeCluster, 'enables')
     .when(streamIs('started'), alreadyStarted)
     .when(
-      sfn.Condition.numberEquals('$.described.memberCount', 0),
+      // DBClusterMembers is not a required member of the answer: an absent list is no instance too.
+      sfn.Condition.not(sfn.Condition.isPresent(`${DESCRIBED}.DbClusterMembers[0]`)),
       failure(
         'No instances',
         'UnsupportedCluster',

@@ -35,7 +35,7 @@ export const ENABLE_ERRORS = {
       'Check the instances named in the cause (console, RDS events). Once they are available, run the workflow again to connect the stream.',
   },
   StreamConnectFailed: {
-    when: "the stream's Kinesis stream did not become ACTIVE, or the event source mapping could not be created or enabled",
+    when: "the stream's Kinesis stream did not become ACTIVE, the event source mapping could not be created or enabled, or a mapping being deleted did not go away",
     advice:
       'The activity stream is running but nothing reads it, and Kinesis keeps records for 24 hours only: fix the cause and run the workflow again now (it does not start the stream twice nor create a second mapping).',
   },

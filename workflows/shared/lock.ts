@@ -78,8 +78,9 @@ export function releaseLockTask(scope: Construct, id: string, table: dynamodb.IT
   });
 }
 
-/** The error name of a failed lock condition (optimized integration; the SDK integration spells it `DynamoDb.`). */
-export const LOCK_HELD_ERRORS = [
-  'DynamoDB.ConditionalCheckFailedException',
-  'DynamoDb.ConditionalCheckFailedException',
-] as const;
+/**
+ * The error name of a failed lock condition. The lock Tasks are optimized integrations (`dynamodb:putItem`),
+ * named `DynamoDB.<error>`; the AWS SDK integration's spelling (`DynamoDb.ConditionalCheckFailedException`)
+ * never reaches them. The wire code and the class name are the same here.
+ */
+export const LOCK_HELD_ERRORS = ['DynamoDB.ConditionalCheckFailedException'] as const;

@@ -1,29 +1,56 @@
 /**
  * Retry policies shared by aurora-audit's state machines. Step Functions matches the error names of its
- * integrations, which are NOT the API reference's: AWS SDK integrations (`arn:aws:states:::aws-sdk:…`) name
- * errors after the AWS SDK for Java v2 (`Rds.DbClusterNotFoundException`, `Rds.RdsException` for anything
- * without its own class, throttling included), optimized integrations after the service
- * (`DynamoDB.ConditionalCheckFailedException`, `SNS.…`). See ../shared/reference FACTS "Step Functions, locally".
+ * integrations, which are NOT the API reference's:
+ * - AWS SDK integrations (`arn:aws:states:::aws-sdk:…`) name errors `<Service>.<AWS SDK for Java v2 class>`:
+ *   the error shape's name in Java v2 PascalCase, `Fault` turned into `Exception` (`DBClusterNotFoundFault` →
+ *   `Rds.DbClusterNotFoundException`). An error the operation does not declare — throttling included when the
+ *   service declares none, as RDS — arrives as the service's base exception (`Rds.RdsException`).
+ * - Optimized integrations (`arn:aws:states:::dynamodb:putItem`, `sns:publish`, `athena:…`, `lambda:invoke`)
+ *   use their own prefix (`DynamoDB.`, `SNS.`, `Athena.`, `Lambda.`) and the error as the service reports it.
+ *   Whether that is the wire code or the SDK class name (`DynamoDB.InternalServerError` or
+ *   `DynamoDB.InternalServerErrorException`) is not documented and cannot be known offline: every transient
+ *   error is retried in each spelling.
+ * Every name here is checked against the errors each called operation declares in the AWS service models
+ * (test/workflows/service-model.test.ts, table from botocore by test/workflows/service-model/generate.py).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 
 /** Error names that mean "slow down and try again", per integration. */
 export const THROTTLING_ERRORS = {
-  /** RDS throttling arrives as the generic `Rds.RdsException` (code `Throttling`) in the Java SDK v2. */
-  rds: ['Rds.ThrottlingException', 'Rds.RdsException'],
+  /**
+   * RDS declares no throttling error (and DescribeDBClusters/Instances declare only NotFound): throttling
+   * (code `Throttling`) arrives as the base `Rds.RdsException`. That also retries other undeclared errors
+   * (e.g. InvalidParameterCombination) before the Catch sees them: a few wasted attempts, never a lost one.
+   */
+  rds: ['Rds.RdsException'],
   kinesis: ['Kinesis.LimitExceededException', 'Kinesis.KinesisException'],
   /** Lambda control-plane API (event source mappings). */
   lambda: ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.LambdaException'],
-  /** Optimized DynamoDB integration. */
+  /**
+   * Optimized DynamoDB integration, each transient error in both spellings (wire code and SDK class) since
+   * which one arrives is not documented.
+   */
   dynamodb: [
     'DynamoDB.ProvisionedThroughputExceededException',
     'DynamoDB.ThrottlingException',
     'DynamoDB.RequestLimitExceeded',
+    'DynamoDB.RequestLimitExceededException',
+    'DynamoDB.InternalServerError',
     'DynamoDB.InternalServerErrorException',
   ],
-  /** Optimized SNS integration (a KMS-encrypted topic can also throttle on KMS). */
-  sns: ['SNS.ThrottledException', 'SNS.KMSThrottlingException', 'SNS.InternalErrorException'],
+  /**
+   * Optimized SNS integration. Publish declares no throttling error of its own (a `Throttling` answer arrives
+   * as the base `SNS.AmazonSNSException`); a KMS-encrypted topic can throttle on KMS (`KMSThrottling`), and
+   * `InternalError` is SNS's 5xx: both in wire-code and class spelling.
+   */
+  sns: [
+    'SNS.AmazonSNSException',
+    'SNS.KMSThrottlingException',
+    'SNS.KMSThrottling',
+    'SNS.InternalErrorException',
+    'SNS.InternalError',
+  ],
   /** Lambda invoke (on top of the retries LambdaInvoke adds for service errors). */
   lambdaInvoke: ['Lambda.TooManyRequestsException'],
   /**

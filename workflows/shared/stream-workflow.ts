@@ -16,6 +16,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from './caught-cause';
 import { acquireLockTask, LOCK_HELD_ERRORS, releaseLockTask } from './lock';
 import { retryThrottling } from './retry';
 
@@ -34,6 +35,10 @@ export const FRAME_STATES = {
   summarizeClusterState: 'Summarize cluster state',
   clusterStateWithStream: 'Cluster state with stream',
   clusterState: 'Cluster state',
+  clusterStateUnknown: 'Cluster state unknown',
+  causeRecorded: 'Cause recorded?',
+  caughtCause: 'Caught error and cause',
+  caughtWithoutCause: 'Caught error without cause',
   notifyFailure: 'Notify failure',
   failed: 'Failed',
 } as const;
@@ -128,12 +133,8 @@ export interface SuccessNotification {
 
 export const DESCRIBED = '$.described.cluster';
 
-/** `sfn.JsonPath.format` of the caught error: `Error: Cause`. */
-export const CAUGHT_CAUSE = sfn.JsonPath.format(
-  '{}: {}',
-  sfn.JsonPath.stringAt('$.caught.Error'),
-  sfn.JsonPath.stringAt('$.caught.Cause'),
-);
+/** A failure's cause that is the caught error (`Error: Cause`, or the error alone when it has no Cause). */
+export { CAUGHT_CAUSE };
 
 /** The shared states of one workflow, built under `scope`. */
 export class StreamWorkflowFrame<E extends string> {
@@ -141,6 +142,8 @@ export class StreamWorkflowFrame<E extends string> {
   readonly start: sfn.IChainable;
   readonly acquireLock: tasks.DynamoPutItem;
   readonly notifyFailure: tasks.SnsPublish;
+  /** The way into the failure notification: fills in `$.failure.cause` from the caught error if need be. */
+  readonly toNotifyFailure: sfn.Choice;
   readonly describeForReport: tasks.CallAwsService;
   readonly releaseAfterFailure: tasks.DynamoDeleteItem;
   /** Polling: `startPolling → waitForRestarts → (waitForRestarts.next(poll))`; `nextPoll` loops back. */
@@ -210,6 +213,13 @@ export class StreamWorkflowFrame<E extends string> {
     // Nothing is left to tell anyone with: end the run with its error.
     this.notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
     this.notifyFailure.next(failed);
+    this.toNotifyFailure = recordCaughtCause(
+      scope,
+      { check: S.causeRecorded, withCause: S.caughtCause, withoutCause: S.caughtWithoutCause },
+      '$.failure',
+      ['step', 'error', 'advice', 'clusterState'],
+      this.notifyFailure,
+    );
 
     const clusterStateWithStream = new sfn.Pass(scope, S.clusterStateWithStream, {
       resultPath: '$.failure.clusterState',
@@ -220,21 +230,31 @@ export class StreamWorkflowFrame<E extends string> {
           sfn.JsonPath.stringAt('$.report.cluster.ActivityStreamStatus'),
         ),
       },
-    }).next(this.notifyFailure);
+    }).next(this.toNotifyFailure);
     const clusterState = new sfn.Pass(scope, S.clusterState, {
       resultPath: '$.failure.clusterState',
       parameters: {
         summary: sfn.JsonPath.format('status {}', sfn.JsonPath.stringAt('$.report.cluster.Status')),
       },
-    }).next(this.notifyFailure);
+    }).next(this.toNotifyFailure);
+    const clusterStateUnknown = new sfn.Pass(scope, S.clusterStateUnknown, {
+      resultPath: '$.failure.clusterState',
+      parameters: { summary: 'not reported by DescribeDBClusters' },
+    }).next(this.toNotifyFailure);
+    // Status and ActivityStreamStatus are optional members of the answer: read only what is there.
+    const statusPresent = sfn.Condition.isPresent('$.report.cluster.Status');
     const summarize = new sfn.Choice(scope, S.summarizeClusterState)
-      .when(sfn.Condition.isPresent('$.report.cluster.ActivityStreamStatus'), clusterStateWithStream)
-      .otherwise(clusterState);
+      .when(
+        sfn.Condition.and(statusPresent, sfn.Condition.isPresent('$.report.cluster.ActivityStreamStatus')),
+        clusterStateWithStream,
+      )
+      .when(statusPresent, clusterState)
+      .otherwise(clusterStateUnknown);
 
     this.describeForReport = this.describeClusters(S.describeForReport, '$.report', {
       'cluster.$': '$.DbClusters[0]',
     });
-    this.describeForReport.addCatch(this.notifyFailure, { resultPath: '$.reportError' });
+    this.describeForReport.addCatch(this.toNotifyFailure, { resultPath: '$.reportError' });
     this.describeForReport.next(summarize);
 
     this.releaseAfterFailure = releaseLockTask(
@@ -271,15 +291,16 @@ export class StreamWorkflowFrame<E extends string> {
             changeTicket: '(unknown)',
             requestedBy: '(unknown)',
           },
+          // The cause is the caught error's (Cause recorded? fills it in).
           failure: {
             step: S.validate,
             error: 'PlanningFunctionFailed' satisfies FrameErrorName,
-            cause: CAUGHT_CAUSE,
             advice: props.errors.PlanningFunctionFailed.advice,
             clusterState: { summary: 'not checked' },
           },
+          'caught.$': '$.caught',
         },
-      }).next(this.notifyFailure),
+      }).next(this.toNotifyFailure),
       { resultPath: '$.caught' },
     );
 
@@ -318,7 +339,7 @@ export class StreamWorkflowFrame<E extends string> {
           'InvalidInput',
           S.validate,
           sfn.JsonPath.stringAt('$.problem'),
-          this.notifyFailure,
+          this.toNotifyFailure,
         ),
       )
       .otherwise(this.acquireLock);
@@ -349,14 +370,14 @@ export class StreamWorkflowFrame<E extends string> {
   }
 
   /** A Pass that records the failure, then goes on to `next` (lock release by default). */
-  failure(name: string, error: E | FrameErrorName, step: string, cause: string, next?: sfn.IChainable) {
+  failure(name: string, error: E | FrameErrorName, step: string, cause: FailureCause, next?: sfn.IChainable) {
     return new sfn.Pass(this.scope, name, {
       comment: `${error}: ${this.props.errors[error].when}.`,
       resultPath: '$.failure',
       parameters: {
         step,
         error,
-        cause,
+        ...causeField(cause),
         advice: this.props.errors[error].advice,
         clusterState: { summary: 'not checked' },
       },
@@ -430,10 +451,7 @@ export class StreamWorkflowFrame<E extends string> {
    * RdsDescribeFailed as `step`.
    */
   describeClusterStep(id: string, names: { readonly notFound: string; readonly failed: string }) {
-    const task = this.describeClusters(id, '$.described', {
-      'cluster.$': '$.DbClusters[0]',
-      'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
-    });
+    const task = this.describeClusters(id, '$.described', { 'cluster.$': '$.DbClusters[0]' });
     this.catchInto(task, this.failure(names.notFound, 'ClusterNotFound', id, CAUGHT_CAUSE), [
       'Rds.DbClusterNotFoundException',
     ]);
@@ -556,7 +574,6 @@ export class StreamWorkflowFrame<E extends string> {
     const going = options.verb === 'start' ? 'starting' : 'stopping';
     const pollCluster = this.describeClusters(states.pollCluster, '$.described', {
       'cluster.$': '$.DbClusters[0]',
-      'memberCount.$': 'States.ArrayLength($.DbClusters[0].DbClusterMembers)',
     });
     this.catchInto(
       pollCluster,

@@ -1,13 +1,17 @@
 /**
  * Errors as Step Functions reports them to `Retry`/`Catch`: `name` is the error (`Rds.DbClusterNotFoundException`,
- * `DynamoDB.ConditionalCheckFailedException`), `message` the cause, worded like the service's.
+ * `DynamoDB.ConditionalCheckFailedException`), `message` the cause, worded like the service's. A `null` message
+ * makes an error without a Cause (the States Language makes `Cause` optional): the error output a Catch
+ * records then has `Error` only, as AWS may send it.
  */
 export class AwsServiceError extends Error {
   constructor(
     override readonly name: string,
-    message: string,
+    message: string | null,
   ) {
-    super(message);
+    super(message ?? '');
+    // The executor copies `message` into the error output's Cause: undefined leaves Cause out.
+    if (message === null) Object.defineProperty(this, 'message', { value: undefined });
   }
 }
 
@@ -28,8 +32,8 @@ export interface Fault {
   readonly target: string;
   /** The Step Functions error name, e.g. `Rds.ThrottlingException`. */
   readonly error: string;
-  /** @default a generic cause naming the error */
-  readonly cause?: string;
+  /** @default a generic cause naming the error; `null` for an error without a Cause */
+  readonly cause?: string | null;
   /** How many matching calls fail. @default 1; Infinity for every call. */
   readonly times?: number;
   /** Only calls whose parameters match. */
@@ -57,7 +61,7 @@ export class FaultInjector {
       entry.left -= 1;
       throw new AwsServiceError(
         entry.fault.error,
-        entry.fault.cause ?? `injected fault: ${entry.fault.error}`,
+        entry.fault.cause === undefined ? `injected fault: ${entry.fault.error}` : entry.fault.cause,
       );
     }
   }
@@ -67,11 +71,16 @@ export class FaultInjector {
   }
 }
 
+/**
+ * How throttling reaches Step Functions, per service, in the spelling of the integration the workflows use for
+ * it (see workflows/shared/retry.ts): RDS declares no throttling error, so its `Throttling` code arrives as the
+ * base `Rds.RdsException`; SNS Publish declares none either (`SNS.AmazonSNSException`).
+ */
 function defaultThrottlingError(target: string): string {
   const service = target.split(':')[0];
   switch (service) {
     case 'rds':
-      return 'Rds.ThrottlingException';
+      return 'Rds.RdsException';
     case 'kinesis':
       return 'Kinesis.LimitExceededException';
     case 'lambda':
@@ -79,7 +88,7 @@ function defaultThrottlingError(target: string): string {
     case 'dynamodb':
       return 'DynamoDB.ThrottlingException';
     case 'sns':
-      return 'SNS.ThrottledException';
+      return 'SNS.AmazonSNSException';
     case 'athena':
       return 'Athena.TooManyRequestsException';
     default:

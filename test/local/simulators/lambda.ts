@@ -61,6 +61,19 @@ export class LambdaSimulator {
     return mapping;
   }
 
+  /**
+   * Puts a mapping into `Deleting`, as a DeleteEventSourceMapping by someone else does: it is gone after
+   * `seconds` of simulated time (`Infinity`: never).
+   */
+  startDeleting(mapping: SimMapping, seconds: number): void {
+    mapping.state = 'Deleting';
+    mapping.settlesTo = 'Gone';
+    mapping.settlesAtMs = Number.isFinite(seconds)
+      ? this.clock.nowMs() + seconds * 1000
+      : Number.POSITIVE_INFINITY;
+    mapping.lastModifiedMs = this.clock.nowMs();
+  }
+
   private nextUuid(): string {
     this.uuids += 1;
     return `a1b2c3d4-0000-4000-8000-${this.uuids.toString(16).padStart(12, '0')}`;

@@ -182,7 +182,7 @@ describe('the Kinesis and Lambda simulators', () => {
 });
 
 describe('faults, hooks and the call log', () => {
-  it('injects faults by target and records every call', async () => {
+  it('injects faults by target (RDS throttling as Rds.RdsException: RDS declares no throttling error) and records every call', async () => {
     const world = new AwsWorld();
     world.rds.addCluster({ identifier: 'orders-db' });
     world.faults.throttle('rds:describeDBClusters', 2);
@@ -191,20 +191,31 @@ describe('faults, hooks and the call log', () => {
     const describe = () =>
       call(world, sdk('rds', 'describeDBClusters'), { DbClusterIdentifier: 'orders-db' });
     await expect(describe()).rejects.toMatchObject({
-      name: 'Rds.ThrottlingException',
+      name: 'Rds.RdsException',
       message: 'Rate exceeded',
     });
-    await expect(describe()).rejects.toMatchObject({ name: 'Rds.ThrottlingException' });
+    await expect(describe()).rejects.toMatchObject({ name: 'Rds.RdsException' });
     await expect(describe()).resolves.toBeDefined();
     expect(seen).toEqual([1, 2, 3]);
     expect(world.callsTo('rds').map((c) => c.error)).toEqual([
-      'Rds.ThrottlingException',
-      'Rds.ThrottlingException',
+      'Rds.RdsException',
+      'Rds.RdsException',
       undefined,
     ]);
     await expect(call(world, sdk('ec2', 'describeInstances'), {})).rejects.toThrow(
       /no simulator answers ec2:describeInstances/,
     );
+  });
+
+  it('injects a fault without a Cause, as AWS may send one', async () => {
+    const world = new AwsWorld();
+    world.rds.addCluster({ identifier: 'orders-db' });
+    world.faults.inject({ target: 'rds:describeDBClusters', error: 'Rds.RdsException', cause: null });
+    const error = await call(world, sdk('rds', 'describeDBClusters'), {
+      DbClusterIdentifier: 'orders-db',
+    }).catch((e: unknown) => e as Error);
+    expect(error).toMatchObject({ name: 'Rds.RdsException' });
+    expect((error as Error).message).toBeUndefined();
   });
 });
 

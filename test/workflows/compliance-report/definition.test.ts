@@ -27,7 +27,10 @@ const map = definition.States[STATES.runQueries] as AslState & {
 };
 const iterator = map.ItemProcessor;
 
-/** What is wrong with the iterator's Tasks: each retries Athena throttling and catches everything into a FAILED section. */
+/**
+ * What is wrong with the iterator's Tasks: each retries Athena throttling and catches everything into a FAILED
+ * section — through `Query failed`, which reads the caught `Cause` only when it is present.
+ */
 function iteratorProblems(states: Record<string, AslState>): string[] {
   const problems: string[] = [];
   for (const [name, state] of Object.entries(states)) {
@@ -37,7 +40,7 @@ function iteratorProblems(states: Record<string, AslState>): string[] {
       problems.push(`${name}: no Retry for throttling`);
     const all = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
     if (!all) problems.push(`${name}: no Catch of States.ALL`);
-    else if (all.Next !== STATES.sectionFailed) problems.push(`${name}: Catch States.ALL → ${all.Next}`);
+    else if (all.Next !== STATES.queryFailed) problems.push(`${name}: Catch States.ALL → ${all.Next}`);
   }
   return problems;
 }
@@ -176,6 +179,15 @@ describe('the compliance-report definition', () => {
     expect(Object.keys(outcome(STATES.sectionFailed)).sort()).toEqual(
       ['cause.$', 'cluster.$', 'error.$', 'query.$', 'status'].sort(),
     );
+    expect(Object.keys(outcome(STATES.sectionFailedWithoutCause)).sort()).toEqual(
+      ['cause', 'cluster.$', 'error.$', 'query.$', 'status'].sort(),
+    );
+    // The caught Cause is optional in the States Language: read only where the Choice found it.
+    expect(iterator.States[STATES.queryFailed]).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.caught.Cause', IsPresent: true, Next: STATES.sectionFailed }],
+      Default: STATES.sectionFailedWithoutCause,
+    });
   });
 
   it('invokes the report Lambda with the contract events', () => {

@@ -221,6 +221,27 @@ describe('the compliance-report workflow, failing queries', () => {
     expect(notice?.message).not.toContain('"status":"SUCCEEDED"');
   });
 
+  it('reports a query whose error came without a Cause as a FAILED section saying so (no States.Runtime)', async () => {
+    const s = await open();
+    s.world.faults.inject({
+      target: 'athena:startQueryExecution',
+      error: 'Athena.InvalidRequestException',
+      cause: null,
+    });
+    const run = await s.run(DAILY_BERLIN);
+    expect(run.status).toBe('SUCCEEDED');
+    const failed = renderEvent(s).sections.filter((x) => x.status === 'FAILED');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        error: 'Athena.InvalidRequestException',
+        cause: '(no cause given)',
+      }),
+    ]);
+    expect(run.states).toContain(STATES.sectionFailedWithoutCause);
+    expect(s.sent).toHaveLength(1);
+  });
+
   it('reports a query whose SQL Athena cannot run (the engine really fails it) as a FAILED section', async () => {
     const s = await open();
     s.world.athena.addPreparedStatement(
@@ -375,6 +396,46 @@ describe('the compliance-report workflow, failures', () => {
     ]);
     expect(s.sent).toHaveLength(1);
     expect(s.s3.commandCalls(PutObjectCommand).length).toBeGreaterThan(put + 1);
+  });
+
+  it.each([
+    [STATES.prepare, 1, 'PreparationFailed'],
+    [STATES.render, 2, 'RenderFailed'],
+  ])(
+    'fails %s (Lambda call %i) without a Cause as %s, and tells the operators (no States.Runtime)',
+    async (_state, nth, expected) => {
+      const s = await open();
+      s.world.before('lambda:invoke', (n) => {
+        if (n === nth) {
+          s.world.faults.inject({
+            target: 'lambda:invoke',
+            error: 'Lambda.ResourceNotFoundException',
+            cause: null,
+          });
+        }
+      });
+      const run = await s.run(DAILY_BERLIN);
+      const message = expectFailure(run, s, expected);
+      expect(message.message).toContain(
+        'Cause: Lambda.ResourceNotFoundException (the service gave no cause)',
+      );
+      expect(run.cause).toBe('Lambda.ResourceNotFoundException (the service gave no cause)');
+    },
+  );
+
+  it('fails NotificationFailed when the incomplete-report notice fails without a Cause', async () => {
+    const s = await open();
+    s.world.athena.failQuery(statementNameOf('privilege-changes'), 'COLUMN_NOT_FOUND');
+    s.world.faults.inject({
+      target: 'sns:publish',
+      error: 'SNS.AuthorizationErrorException',
+      cause: null,
+      times: 3,
+    });
+    const run = await s.run(DAILY_BERLIN);
+    const message = expectFailure(run, s, 'NotificationFailed');
+    expect(message.message).toContain('Cause: SNS.AuthorizationErrorException (the service gave no cause)');
+    expect(s.sent).toHaveLength(1);
   });
 
   it('fails with PreparationFailed and tells the operators when the report Lambda keeps failing', async () => {

@@ -281,11 +281,11 @@ describe('the disable workflow and failures', () => {
     const run = await s.run(NOW);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.retries.map((r) => [r.state, r.error])).toEqual([
-      [STATES.stop, 'Rds.ThrottlingException'],
-      [STATES.stop, 'Rds.ThrottlingException'],
+      [STATES.stop, 'Rds.RdsException'],
+      [STATES.stop, 'Rds.RdsException'],
       [STATES.disableMapping, 'Lambda.TooManyRequestsException'],
       [STATES.deleteMapping, 'Lambda.ResourceInUseException'],
-      [STATES.notifySuccess, 'SNS.ThrottledException'],
+      [STATES.notifySuccess, 'SNS.AmazonSNSException'],
     ]);
     expect(s.world.callsTo('rds', 'stopActivityStream').filter((c) => !c.error)).toHaveLength(1);
   });

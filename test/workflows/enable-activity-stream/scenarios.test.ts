@@ -285,6 +285,45 @@ describe('the enablement workflow is idempotent', () => {
     expect(s.world.sns.messages[0]?.message).toContain('existed disabled and was enabled');
   });
 
+  it('waits for a mapping found being deleted to be gone, then creates a new one (not "already existed")', async () => {
+    const s = enableScenario({ cluster: { activityStream: 'started' } });
+    const old = s.world.lambda.seedMapping(s.deployment.decryptFunction, s.deployment.streamArn, true);
+    s.world.lambda.startDeleting(old, 50);
+    const run = await s.run(NOW);
+    expect(run.status).toBe('SUCCEEDED');
+    // Deleting at 0 s and 30 s, gone at 60 s: two waits, then a new mapping.
+    expect(run.waits.filter((w) => w.state === STATES.waitForMappingDeletion).map((w) => w.seconds)).toEqual([
+      30, 30,
+    ]);
+    expect(s.world.actions('lambda')).toEqual([
+      'invoke',
+      'listEventSourceMappings',
+      'listEventSourceMappings',
+      'listEventSourceMappings',
+      'createEventSourceMapping',
+    ]);
+    const mappings = s.world.lambda.currentMappings();
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.Uuid).not.toBe(old.Uuid);
+    const message = expectOneNotification(s.world, 'SUCCEEDED').message;
+    expect(message).toContain(`Event source mapping ${mappings[0]?.Uuid}: created`);
+    expect(message).not.toContain('already existed');
+  });
+
+  it('gives up on a mapping that stays in Deleting: StreamConnectFailed naming it, lock released', async () => {
+    const s = enableScenario({ cluster: { activityStream: 'started' } });
+    const old = s.world.lambda.seedMapping(s.deployment.decryptFunction, s.deployment.streamArn, true);
+    s.world.lambda.startDeleting(old, Number.POSITIVE_INFINITY);
+    const run = await s.run(NOW);
+    const message = expectFailure(run, s.world, 'StreamConnectFailed');
+    expect(message.message).toContain(
+      `event source mapping ${old.Uuid} of the stream was still being deleted`,
+    );
+    expect(run.waits.filter((w) => w.state === STATES.waitForMappingDeletion)).toHaveLength(10);
+    expect(s.world.callsTo('lambda', 'createEventSourceMapping')).toEqual([]);
+    expect(s.locks()).toEqual([]);
+  });
+
   it('runs twice in a row: the second run only checks', async () => {
     const s = enableScenario();
     expect((await s.run(NOW, 'first')).status).toBe('SUCCEEDED');
@@ -545,15 +584,15 @@ describe('the enablement workflow and failures of AWS', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.retries.map((r) => [r.state, r.error, r.attempt])).toEqual([
       [STATES.describeCluster, 'Rds.RdsException', 1],
-      [STATES.start, 'Rds.ThrottlingException', 1],
-      [STATES.start, 'Rds.ThrottlingException', 2],
+      [STATES.start, 'Rds.RdsException', 1],
+      [STATES.start, 'Rds.RdsException', 2],
       [STATES.createMapping, 'Lambda.TooManyRequestsException', 1],
-      [STATES.notifySuccess, 'SNS.ThrottledException', 1],
+      [STATES.notifySuccess, 'SNS.AmazonSNSException', 1],
     ]);
     expect(run.retries.filter((r) => r.state === STATES.start).map((r) => r.delaySeconds)).toEqual([2, 4]);
     expect(s.world.callsTo('rds', 'startActivityStream').map((c) => c.error)).toEqual([
-      'Rds.ThrottlingException',
-      'Rds.ThrottlingException',
+      'Rds.RdsException',
+      'Rds.RdsException',
       undefined,
     ]);
     expect(s.world.sns.messages).toHaveLength(1);
@@ -643,6 +682,40 @@ describe('the enablement workflow and failures of AWS', () => {
     expect(message.message).toContain('Cluster now: status available, activity stream started');
     expect(message.message).toContain('Kinesis keeps records for 24 hours');
     expect(s.locks()).toEqual([]);
+  });
+
+  it.each([
+    ['DynamoDB.InternalServerError', 'DynamoDB.InternalServerErrorException'],
+    ['DynamoDB.RequestLimitExceeded', 'DynamoDB.RequestLimitExceededException'],
+  ])(
+    'retries a DynamoDB transient error on the lock whichever spelling arrives (%s or %s)',
+    async (wire, klass) => {
+      const s = enableScenario({ cluster: { activityStream: 'started' } });
+      s.world.faults.inject({ target: 'dynamodb:putItem', error: wire, cause: 'Internal server error' });
+      s.world.faults.inject({ target: 'dynamodb:deleteItem', error: klass, cause: 'Internal server error' });
+      const run = await s.run(NOW);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.retries.map((r) => [r.state, r.error])).toEqual([
+        [STATES.acquireLock, wire],
+        [STATES.releaseLock, klass],
+      ]);
+      expect(s.locks()).toEqual([]);
+    },
+  );
+
+  it('retries an event source mapping creation that conflicts with an operation in progress', async () => {
+    const s = enableScenario({ cluster: { activityStream: 'started' } });
+    s.world.faults.inject({
+      target: 'lambda:createEventSourceMapping',
+      error: 'Lambda.ResourceConflictException',
+      cause: 'An update is in progress for resource',
+    });
+    const run = await s.run(NOW);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.retries.map((r) => [r.state, r.error])).toEqual([
+      [STATES.createMapping, 'Lambda.ResourceConflictException'],
+    ]);
+    expect(s.world.lambda.currentMappings()).toHaveLength(1);
   });
 
   it('ends LockReleaseFailed when the lock cannot be released after connecting', async () => {
