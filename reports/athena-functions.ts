@@ -50,13 +50,15 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
   {
     name: 'lag',
     kind: 'window',
-    signature: 'lag(x[, offset]) → [same as x]: x of the row `offset` (default 1) before, null before the first',
+    signature:
+      'lag(x[, offset]) → [same as x]: x of the row `offset` (default 1) before, null before the first',
     use: 'statement pairing: the entries before an entry of the same statement key, and repeated entries of one statement',
   },
   {
     name: 'lead',
     kind: 'window',
-    signature: 'lead(x[, offset]) → [same as x]: x of the row `offset` (default 1) after, null after the last',
+    signature:
+      'lead(x[, offset]) → [same as x]: x of the row `offset` (default 1) after, null after the last',
     use: 'statement pairing: the entries after an entry of the same statement key',
   },
   {

@@ -855,3 +855,157 @@ describe('statements seen by both sources', () => {
     expect(rows.map((r) => [r.user, r.statements])).toEqual([['app_user', String(plan.length)]]);
   });
 });
+
+describe('coverage-gaps', () => {
+  /**
+   * The workload on cluster A (both sources on): a session that silences pgAudit then grants (the stream
+   * alone sees the GRANT), a DDL statement while the stream was stopped (pgAudit alone), a statement both
+   * saw, a read pgAudit does not log (not a reconciled class), and a DDL statement pgAudit's configuration
+   * does not cover for that user. Cluster B has the stream only: never a gap.
+   */
+  interface Planned {
+    readonly cluster: string;
+    readonly seenBy: 'das' | 'pgaudit' | 'das,pgaudit';
+    readonly class: string;
+    readonly command: string;
+    readonly text: string;
+    readonly at: string;
+    readonly pid: number;
+    readonly statementId: number;
+    /** The expected cause, for the gaps. */
+    readonly cause?: 'stream' | 'silenced' | 'configuration';
+  }
+  const plan: Planned[] = [
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON a TO bob',
+      at: '2026-11-23T08:00:00.5Z',
+      pid: 10,
+      statementId: 2,
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das,pgaudit',
+      class: 'MISC_SET',
+      command: 'SET',
+      text: "SET pgaudit.log = 'none'",
+      at: '2026-11-23T08:01:00.5Z',
+      pid: 20,
+      statementId: 2,
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT app_user TO mallory',
+      at: '2026-11-23T08:01:01.5Z',
+      pid: 20,
+      statementId: 3,
+      cause: 'silenced',
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'pgaudit',
+      class: 'DDL',
+      command: 'DROP TABLE',
+      text: 'DROP TABLE audit_me',
+      at: '2026-11-23T09:00:00.5Z',
+      pid: 30,
+      statementId: 2,
+      cause: 'stream',
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das',
+      class: 'READ',
+      command: 'SELECT',
+      text: 'SELECT 1',
+      at: '2026-11-23T09:30:00.5Z',
+      pid: 30,
+      statementId: 3,
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das',
+      class: 'DDL',
+      command: 'CREATE TABLE',
+      text: 'CREATE TABLE quiet (id int)',
+      at: '2026-11-23T10:00:00.5Z',
+      pid: 40,
+      statementId: 2,
+      cause: 'configuration',
+    },
+    {
+      cluster: CLUSTER_B,
+      seenBy: 'das',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON b TO bob',
+      at: '2026-11-23T11:00:00.5Z',
+      pid: 50,
+      statementId: 2,
+    },
+  ];
+  const built = plan.map((p) => {
+    const common = {
+      clusterId: p.cluster,
+      class: p.class,
+      command: p.command,
+      commandText: p.text,
+      pid: p.pid,
+      statementId: p.statementId,
+      substatementId: 1,
+    };
+    const das = p.seenBy.includes('das') ? event(p.at, { ...common, source: 'das' }) : undefined;
+    const pg = p.seenBy.includes('pgaudit')
+      ? event(`${p.at.slice(0, 19)}Z`, {
+          ...common,
+          source: 'pgaudit',
+          auditType: 'SESSION',
+          sessionId: null,
+          exitCode: null,
+          clientApplication: null,
+        })
+      : undefined;
+    return { plan: p, das, pg };
+  });
+  const f = withFixture(() =>
+    built.flatMap((b) => [b.das, b.pg].filter((e): e is AuditEvent => e !== undefined)),
+  );
+
+  it('lists the reconciled statements one source missed, on clusters with both sources, with the likely cause', async () => {
+    const rows = await f.run('coverage-gaps');
+    const gaps = built.filter((b) => b.plan.cause !== undefined);
+    expect(
+      rows.map((r) => [r.cluster, r.class, r.command, r.sources, r.missing_from, r.commandtext]),
+    ).toEqual(
+      gaps.map((b) => [
+        b.plan.cluster,
+        b.plan.class,
+        b.plan.command,
+        b.plan.seenBy,
+        b.plan.seenBy === 'das' ? 'pgaudit' : 'das',
+        b.plan.text,
+      ]),
+    );
+    expect(rows.map((r) => r.time)).toEqual(gaps.map((b) => (b.das ?? b.pg)?.time));
+    const cause = {
+      stream: /^The activity stream did not report it/,
+      silenced: /^pgAudit was switched off in this session/,
+      configuration: /^pgAudit did not log it/,
+    };
+    rows.forEach((r, i) => {
+      const expected = gaps[i]?.plan.cause;
+      expect(expected).toBeDefined();
+      expect(r.likely_cause).toMatch(cause[expected ?? 'stream']);
+    });
+  });
+
+  it('finds nothing on one cluster of the stream alone', async () => {
+    expect(await f.run('coverage-gaps', berlinDay, CLUSTER_B)).toEqual([]);
+  });
+});

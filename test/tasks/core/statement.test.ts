@@ -10,7 +10,6 @@ import {
   pairStatements,
   STATEMENT_KEY_SCHEME,
   sameStatement,
-  statementKey,
   statementKeys,
 } from '../../../tasks/core/statement';
 import { activityEvent, CLUSTER_ID, INSTANCE_ID } from '../../builders/activity-record';

@@ -29,7 +29,9 @@ describe('the report subject', () => {
     expect(reportSubject({ ...base, privilegeChanges: null, tamperingEvents: 0, failedSections: 1 })).toMatch(
       /: 1 section failed$/,
     );
-    expect(reportSubject({ ...base, failedSections: 2 })).toMatch(/1 tampering statement, 2 sections failed$/);
+    expect(reportSubject({ ...base, failedSections: 2 })).toMatch(
+      /1 tampering statement, 2 sections failed$/,
+    );
   });
 
   it('names the clusters from the configuration, or counts them when the names do not fit', () => {
