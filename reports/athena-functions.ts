@@ -42,6 +42,26 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
     use: 'the stored `time` of the latest event',
   },
   {
+    name: 'max',
+    kind: 'aggregate',
+    signature: 'max(x) → [same as x]',
+    use: 'the latest entry and the last source of a group of entries (statement pairing by ids)',
+  },
+  {
+    name: 'lag',
+    kind: 'window',
+    signature:
+      'lag(x[, offset]) → [same as x]: x of the row `offset` (default 1) before, null before the first',
+    use: 'statement pairing: the entries before an entry of the same statement key, and repeated entries of one statement',
+  },
+  {
+    name: 'lead',
+    kind: 'window',
+    signature:
+      'lead(x[, offset]) → [same as x]: x of the row `offset` (default 1) after, null after the last',
+    use: 'statement pairing: the entries after an entry of the same statement key',
+  },
+  {
     name: 'row_number',
     kind: 'window',
     signature: 'row_number() → bigint',
@@ -52,6 +72,18 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
     kind: 'scalar',
     signature: 'coalesce(value1, value2[, ...]) → the first non-null value',
     use: 'the statement, or the command tag where the statement is unknown (tampering)',
+  },
+  {
+    name: 'lower',
+    kind: 'scalar',
+    signature: 'lower(string) → varchar',
+    use: 'user names compared case-insensitively (statement identity)',
+  },
+  {
+    name: 'upper',
+    kind: 'scalar',
+    signature: 'upper(string) → varchar',
+    use: 'command tags compared case-insensitively (statement identity)',
   },
   {
     name: 'from_iso8601_timestamp',

@@ -1,6 +1,7 @@
 /**
  * The demo's database activity: the reference scenario of `test/tasks/core/pgaudit/real-postgres.test.ts`
- * (users, grants, a revoke, a password change, DDL changes, an attempt to switch pgAudit off, a failed login)
+ * (users, grants, a revoke, a password change, DDL changes, an attempt to switch pgAudit off, a failed login),
+ * a session that silences pgAudit and then grants (only the activity stream sees the grant: a coverage gap)
  * and a configurable workload of writes and reads, run on the real PostgreSQL through psql, one psql
  * invocation per session. Every statement is kept in a journal with its session (backend pid, client port,
  * start), so that the simulated activity stream can be built from the same statements, with the times the
@@ -100,6 +101,23 @@ function tamperingSession(): ScenarioSession {
   };
 }
 
+/**
+ * A session that switches pgAudit off for itself (`pgaudit.log` may be set by superusers) and then grants
+ * a privilege: pgAudit does not log the GRANT, the activity stream does. The report lists it under "Audit
+ * coverage gaps".
+ */
+function silencingSession(): ScenarioSession {
+  return {
+    label: 'silenced session',
+    ...SUPERUSER,
+    database: 'appdb',
+    statements: [
+      s("SET pgaudit.log = 'none';", 'MISC_SET', 'SET'),
+      s('GRANT SELECT ON orders TO app_user_new;', 'ROLE', 'GRANT'),
+    ],
+  };
+}
+
 /** `count` statements of an order-entry application (writes, which pgAudit logs, and reads, which it does not). */
 export function workloadSessions(count: number, perSession = 500): ScenarioSession[] {
   const sessions: ScenarioSession[] = [];
@@ -149,11 +167,14 @@ function runSession(pg: PostgresServer, session: ScenarioSession): RanSession {
   return { ...session, pid, port, startedAt };
 }
 
-/** Runs the reference scenario and `workload` statements; the failed login last. */
+/** The sessions the demo runs, in order: the workload's definition (tests derive their expectations from it). */
+export function scenarioSessions(workload: number): ScenarioSession[] {
+  return [...referenceSessions(), ...workloadSessions(workload), tamperingSession(), silencingSession()];
+}
+
+/** Runs the reference scenario, `workload` statements and the silenced session; the failed login last. */
 export function runScenario(pg: PostgresServer, workload: number): ScenarioRun {
-  const sessions = [...referenceSessions(), ...workloadSessions(workload), tamperingSession()].map(
-    (session) => runSession(pg, session),
-  );
+  const sessions = scenarioSessions(workload).map((session) => runSession(pg, session));
   const failed = pg.psql('SELECT 1', { ...APP_USER, password: 'wrong-password', check: false });
   if (failed.status === 0) throw new Error('the failed login of the scenario succeeded');
   return {
@@ -209,7 +230,7 @@ export function activityEventsOf(run: ScenarioRun, pgAuditEvents: readonly Audit
           micros = Math.max(second + 1000, Math.min(micros + 150, second + 999_999));
           objectType = entry.objectType;
           objectName = entry.objectName;
-        }
+        } else micros += 150; // pgAudit did not log it (silenced session): the stream still does
       } else micros += 150;
       const logTime = dasTime(micros);
       events.push(

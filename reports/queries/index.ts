@@ -2,7 +2,9 @@
  * The compliance report queries: one `.sql` file per query beside this module, each complete (paste it in
  * the Athena console as it is), parameterized with Athena execution parameters (`?`, never string
  * interpolation), restricted to the period through the `day` partition and the exact instant range, to one
- * cluster unless the cluster parameter is `'*'`, and counting an event stored twice (same `id`) once.
+ * cluster unless the cluster parameter is `'*'`, and counting an event stored twice (same `id`) once. Every
+ * row and count is a statement: the two sources' entries of one statement are paired (the identity of
+ * `tasks/core/statement.ts`) and shown once with the `sources` that saw it (`das`, `pgaudit`, `das,pgaudit`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,6 +90,14 @@ export const REPORT_QUERIES: readonly ReportQuery[] = [
     file: 'audit-tampering.sql',
     title: 'Audit-configuration tampering',
     answers: 'Did anyone try to change or switch off auditing?',
+    parameters: PERIOD,
+  },
+  {
+    name: 'coverage-gaps',
+    file: 'coverage-gaps.sql',
+    title: 'Audit coverage gaps',
+    answers:
+      'Which privilege and schema changes did one audit source record and the other miss, and why is that likely?',
     parameters: PERIOD,
   },
   {

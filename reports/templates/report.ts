@@ -53,9 +53,9 @@ export const WIDE_COLUMNS: readonly { readonly column: string; readonly label: s
 ];
 
 /** Columns shown right-aligned. */
-export const NUMBER_COLUMNS: ReadonlySet<string> = new Set(['events', 'hosts', 'users']);
+export const NUMBER_COLUMNS: ReadonlySet<string> = new Set(['events', 'statements', 'hosts', 'users']);
 /** Short values that read badly when wrapped. */
-export const NOWRAP_COLUMNS: ReadonlySet<string> = new Set(['cluster', 'source', 'local_date']);
+export const NOWRAP_COLUMNS: ReadonlySet<string> = new Set(['cluster', 'source', 'sources', 'local_date']);
 /** Columns holding instants (shown compact, monospaced). */
 export const TIME_COLUMNS: ReadonlySet<string> = new Set(['time', 'first_seen', 'last_seen']);
 /** Columns holding statement text (monospaced, wrapped anywhere). */
@@ -64,6 +64,7 @@ export const STATEMENT_COLUMNS: ReadonlySet<string> = new Set(['commandtext', 'e
 export const SOURCE_LABELS: Readonly<Record<string, string>> = {
   das: 'Activity Streams',
   pgaudit: 'pgAudit',
+  'das,pgaudit': 'Activity Streams + pgAudit',
 };
 
 export const TEXTS = {

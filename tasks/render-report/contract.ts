@@ -101,7 +101,7 @@ export interface RenderResult {
   /** S3 keys written (HTML, text, each CSV, the chart PNG, the `.eml`), in the audit bucket. */
   readonly archived: readonly string[];
   readonly failedSections: number;
-  /** The headline counts that the subject states, e.g. `{ "privilege changes": 3, "tampering events": 1 }`. */
+  /** The headline counts that the subject states, e.g. `{ "privilege changes": 3, "tampering statements": 1 }` (statements, each once whatever number of sources saw it). */
   readonly counts: Readonly<Record<string, number>>;
 }
 

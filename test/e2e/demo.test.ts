@@ -10,10 +10,53 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { textDisplay } from '../../cli/demo/display';
 import { type DemoResult, runDemo } from '../../cli/demo/run-demo';
-import { APP_PASSWORD, SECRET } from '../../cli/demo/scenario';
+import { APP_PASSWORD, PGAUDIT_CLASSES, SECRET, scenarioSessions } from '../../cli/demo/scenario';
+import { loadRules } from '../../tasks/core/alerts/rules';
 import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../helpers/mime';
 
 const RESOURCE_ID = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const WORKLOAD = 200;
+
+/**
+ * The expectations, from the workload's definition (not from the code under test): every statement run,
+ * whether pgAudit logs it (its class is in the server's pgaudit.log and no earlier `SET pgaudit.log =
+ * 'none'` in its session silenced pgAudit, that SET included: pgAudit checks the setting after the SET took
+ * effect, as seen on the real pgAudit 1.7),
+ * and whether it is a tampering statement (the audit-tampering rule's pattern, in JavaScript).
+ */
+const tampering = new RegExp(
+  loadRules().rules.find((r) => r.name === 'audit-tampering')?.match.commandTextPattern ?? 'no rule',
+  'i',
+);
+const logged = new Set(PGAUDIT_CLASSES.toUpperCase().split(','));
+const workload = scenarioSessions(WORKLOAD).flatMap((session) => {
+  let silenced = false;
+  return session.statements.map((st) => {
+    if (/^\s*set\s+pgaudit\.log\s*=\s*'none'/i.test(st.sql)) silenced = true;
+    const pgAudit = !silenced && logged.has(st.class);
+    return {
+      ...st,
+      user: session.user,
+      sources: pgAudit ? 'das,pgaudit' : 'das',
+      tampering: tampering.test(st.sql),
+    };
+  });
+});
+const privilegeChanges = workload.filter((st) => st.class === 'ROLE');
+const tamperingStatements = workload.filter((st) => st.tampering);
+const gaps = workload.filter((st) => (st.class === 'ROLE' || st.class === 'DDL') && st.sources === 'das');
+
+/** A CSV of the archived report (simple: the columns asked for hold no commas, quotes or newlines). */
+function csvColumns(file: string, columns: readonly string[]): string[][] {
+  const [header = '', ...lines] = readFileSync(file, 'utf8')
+    .split('\r\n')
+    .filter((l) => l !== '');
+  const names = header.split(',');
+  return lines.map((line) => {
+    const cells = line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)?.map((c) => c.replace(/,$/, '')) ?? [];
+    return columns.map((c) => (cells[names.indexOf(c)] ?? '').replace(/^"|"$/g, '').replace(/""/g, '"'));
+  });
+}
 
 let root: string;
 let result: DemoResult;
@@ -57,7 +100,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'aa-demo-e2e-'));
   result = await runDemo({
     outDir: join(root, 'demo-out'),
-    statements: 200,
+    statements: WORKLOAD,
     display: textDisplay(
       (text) => {
         output += text;
@@ -112,9 +155,15 @@ describe('npm run demo', () => {
     const tampering = emails.find((e) => e.subject.includes('audit-tampering'));
     expect(tampering?.mime.headers.get('x-aurora-audit-severity')).toBe('CRITICAL');
     expect(tampering?.body).toContain("ALTER ROLE app_user SET pgaudit.log = 'none';");
-    // Every statement seen by both sources has one email; the failed login only by pgAudit.
+    // Every statement seen by both sources has one email; the failed login only by pgAudit, the silencing
+    // SET and the grant after it only by the stream.
     expect(new Set(subjects).size).toBe(subjects.length);
-    expect(result.alerts.filter((a) => a.sources === 'das,pgaudit').length).toBe(result.alerts.length - 1);
+    const streamOnly = workload.filter((st) => (st.class === 'ROLE' || st.tampering) && st.sources === 'das');
+    expect(streamOnly.map((st) => st.command)).toEqual(['SET', 'GRANT']);
+    expect(result.alerts.filter((a) => a.sources === 'das,pgaudit').length).toBe(
+      result.alerts.length - 1 - streamOnly.length,
+    );
+    expect(subjects).toContain('[aurora-audit] HIGH privilege-changes on orders-db: postgres GRANT');
   });
 
   it('never writes a password to any output file', () => {
@@ -140,8 +189,8 @@ describe('npm run demo', () => {
     expect(events).toHaveLength(result.stored.events);
     expect(result.stored.events).toBe(result.pgAudit.events + result.activityStream.delivered);
     expect(new Set(events.map((e) => e.source))).toEqual(new Set(['das', 'pgaudit']));
-    // 200 workload statements and the scenario's 13, each seen by the stream; the writes by pgAudit too.
-    expect(result.activityStream.events).toBe(213);
+    // Every statement of the workload, each seen by the stream; the writes by pgAudit too.
+    expect(result.activityStream.events).toBe(workload.length);
     expect(result.activityStream.failures).toBe(0);
   });
 
@@ -150,9 +199,13 @@ describe('npm run demo', () => {
     expect(structure(report.mime)).toMatch(
       /^multipart\/mixed\[multipart\/related\[multipart\/alternative\[text\/plain, text\/html\], image\/png\]/,
     );
-    // Seven ROLE statements of the scenario, each reported by both sources; the tampering attempt twice.
+    // Statements, each once whatever number of sources reported it.
+    expect(privilegeChanges).toHaveLength(8);
+    expect(tamperingStatements).toHaveLength(2);
     expect(report.subject).toMatch(
-      /^\[aurora-audit\] Aurora audit orders-db .*: 14 privilege changes, 2 tampering events$/,
+      new RegExp(
+        `^\\[aurora-audit\\] Aurora audit orders-db .*: ${privilegeChanges.length} privilege changes, ${tamperingStatements.length} tampering statements$`,
+      ),
     );
     expect(result.report.subject).toBe(report.subject);
     expect(readFileSync(result.report.html, 'utf8')).toContain('Compliance report');
@@ -161,6 +214,33 @@ describe('npm run demo', () => {
       true,
     );
     expect(png.length).toBeGreaterThan(50_000);
+  });
+
+  it('lists each privilege change and tampering statement once, with the sources that saw it', () => {
+    const bySources = (rows: readonly { command: string; user: string; sources: string }[]) =>
+      rows.map((r) => `${r.user} ${r.command} ${r.sources}`).sort();
+    const csv = (name: string) =>
+      csvColumns(join(result.report.dir, `${name}.csv`), ['user', 'command', 'sources']).map(
+        ([user = '', command = '', sources = '']) => ({ user, command, sources }),
+      );
+    expect(bySources(csv('privilege-changes'))).toEqual(bySources(privilegeChanges));
+    expect(bySources(csv('audit-tampering'))).toEqual(bySources(tamperingStatements));
+    expect(bySources(privilegeChanges).filter((r) => r.endsWith(' das'))).toEqual(['postgres GRANT das']);
+  });
+
+  it('reports the grant of the session that silenced pgAudit as an audit coverage gap', () => {
+    const rows = csvColumns(join(result.report.dir, 'coverage-gaps.csv'), [
+      'user',
+      'command',
+      'sources',
+      'missing_from',
+      'likely_cause',
+      'commandtext',
+    ]);
+    expect(rows.map((r) => r.slice(0, 4))).toEqual(gaps.map((st) => [st.user, st.command, 'das', 'pgaudit']));
+    expect(rows[0]?.[4]).toMatch(/^pgAudit was switched off in this session/);
+    expect(rows[0]?.[5]).toBe(gaps[0]?.sql);
+    expect(readFileSync(result.report.html, 'utf8')).toContain('Audit coverage gaps');
   });
 
   it('leaves nothing running: PostgreSQL stopped, its directory removed', () => {

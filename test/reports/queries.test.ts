@@ -4,9 +4,10 @@
  */
 import { REPORT_QUERIES } from '../../reports/queries';
 import { loadRules } from '../../tasks/core/alerts/rules';
-import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../../tasks/core/audit-event';
+import { AUDIT_EVENT_FIELDS, type AuditEvent, type AuditEventInput } from '../../tasks/core/audit-event';
 import { dayPartitions, reportPeriod } from '../../tasks/core/report-period';
 import {
+  byStatementOrder,
   byTimeThenId,
   CLUSTER_A,
   CLUSTER_B,
@@ -26,12 +27,17 @@ const FIELD_OF_COLUMN = new Map<string, keyof AuditEvent>(
   AUDIT_EVENT_FIELDS.map((f) => [f.name.toLowerCase(), f.name]),
 );
 
-/** The row a query returns for an event: the named columns (`cluster` is the partition value). */
+/**
+ * The row a query returns for an event: the named columns (`cluster` is the partition value). In these
+ * fixtures every event is a statement of its own (no two have the same statement within 10 seconds), so
+ * `sources` is the event's source; the pairing of the two sources has its own fixtures below.
+ */
 function row(e: AuditEvent, columns: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const column of columns.split(/,\s*/)) {
     const field = FIELD_OF_COLUMN.get(column);
     if (column === 'cluster') out.cluster = e.clusterId;
+    else if (column === 'sources') out.sources = e.source;
     else if (field) out[column] = e[field] === null ? null : String(e[field]);
     else throw new Error(`no field for column ${column}`);
   }
@@ -101,30 +107,30 @@ describe('activity-by-class', () => {
     [...countBy(eventsIn(f.stored(), berlinDay, cluster), (e) => `${e.class}|${e.source}`)]
       .map(([key, n]) => {
         const [cls, source] = key.split('|');
-        return { class: cls, source, events: String(n) };
+        return { class: cls, sources: source, statements: String(n) };
       })
       .sort(
         (a, b) =>
-          Number(b.events) - Number(a.events) ||
+          Number(b.statements) - Number(a.statements) ||
           compare(a.class ?? '', b.class ?? '') ||
-          compare(a.source ?? '', b.source ?? ''),
+          compare(a.sources ?? '', b.sources ?? ''),
       );
 
-  it('counts each kind of statement per source once per event, within a period that crosses UTC midnight', async () => {
+  it('counts each kind of statement per source once per statement, within a period that crosses UTC midnight', async () => {
     const rows = await f.run('activity-by-class');
     expect(rows).toEqual(expected('*'));
-    expect(rows.reduce((n, r) => n + Number(r.events), 0)).toBe(8); // 11 stored events, 2 duplicates, 3 outside
+    expect(rows.reduce((n, r) => n + Number(r.statements), 0)).toBe(8); // 11 stored events, 2 duplicates, 3 outside
   });
 
   it('counts one cluster only when given its id', async () => {
     expect(await f.run('activity-by-class', berlinDay, CLUSTER_B)).toEqual(expected(CLUSTER_B));
-    expect(expected(CLUSTER_B).map((r) => r.source)).toEqual(['pgaudit', 'das', 'pgaudit']);
+    expect(expected(CLUSTER_B).map((r) => r.sources)).toEqual(['pgaudit', 'das', 'pgaudit']);
   });
 });
 
 describe('privilege-changes', () => {
   const columns =
-    'time, cluster, user, database, command, objecttype, objectname, remotehost, clientapplication, source, commandtext';
+    'time, cluster, user, database, command, objecttype, objectname, remotehost, clientapplication, sources, commandtext';
   const f = withFixture(
     () => [
       event('2026-11-22T23:30:00.5Z', {
@@ -165,7 +171,7 @@ describe('privilege-changes', () => {
   const expected = (cluster: string) =>
     eventsIn(f.stored(), berlinDay, cluster)
       .filter((e) => e.class === 'ROLE')
-      .sort(byTimeThenId)
+      .sort(byStatementOrder)
       .map((e) => row(e, columns));
 
   it('lists who changed privileges, when, from where, with the statement (quotes, commas, newlines intact)', async () => {
@@ -183,7 +189,7 @@ describe('privilege-changes', () => {
 
 describe('schema-changes', () => {
   const columns =
-    'time, cluster, user, database, command, objecttype, objectname, remotehost, source, commandtext';
+    'time, cluster, user, database, command, objecttype, objectname, remotehost, sources, commandtext';
   const f = withFixture(
     () => [
       event('2026-11-23T07:00:00Z', {
@@ -214,10 +220,10 @@ describe('schema-changes', () => {
     expect(rows).toEqual(
       eventsIn(f.stored(), berlinDay)
         .filter((e) => e.class === 'DDL')
-        .sort(byTimeThenId)
+        .sort(byStatementOrder)
         .map((e) => row(e, columns)),
     );
-    expect(rows.map((r) => [r.command, r.objectname, r.source])).toEqual([
+    expect(rows.map((r) => [r.command, r.objectname, r.sources])).toEqual([
       ['CREATE TABLE', 'public.orders', 'pgaudit'],
       ['DROP TABLE', 'public.t', 'das'],
     ]);
@@ -286,7 +292,7 @@ describe('top-users and top-hosts', () => {
       .slice(0, 50);
   }
 
-  it('ranks users by events (a duplicate once), with their number of hosts and first and last seen', async () => {
+  it('ranks users by statements (a duplicate once), with their number of hosts and first and last seen', async () => {
     const rows = await f.run('top-users');
     expect(rows).toEqual(
       ranking(
@@ -294,7 +300,7 @@ describe('top-users and top-hosts', () => {
         (e) => e.remoteHost,
       ).map(({ key, events, distinct, first_seen, last_seen }) => ({
         user: key,
-        events,
+        statements: events,
         hosts: distinct,
         first_seen,
         last_seen,
@@ -302,7 +308,7 @@ describe('top-users and top-hosts', () => {
     );
     expect(rows[0]).toEqual({
       user: 'alice',
-      events: '4',
+      statements: '4',
       hosts: '2',
       first_seen: '2026-11-23T10:00:00Z',
       last_seen: '2026-11-23T12:00:00.250Z',
@@ -311,7 +317,7 @@ describe('top-users and top-hosts', () => {
     expect(rows[49]?.user).toBe('u47');
   });
 
-  it('ranks client hosts by events, with their number of users and first and last seen', async () => {
+  it('ranks client hosts by statements, with their number of users and first and last seen', async () => {
     const rows = await f.run('top-hosts');
     expect(rows).toEqual(
       ranking(
@@ -319,13 +325,13 @@ describe('top-users and top-hosts', () => {
         (e) => e.user,
       ).map(({ key, events, distinct, first_seen, last_seen }) => ({
         remotehost: key,
-        events,
+        statements: events,
         users: distinct,
         first_seen,
         last_seen,
       })),
     );
-    expect(rows.slice(0, 4).map((r) => [r.remotehost, r.events, r.users])).toEqual([
+    expect(rows.slice(0, 4).map((r) => [r.remotehost, r.statements, r.users])).toEqual([
       ['10.0.0.5', '3', '1'],
       ['10.0.0.6', '2', '2'],
       ['[local]', '2', '0'],
@@ -336,7 +342,7 @@ describe('top-users and top-hosts', () => {
 
 describe('failures', () => {
   const columns =
-    'time, cluster, user, database, class, command, exitcode, errormessage, remotehost, source, commandtext';
+    'time, cluster, user, database, class, command, exitcode, errormessage, remotehost, sources, commandtext';
   const f = withFixture(
     () => [
       event('2026-11-23T10:00:00Z', {
@@ -385,7 +391,7 @@ describe('failures', () => {
     expect(rows).toEqual(
       eventsIn(f.stored(), berlinDay)
         .filter(failed)
-        .sort(byTimeThenId)
+        .sort(byStatementOrder)
         .map((e) => ({ failure: isLogin(e) ? 'login' : 'statement', ...row(e, columns) })),
     );
     expect(rows.map((r) => [r.failure, r.user, r.exitcode])).toEqual([
@@ -435,8 +441,8 @@ describe('audit-tampering', () => {
     const pattern = new RegExp(rule?.match.commandTextPattern ?? 'no rule', 'i');
     const expected = eventsIn(f.stored(), berlinDay)
       .filter((e) => pattern.test(e.commandText ?? e.command))
-      .sort(byTimeThenId)
-      .map((e) => row(e, 'time, cluster, user, database, command, remotehost, source, commandtext'));
+      .sort(byStatementOrder)
+      .map((e) => row(e, 'time, cluster, user, database, command, remotehost, sources, commandtext'));
     expect(expected).toHaveLength(8);
     expect(await f.run('audit-tampering')).toEqual(expected);
   });
@@ -467,14 +473,15 @@ describe('activity-per-day', () => {
     ]
       .map(([key, n]) => {
         const [date, source] = key.split('|');
-        return { local_date: date, source, events: String(n) };
+        return { local_date: date, sources: source, statements: String(n) };
       })
       .sort(
-        (a, b) => compare(a.local_date ?? '', b.local_date ?? '') || compare(a.source ?? '', b.source ?? ''),
+        (a, b) =>
+          compare(a.local_date ?? '', b.local_date ?? '') || compare(a.sources ?? '', b.sources ?? ''),
       );
     const rows = await f.run('activity-per-day', week);
     expect(rows).toEqual(expected);
-    expect(rows.map((r) => [r.local_date, r.source, r.events])).toEqual([
+    expect(rows.map((r) => [r.local_date, r.sources, r.statements])).toEqual([
       ['2026-10-19', 'das', '1'],
       ['2026-10-19', 'pgaudit', '1'],
       ['2026-10-20', 'das', '1'],
@@ -530,7 +537,7 @@ describe('first-seen', () => {
       const values = [...new Set(during.map(of))].filter((v): v is string => v !== null && !known.has(v));
       for (const value of values.sort(compare)) {
         const sightings = during.filter((e) => of(e) === value);
-        rows.push({ kind, value, first_seen: sightings[0]?.time, events: String(sightings.length) });
+        rows.push({ kind, value, first_seen: sightings[0]?.time, statements: String(sightings.length) });
       }
     }
     return rows;
@@ -551,7 +558,7 @@ describe('first-seen', () => {
       kind: 'user',
       value: 'carol',
       first_seen: '2026-11-23T09:00:00Z',
-      events: '2',
+      statements: '2',
     });
   });
 
@@ -614,4 +621,391 @@ describe('partition pruning', () => {
       }
     },
   );
+});
+
+describe('statements seen by both sources', () => {
+  /**
+   * The workload: statements, each with the sources that saw it and how each source reported it. The
+   * expected rows come from this plan (which event is whose twin is known by construction), never from the
+   * pairing code.
+   */
+  interface Planned {
+    readonly seenBy: 'das' | 'pgaudit' | 'das,pgaudit';
+    readonly class: string;
+    readonly command: string;
+    readonly text: string;
+    /** The activity stream's time (µs); pgAudit's is its whole second. */
+    readonly at: string;
+    readonly pid: number;
+    readonly statementId: number;
+    /** pgAudit's view where it differs from the stream's (ids, text, command tag, user case). */
+    readonly pg?: Partial<AuditEventInput>;
+    /** pgAudit's extra entries for the same statement (one per relation, SESSION and OBJECT). */
+    readonly pgEntries?: number;
+    /** Stored before the statementKey field existed. */
+    readonly legacy?: boolean;
+  }
+  const day = '2026-11-23T08:';
+  const plan: Planned[] = [
+    // Ids and text agree.
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON orders TO bob',
+      at: `${day}00:00.400123Z`,
+      pid: 100,
+      statementId: 2,
+    },
+    // The ids disagree (their equality across sources is unverified): the text pairs them.
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'REVOKE',
+      text: 'REVOKE INSERT ON orders FROM bob',
+      at: `${day}01:00.2Z`,
+      pid: 100,
+      statementId: 3,
+      pg: { statementId: 7, commandText: 'REVOKE INSERT ON orders\n  FROM bob;', user: 'APP_USER' },
+    },
+    // The texts differ (pgAudit cuts after PASSWORD <REDACTED>): the ids pair them.
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'ALTER ROLE',
+      text: "ALTER ROLE bob PASSWORD '<REDACTED>' VALID UNTIL 'infinity'",
+      at: `${day}02:00.3Z`,
+      pid: 100,
+      statementId: 4,
+      pg: { commandText: 'ALTER ROLE bob PASSWORD <REDACTED>' },
+    },
+    // Two grants of one session, ids offset by one between the sources: the second's stream id equals the
+    // first's pgAudit id (same pid, user, database, command); the texts decide.
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON a TO bob',
+      at: `${day}03:00.1Z`,
+      pid: 200,
+      statementId: 3,
+      pg: { statementId: 4 },
+    },
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON b TO bob',
+      at: `${day}03:00.2Z`,
+      pid: 200,
+      statementId: 4,
+      pg: { statementId: 5 },
+    },
+    // One statement run twice in a session across a second boundary (pgAudit: whole seconds).
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON c TO bob',
+      at: `${day}04:00.9Z`,
+      pid: 300,
+      statementId: 2,
+    },
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON c TO bob',
+      at: `${day}04:01.1Z`,
+      pid: 300,
+      statementId: 3,
+    },
+    // A role grant: pgAudit's tag is GRANT ROLE.
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT app_user TO bob',
+      at: `${day}05:00.5Z`,
+      pid: 300,
+      statementId: 4,
+      pg: { command: 'GRANT ROLE' },
+    },
+    // Seen by one source only.
+    {
+      seenBy: 'das',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT ALL ON orders TO mallory',
+      at: `${day}06:00.5Z`,
+      pid: 400,
+      statementId: 3,
+    },
+    {
+      seenBy: 'pgaudit',
+      class: 'DDL',
+      command: 'CREATE TABLE',
+      text: 'CREATE TABLE t (id int)',
+      at: `${day}07:00.5Z`,
+      pid: 400,
+      statementId: 4,
+      pgEntries: 2,
+    },
+    // Stored before statementKey existed, by both sources: still one statement; and one of the stream alone.
+    {
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON old TO bob',
+      at: `${day}08:00.5Z`,
+      pid: 500,
+      statementId: 2,
+      legacy: true,
+      pg: { statementId: 9 },
+    },
+    {
+      seenBy: 'das',
+      class: 'DDL',
+      command: 'DROP TABLE',
+      text: 'DROP TABLE old',
+      at: `${day}09:00.5Z`,
+      pid: 500,
+      statementId: 3,
+      legacy: true,
+    },
+  ];
+
+  function entries(p: Planned): { das?: AuditEvent; pg: AuditEvent[] } {
+    const common = {
+      class: p.class,
+      command: p.command,
+      commandText: p.text,
+      pid: p.pid,
+      statementId: p.statementId,
+      substatementId: 1,
+    };
+    const das = p.seenBy.includes('das') ? event(p.at, { ...common, source: 'das' }) : undefined;
+    const second = `${p.at.slice(0, 19)}Z`;
+    const pg = p.seenBy.includes('pgaudit')
+      ? Array.from({ length: p.pgEntries ?? 1 }, (_, i) =>
+          event(second, {
+            ...common,
+            source: 'pgaudit',
+            auditType: i === 0 ? 'SESSION' : 'OBJECT',
+            instanceId: 'orders-db-1',
+            sessionId: null,
+            exitCode: null,
+            clientApplication: null,
+            ...p.pg,
+          }),
+        )
+      : [];
+    return { das, pg };
+  }
+  const built = plan.map((p) => ({ plan: p, ...entries(p) }));
+  const stored = (e: AuditEvent, legacy?: boolean): AuditEvent => {
+    if (!legacy) return e;
+    const { statementKey: _absent, ...older } = e;
+    return older as AuditEvent;
+  };
+
+  const f = withFixture(() =>
+    built.flatMap((b) => [...(b.das ? [b.das] : []), ...b.pg].map((e) => stored(e, b.plan.legacy))),
+  );
+
+  /** The row of a planned statement: as the stream reported it when it saw it, else pgAudit's first entry. */
+  const shown = (b: (typeof built)[number]) => (b.das ?? b.pg[0]) as AuditEvent;
+
+  it('stores what the plan says, the older lines without statementKey', () => {
+    const lines = f.events();
+    expect(lines).toHaveLength(22); // 9 statements of both sources, 2 of the stream, 1 of pgAudit in 2 entries
+    expect(lines.filter((e) => !('statementKey' in e))).toHaveLength(3);
+  });
+
+  it('lists each privilege change once, with the sources that saw it', async () => {
+    const columns =
+      'time, cluster, user, database, command, objecttype, objectname, remotehost, clientapplication, sources, commandtext';
+    const expected = built
+      .filter((b) => b.plan.class === 'ROLE')
+      .sort((a, b) => byStatementOrder(shown(a), shown(b)))
+      .map((b) => ({ ...row(shown(b), columns), sources: b.plan.seenBy }));
+    const rows = await f.run('privilege-changes');
+    expect(rows).toEqual(expected);
+    expect(rows).toHaveLength(10);
+    expect(rows.filter((r) => r.sources === 'das,pgaudit')).toHaveLength(9);
+  });
+
+  it('counts statements, not entries, per class and sources', async () => {
+    const expected = [...countBy(plan, (p) => `${p.class}|${p.seenBy}`)]
+      .map(([key, n]) => {
+        const [cls, sources] = key.split('|');
+        return { class: cls, sources, statements: String(n) };
+      })
+      .sort(
+        (a, b) =>
+          Number(b.statements) - Number(a.statements) ||
+          compare(a.class ?? '', b.class ?? '') ||
+          compare(a.sources ?? '', b.sources ?? ''),
+      );
+    expect(await f.run('activity-by-class')).toEqual(expected);
+  });
+
+  it('counts a user’s statements once whatever number of sources saw them', async () => {
+    const rows = await f.run('top-users');
+    expect(rows.map((r) => [r.user, r.statements])).toEqual([['app_user', String(plan.length)]]);
+  });
+});
+
+describe('coverage-gaps', () => {
+  /**
+   * The workload on cluster A (both sources on): a session that silences pgAudit then grants (the stream
+   * alone sees the GRANT), a DDL statement while the stream was stopped (pgAudit alone), a statement both
+   * saw, a read pgAudit does not log (not a reconciled class), and a DDL statement pgAudit's configuration
+   * does not cover for that user. Cluster B has the stream only: never a gap.
+   */
+  interface Planned {
+    readonly cluster: string;
+    readonly seenBy: 'das' | 'pgaudit' | 'das,pgaudit';
+    readonly class: string;
+    readonly command: string;
+    readonly text: string;
+    readonly at: string;
+    readonly pid: number;
+    readonly statementId: number;
+    /** The expected cause, for the gaps. */
+    readonly cause?: 'stream' | 'silenced' | 'configuration';
+  }
+  const plan: Planned[] = [
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das,pgaudit',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON a TO bob',
+      at: '2026-11-23T08:00:00.5Z',
+      pid: 10,
+      statementId: 2,
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das,pgaudit',
+      class: 'MISC_SET',
+      command: 'SET',
+      text: "SET pgaudit.log = 'none'",
+      at: '2026-11-23T08:01:00.5Z',
+      pid: 20,
+      statementId: 2,
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT app_user TO mallory',
+      at: '2026-11-23T08:01:01.5Z',
+      pid: 20,
+      statementId: 3,
+      cause: 'silenced',
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'pgaudit',
+      class: 'DDL',
+      command: 'DROP TABLE',
+      text: 'DROP TABLE audit_me',
+      at: '2026-11-23T09:00:00.5Z',
+      pid: 30,
+      statementId: 2,
+      cause: 'stream',
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das',
+      class: 'READ',
+      command: 'SELECT',
+      text: 'SELECT 1',
+      at: '2026-11-23T09:30:00.5Z',
+      pid: 30,
+      statementId: 3,
+    },
+    {
+      cluster: CLUSTER_A,
+      seenBy: 'das',
+      class: 'DDL',
+      command: 'CREATE TABLE',
+      text: 'CREATE TABLE quiet (id int)',
+      at: '2026-11-23T10:00:00.5Z',
+      pid: 40,
+      statementId: 2,
+      cause: 'configuration',
+    },
+    {
+      cluster: CLUSTER_B,
+      seenBy: 'das',
+      class: 'ROLE',
+      command: 'GRANT',
+      text: 'GRANT SELECT ON b TO bob',
+      at: '2026-11-23T11:00:00.5Z',
+      pid: 50,
+      statementId: 2,
+    },
+  ];
+  const built = plan.map((p) => {
+    const common = {
+      clusterId: p.cluster,
+      class: p.class,
+      command: p.command,
+      commandText: p.text,
+      pid: p.pid,
+      statementId: p.statementId,
+      substatementId: 1,
+    };
+    const das = p.seenBy.includes('das') ? event(p.at, { ...common, source: 'das' }) : undefined;
+    const pg = p.seenBy.includes('pgaudit')
+      ? event(`${p.at.slice(0, 19)}Z`, {
+          ...common,
+          source: 'pgaudit',
+          auditType: 'SESSION',
+          sessionId: null,
+          exitCode: null,
+          clientApplication: null,
+        })
+      : undefined;
+    return { plan: p, das, pg };
+  });
+  const f = withFixture(() =>
+    built.flatMap((b) => [b.das, b.pg].filter((e): e is AuditEvent => e !== undefined)),
+  );
+
+  it('lists the reconciled statements one source missed, on clusters with both sources, with the likely cause', async () => {
+    const rows = await f.run('coverage-gaps');
+    const gaps = built.filter((b) => b.plan.cause !== undefined);
+    expect(
+      rows.map((r) => [r.cluster, r.class, r.command, r.sources, r.missing_from, r.commandtext]),
+    ).toEqual(
+      gaps.map((b) => [
+        b.plan.cluster,
+        b.plan.class,
+        b.plan.command,
+        b.plan.seenBy,
+        b.plan.seenBy === 'das' ? 'pgaudit' : 'das',
+        b.plan.text,
+      ]),
+    );
+    expect(rows.map((r) => r.time)).toEqual(gaps.map((b) => (b.das ?? b.pg)?.time));
+    const cause = {
+      stream: /^The activity stream did not report it/,
+      silenced: /^pgAudit was switched off in this session/,
+      configuration: /^pgAudit did not log it/,
+    };
+    rows.forEach((r, i) => {
+      const expected = gaps[i]?.plan.cause;
+      expect(expected).toBeDefined();
+      expect(r.likely_cause).toMatch(cause[expected ?? 'stream']);
+    });
+  });
+
+  it('finds nothing on one cluster of the stream alone', async () => {
+    expect(await f.run('coverage-gaps', berlinDay, CLUSTER_B)).toEqual([]);
+  });
 });

@@ -217,6 +217,22 @@ describe('the report SQL as Athena accepts it', () => {
     for (const name of names) expect(eventsCte(querySql(name))).toBe(cte);
   });
 
+  it('pairs the two sources into statements identically in every query, each row a statement with its sources', () => {
+    const statementsCte = (sql: string) =>
+      sql.slice(sql.indexOf('keyed AS ('), sql.indexOf("WHERE source = 'das' OR paired = false\n)") + 40);
+    const cte = statementsCte(querySql('activity-by-class'));
+    expect(cte).toContain('coalesce(k.statementkey, ');
+    expect(cte).toContain("'das,pgaudit'");
+    for (const name of names) {
+      expect(statementsCte(querySql(name))).toBe(cte);
+      // Past the shared CTEs, a query reads statements, never the raw events.
+      const rest = querySql(name).slice(querySql(name).indexOf(cte) + cte.length);
+      expect(rest).toMatch(/FROM statements\b/);
+      // Only the coverage check reads the events themselves: which clusters had both sources.
+      expect(rest.includes('FROM events')).toBe(name === 'coverage-gaps');
+    }
+  });
+
   it('never interpolates: no template placeholders in the SQL', () => {
     for (const name of names) expect(querySql(name)).not.toMatch(/\$\{|\{\{|%s/);
   });

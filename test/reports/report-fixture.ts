@@ -85,6 +85,22 @@ export function eventsIn(
 export const byTimeThenId = (a: AuditEvent, b: AuditEvent) =>
   Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/**
+ * Orders statements as the listing queries do (`ORDER BY event_ts, cluster, pid, statementid,
+ * substatementid, id`): by instant, then cluster, backend pid, statement and sub-statement id (nulls last),
+ * then id.
+ */
+export const byStatementOrder = (a: AuditEvent, b: AuditEvent) =>
+  Date.parse(a.time) - Date.parse(b.time) ||
+  compare(a.clusterId ?? '', b.clusterId ?? '') ||
+  nullsLast(a.pid, b.pid) ||
+  nullsLast(a.statementId, b.statementId) ||
+  nullsLast(a.substatementId, b.substatementId) ||
+  compare(a.id, b.id);
+
+const nullsLast = (a: number | null, b: number | null) =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : a - b;
+
 /** Counts by key, as `[key, count]` pairs. */
 export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();

@@ -86,6 +86,27 @@ const checks: Record<string, { sql: string; expected: Record<string, unknown> }>
     sql: "SELECT max_by(x, y) AS m FROM (VALUES ('late', 2), ('early', 1), ('null', NULL)) t(x, y)",
     expected: { m: 'late' },
   },
+  max: {
+    sql: "SELECT max(v) AS m FROM (VALUES ('das'), ('pgaudit'), (NULL)) t(v)",
+    expected: { m: 'pgaudit' },
+  },
+  lag: {
+    // Trino: the value `offset` rows before within the partition's order; NULL where there is none.
+    sql: "SELECT list(coalesce(p1, '-') || '/' || coalesce(p2, '-') ORDER BY k, n) AS r FROM (SELECT k, n, lag(v) OVER (PARTITION BY k ORDER BY n) AS p1, lag(v, 2) OVER (PARTITION BY k ORDER BY n) AS p2 FROM (VALUES ('a', 1, 'x'), ('a', 2, 'y'), ('a', 3, 'z'), ('b', 1, 'w')) t(k, n, v))",
+    expected: { r: ['-/-', 'x/-', 'y/x', '-/-'] },
+  },
+  lead: {
+    sql: "SELECT list(coalesce(p1, '-') || '/' || coalesce(p2, '-') ORDER BY k, n) AS r FROM (SELECT k, n, lead(v) OVER (PARTITION BY k ORDER BY n) AS p1, lead(v, 2) OVER (PARTITION BY k ORDER BY n) AS p2 FROM (VALUES ('a', 1, 'x'), ('a', 2, 'y'), ('a', 3, 'z'), ('b', 1, 'w')) t(k, n, v))",
+    expected: { r: ['y/z', 'z/-', '-/-', '-/-'] },
+  },
+  lower: {
+    sql: "SELECT lower('App_User') AS l, lower('ÄB') AS u, lower(NULL) IS NULL AS null_in",
+    expected: { l: 'app_user', u: 'äb', null_in: true },
+  },
+  upper: {
+    sql: "SELECT upper('grant role') AS g, upper(NULL) IS NULL AS null_in",
+    expected: { g: 'GRANT ROLE', null_in: true },
+  },
   row_number: {
     sql: "SELECT list(n ORDER BY k, v) AS numbers FROM (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v) AS n FROM (VALUES ('a', 2), ('a', 1), ('b', 5)) t(k, v))",
     expected: { numbers: ['1', '2', '1'] },

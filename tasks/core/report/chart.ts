@@ -11,9 +11,17 @@ import type { DayActivity } from './model';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const SOURCE_ORDER = ['das', 'pgaudit'];
-const SOURCE_NAMES: Readonly<Record<string, string>> = { das: 'Activity Streams', pgaudit: 'pgAudit' };
-const SOURCE_COLORS: Readonly<Record<string, string>> = { das: COLORS.das, pgaudit: COLORS.pgaudit };
+const SOURCE_ORDER = ['das,pgaudit', 'das', 'pgaudit'];
+const SOURCE_NAMES: Readonly<Record<string, string>> = {
+  'das,pgaudit': 'Both sources',
+  das: 'Activity Streams only',
+  pgaudit: 'pgAudit only',
+};
+const SOURCE_COLORS: Readonly<Record<string, string>> = {
+  'das,pgaudit': '#0f766e',
+  das: COLORS.das,
+  pgaudit: COLORS.pgaudit,
+};
 const EXTRA_COLORS = ['#7c3aed', '#b45309', '#be185d', '#4d7c0f'];
 
 /** Every local date from `first` to `last`, inclusive. */
@@ -25,7 +33,7 @@ export function datesBetween(first: string, last: string): string[] {
 }
 
 /**
- * Activity per day from the rows of `activity-per-day` (columns `local_date`, `source`, `events`), summed
+ * Activity per day from the rows of `activity-per-day` (columns `local_date`, `sources`, `statements`), summed
  * over its sections, with a zero for every day of the period without events. Rows outside the period or
  * with values that are not a date and a count are ignored (they still show in the section's table).
  */
@@ -35,7 +43,7 @@ export function activityPerDay(
   period: { readonly firstDate: string; readonly lastDate: string },
 ): DayActivity[] {
   const at = (name: string) => columns.findIndex((c) => c.toLowerCase() === name);
-  const [dateAt, sourceAt, eventsAt] = [at('local_date'), at('source'), at('events')];
+  const [dateAt, sourceAt, eventsAt] = [at('local_date'), at('sources'), at('statements')];
   const days = new Map<string, Record<string, number>>(
     datesBetween(period.firstDate, period.lastDate).map((d) => [d, {}]),
   );
@@ -100,7 +108,7 @@ export function activityChartSvg(days: readonly DayActivity[], options: ChartOpt
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="22" ${font} font-size="14" font-weight="bold" fill="${COLORS.ink}">Audited events per day</text>`,
+    `<text x="${left}" y="22" ${font} font-size="14" font-weight="bold" fill="${COLORS.ink}">Audited statements per day</text>`,
     `<text x="${left}" y="40" ${font} font-size="11" fill="${COLORS.muted}">${escapeXml(`local dates, ${options.timeZone}`)}</text>`,
   ];
   // Legend, right-aligned.

@@ -60,7 +60,7 @@ export function displayValue(
 ): string | null {
   if (value === null) return null;
   if (column === 'cluster') return clusters.find((c) => c.resourceId === value)?.identifier ?? value;
-  if (column === 'source') return SOURCE_LABELS[value] ?? value;
+  if (column === 'source' || column === 'sources') return SOURCE_LABELS[value] ?? value;
   return value;
 }
 

@@ -49,7 +49,7 @@ export type ReportSection = SucceededSection | FailedSection;
 export interface DayActivity {
   /** Local date `YYYY-MM-DD`. */
   readonly date: string;
-  /** Events per audit source (`das`, `pgaudit`, …). */
+  /** Statements per sources that saw them (`das`, `pgaudit`, `das,pgaudit`). */
   readonly bySource: Readonly<Record<string, number>>;
 }
 
@@ -90,7 +90,7 @@ export function rowsOf(model: Pick<ReportModel, 'sections'>, query: string): num
   return found ? total : null;
 }
 
-/** Events in the period (from the activity per day), or null when unknown. */
+/** Statements in the period (from the activity per day), or null when unknown. */
 export function totalEvents(model: Pick<ReportModel, 'activity'>): number | null {
   if (model.activity === null) return null;
   let total = 0;
@@ -109,7 +109,7 @@ export interface HeadlineFigure {
 /** The summary figures, in display order. */
 export function headlineFigures(model: ReportModel): HeadlineFigure[] {
   return [
-    { label: 'Audited events', value: totalEvents(model), finding: false },
+    { label: 'Audited statements', value: totalEvents(model), finding: false },
     { label: 'Privilege changes', value: rowsOf(model, 'privilege-changes'), finding: true },
     { label: 'Audit tampering', value: rowsOf(model, 'audit-tampering'), finding: true },
     { label: 'Schema changes', value: rowsOf(model, 'schema-changes'), finding: false },
@@ -124,7 +124,7 @@ export function subjectCounts(model: Pick<ReportModel, 'sections'>): Record<stri
   const privilege = rowsOf(model, 'privilege-changes');
   const tampering = rowsOf(model, 'audit-tampering');
   if (privilege !== null) counts['privilege changes'] = privilege;
-  if (tampering !== null) counts['tampering events'] = tampering;
+  if (tampering !== null) counts['tampering statements'] = tampering;
   return counts;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The report email's subject: `[prefix] Aurora audit orders-db 2026-11-23–2026-11-23: 3 privilege changes,
- * 1 tampering event`. Only configuration (the prefix, cluster names) and counts go into it, never data from
+ * 1 tampering statement`. Every figure counts statements (both sources' reports of one statement once). Only configuration (the prefix, cluster names) and counts go into it, never data from
  * events; one line, at most {@link MAX_REPORT_SUBJECT} characters.
  */
 import { plural } from './model';
@@ -15,7 +15,7 @@ export interface SubjectInput {
   readonly lastDate: string;
   /** Rows of privilege-changes; null when unknown (its query failed). */
   readonly privilegeChanges: number | null;
-  /** Rows of audit-tampering; null when unknown. */
+  /** Rows (statements) of audit-tampering; null when unknown. */
   readonly tamperingEvents: number | null;
   readonly failedSections: number;
 }
@@ -31,7 +31,7 @@ const oneLine = (text: string) =>
 export function reportSubject(input: SubjectInput): string {
   const findings: string[] = [];
   if (input.privilegeChanges) findings.push(plural(input.privilegeChanges, 'privilege change'));
-  if (input.tamperingEvents) findings.push(plural(input.tamperingEvents, 'tampering event'));
+  if (input.tamperingEvents) findings.push(plural(input.tamperingEvents, 'tampering statement'));
   if (input.failedSections > 0) findings.push(`${plural(input.failedSections, 'section')} failed`);
   const tail = `${input.firstDate}–${input.lastDate}: ${findings.length > 0 ? findings.join(', ') : 'no findings'}`;
   const head = `[${oneLine(input.prefix)}] Aurora audit`;

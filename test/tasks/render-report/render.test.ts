@@ -52,7 +52,7 @@ describe('render: the daily report of a busy day', () => {
   it('returns the subject, the SES message id, the archived keys, the failures and the counts', () => {
     expect(result).toEqual({
       subject:
-        '[aurora-audit] Aurora audit orders-db, billing-db 2026-11-23–2026-11-23: 4 privilege changes, 1 tampering event',
+        '[aurora-audit] Aurora audit orders-db, billing-db 2026-11-23–2026-11-23: 4 privilege changes, 1 tampering statement',
       messageId: 'ses-1',
       archived: [
         ...REPORT_QUERIES.map((q) => `${runPrefix}${q.name}.csv`),
@@ -62,7 +62,7 @@ describe('render: the daily report of a busy day', () => {
         `${runPrefix}report.eml`,
       ],
       failedSections: 0,
-      counts: { 'privilege changes': 4, 'tampering events': 1 },
+      counts: { 'privilege changes': 4, 'tampering statements': 1 },
     });
     expect(runPrefix).toBe(`${PREFIX}daily-2026-11-24/`);
   });
@@ -112,7 +112,7 @@ describe('render: the daily report of a busy day', () => {
       'objectname',
       'remotehost',
       'clientapplication',
-      'source',
+      'sources',
       'commandtext',
     ]);
     expect(rows.slice(1).map((r) => [r[0], r[1], r[2], r[4]])).toEqual([
@@ -223,7 +223,7 @@ describe('render: failures, empty periods, large sections', () => {
       expect(result.subject).toBe(
         '[aurora-audit] Aurora audit orders-db, billing-db 2026-11-23–2026-11-23: no findings',
       );
-      expect(result.counts).toEqual({ 'privilege changes': 0, 'tampering events': 0 });
+      expect(result.counts).toEqual({ 'privilege changes': 0, 'tampering statements': 0 });
       const [textPart, htmlPart] = leaves(parseMime(world.sent[0]!.raw));
       const html = htmlPart!.body.toString('utf8');
       expect(html).toContain('No audited activity was recorded in this period');
@@ -239,7 +239,7 @@ describe('render: failures, empty periods, large sections', () => {
       expect(
         world.objects.get(`${render.request.archivePrefix}privilege-changes.csv`)!.bytes.toString(),
       ).toBe(
-        'time,cluster,user,database,command,objecttype,objectname,remotehost,clientapplication,source,commandtext\r\n',
+        'time,cluster,user,database,command,objecttype,objectname,remotehost,clientapplication,sources,commandtext\r\n',
       );
     } finally {
       world.close();
@@ -295,7 +295,7 @@ describe('render: failures, empty periods, large sections', () => {
       const html = leaves(parseMime(world.sent[0]!.raw))[1]!.body.toString('utf8');
       expect(html).toContain('2,602 rows, the first 50 shown.');
       expect(html).toContain('… and 2,552 more');
-      expect(result.subject).toMatch(/4 privilege changes, 1 tampering event$/);
+      expect(result.subject).toMatch(/4 privilege changes, 1 tampering statement$/);
     } finally {
       world.close();
     }

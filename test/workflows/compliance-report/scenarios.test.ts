@@ -130,7 +130,7 @@ describe('the compliance-report workflow, happy path', () => {
     expect(email?.raw).toMatch(/^From: .*aurora-audit@example\.com/m);
     const output = run.output as RenderResult;
     expect(output).toMatchObject({ messageId: 'ses-message-1', failedSections: 0 });
-    expect(output.counts).toMatchObject({ 'privilege changes': 1, 'tampering events': 1 });
+    expect(output.counts).toMatchObject({ 'privilege changes': 1, 'tampering statements': 1 });
     expect(output.subject).toMatch(/^\[aurora-audit\] /);
 
     // The archive: a CSV per query, the chart, HTML, text and the exact message, under the run's prefix.

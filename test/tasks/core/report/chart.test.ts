@@ -1,7 +1,7 @@
 import { activityChartSvg, activityPerDay, svgToPng } from '../../../../tasks/core/report/chart';
 import { loadReportAssets } from '../../../../tasks/render-report/assets';
 
-const columns = ['local_date', 'source', 'events'];
+const columns = ['local_date', 'sources', 'statements'];
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(png: Uint8Array): { width: number; height: number } {

@@ -104,6 +104,6 @@ describe('the report HTML', () => {
   it('says "n/a" for a figure whose query failed, never a zero', () => {
     const html = renderHtml(model([], null));
     expect(html).toContain('The activity chart is not available');
-    expect(html).toMatch(/n\/a<\/p><p[^>]*>Audited events/);
+    expect(html).toMatch(/n\/a<\/p><p[^>]*>Audited statements/);
   });
 });

@@ -13,10 +13,10 @@ const base: SubjectInput = {
 describe('the report subject', () => {
   it('states the cluster, the period and the findings with singular and plural', () => {
     expect(reportSubject(base)).toBe(
-      '[aurora-audit] Aurora audit orders-db 2026-11-23–2026-11-23: 3 privilege changes, 1 tampering event',
+      '[aurora-audit] Aurora audit orders-db 2026-11-23–2026-11-23: 3 privilege changes, 1 tampering statement',
     );
     expect(reportSubject({ ...base, privilegeChanges: 1, tamperingEvents: 2 })).toMatch(
-      /: 1 privilege change, 2 tampering events$/,
+      /: 1 privilege change, 2 tampering statements$/,
     );
   });
 
@@ -29,7 +29,9 @@ describe('the report subject', () => {
     expect(reportSubject({ ...base, privilegeChanges: null, tamperingEvents: 0, failedSections: 1 })).toMatch(
       /: 1 section failed$/,
     );
-    expect(reportSubject({ ...base, failedSections: 2 })).toMatch(/1 tampering event, 2 sections failed$/);
+    expect(reportSubject({ ...base, failedSections: 2 })).toMatch(
+      /1 tampering statement, 2 sections failed$/,
+    );
   });
 
   it('names the clusters from the configuration, or counts them when the names do not fit', () => {
