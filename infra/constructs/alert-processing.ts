@@ -24,6 +24,18 @@ export interface AlertCluster {
   readonly silentInstances: readonly string[];
   /** Create the PostgreSQL log group (with retention) or subscribe to an existing one. */
   readonly postgresLogGroup: 'create' | 'existing';
+  /**
+   * Both audit sources are meant to be on: the coverage check reconciles them.
+   * @default false
+   */
+  readonly coverageCheck?: boolean;
+}
+
+export interface CoverageCheckProps {
+  /** Statement classes reconciled between the two sources (empty: no check). */
+  readonly classes: readonly string[];
+  /** How long a statement recorded by one source waits for the other's report before it is a gap. */
+  readonly grace: Duration;
 }
 
 export interface AlertProcessingProps {
@@ -51,10 +63,15 @@ export interface AlertProcessingProps {
    */
   readonly correlationHold?: Duration;
   /**
-   * How often pending alerts and closed digests are flushed.
+   * How often pending alerts and closed digests are flushed and due coverage records checked.
    * @default Duration.minutes(2)
    */
   readonly flushInterval?: Duration;
+  /**
+   * The coverage check (on the clusters with `coverageCheck`).
+   * @default no check
+   */
+  readonly coverage?: CoverageCheckProps;
 }
 
 /**
@@ -78,6 +95,10 @@ export class AlertProcessing extends Construct {
       throw new Error(
         `AlertProcessing: flushInterval must be 1 to 60 minutes, got ${flushInterval.toMinutes()} min`,
       );
+    }
+    const grace = props.coverage?.grace.toSeconds() ?? 900;
+    if (grace < 60 || grace > 86_400) {
+      throw new Error(`AlertProcessing: coverage.grace must be 1 minute to 24 hours, got ${grace} s`);
     }
     for (const [name, pattern] of Object.entries(props.filterPatterns)) {
       if (pattern.length === 0 || pattern.length > 1024) {
@@ -167,6 +188,7 @@ export class AlertProcessing extends Construct {
         identifier: c.identifier,
         resourceId: c.resourceId,
         silentInstances: c.silentInstances,
+        coverageCheck: c.coverageCheck ?? false,
       })),
     );
     this.function = new nodejs.NodejsFunction(this, 'AlertFunction', {
@@ -198,13 +220,16 @@ export class AlertProcessing extends Construct {
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
         CORRELATION_HOLD_SECONDS: String(hold.toSeconds()),
         RULES_FILE: 'rules.yaml',
+        COVERAGE_CLASSES: (props.coverage?.classes ?? []).join(','),
+        COVERAGE_GRACE_SECONDS: String(grace),
         POWERTOOLS_SERVICE_NAME: 'aurora-audit-alert',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
 
-    // The digest flush: pending alerts after their hold, digests after their window.
+    // The flush: coverage records after their grace period, pending alerts after their hold, digests after
+    // their window.
     new events.Rule(this, 'FlushSchedule', {
       description: 'aurora-audit: send due alerts and closed digests',
       schedule: events.Schedule.rate(flushInterval),

@@ -117,7 +117,7 @@ const pgPayload = () =>
   subscriptionEvent(logLines, { logGroup: PG_LOG_GROUP, logStream: 'orders-db-instance-1' });
 
 describe('the alert Lambda', () => {
-  it('archives every pgAudit event of the real log and emails each rule match once', async () => {
+  it('archives every pgAudit event of the real log and emails each statement once, with every rule it matched', async () => {
     const result = await handler(pgPayload());
     expect(archived.map((e) => e.command)).toEqual([
       'CREATE ROLE',
@@ -146,8 +146,8 @@ describe('the alert Lambda', () => {
       '[aurora-audit] HIGH privilege-changes on orders-db: app_user REVOKE',
       '[aurora-audit] HIGH privilege-changes on orders-db: app_user ALTER ROLE',
       '[aurora-audit] MEDIUM destructive-ddl on orders-db: app_user DROP TABLE',
-      '[aurora-audit] HIGH privilege-changes on orders-db: postgres ALTER ROLE',
-      '[aurora-audit] CRITICAL audit-tampering on orders-db: postgres ALTER ROLE',
+      // ALTER ROLE app_user SET pgaudit.log = 'none': one statement, two rules, one email.
+      '[aurora-audit] CRITICAL 2 rules: audit-tampering,privilege-changes on orders-db: postgres ALTER ROLE',
       '[aurora-audit] MEDIUM failed-logins on orders-db: app_user AUTH FAILURE',
     ]);
     expect(result).toMatchObject({ events: 12, archived: 12 });
@@ -155,10 +155,14 @@ describe('the alert Lambda', () => {
     expect(tamper?.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'CRITICAL' },
       rule: { DataType: 'String', StringValue: 'audit-tampering' },
+      rules: { DataType: 'String.Array', StringValue: '["audit-tampering","privilege-changes"]' },
       cluster: { DataType: 'String', StringValue: CLUSTER },
       source: { DataType: 'String', StringValue: 'pgaudit' },
     });
     expect(tamper?.Message).toContain("ALTER ROLE app_user SET pgaudit.log = 'none';");
+    expect(tamper?.Message).toMatch(
+      /^CRITICAL: 2 rules matched one statement on orders-db \(cluster-\w+\)\n\nRules:\n {2}CRITICAL +audit-tampering\n {2}HIGH +privilege-changes\n/,
+    );
   });
 
   it('never puts a password or statement text in a subject, and no password anywhere', async () => {
