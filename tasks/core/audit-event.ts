@@ -4,6 +4,7 @@
  * names and types are a public contract. Change them only with a new major version.
  */
 import * as crypto from 'node:crypto';
+import { statementKey } from './statement';
 
 export type AuditSource = 'das' | 'pgaudit';
 export type AuditType = 'SESSION' | 'OBJECT';
@@ -33,6 +34,11 @@ export interface AuditEvent {
   errorMessage: string | null;
   rowCount: number | null;
   clientApplication: string | null;
+  /**
+   * The statement's text key (see `tasks/core/statement.ts`): equal for the two sources' events of one
+   * statement. Computed at ingest; the last field, so that lines stored before it existed stay valid.
+   */
+  statementKey: string;
 }
 
 /** Athena/Glue column type of a field. */
@@ -225,6 +231,14 @@ export const AUDIT_EVENT_FIELDS: readonly FieldSpec[] = [
     filledBy: 'das',
     description: 'DAS `clientApplication`.',
   },
+  {
+    name: 'statementKey',
+    type: 'string',
+    nullable: false,
+    filledBy: 'derived',
+    description:
+      "Statement identity across the two sources: 32 hex characters of SHA-256 over cluster, lower-cased user, database, command tag (`GRANT ROLE` read as `GRANT`) and statement text (whitespace collapsed, trailing `;` dropped); equal for the activity stream's and pgAudit's event of one statement. Lines stored before this field existed lack it (null in Athena); reading them, aurora-audit computes it.",
+  },
 ];
 
 export const AUDIT_EVENT_FIELD_NAMES: readonly (keyof AuditEvent)[] = AUDIT_EVENT_FIELDS.map((f) => f.name);
@@ -256,7 +270,8 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 const sha256Hex = (data: string): string =>
   oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 
-export type AuditEventInput = Omit<AuditEvent, 'id'>;
+/** An event's fields before aurora-audit derives `id` and `statementKey`. */
+export type AuditEventInput = Omit<AuditEvent, 'id' | 'statementKey'>;
 
 /**
  * The event id: hex SHA-256 of `JSON.stringify([ID_SCHEME, ...ID_FIELDS values])`. These fields identify an
@@ -316,6 +331,7 @@ export function createAuditEvent(input: AuditEventInput): AuditEvent {
     errorMessage: orNull(input.errorMessage),
     rowCount: orNull(input.rowCount),
     clientApplication: orNull(input.clientApplication),
+    statementKey: statementKey(input),
   };
 }
 
@@ -334,8 +350,10 @@ export function parseAuditEvent(value: unknown): AuditEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidAuditEventError('an audit event must be a JSON object');
   }
-  const record = value as Record<string, unknown>;
+  let record = value as Record<string, unknown>;
   for (const spec of AUDIT_EVENT_FIELDS) {
+    // A line stored before statementKey existed: derived here, as the Lambdas derive it at ingest.
+    if (spec.name === 'statementKey' && !(spec.name in record)) continue;
     if (!(spec.name in record)) throw new InvalidAuditEventError(`field ${spec.name} is missing`);
     const v = record[spec.name];
     if (v === null) {
@@ -365,6 +383,10 @@ export function parseAuditEvent(value: unknown): AuditEvent {
     throw new InvalidAuditEventError(
       `field time must be ISO-8601 UTC ending in Z, got ${JSON.stringify(record.time)}`,
     );
+  }
+  if (!('statementKey' in record)) {
+    const fields = record as unknown as AuditEventInput;
+    record = { ...record, statementKey: statementKey(fields) };
   }
   return record as unknown as AuditEvent;
 }

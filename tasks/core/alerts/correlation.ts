@@ -1,34 +1,25 @@
 /**
- * Cross-source correlation: Database Activity Streams and pgAudit report the same statement separately.
- * Two events are the same statement when cluster, user, database, command and (redacted) statement text are
- * equal and their times are within a few seconds; one alert then names both sources.
+ * Cross-source correlation: Database Activity Streams and pgAudit report the same statement separately; one
+ * alert then names both sources. Statement identity itself is defined in `../statement.ts` (re-exported
+ * here): the text key, the id key, `sameStatement` and `pairStatements`.
  */
-import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../audit-event';
 
-/** Default: events of the two sources up to 10 s apart are one statement. */
-export const DEFAULT_CORRELATION_WINDOW_MS = 10_000;
+export {
+  DEFAULT_CORRELATION_WINDOW_MS,
+  idKey,
+  matchStrength,
+  normalizedCommand,
+  normalizedText,
+  pairStatements,
+  type Statement,
+  type StatementFields,
+  sameStatement,
+  statementKey,
+  statementKeys,
+} from '../statement';
 
-/** Whitespace differences (pgAudit keeps the statement as sent; DAS too, but logs can re-wrap) are ignored. */
-function normalizedText(text: string | null): string {
-  return (text ?? '').replace(/\s+/g, ' ').trim().replace(/;$/, '');
-}
-
-/** The statement's identity across sources (without time). */
-export function statementKey(event: AuditEvent): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        event.clusterId,
-        event.user?.toLowerCase() ?? null,
-        event.database,
-        event.command.toUpperCase(),
-        normalizedText(event.commandText),
-      ]),
-    )
-    .digest('hex')
-    .slice(0, 32);
-}
+import { DEFAULT_CORRELATION_WINDOW_MS } from '../statement';
 
 /** Epoch milliseconds of an event's ISO time. */
 export function eventMillis(event: Pick<AuditEvent, 'time'>): number {

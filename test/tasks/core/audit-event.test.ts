@@ -37,6 +37,7 @@ describe('the audit-event model', () => {
       'errorMessage',
       'rowCount',
       'clientApplication',
+      'statementKey',
     ]);
   });
 

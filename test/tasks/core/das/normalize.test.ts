@@ -1,6 +1,7 @@
 import { eventId } from '../../../../tasks/core/audit-event';
 import { normalizeActivityPayload } from '../../../../tasks/core/das/normalize';
 import { createRedactor } from '../../../../tasks/core/redact';
+import { statementKey } from '../../../../tasks/core/statement';
 import { activityEvent, CLUSTER_ID, heartbeatEvent, INSTANCE_ID } from '../../../builders/activity-record';
 
 const redact = createRedactor();
@@ -27,7 +28,9 @@ describe('normalizing activity events', () => {
       errorMessage: null,
     });
     const [event] = normalizeActivityPayload(payload([ev]), { redact }).events;
-    const { id, ...rest } = event!;
+    const { id, statementKey: key, ...rest } = event!;
+    // Computed at ingest through the core, from the mapped fields.
+    expect(key).toBe(statementKey(rest));
     expect(rest).toEqual({
       source: 'das',
       clusterId: CLUSTER_ID,

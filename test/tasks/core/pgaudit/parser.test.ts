@@ -6,6 +6,7 @@ import {
   parsePgAuditText,
   simpleCsvFields,
 } from '../../../../tasks/core/pgaudit/parser';
+import { statementKey } from '../../../../tasks/core/statement';
 import { auditEntry, failedLogin, prefix } from '../../../builders/pgaudit-log';
 
 const CLUSTER = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -15,7 +16,9 @@ describe('the pgAudit parser', () => {
     const line =
       '2026-11-24 10:00:00 UTC:10.0.0.5(51234):app_user@appdb:[4242]:LOG:  AUDIT: SESSION,3,1,ROLE,GRANT,TABLE,,"GRANT SELECT ON app_1 TO app_user_new",<not logged>';
     const [event] = await parsePgAuditText(line, { clusterId: CLUSTER, instanceId: 'orders-db-1' });
-    const { id, ...rest } = event!;
+    const { id, statementKey: key, ...rest } = event!;
+    // Computed at ingest through the core, from the mapped fields.
+    expect(key).toBe(statementKey(rest));
     expect(rest).toEqual({
       source: 'pgaudit',
       clusterId: CLUSTER,
