@@ -26,7 +26,14 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { correlationBuckets, eventMillis, statementKey } from '../core/alerts/correlation';
+import {
+  correlationBuckets,
+  eventMillis,
+  idKey,
+  matchStrength,
+  statementKey,
+  statementKeys,
+} from '../core/alerts/correlation';
 import { severityRank } from '../core/alerts/rules';
 import type { AuditEvent, AuditSource } from '../core/audit-event';
 
@@ -95,16 +102,27 @@ export type DueItem = PendingAlert | OpenDigest | CoverageRecord;
 export interface StatementIdentity {
   /** The keys under which an event can meet its twin from the other source (at least one). */
   keys(event: AuditEvent): readonly string[];
-  /** Whether two events found under a common key are the same statement. */
-  same(a: AuditEvent, b: AuditEvent): boolean;
+  /** How well two events found under a common key match (lower is better), or null: not one statement. */
+  rank(a: AuditEvent, b: AuditEvent): number | null;
 }
 
-/** The text-and-time identity of tasks/core/alerts/correlation.ts: one key, times at most `windowMs` apart. */
-export function textAndTimeIdentity(windowMs: number): StatementIdentity {
+/**
+ * The statement identity of tasks/core/statement.ts: the id key and the text key; the other source's event
+ * is ranked by `matchStrength` (so ids that disagree never beat a text match). Two reports from the same
+ * source are one statement when they are the same event (a redelivery) or, within the window, share the id
+ * key (pgAudit's SESSION and OBJECT entries of one statement), or the text key where an id is missing.
+ */
+export function statementIdentity(windowMs: number): StatementIdentity {
   return {
-    keys: (event) => [statementKey(event)],
-    same: (a, b) =>
-      statementKey(a) === statementKey(b) && Math.abs(eventMillis(a) - eventMillis(b)) <= windowMs,
+    keys: (event) => statementKeys(event),
+    rank: (a, b) => {
+      if (a.id === b.id) return -1;
+      if (a.source !== b.source) return matchStrength(a, b, windowMs);
+      if (!(Math.abs(eventMillis(a) - eventMillis(b)) <= windowMs)) return null;
+      const [idA, idB] = [idKey(a), idKey(b)];
+      if (idA !== null && idB !== null) return idA === idB ? 0 : null;
+      return statementKey(a) === statementKey(b) ? 2 : null;
+    },
   };
 }
 
@@ -114,7 +132,7 @@ export interface AlertStoreOptions {
   readonly holdMs: number;
   /** Events this far apart or less can be one statement (the time buckets searched). */
   readonly correlationWindowMs: number;
-  /** Which events are one statement. Default: {@link textAndTimeIdentity} of `correlationWindowMs`. */
+  /** Which events are one statement. Default: {@link statementIdentity} of `correlationWindowMs`. */
   readonly identity?: StatementIdentity;
   /** A claim older than this is taken over (the flusher died). */
   readonly claimTimeoutMs: number;
@@ -170,7 +188,7 @@ export class AlertStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly options: AlertStoreOptions,
   ) {
-    this.identity = options.identity ?? textAndTimeIdentity(options.correlationWindowMs);
+    this.identity = options.identity ?? statementIdentity(options.correlationWindowMs);
   }
 
   private expiresAt(nowMs: number, seconds = this.options.retentionSeconds): number {
@@ -199,7 +217,8 @@ export class AlertStore {
 
   /**
    * The item under `prefix` about the same statement as `event`: looked up under each of its keys in its
-   * own and both neighbouring time buckets, following `ref` items, closest in time first.
+   * own and both neighbouring time buckets, following `ref` items; the best match first, then the closest in
+   * time.
    */
   private async findStatement(
     prefix: string,
@@ -214,11 +233,10 @@ export class AlertStore {
     const followed = await this.getAll(refs.filter((pk) => !known.has(pk)));
     const t = eventMillis(event);
     return [...direct, ...followed]
-      .filter((item) => this.identity.same(item.event as AuditEvent, event))
-      .sort(
-        (a, b) =>
-          Math.abs(eventMillis(a.event as AuditEvent) - t) - Math.abs(eventMillis(b.event as AuditEvent) - t),
-      )[0];
+      .map((item) => ({ item, rank: this.identity.rank(item.event as AuditEvent, event) }))
+      .filter((c): c is { item: Record<string, unknown>; rank: number } => c.rank !== null)
+      .map((c) => ({ ...c, apart: Math.abs(eventMillis(c.item.event as AuditEvent) - t) }))
+      .sort((a, b) => a.rank - b.rank || a.apart - b.apart)[0]?.item;
   }
 
   /** Creates `item` under the event's first key (own bucket) and `ref` items under its other keys. */

@@ -269,7 +269,12 @@ describe('the coverage check of the alert Lambda', () => {
       )
       .filter((e) => e.class === 'ROLE' || e.class === 'DDL' || rules.evaluate(e).length > 0);
     expect(das.map((e) => e.command)).toEqual(['CREATE TABLE', 'SET', 'GRANT', 'CREATE TABLE']);
-    await handler(subscriptionEvent(das.map((e) => alertLine(e).trim()), { logGroup: DECRYPT_LOG_GROUP }));
+    await handler(
+      subscriptionEvent(
+        das.map((e) => alertLine(e).trim()),
+        { logGroup: DECRYPT_LOG_GROUP },
+      ),
+    );
     await handler(subscriptionEvent(newLines, { logGroup: PG_LOG_GROUP, logStream: 'orders-db-instance-1' }));
     const beforeGrace = published.length;
     expect(await scheduledFlushIn(60)).toMatchObject({ coverageGaps: 0 });
@@ -310,9 +315,7 @@ describe('the coverage check of the alert Lambda', () => {
       'DROP TABLE app_1',
       "ALTER ROLE app_user SET pgaudit.log = 'none'",
     ];
-    const gaps = published.filter(
-      (p) => p.MessageAttributes?.rule?.StringValue === 'audit-coverage-gap',
-    );
+    const gaps = published.filter((p) => p.MessageAttributes?.rule?.StringValue === 'audit-coverage-gap');
     expect(gaps).toHaveLength(workload.length);
     workload.forEach((text, i) => {
       expect(gaps[i]?.Message).toContain(text);

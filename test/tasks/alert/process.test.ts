@@ -450,6 +450,36 @@ describe('the coverage check', () => {
       );
   });
 
+  it('pairs the two reports when their statement ids disagree (same text) or their texts do (same ids)', async () => {
+    w = coverageWorld();
+    const offsetIds = grant({ pid: 4242, statementId: 3 });
+    const redacted = grant({
+      class: 'ROLE',
+      command: 'ALTER ROLE',
+      pid: 4242,
+      statementId: 4,
+      commandText: "ALTER ROLE app_user_new PASSWORD 'x' VALID UNTIL '2027-01-01'",
+    });
+    await w.processor.handleSubscription(dasPayload([offsetIds, redacted]));
+    const second = await w.processor.handleSubscription(
+      dasPayload([
+        fromPgAudit({ ...offsetIds, statementId: 7 }),
+        fromPgAudit({ ...redacted, commandText: 'ALTER ROLE app_user_new PASSWORD <REDACTED>' }),
+      ]),
+    );
+    expect(second.coverage).toEqual({ joined: 2 });
+    expect(await afterGrace()).toMatchObject({ reconciled: 2, coverageGaps: 0 });
+  });
+
+  it('keeps two identical GRANTs of one session apart: their statement ids differ', async () => {
+    w = coverageWorld();
+    const first = grant({ statementId: 3 });
+    const again = grant({ statementId: 4, time: '2026-11-24T10:00:21.100000Z' });
+    const result = await w.processor.handleSubscription(dasPayload([first, again, fromPgAudit(first)]));
+    expect(result.coverage).toEqual({ new: 2, joined: 1 });
+    expect(await afterGrace()).toMatchObject({ reconciled: 1, coverageGaps: 1 });
+  });
+
   it('finds nothing when both sources recorded the statement, in either order', async () => {
     w = coverageWorld();
     const das = grant();

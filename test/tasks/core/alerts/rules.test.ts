@@ -149,7 +149,7 @@ rules:
 
   it('reject an unknown finding', () => {
     expect(() => parseRules('rules: [{ name: g, severity: LOW, match: { finding: [gap] } }]')).toThrow(
-      'rule "g": match.finding.0: Invalid option: expected one of "coverage-gap"',
+      'rule "g": match.finding.0: Invalid input: expected "coverage-gap"',
     );
   });
 });
