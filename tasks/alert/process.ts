@@ -193,7 +193,9 @@ export function createAlertProcessor(deps: AlertDeps) {
   async function sendAlert(alert: PendingAlert, now: number, result: FlushResult): Promise<void> {
     const [top] = alert.matches;
     if (!top) {
-      await deps.store.finish(alert.pk, 'sent', now); // cannot happen: an alert is made with a match
+      // Cannot happen (an alert is made with a match, older items carry their rule): keep it visible.
+      deps.logger.error('alert without a rule: not sent', { pk: alert.pk });
+      await deps.store.finish(alert.pk, 'sent', now);
       return;
     }
     // One email per statement: it counts against every rule it matched, and is sent while any of them is

@@ -161,11 +161,24 @@ function unionMatches(a: readonly RuleMatch[], b: readonly RuleMatch[]): RuleMat
   return bySeverity([...a, ...b.filter((m) => !names.has(m.rule))]);
 }
 
+/** An alert item written before alerts listed their rules (one item per rule): its one rule. */
+function legacyMatch(item: Record<string, unknown>): RuleMatch[] {
+  if (typeof item.rule !== 'string') return [];
+  return [
+    {
+      rule: item.rule,
+      severity: String(item.severity),
+      limit: Number(item.limit),
+      windowSeconds: Number(item.windowSeconds),
+    },
+  ];
+}
+
 function fromItem(item: Record<string, unknown>): DueItem {
   if (item.kind === 'alert')
     return {
       ...(item as unknown as PendingAlert),
-      matches: bySeverity((item.matches as RuleMatch[] | undefined) ?? []),
+      matches: bySeverity((item.matches as RuleMatch[] | undefined) ?? legacyMatch(item)),
       sources: listOf(item.sources) as AuditSource[],
       ids: listOf(item.ids),
     };

@@ -386,6 +386,39 @@ describe('one email per statement', () => {
   });
 });
 
+describe('alerts pending at an upgrade', () => {
+  it('are still sent when they were written one item per rule, before alerts listed their rules', async () => {
+    const w = world();
+    try {
+      const grant = auditEvent({ class: 'ROLE', command: 'GRANT' });
+      w.table.put({
+        TableName: 'alerts',
+        Item: {
+          pk: 'alert#privilege-changes#0123456789abcdef0123456789abcdef#177697800',
+          kind: 'alert',
+          rule: 'privilege-changes',
+          severity: 'HIGH',
+          limit: 20,
+          windowSeconds: 3600,
+          event: grant,
+          sources: new Set(['das']),
+          ids: new Set([grant.id]),
+          status: 'pending',
+          dueKey: 'due',
+          dueAt: w.clock.now - 1000,
+          expiresAt: Math.floor(w.clock.now / 1000) + 86_400,
+        },
+      });
+      expect(await w.processor.flush()).toMatchObject({ alertsSent: 1 });
+      expect(w.sent.map((n) => n.subject)).toEqual([
+        '[aurora-audit] HIGH privilege-changes on orders-db: app_user GRANT',
+      ]);
+    } finally {
+      w.table.restore();
+    }
+  });
+});
+
 describe('the coverage check', () => {
   let w: World;
   afterEach(() => w?.table.restore());
