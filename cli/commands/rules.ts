@@ -70,8 +70,12 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
           return;
         }
       }
-      io.stdout(`${events.length} events, ${ruleSet.rules.length} rules\n`);
-      for (const rule of ruleSet.rules) {
+      const eventRules = ruleSet.rules.filter((r) => !r.match.finding);
+      const findingRules = ruleSet.rules.filter((r) => r.match.finding);
+      io.stdout(
+        `${events.length} events, ${eventRules.length} rules${findingRules.length ? ` (and ${findingRules.length} finding rule${findingRules.length === 1 ? '' : 's'})` : ''}\n`,
+      );
+      for (const rule of eventRules) {
         const times = events
           .filter((e) => ruleSet.evaluate(e).some((m) => m.rule === rule.name))
           .map((e) => Date.parse(e.time));
@@ -88,6 +92,10 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
           );
         }
       }
+      for (const rule of findingRules)
+        io.stdout(
+          `\n${rule.name} (${rule.severity}): a finding rule (${rule.match.finding?.join(', ')}): matched by the alert Lambda's coverage check, not by events\n`,
+        );
       io.stdout(
         `\nSubscription filter patterns:\n  decrypt Lambda log: ${activityStreamPattern(ruleSet.rules)}\n  PostgreSQL log:     ${pgAuditPattern()}\n`,
       );

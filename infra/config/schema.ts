@@ -79,7 +79,15 @@ export const clusterSchema = z.strictObject({
    * Default: set-retention.
    */
   postgresLogGroup: z.enum(['set-retention', 'create', 'existing']).default('set-retention'),
+  /**
+   * Both audit sources are meant to be on for this cluster: the alert Lambda reconciles them (see
+   * `alerts.coverage`). Set false while pgAudit is not set up on the cluster. Default: true.
+   */
+  coverageCheck: z.boolean().default(true),
 });
+
+/** Statement classes both sources name alike, which the coverage check can reconcile. */
+export const RECONCILABLE_CLASSES = ['ROLE', 'DDL', 'READ', 'WRITE', 'FUNCTION', 'MISC'] as const;
 
 export const scheduleSchema = z.strictObject({
   /** Report period the schedule produces. */
@@ -128,6 +136,22 @@ export const configObjectSchema = z.strictObject({
       .default('aurora-audit'),
     /** Rules file (YAML or JSON), relative to the configuration file. Default: the built-in rules. */
     rulesFile: z.string().min(1).optional(),
+    /**
+     * The coverage check: a statement of these classes that one source recorded and the other did not within
+     * the grace period becomes a `coverage-gap` finding (rule `audit-coverage-gap`), on clusters with
+     * `coverageCheck: true`. Default: classes ROLE and DDL, 15 minutes. `classes: []` turns it off.
+     */
+    coverage: z
+      .strictObject({
+        classes: z.array(z.enum(RECONCILABLE_CLASSES)).default(['ROLE', 'DDL']),
+        graceMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(15),
+      })
+      .default({ classes: ['ROLE', 'DDL'], graceMinutes: 15 }),
   }),
   reports: z.strictObject({
     /** Email addresses that receive the compliance reports. */

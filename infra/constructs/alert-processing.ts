@@ -28,6 +28,18 @@ export interface AlertCluster {
    * yet); `existing` only subscribes to it.
    */
   readonly postgresLogGroup: PostgresLogGroupMode;
+  /**
+   * Both audit sources are meant to be on: the coverage check reconciles them.
+   * @default false
+   */
+  readonly coverageCheck?: boolean;
+}
+
+export interface CoverageCheckProps {
+  /** Statement classes reconciled between the two sources (empty: no check). */
+  readonly classes: readonly string[];
+  /** How long a statement recorded by one source waits for the other's report before it is a gap. */
+  readonly grace: Duration;
 }
 
 /** How the stack treats a cluster's PostgreSQL log group (README "Configuration"). */
@@ -63,10 +75,15 @@ export interface AlertProcessingProps {
    */
   readonly correlationHold?: Duration;
   /**
-   * How often pending alerts and closed digests are flushed.
+   * How often pending alerts and closed digests are flushed and due coverage records checked.
    * @default Duration.minutes(2)
    */
   readonly flushInterval?: Duration;
+  /**
+   * The coverage check (on the clusters with `coverageCheck`).
+   * @default no check
+   */
+  readonly coverage?: CoverageCheckProps;
 }
 
 /**
@@ -90,6 +107,10 @@ export class AlertProcessing extends Construct {
       throw new Error(
         `AlertProcessing: flushInterval must be 1 to 60 minutes, got ${flushInterval.toMinutes()} min`,
       );
+    }
+    const grace = props.coverage?.grace.toSeconds() ?? 900;
+    if (grace < 60 || grace > 86_400) {
+      throw new Error(`AlertProcessing: coverage.grace must be 1 minute to 24 hours, got ${grace} s`);
     }
     for (const [name, pattern] of Object.entries(props.filterPatterns)) {
       if (pattern.length === 0 || pattern.length > 1024) {
@@ -179,6 +200,7 @@ export class AlertProcessing extends Construct {
         identifier: c.identifier,
         resourceId: c.resourceId,
         silentInstances: c.silentInstances,
+        coverageCheck: c.coverageCheck ?? false,
       })),
     );
     this.function = new nodejs.NodejsFunction(this, 'AlertFunction', {
@@ -210,13 +232,16 @@ export class AlertProcessing extends Construct {
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
         CORRELATION_HOLD_SECONDS: String(hold.toSeconds()),
         RULES_FILE: 'rules.yaml',
+        COVERAGE_CLASSES: (props.coverage?.classes ?? []).join(','),
+        COVERAGE_GRACE_SECONDS: String(grace),
         POWERTOOLS_SERVICE_NAME: 'aurora-audit-alert',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
 
-    // The digest flush: pending alerts after their hold, digests after their window.
+    // The flush: coverage records after their grace period, pending alerts after their hold, digests after
+    // their window.
     new events.Rule(this, 'FlushSchedule', {
       description: 'aurora-audit: send due alerts and closed digests',
       schedule: events.Schedule.rate(flushInterval),

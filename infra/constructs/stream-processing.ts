@@ -63,6 +63,11 @@ export interface StreamProcessingProps {
   /** The alert rules file: the Lambda writes alert lines for the events these rules match. */
   readonly rulesFile: string;
   /**
+   * Classes the alert Lambda's coverage check reconciles: the Lambda writes alert lines for their events too.
+   * @default [] (no coverage check)
+   */
+  readonly coverageClasses?: readonly string[];
+  /**
    * Records per Lambda invocation.
    * @default 100
    */
@@ -328,6 +333,7 @@ export class StreamProcessing extends Construct {
         SERVICE_USERS: props.serviceUsers.join(','),
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
         RULES_FILE: 'rules.yaml',
+        ...(props.coverageClasses?.length ? { COVERAGE_CLASSES: props.coverageClasses.join(',') } : {}),
         POWERTOOLS_SERVICE_NAME: 'aurora-audit-decrypt',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/filter-patterns';
@@ -67,6 +67,7 @@ export class AuditStack extends Stack {
       serviceUsers: config.serviceUsers,
       redactionPatterns: config.redaction.extraPatterns,
       rulesFile,
+      coverageClasses: coverageClasses(config),
     });
 
     // Alerts (issue 6): both audit sources, one rule set, deduplicated, rate-limited, pgAudit archived.
@@ -79,6 +80,7 @@ export class AuditStack extends Stack {
           .filter((i) => !i.alerts)
           .flatMap((i) => (i.resourceId ? [i.identifier, i.resourceId] : [i.identifier])),
         postgresLogGroup: c.postgresLogGroup,
+        coverageCheck: c.coverageCheck,
       })),
       topic: this.alerting.topic,
       key: this.storage.key,
@@ -87,7 +89,14 @@ export class AuditStack extends Stack {
       deliveryStreamName: this.streamProcessing.deliveryStream.ref,
       deliveryStreamArn: this.streamProcessing.deliveryStreamArn,
       // Generated from the rules (supersets of what they match); the Lambda applies the rules exactly.
-      filterPatterns: { activityStream: activityStreamPattern(rules.rules), pgAudit: pgAuditPattern() },
+      filterPatterns: {
+        activityStream: activityStreamPattern(rules.rules, coverageClasses(config)),
+        pgAudit: pgAuditPattern(),
+      },
+      coverage: {
+        classes: coverageClasses(config),
+        grace: Duration.minutes(config.alerts.coverage.graceMinutes),
+      },
       rulesFile,
       subjectPrefix: config.alerts.subjectPrefix,
       glueTable: `${this.storage.databaseName}.${this.storage.tableName}`,
@@ -215,4 +224,9 @@ export class AuditStack extends Stack {
       new CfnOutput(this, 'AuditorRoleArn', { value: auditor.role.roleArn });
     }
   }
+}
+
+/** The classes the coverage check reconciles: none when no cluster has the check on. */
+function coverageClasses(config: AuroraAuditConfig): readonly string[] {
+  return config.clusters.some((c) => c.coverageCheck) ? config.alerts.coverage.classes : [];
 }

@@ -47,6 +47,11 @@ const processor = createAlertProcessor({
       events.map((e, i) => ({ line: storedLine(e).line, owner: i })),
     ),
   match: (event) => rules.evaluate(event),
+  matchCoverageGap: (event) => rules.evaluateFinding('coverage-gap', event),
+  coverage: {
+    classes: new Set(settings.COVERAGE_CLASSES),
+    graceSeconds: settings.COVERAGE_GRACE_SECONDS,
+  },
   parsePgAudit: (message, context, onError) =>
     parsePgAuditMessage(message, { ...context, redact, serviceUsers, onError }),
   quarantine: async (entry) => {

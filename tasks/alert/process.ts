@@ -4,24 +4,38 @@
  * 1. A CloudWatch Logs subscription payload from the decrypt Lambda's log group (`{"auditEvent": …}` lines)
  *    or from a cluster's PostgreSQL log group (pgAudit text) becomes audit events. pgAudit events are also
  *    archived to Firehose (same schema and layout as activity-stream events).
- * 2. Each event is evaluated against the rules; each match is recorded once per rule and statement (the
- *    two sources' reports of one statement share one alert; redeliveries change nothing).
- * 3. A flush sends what is due: alerts whose correlation hold has passed (within each rule's limit per
- *    window; the rest are counted into that window's digest) and digests whose window has closed. The
- *    scheduled run flushes too, so a digest never waits for another match.
+ * 2. Each event is evaluated against the rules; its matches are recorded once per statement (the two
+ *    sources' reports of one statement share one alert, which lists every rule either matched; redeliveries
+ *    change nothing). On clusters with the coverage check, an event of a reconciled class is also recorded
+ *    as seen by its source.
+ * 3. A flush (also the scheduled run's, so nothing waits for another event) first checks the coverage
+ *    records whose grace period has ended: a statement one source recorded and the other did not becomes a
+ *    `coverage-gap` finding, alerted through the finding rules. Then it sends what is due: alerts whose
+ *    correlation hold has passed (one email per statement, while any of its rules is within its limit per
+ *    window; otherwise the statement is counted into its highest-severity rule's digest) and digests whose
+ *    window has closed.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { formatAlert, formatDigest, type SnsNotification } from '../core/alerts/notification';
-import { type AuditEvent, parseAuditEvent } from '../core/audit-event';
+import { type AuditEvent, type AuditSource, parseAuditEvent } from '../core/audit-event';
 import { clusterOfLogGroup, decodeSubscriptionEvent, type SubscriptionEvent } from '../core/cloudwatch-logs';
 import type { DeliveryResult } from '../shared/firehose-delivery';
-import type { AlertStore, OpenDigest, PendingAlert, RuleMatch } from './store';
+import type { AlertStore, CoverageRecord, OpenDigest, PendingAlert, RuleMatch } from './store';
 
 export interface ClusterInfo {
   readonly identifier: string;
   readonly resourceId: string;
-  /** Instance identifiers whose events are archived but not alerted on. */
+  /** Instance identifiers whose events are archived but not alerted on (nor reconciled). */
   readonly silentInstances: ReadonlySet<string>;
+  /** Both sources are meant to be on: reconcile them (see {@link CoverageOptions}). Default: false. */
+  readonly coverageCheck?: boolean;
+}
+
+export interface CoverageOptions {
+  /** Statement classes reconciled (upper case); empty: no coverage check. */
+  readonly classes: ReadonlySet<string>;
+  /** How long a statement recorded by one source waits for the other's report before it is a gap. */
+  readonly graceSeconds: number;
 }
 
 export interface AlertDeps {
@@ -32,6 +46,10 @@ export interface AlertDeps {
     events: readonly AuditEvent[],
   ) => Promise<Pick<DeliveryResult<number>, 'failedOwners' | 'errors'>>;
   readonly match: (event: AuditEvent) => readonly RuleMatch[];
+  /** The finding rules matching a coverage gap about `event`. Default: none (gaps are not alerted). */
+  readonly matchCoverageGap?: (event: AuditEvent) => readonly RuleMatch[];
+  /** The coverage check. Default: off. */
+  readonly coverage?: CoverageOptions;
   /** pgAudit text of one log event → events (the parser redacts); unreadable entries go to `onError`. */
   readonly parsePgAudit: (
     message: string,
@@ -67,19 +85,31 @@ export class PublishFailedError extends Error {
 }
 
 export interface FlushResult {
+  /** Alert emails sent (one per statement). */
   alertsSent: number;
+  /** Statements counted into digests instead. */
   digested: number;
   digestsSent: number;
   publishFailures: number;
+  /** Coverage records checked: recorded by both sources, or not (gaps), or gaps no finding rule alerts on. */
+  reconciled: number;
+  coverageGaps: number;
+  gapsExcluded: number;
 }
 
 export interface SubscriptionResult extends FlushResult {
   events: number;
   quarantined: number;
   archived: number;
+  /** Rule matches (an event may match several rules). */
   matches: number;
+  /** Per event that matched a rule: `new`, `joined`, `duplicate` or `covered`. */
   outcomes: Record<string, number>;
+  /** Per event recorded for the coverage check: `new`, `joined`, `duplicate` or `covered`. */
+  coverage: Record<string, number>;
 }
+
+const SOURCES: readonly AuditSource[] = ['das', 'pgaudit'];
 
 const ALERT_LINE_PREFIX = '{"auditEvent":';
 
@@ -147,12 +177,38 @@ export function createAlertProcessor(deps: AlertDeps) {
     return !!(cluster && event.instanceId && cluster.silentInstances.has(event.instanceId));
   }
 
+  /**
+   * Whether the coverage check reconciles `event`: a reconciled class on a cluster with the check on, and a
+   * statement both sources would record (pgAudit writes no AUDIT line for a statement that failed, so a
+   * failed statement, which the activity stream reports with its error, is not reconciled).
+   */
+  function reconciled(event: AuditEvent): boolean {
+    if (!deps.coverage || deps.coverage.classes.size === 0) return false;
+    const cluster = event.clusterId ? byId.get(event.clusterId) : undefined;
+    if (!cluster?.coverageCheck) return false;
+    if (event.errorMessage) return false;
+    return deps.coverage.classes.has(event.class.toUpperCase());
+  }
+
   async function sendAlert(alert: PendingAlert, now: number, result: FlushResult): Promise<void> {
-    const count = await deps.store.countAlert(alert.rule, alert.windowSeconds, now);
-    if (count > alert.limit) {
-      await deps.store.addToDigest(alert, now, deps.digestGraceMs);
+    const [top] = alert.matches;
+    if (!top) {
+      // Cannot happen (an alert is made with a match, older items carry their rule): keep it visible.
+      deps.logger.error('alert without a rule: not sent', { pk: alert.pk });
+      await deps.store.finish(alert.pk, 'sent', now);
+      return;
+    }
+    // One email per statement: it counts against every rule it matched, and is sent while any of them is
+    // within its limit (a flood of one rule never silences another's alert).
+    const counts = await Promise.all(
+      alert.matches.map((m) => deps.store.countAlert(m.rule, m.windowSeconds, now)),
+    );
+    const uncount = () =>
+      Promise.all(alert.matches.map((m) => deps.store.countAlert(m.rule, m.windowSeconds, now, -1)));
+    if (alert.matches.every((m, i) => (counts[i] ?? 0) > m.limit)) {
+      await deps.store.addToDigest(alert, top, now, deps.digestGraceMs);
       await deps.store.finish(alert.pk, 'digested', now);
-      result.digested += alert.ids.length;
+      result.digested++;
       return;
     }
     const cluster = alert.event.clusterId ? byId.get(alert.event.clusterId) : undefined;
@@ -160,22 +216,60 @@ export function createAlertProcessor(deps: AlertDeps) {
       await deps.publish(
         formatAlert({
           prefix: deps.subjectPrefix,
-          rule: alert.rule,
-          severity: alert.severity,
+          matches: alert.matches,
           event: alert.event,
           sources: [...alert.sources].sort(),
           relatedIds: alert.ids.filter((id) => id !== alert.event.id),
           clusterName: cluster?.identifier ?? null,
           table: deps.table,
+          finding: alert.finding,
         }),
       );
     } catch (err) {
-      await deps.store.countAlert(alert.rule, alert.windowSeconds, now, -1);
+      await uncount();
       await deps.store.release(alert.pk);
       throw err;
     }
     await deps.store.finish(alert.pk, 'sent', now);
     result.alertsSent++;
+  }
+
+  /** A coverage record whose grace period has ended: reconciled, or a gap alerted through the finding rules. */
+  async function checkCoverage(record: CoverageRecord, now: number, result: FlushResult): Promise<void> {
+    const seenBy = SOURCES.filter((s) => record.sources.includes(s));
+    const missing = SOURCES.filter((s) => !record.sources.includes(s));
+    if (missing.length === 0) {
+      await deps.store.finish(record.pk, 'reconciled', now);
+      result.reconciled++;
+      return;
+    }
+    const matches = deps.matchCoverageGap?.(record.event) ?? [];
+    if (matches.length === 0) {
+      await deps.store.finish(record.pk, 'excluded', now);
+      result.gapsExcluded++;
+      return;
+    }
+    try {
+      await deps.store.recordMatch(record.event, matches, now, {
+        kind: 'coverage-gap',
+        seenBy,
+        missing,
+        graceSeconds: record.graceSeconds,
+      });
+    } catch (err) {
+      await deps.store.release(record.pk);
+      throw err;
+    }
+    await deps.store.finish(record.pk, 'gap', now);
+    deps.logger.warn('coverage gap: a statement recorded by one audit source only', {
+      eventId: record.event.id,
+      clusterId: record.event.clusterId,
+      class: record.event.class,
+      command: record.event.command,
+      seenBy,
+      missing,
+    });
+    result.coverageGaps++;
   }
 
   async function sendDigest(digest: OpenDigest, now: number, result: FlushResult): Promise<void> {
@@ -204,11 +298,35 @@ export function createAlertProcessor(deps: AlertDeps) {
     result.digestsSent++;
   }
 
-  /** Sends every alert and digest that is due. Publish failures are retried on the next flush. */
+  /**
+   * Checks the coverage records that are due, then sends every alert (including the gaps just found) and
+   * digest that is due. Publish failures are retried on the next flush.
+   */
   async function flush(): Promise<FlushResult> {
     const now = deps.now();
-    const result: FlushResult = { alertsSent: 0, digested: 0, digestsSent: 0, publishFailures: 0 };
-    const due = await deps.store.due(now);
+    const result: FlushResult = {
+      alertsSent: 0,
+      digested: 0,
+      digestsSent: 0,
+      publishFailures: 0,
+      reconciled: 0,
+      coverageGaps: 0,
+      gapsExcluded: 0,
+    };
+    let due = await deps.store.due(now);
+    const records = due.filter((i): i is CoverageRecord => i.kind === 'coverage');
+    for (const record of records) {
+      if (!(await deps.store.claim(record.pk, now))) continue;
+      try {
+        await checkCoverage(record, now, result);
+      } catch (err) {
+        deps.logger.error('coverage check failed; retried at the next flush', {
+          pk: record.pk,
+          error: (err as Error).message,
+        });
+      }
+    }
+    if (result.coverageGaps > 0) due = await deps.store.due(now);
     // Alerts first (they may add to digests), oldest first.
     const alerts = due.filter((i): i is PendingAlert => i.kind === 'alert');
     const digests = due.filter((i): i is OpenDigest => i.kind === 'digest');
@@ -243,14 +361,20 @@ export function createAlertProcessor(deps: AlertDeps) {
       archived = events.length;
     }
     const outcomes: Record<string, number> = {};
+    const coverage: Record<string, number> = {};
     let matches = 0;
     const now = deps.now();
     for (const e of events) {
       if (silenced(e)) continue;
-      for (const m of deps.match(e)) {
-        matches++;
-        const outcome = await deps.store.recordMatch(e, m, now);
+      const matched = deps.match(e);
+      if (matched.length > 0) {
+        matches += matched.length;
+        const outcome = await deps.store.recordMatch(e, matched, now);
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      }
+      if (reconciled(e) && deps.coverage) {
+        const outcome = await deps.store.recordSeen(e, now, deps.coverage.graceSeconds);
+        coverage[outcome] = (coverage[outcome] ?? 0) + 1;
       }
     }
     const flushed = await flush();
@@ -260,6 +384,7 @@ export function createAlertProcessor(deps: AlertDeps) {
       quarantined: unreadable.length,
       matches,
       outcomes,
+      coverage,
       ...flushed,
     };
     deps.logger.info('subscription payload processed', summary);

@@ -14,6 +14,8 @@ export const alertSettingsSchema = z.object({
         identifier: z.string().min(1),
         resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
         silentInstances: z.array(z.string()),
+        /** Both sources are meant to be on: the coverage check reconciles them. */
+        coverageCheck: z.boolean().default(false),
       }),
     ),
   ),
@@ -33,6 +35,17 @@ export const alertSettingsSchema = z.object({
   CORRELATION_WINDOW_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   DIGEST_GRACE_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
   RULES_FILE: z.string().default('rules.yaml'),
+  /** Classes the coverage check reconciles (comma-separated); empty: no check. */
+  COVERAGE_CLASSES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean),
+    ),
+  COVERAGE_GRACE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
 });
 
 export type AlertSettings = z.output<typeof alertSettingsSchema>;

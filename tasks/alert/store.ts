@@ -1,13 +1,22 @@
 /**
- * The alert Lambda's state in DynamoDB (one table, TTL on `expiresAt`, GSI `due` on `dueKey`/`dueAt`):
+ * The alert Lambda's state in DynamoDB (one table, TTL on `expiresAt`, GSI `due` on `dueKey`/`dueAt`). Every
+ * item is about a **statement**, not an event: the two sources' reports of one statement (and redeliveries)
+ * meet in one item, found under the statement's keys (see {@link StatementIdentity}).
  *
- * - `alert#<rule>#<statement key>#<bucket>`: one pending alert per rule and statement. The first event
- *   creates it (`status = pending`, due after the correlation hold); the same statement from the other
- *   source, or a redelivery, only adds its source and id (sets are idempotent). It is sent once: a flush
- *   claims it (`sending`), publishes, then marks it `sent`; a failed publish puts it back to `pending`.
- * - `throttle#<rule>#<window start>`: alerts sent for a rule in a window (atomic counter).
- * - `digest#<rule>#<cluster>#<window start>`: matches over the limit, counted with the first and last, sent
- *   once the window has closed.
+ * - `alert#<statement key>#<bucket>`: one pending alert per statement, listing every rule it matched (the
+ *   events of both sources may match different rules: the union). The first event creates it
+ *   (`status = pending`, due after the correlation hold); the same statement from the other source, or a
+ *   redelivery, adds its source, id and rules. It is sent once: a flush claims it (`sending`), publishes, then
+ *   marks it `sent`; a failed publish puts it back to `pending`. A coverage-gap finding about a statement is
+ *   its own alert (`alert#coverage-gap#…`): it is made after the statement's own alert was sent.
+ * - `coverage#<statement key>#<bucket>`: a statement of a reconciled class and the sources that recorded it,
+ *   due when the coverage grace period ends; the flush then finds it reconciled (both sources) or a gap.
+ *   Kept a day after that, so a report arriving later still finds it; then expired by TTL.
+ * - `ref#<prefix>#<statement key>#<bucket>`: where an item's other keys point to (an event may be found
+ *   under several keys: a twin whose ids disagree still meets it under the text-and-time key).
+ * - `throttle#<rule>#<window start>`: alert emails sent in a window that matched the rule (atomic counter).
+ * - `digest#<rule>#<cluster>#<window start>`: statements over the limit, counted with the first and last,
+ *   sent once the window has closed.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -17,11 +26,21 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { correlationBuckets, eventMillis, statementKey } from '../core/alerts/correlation';
+import {
+  correlationBuckets,
+  eventMillis,
+  idKey,
+  matchStrength,
+  statementKey,
+  statementKeys,
+} from '../core/alerts/correlation';
+import { severityRank } from '../core/alerts/rules';
 import type { AuditEvent, AuditSource } from '../core/audit-event';
 
 export const DUE_INDEX = 'due';
 const DUE = 'due';
+/** How long a reconciled (or alerted) coverage record is kept for late reports of its statement. */
+const COVERAGE_KEEP_SECONDS = 86_400;
 
 export interface RuleMatch {
   readonly rule: string;
@@ -31,16 +50,25 @@ export interface RuleMatch {
   readonly windowSeconds: number;
 }
 
+/** A finding about a statement rather than the statement itself. */
+export interface CoverageFinding {
+  readonly kind: 'coverage-gap';
+  /** The sources that recorded the statement. */
+  readonly seenBy: AuditSource[];
+  /** The sources that did not, within the grace period. */
+  readonly missing: AuditSource[];
+  readonly graceSeconds: number;
+}
+
 export interface PendingAlert {
   readonly pk: string;
   readonly kind: 'alert';
-  readonly rule: string;
-  readonly severity: string;
-  readonly limit: number;
-  readonly windowSeconds: number;
+  /** Every rule the statement matched, highest severity first. */
+  readonly matches: RuleMatch[];
   readonly event: AuditEvent;
   readonly sources: AuditSource[];
   readonly ids: string[];
+  readonly finding?: CoverageFinding;
   readonly status: 'pending' | 'sending' | 'sent' | 'digested';
 }
 
@@ -59,12 +87,53 @@ export interface OpenDigest {
   readonly lastTime: string;
 }
 
+export interface CoverageRecord {
+  readonly pk: string;
+  readonly kind: 'coverage';
+  readonly event: AuditEvent;
+  readonly sources: AuditSource[];
+  readonly ids: string[];
+  readonly graceSeconds: number;
+}
+
+export type DueItem = PendingAlert | OpenDigest | CoverageRecord;
+
+/** Which events are one statement, across the two sources. */
+export interface StatementIdentity {
+  /** The keys under which an event can meet its twin from the other source (at least one). */
+  keys(event: AuditEvent): readonly string[];
+  /** How well two events found under a common key match (lower is better), or null: not one statement. */
+  rank(a: AuditEvent, b: AuditEvent): number | null;
+}
+
+/**
+ * The statement identity of tasks/core/statement.ts: the id key and the text key; the other source's event
+ * is ranked by `matchStrength` (so ids that disagree never beat a text match). Two reports from the same
+ * source are one statement when they are the same event (a redelivery) or, within the window, share the id
+ * key (pgAudit's SESSION and OBJECT entries of one statement), or the text key where an id is missing.
+ */
+export function statementIdentity(windowMs: number): StatementIdentity {
+  return {
+    keys: (event) => statementKeys(event),
+    rank: (a, b) => {
+      if (a.id === b.id) return -1;
+      if (a.source !== b.source) return matchStrength(a, b, windowMs);
+      if (!(Math.abs(eventMillis(a) - eventMillis(b)) <= windowMs)) return null;
+      const [idA, idB] = [idKey(a), idKey(b)];
+      if (idA !== null && idB !== null) return idA === idB ? 0 : null;
+      return statementKey(a) === statementKey(b) ? 2 : null;
+    },
+  };
+}
+
 export interface AlertStoreOptions {
   readonly tableName: string;
   /** How long a new alert waits for the other source's report of the same statement. */
   readonly holdMs: number;
-  /** Events this far apart or less are one statement. */
+  /** Events this far apart or less can be one statement (the time buckets searched). */
   readonly correlationWindowMs: number;
+  /** Which events are one statement. Default: {@link statementIdentity} of `correlationWindowMs`. */
+  readonly identity?: StatementIdentity;
   /** A claim older than this is taken over (the flusher died). */
   readonly claimTimeoutMs: number;
   /** Items expire this long after their last use. */
@@ -79,118 +148,247 @@ const isSet = (value: unknown): value is Set<string> =>
   Object.prototype.toString.call(value) === '[object Set]';
 const listOf = (value: unknown): string[] => (isSet(value) ? [...value] : Array.isArray(value) ? value : []);
 
-function fromItem(item: Record<string, unknown>): PendingAlert | OpenDigest {
+/** Highest severity first; among equals, the order the rules file gives. */
+export function bySeverity(matches: readonly RuleMatch[]): RuleMatch[] {
+  return matches
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => severityRank(b.m.severity) - severityRank(a.m.severity) || a.i - b.i)
+    .map(({ m }) => m);
+}
+
+function unionMatches(a: readonly RuleMatch[], b: readonly RuleMatch[]): RuleMatch[] {
+  const names = new Set(a.map((m) => m.rule));
+  return bySeverity([...a, ...b.filter((m) => !names.has(m.rule))]);
+}
+
+/** An alert item written before alerts listed their rules (one item per rule): its one rule. */
+function legacyMatch(item: Record<string, unknown>): RuleMatch[] {
+  if (typeof item.rule !== 'string') return [];
+  return [
+    {
+      rule: item.rule,
+      severity: String(item.severity),
+      limit: Number(item.limit),
+      windowSeconds: Number(item.windowSeconds),
+    },
+  ];
+}
+
+function fromItem(item: Record<string, unknown>): DueItem {
   if (item.kind === 'alert')
     return {
       ...(item as unknown as PendingAlert),
+      matches: bySeverity((item.matches as RuleMatch[] | undefined) ?? legacyMatch(item)),
+      sources: listOf(item.sources) as AuditSource[],
+      ids: listOf(item.ids),
+    };
+  if (item.kind === 'coverage')
+    return {
+      ...(item as unknown as CoverageRecord),
       sources: listOf(item.sources) as AuditSource[],
       ids: listOf(item.ids),
     };
   return item as unknown as OpenDigest;
 }
 
+const isConditionFailure = (err: unknown) =>
+  err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException';
+
 export class AlertStore {
+  private readonly identity: StatementIdentity;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly options: AlertStoreOptions,
-  ) {}
-
-  private expiresAt(nowMs: number): number {
-    return Math.floor(nowMs / 1000) + this.options.retentionSeconds;
+  ) {
+    this.identity = options.identity ?? statementIdentity(options.correlationWindowMs);
   }
 
-  private alertKey(rule: string, key: string, bucket: number): string {
-    return `alert#${rule}#${key}#${bucket}`;
+  private expiresAt(nowMs: number, seconds = this.options.retentionSeconds): number {
+    return Math.floor(nowMs / 1000) + seconds;
+  }
+
+  private async getAll(pks: readonly string[]): Promise<Record<string, unknown>[]> {
+    const unique = [...new Set(pks)];
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < unique.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined =
+        {
+          [this.options.tableName]: {
+            Keys: unique.slice(i, i + 100).map((pk) => ({ pk })),
+            ConsistentRead: true,
+          },
+        };
+      while (request && Object.keys(request).length > 0) {
+        const page = await this.db.send(new BatchGetCommand({ RequestItems: request }));
+        items.push(...(page.Responses?.[this.options.tableName] ?? []));
+        request = page.UnprocessedKeys as typeof request;
+      }
+    }
+    return items;
   }
 
   /**
-   * Records that `event` matched `match`: joins the pending alert of the same statement (other source or
-   * redelivery) or creates one. Safe to repeat.
+   * The item under `prefix` about the same statement as `event`: looked up under each of its keys in its
+   * own and both neighbouring time buckets, following `ref` items; the best match first, then the closest in
+   * time.
    */
-  async recordMatch(event: AuditEvent, match: RuleMatch, nowMs: number): Promise<RecordOutcome> {
-    const key = statementKey(event);
-    const buckets = correlationBuckets(event, this.options.correlationWindowMs);
-    const candidates = await this.db.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [this.options.tableName]: {
-            Keys: buckets.all.map((b) => ({ pk: this.alertKey(match.rule, key, b) })),
-            ConsistentRead: true,
-          },
-        },
+  private async findStatement(
+    prefix: string,
+    event: AuditEvent,
+  ): Promise<Record<string, unknown> | undefined> {
+    const { all } = correlationBuckets(event, this.options.correlationWindowMs);
+    const pks = this.identity.keys(event).flatMap((key) => all.map((b) => `${prefix}#${key}#${b}`));
+    const found = await this.getAll([...pks, ...pks.map((pk) => `ref#${pk}`)]);
+    const direct = found.filter((item) => item.kind !== 'ref');
+    const refs = found.filter((item) => item.kind === 'ref').map((item) => String(item.ref));
+    const known = new Set(direct.map((item) => String(item.pk)));
+    const followed = await this.getAll(refs.filter((pk) => !known.has(pk)));
+    const t = eventMillis(event);
+    return [...direct, ...followed]
+      .map((item) => ({ item, rank: this.identity.rank(item.event as AuditEvent, event) }))
+      .filter((c): c is { item: Record<string, unknown>; rank: number } => c.rank !== null)
+      .map((c) => ({ ...c, apart: Math.abs(eventMillis(c.item.event as AuditEvent) - t) }))
+      .sort((a, b) => a.rank - b.rank || a.apart - b.apart)[0]?.item;
+  }
+
+  /** Creates `item` under the event's first key (own bucket) and `ref` items under its other keys. */
+  private async create(prefix: string, event: AuditEvent, item: Record<string, unknown>): Promise<void> {
+    const { own } = correlationBuckets(event, this.options.correlationWindowMs);
+    const [first, ...others] = this.identity.keys(event);
+    const pk = `${prefix}#${first}#${own}`;
+    await this.db.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: { pk, ...item },
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    const t = eventMillis(event);
-    const existing = (candidates.Responses?.[this.options.tableName] ?? [])
-      .map((item) => fromItem(item) as PendingAlert)
-      .filter((item) => Math.abs(eventMillis(item.event) - t) <= this.options.correlationWindowMs)
-      .sort((a, b) => eventMillis(a.event) - eventMillis(b.event))[0];
-    if (existing) return this.join(existing, event);
-
-    try {
+    for (const key of others)
       await this.db.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: {
-            pk: this.alertKey(match.rule, key, buckets.own),
-            kind: 'alert',
-            rule: match.rule,
-            severity: match.severity,
-            limit: match.limit,
-            windowSeconds: match.windowSeconds,
-            event,
-            sources: setOf([event.source]),
-            ids: setOf([event.id]),
-            status: 'pending',
-            dueKey: DUE,
-            dueAt: nowMs + this.options.holdMs,
-            expiresAt: this.expiresAt(nowMs),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: { pk: `ref#${prefix}#${key}#${own}`, kind: 'ref', ref: pk, expiresAt: item.expiresAt },
         }),
       );
+  }
+
+  /**
+   * Records that `event` matched `matches` (every rule it matched; a finding's rules with `finding`): joins
+   * the pending alert of the same statement (other source or redelivery) or creates one. Safe to repeat.
+   */
+  async recordMatch(
+    event: AuditEvent,
+    matches: readonly RuleMatch[],
+    nowMs: number,
+    finding?: CoverageFinding,
+  ): Promise<RecordOutcome> {
+    const prefix = finding ? `alert#${finding.kind}` : 'alert';
+    const existing = await this.findStatement(prefix, event);
+    if (existing) return this.join(fromItem(existing) as PendingAlert, event, matches);
+    try {
+      await this.create(prefix, event, {
+        kind: 'alert',
+        matches: bySeverity(matches),
+        event,
+        sources: setOf(finding ? finding.seenBy : [event.source]),
+        ids: setOf([event.id]),
+        ...(finding ? { finding } : {}),
+        status: 'pending',
+        dueKey: DUE,
+        dueAt: finding ? nowMs : nowMs + this.options.holdMs,
+        expiresAt: this.expiresAt(nowMs),
+      });
       return 'new';
     } catch (err) {
-      if (
-        !(err instanceof ConditionalCheckFailedException) &&
-        (err as Error).name !== 'ConditionalCheckFailedException'
-      ) {
-        throw err;
-      }
+      if (!isConditionFailure(err)) throw err;
       // Created meanwhile by a concurrent invocation: join it.
-      return this.recordMatch(event, match, nowMs);
+      return this.recordMatch(event, matches, nowMs, finding);
     }
   }
 
-  private async join(item: PendingAlert, event: AuditEvent): Promise<RecordOutcome> {
-    const known = new Set(item.ids);
-    if (known.has(event.id)) return 'duplicate';
+  private async join(
+    item: PendingAlert,
+    event: AuditEvent,
+    matches: readonly RuleMatch[],
+  ): Promise<RecordOutcome> {
+    if (item.ids.includes(event.id)) return 'duplicate';
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { pk: item.pk },
-          UpdateExpression: 'ADD sources :source, ids :id',
+          UpdateExpression: 'ADD sources :source, ids :id SET matches = :matches',
           ConditionExpression: '#status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':source': setOf([event.source]),
             ':id': setOf([event.id]),
+            ':matches': unionMatches(item.matches, matches),
             ':pending': 'pending',
           },
         }),
       );
       return 'joined';
     } catch (err) {
-      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      if (!isConditionFailure(err)) throw err;
       // Already sent (or being sent) for the same statement: this event is covered by that alert.
       return 'covered';
     }
   }
 
-  /** Alerts and digests whose time has come. */
-  async due(nowMs: number): Promise<(PendingAlert | OpenDigest)[]> {
-    const items: (PendingAlert | OpenDigest)[] = [];
+  /**
+   * Records that `event` (of a reconciled class) was seen by its source: joins the coverage record of the
+   * same statement or creates one, due `graceSeconds` later. Safe to repeat.
+   */
+  async recordSeen(event: AuditEvent, nowMs: number, graceSeconds: number): Promise<RecordOutcome> {
+    const existing = await this.findStatement('coverage', event);
+    if (existing) {
+      const record = fromItem(existing) as CoverageRecord;
+      if (record.ids.includes(event.id)) return 'duplicate';
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.options.tableName,
+            Key: { pk: record.pk },
+            UpdateExpression: 'ADD sources :source, ids :id',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':source': setOf([event.source]),
+              ':id': setOf([event.id]),
+              ':pending': 'pending',
+            },
+          }),
+        );
+        return 'joined';
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        return 'covered'; // checked already: a late report (the gap, if any, was alerted)
+      }
+    }
+    try {
+      await this.create('coverage', event, {
+        kind: 'coverage',
+        event,
+        sources: setOf([event.source]),
+        ids: setOf([event.id]),
+        graceSeconds,
+        status: 'pending',
+        dueKey: DUE,
+        dueAt: nowMs + graceSeconds * 1000,
+        expiresAt: this.expiresAt(nowMs, graceSeconds + COVERAGE_KEEP_SECONDS),
+      });
+      return 'new';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return this.recordSeen(event, nowMs, graceSeconds);
+    }
+  }
+
+  /** Alerts, digests and coverage records whose time has come. */
+  async due(nowMs: number): Promise<DueItem[]> {
+    const items: DueItem[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
@@ -233,15 +431,27 @@ export class AlertStore {
     }
   }
 
-  /** Marks a claimed item done (`sent` or `digested`) and takes it off the due index. */
-  async finish(pk: string, status: 'sent' | 'digested', nowMs: number): Promise<void> {
+  /**
+   * Marks a claimed item done and takes it off the due index: an alert `sent` or `digested`, a coverage
+   * record `reconciled` (both sources), `gap` (alerted) or `excluded` (the coverage rule excluded it).
+   */
+  async finish(
+    pk: string,
+    status: 'sent' | 'digested' | 'reconciled' | 'gap' | 'excluded',
+    nowMs: number,
+  ): Promise<void> {
+    const keep = pk.startsWith('coverage#') ? COVERAGE_KEEP_SECONDS : this.options.retentionSeconds;
     await this.db.send(
       new UpdateCommand({
         TableName: this.options.tableName,
         Key: { pk },
         UpdateExpression: 'SET #status = :status, finishedAt = :now, expiresAt = :expires REMOVE dueKey',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': status, ':now': nowMs, ':expires': this.expiresAt(nowMs) },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':now': nowMs,
+          ':expires': this.expiresAt(nowMs, keep),
+        },
       }),
     );
   }
@@ -274,25 +484,28 @@ export class AlertStore {
     return Number(result.Attributes?.sent ?? delta);
   }
 
-  /** Adds a suppressed match to the digest of its rule, cluster and current window. */
-  async addToDigest(alert: PendingAlert, nowMs: number, graceMs: number): Promise<void> {
-    const windowMs = alert.windowSeconds * 1000;
+  /**
+   * Counts a suppressed statement into the digest of `match` (its highest-severity rule), its cluster and the
+   * current window: one statement, however many rules and sources.
+   */
+  async addToDigest(alert: PendingAlert, match: RuleMatch, nowMs: number, graceMs: number): Promise<void> {
+    const windowMs = match.windowSeconds * 1000;
     const windowStart = Math.floor(nowMs / windowMs) * windowMs;
     const e = alert.event;
     await this.db.send(
       new UpdateCommand({
         TableName: this.options.tableName,
-        Key: { pk: `digest#${alert.rule}#${e.clusterId ?? 'unknown'}#${windowStart}` },
+        Key: { pk: `digest#${match.rule}#${e.clusterId ?? 'unknown'}#${windowStart}` },
         UpdateExpression:
           'ADD suppressed :n SET kind = :kind, rule = :rule, severity = :severity, clusterId = :cluster, windowStart = :ws, windowEnd = :we, ' +
           'firstId = if_not_exists(firstId, :id), firstTime = if_not_exists(firstTime, :time), lastId = :id, lastTime = :time, ' +
           '#status = if_not_exists(#status, :pending), dueKey = :due, dueAt = :dueAt, expiresAt = :expires',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':n': alert.ids.length,
+          ':n': 1,
           ':kind': 'digest',
-          ':rule': alert.rule,
-          ':severity': alert.severity,
+          ':rule': match.rule,
+          ':severity': match.severity,
           ':cluster': e.clusterId,
           ':ws': windowStart,
           ':we': windowStart + windowMs,

@@ -20,6 +20,7 @@ import { readDecryptSettings } from './settings';
 const settings = readDecryptSettings();
 const logger = createLogger('aurora-audit-decrypt');
 const rules = loadRules(settings.RULES_FILE ? join(__dirname, settings.RULES_FILE) : DEFAULT_RULES_PATH);
+const coverageClasses = new Set(settings.COVERAGE_CLASSES.map((c) => c.toUpperCase()));
 const firehose = new FirehoseClient({});
 const cache = new DataKeyCache({
   maxEntries: settings.DATA_KEY_CACHE_MAX_ENTRIES,
@@ -38,8 +39,10 @@ export const handler = createDecryptBatchHandler({
   redact: createRedactor(settings.REDACTION_PATTERNS),
   serviceUsers: serviceUserSet(settings.SERVICE_USERS),
   clusterResourceIds: new Set(settings.CLUSTER_RESOURCE_IDS),
-  // One alert line per event the rules match (the alert Lambda re-evaluates them).
-  isAlertWorthy: (event) => rules.evaluate(event).length > 0,
+  // One alert line per event the rules match (the alert Lambda re-evaluates them) or the coverage check
+  // reconciles with pgAudit.
+  isAlertWorthy: (event) =>
+    coverageClasses.has(event.class.toUpperCase()) || rules.evaluate(event).length > 0,
   // Pure JSON on stdout, independent of the log level, for the alert subscription filter.
   writeAlertLine: (line) => process.stdout.write(line),
   logger,

@@ -32,6 +32,11 @@ export const decryptSettingsSchema = z.object({
     }),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(1000),
   DATA_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /**
+   * Classes the alert Lambda's coverage check reconciles: their events get an alert line whether a rule
+   * matches them or not. Unset: none (the check is off).
+   */
+  COVERAGE_CLASSES: csv.default([]),
   /** The rules file beside the bundle; unset: the built-in rules (tests, local runs). */
   RULES_FILE: z.string().min(1).optional(),
   FIREHOSE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),

@@ -15,7 +15,10 @@ export function snsPublisher(
         MessageAttributes: Object.fromEntries(
           Object.entries(n.attributes).map(([name, value]) => [
             name,
-            { DataType: 'String', StringValue: value },
+            typeof value === 'string'
+              ? { DataType: 'String', StringValue: value }
+              : // SNS filter policies match a String.Array attribute when any of its values matches.
+                { DataType: 'String.Array', StringValue: JSON.stringify(value) },
           ]),
         ),
       }),

@@ -6,6 +6,7 @@
  *   the rules' `source`/`class`/`command` conditions. Conditions a JSON pattern cannot express exactly
  *   (case-insensitive user, database and object names, regular expressions) are left out, which only widens
  *   the pattern; a rule made only of such conditions widens it to every alert line. Exclusions are ignored.
+ *   Finding rules add nothing; the classes the coverage check reconciles are added.
  *   Patterns are at most 1,024 characters: past that, every alert line.
  * - pgAudit: every audit entry and every failed login (the text pattern cannot see CSV fields reliably).
  */
@@ -25,9 +26,22 @@ function anyOf(field: string, values: readonly string[]): string {
 }
 
 /** The JSON pattern for the decrypt Lambda's log group. */
-export function activityStreamPattern(rules: readonly Pick<RuleDefinition, 'match'>[]): string {
+export function activityStreamPattern(
+  rules: readonly Pick<RuleDefinition, 'match'>[],
+  reconciledClasses: readonly string[] = [],
+): string {
   const disjuncts: string[] = [];
+  // The coverage check needs every event of the reconciled classes, matched by a rule or not.
+  if (reconciledClasses.length > 0)
+    disjuncts.push(
+      anyOf(
+        'class',
+        reconciledClasses.map((v) => v.toUpperCase()),
+      ),
+    );
   for (const { match } of rules) {
+    if (match.finding) continue; // finding rules match no event line
+
     const parts: string[] = [];
     if (match.source) parts.push(anyOf('source', match.source));
     // Class and command are upper-case in every event; the rules compare case-insensitively.

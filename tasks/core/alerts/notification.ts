@@ -16,13 +16,34 @@ export const MAX_MESSAGE_BYTES = 240 * 1024;
 export interface SnsNotification {
   readonly subject: string;
   readonly message: string;
-  readonly attributes: Readonly<Record<'severity' | 'rule' | 'cluster' | 'source', string>>;
+  /**
+   * `severity`, `rule` (the highest-severity rule), `cluster`, `source` are strings; `rules` (every rule the
+   * statement matched) is a list, sent as an SNS `String.Array` (a filter policy matches any of its values).
+   */
+  readonly attributes: Readonly<Record<'severity' | 'rule' | 'cluster' | 'source', string>> & {
+    readonly rules?: readonly string[];
+  };
+}
+
+export interface AlertRule {
+  readonly rule: string;
+  readonly severity: string;
+}
+
+/** A finding about the statement (made by aurora-audit), rather than the statement matching a rule. */
+export interface AlertFinding {
+  readonly kind: 'coverage-gap';
+  readonly seenBy: readonly AuditSource[];
+  readonly missing: readonly AuditSource[];
+  readonly graceSeconds: number;
 }
 
 export interface AlertInput {
   readonly prefix: string;
-  readonly rule: string;
-  readonly severity: string;
+  /** Every rule the statement matched, highest severity first (at least one). */
+  readonly matches: readonly AlertRule[];
+  /** The finding the alert is about, if any. */
+  readonly finding?: AlertFinding;
   /** The event the alert is about (the first one seen when both sources reported it). */
   readonly event: AuditEvent;
   /** Every source that reported it. */
@@ -41,6 +62,7 @@ export interface DigestInput {
   readonly severity: string;
   readonly clusterId: string | null;
   readonly clusterName?: string | null;
+  /** Statements suppressed (each counted once, in the digest of its highest-severity rule). */
   readonly suppressed: number;
   readonly windowStart: string;
   readonly windowEnd: string;
@@ -111,20 +133,61 @@ function limitBytes(message: string): string {
   return out + marker;
 }
 
+/** The subject's rule part: the rule, or how many rules matched and their names (highest first). */
+function rulesLabel(matches: readonly AlertRule[]): string {
+  if (matches.length === 1) return matches[0]?.rule ?? '';
+  return `${matches.length} rules: ${matches.map((m) => m.rule).join(',')}`;
+}
+
+/** Why a source may have missed a statement: what to check first. */
+const LIKELY_CAUSES: Record<AuditSource, readonly string[]> = {
+  pgaudit: [
+    "pgAudit was switched off for the session, user or database (SET pgaudit.log = 'none', ALTER ROLE/DATABASE … SET pgaudit.log): look for an audit-tampering alert or the session's SET statements in the activity stream's events",
+    "pgaudit.log does not include the statement's class for this user or database (a configuration to fix, or a class to drop from alerts.coverage.classes)",
+    'the parameter group no longer loads pgAudit (shared_preload_libraries, pgaudit.log) or the PostgreSQL log export to CloudWatch Logs stopped',
+  ],
+  das: [
+    'the database activity stream is stopped or was being restarted (RDS events RDS-EVENT-0180, RDS-EVENT-0179)',
+    "the decrypt Lambda is failing or behind (its errors, iterator age and the audit bucket's quarantine/ and aws/lambda/ prefixes)",
+    'the instance is excluded from alerts for one source only (clusters[].instances[] without resourceId)',
+  ],
+};
+
 export function formatAlert(input: AlertInput): SnsNotification {
   const e = input.event;
+  const [top] = input.matches;
+  if (!top) throw new RangeError('formatAlert: an alert needs at least one matched rule');
   const cluster = input.clusterName ?? e.clusterId ?? 'unknown';
   const subject = alertSubject(
     input.prefix,
-    input.severity,
-    input.rule,
+    top.severity,
+    rulesLabel(input.matches),
     cluster,
     `${e.user ?? '?'} ${e.command}`,
   );
   const object = [e.objectType, e.objectName].filter(Boolean).join(' ');
   const from = [e.remoteHost, e.remotePort].filter(Boolean).join(':');
-  const lines = [
-    `${input.severity}: rule "${input.rule}" matched on ${clusterLabel(input.clusterName, e.clusterId)}`,
+  const where = clusterLabel(input.clusterName, e.clusterId);
+  const lines =
+    input.matches.length === 1
+      ? [`${top.severity}: rule "${top.rule}" matched on ${where}`]
+      : [
+          `${top.severity}: ${input.matches.length} rules matched one statement on ${where}`,
+          '',
+          'Rules:',
+          ...input.matches.map((m) => `  ${m.severity.padEnd(8)} ${m.rule}`),
+        ];
+  const f = input.finding;
+  if (f) {
+    const names = (sources: readonly AuditSource[]) => sources.map((s) => SOURCE_NAMES[s]).join(' and ');
+    lines.push(
+      '',
+      `Audit coverage gap: recorded by ${names(f.seenBy)}, not by ${names(f.missing)} within ${Math.round(f.graceSeconds / 60)} minutes.`,
+      'Likely causes:',
+      ...f.missing.flatMap((s) => LIKELY_CAUSES[s]).map((c) => `  - ${c}`),
+    );
+  }
+  lines.push(
     '',
     `Who:     ${e.user ?? 'unknown user'}`,
     `What:    ${e.command} (${e.class})${object ? ` on ${object}` : ''}`,
@@ -132,7 +195,7 @@ export function formatAlert(input: AlertInput): SnsNotification {
     `When:    ${e.time}`,
     `From:    ${from || 'unknown host'}${e.clientApplication ? ` (${e.clientApplication})` : ''}`,
     `Seen by: ${input.sources.map((s) => SOURCE_NAMES[s]).join(' and ')}`,
-  ];
+  );
   if (e.errorMessage) lines.push(`Error:   ${e.errorMessage}`);
   lines.push(
     '',
@@ -146,8 +209,9 @@ export function formatAlert(input: AlertInput): SnsNotification {
     subject,
     message: limitBytes(lines.join('\n')),
     attributes: {
-      severity: input.severity,
-      rule: input.rule,
+      severity: top.severity,
+      rule: top.rule,
+      rules: input.matches.map((m) => m.rule),
       cluster: e.clusterId ?? 'unknown',
       source: input.sources.join(','),
     },
@@ -161,11 +225,11 @@ export function formatDigest(input: DigestInput): SnsNotification {
     input.severity,
     input.rule,
     cluster,
-    `${input.suppressed} more matches suppressed`,
+    `${input.suppressed} more statements suppressed`,
   );
   const c = input.clusterId ?? 'unknown';
   const lines = [
-    `${input.suppressed} more matches of rule "${input.rule}" (${input.severity}) on ${clusterLabel(input.clusterName, input.clusterId)} were suppressed between ${input.windowStart} and ${input.windowEnd}: the rule's alert limit for that window was reached.`,
+    `${input.suppressed} more statements matching rule "${input.rule}" (${input.severity}, the highest-severity rule each matched) on ${clusterLabel(input.clusterName, input.clusterId)} were suppressed between ${input.windowStart} and ${input.windowEnd}: the alert limit for that window was reached for every rule they matched.`,
     '',
     `First suppressed: ${input.first.time} (event ${input.first.id})`,
     `Last suppressed:  ${input.last.time} (event ${input.last.id})`,

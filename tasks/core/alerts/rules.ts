@@ -15,6 +15,10 @@
  *
  * A condition holds when every field it names matches (AND); a list matches any of its values (OR), compared
  * case-insensitively; `*Pattern` fields are regular expressions (JavaScript syntax, case-insensitive).
+ *
+ * A rule whose `match` names `finding` is a finding rule: it never matches an audit event as such, only a
+ * finding aurora-audit makes about one (`coverage-gap`: a statement one audit source recorded and the other
+ * did not); its other conditions and its exclusions apply to the event the finding is about.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +28,15 @@ import type { AuditEvent } from '../audit-event';
 
 export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type Severity = (typeof SEVERITIES)[number];
+
+/** Findings aurora-audit makes about an event (see {@link RuleSet.evaluateFinding}). */
+export const FINDINGS = ['coverage-gap'] as const;
+export type Finding = (typeof FINDINGS)[number];
+
+/** Severities from highest to lowest rank: CRITICAL is 3, LOW 0 (unknown values rank below LOW). */
+export function severityRank(severity: string): number {
+  return SEVERITIES.indexOf(severity as Severity);
+}
 
 const values = z.array(z.string().min(1)).min(1, 'must list at least one value');
 const pattern = z.string().refine((p) => {
@@ -49,6 +62,7 @@ const conditionSchema = z
     objectName: values.optional(),
     objectNamePattern: pattern.optional(),
     commandTextPattern: pattern.optional(),
+    finding: z.array(z.enum(FINDINGS)).min(1).optional(),
   })
   .refine((c) => Object.keys(c).length > 0, 'must name at least one field');
 
@@ -90,8 +104,10 @@ export interface RuleMatch {
 
 export interface RuleSet {
   readonly rules: readonly (RuleDefinition & { readonly throttle: z.output<typeof throttleSchema> })[];
-  /** Every rule the event matches (after exclusions). */
+  /** Every rule the event matches (after exclusions); finding rules never match here. */
   evaluate(event: AuditEvent): RuleMatch[];
+  /** Every finding rule naming `finding` whose other conditions hold for `event` (after exclusions). */
+  evaluateFinding(finding: Finding, event: AuditEvent): RuleMatch[];
 }
 
 export class InvalidRulesError extends Error {
@@ -165,17 +181,24 @@ export function compileRules(doc: unknown, origin = 'rules'): RuleSet {
   const defaults = parsed.data.defaults.throttle;
   const rules = parsed.data.rules.map((r) => ({ ...r, throttle: r.throttle ?? defaults }));
   const compiled = rules.map((r) => ({ rule: r, match: compile(r.match), exclude: r.exclude.map(compile) }));
+  const matching = (candidates: typeof compiled, event: AuditEvent): RuleMatch[] =>
+    candidates
+      .filter((c) => c.match.test(event) && !c.exclude.some((x) => x.test(event)))
+      .map((c) => ({
+        rule: c.rule.name,
+        severity: c.rule.severity,
+        limit: c.rule.throttle.maxPerWindow,
+        windowSeconds: c.rule.throttle.windowMinutes * 60,
+      }));
+  const eventRules = compiled.filter((c) => !c.rule.match.finding);
   return {
     rules,
-    evaluate: (event) =>
-      compiled
-        .filter((c) => c.match.test(event) && !c.exclude.some((x) => x.test(event)))
-        .map((c) => ({
-          rule: c.rule.name,
-          severity: c.rule.severity,
-          limit: c.rule.throttle.maxPerWindow,
-          windowSeconds: c.rule.throttle.windowMinutes * 60,
-        })),
+    evaluate: (event) => matching(eventRules, event),
+    evaluateFinding: (finding, event) =>
+      matching(
+        compiled.filter((c) => c.rule.match.finding?.includes(finding)),
+        event,
+      ),
   };
 }
 

@@ -140,7 +140,42 @@ describe('silent instances', () => {
         identifier: 'orders-db',
         resourceId: cluster.resourceId,
         silentInstances: ['orders-db-reporting-1', 'db-ABCDEFGHIJKLMNOPQRSTUVWXY1'],
+        coverageCheck: true,
       },
     ]);
+  });
+});
+
+describe('the coverage check', () => {
+  const variablesOf = (t: ReturnType<typeof synthExample>['template'], marker: string) =>
+    (
+      Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
+        JSON.stringify(r.Properties?.Environment ?? {}).includes(marker),
+      ) as { Properties: { Environment: { Variables: Record<string, string> } } }
+    ).Properties.Environment.Variables;
+
+  it('gives both Lambdas the reconciled classes and the alert Lambda the grace period, by default', () => {
+    expect(variablesOf(template, 'ALERT_TABLE')).toMatchObject({
+      COVERAGE_CLASSES: 'ROLE,DDL',
+      COVERAGE_GRACE_SECONDS: '900',
+    });
+    expect(variablesOf(template, 'CLUSTER_RESOURCE_IDS')).toMatchObject({ COVERAGE_CLASSES: 'ROLE,DDL' });
+  });
+
+  it('is off when no cluster has both sources', () => {
+    const cluster = configDocument().clusters[0]!;
+    const config = validateConfig(
+      configDocument({
+        clusters: [{ ...cluster, coverageCheck: false }],
+        alerts: { ...configDocument().alerts, coverage: { classes: ['ROLE'], graceMinutes: 30 } },
+      }),
+      'test',
+    );
+    const { template: t } = synthExample(config);
+    expect(variablesOf(t, 'ALERT_TABLE')).toMatchObject({
+      COVERAGE_CLASSES: '',
+      COVERAGE_GRACE_SECONDS: '1800',
+    });
+    expect(variablesOf(t, 'CLUSTER_RESOURCE_IDS').COVERAGE_CLASSES).toBeUndefined();
   });
 });

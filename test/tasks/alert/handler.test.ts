@@ -13,6 +13,7 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { DUE_INDEX } from '../../../tasks/alert/store';
 import { alertLine } from '../../../tasks/core/alert-lines';
+import { loadRules } from '../../../tasks/core/alerts/rules';
 import { type AuditEvent, parseAuditEvent } from '../../../tasks/core/audit-event';
 import { parsePgAuditMessage } from '../../../tasks/core/pgaudit/parser';
 import { auditEvent } from '../../builders/audit-event';
@@ -31,11 +32,15 @@ Object.assign(process.env, {
   TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:alerts',
   DELIVERY_STREAM_NAME: 'audit-events',
   DECRYPT_LOG_GROUP,
-  CLUSTERS: JSON.stringify([{ identifier: 'orders-db', resourceId: CLUSTER, silentInstances: [] }]),
+  CLUSTERS: JSON.stringify([
+    { identifier: 'orders-db', resourceId: CLUSTER, silentInstances: [], coverageCheck: true },
+  ]),
   SUBJECT_PREFIX: 'aurora-audit',
   GLUE_TABLE: 'aurora_audit.audit_events',
   CORRELATION_HOLD_SECONDS: '0',
   RULES_FILE: '../core/alerts/default-rules.yaml',
+  COVERAGE_CLASSES: 'ROLE,DDL',
+  COVERAGE_GRACE_SECONDS: '900',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   AWS_REGION: 'eu-west-1',
 });
@@ -53,6 +58,27 @@ const { handler } = require('../../../tasks/alert/handler') as typeof import('..
 
 let pg: PostgresServer;
 let logLines: string[];
+const rules = loadRules();
+
+/** One CloudWatch Logs event per log entry (continuation lines stay with their entry, as RDS exports them). */
+function logEntries(log: string): string[] {
+  return log.split('\n').reduce<string[]>((entries, line) => {
+    if (line.startsWith('\t') && entries.length > 0) entries[entries.length - 1] += `\n${line}`;
+    else if (line.trim() !== '') entries.push(line);
+    return entries;
+  }, []);
+}
+
+/** Runs the flush the schedule would run `seconds` from now. */
+async function scheduledFlushIn(seconds: number) {
+  const later = Date.now() + seconds * 1000;
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(later);
+  try {
+    return await handler({ flush: true });
+  } finally {
+    clock.mockRestore();
+  }
+}
 
 beforeAll(async () => {
   pg = await startPostgres({ pgauditLog: 'role,ddl,write,misc_set' });
@@ -76,12 +102,7 @@ beforeAll(async () => {
   pg.psql("ALTER ROLE app_user SET pgaudit.log = 'none';", { database: 'appdb' });
   pg.psql('SELECT 1', { user: 'app_user', password: 'wrong', database: 'appdb', check: false });
   const log = await waitForLog(pg, 'password authentication failed');
-  // One CloudWatch Logs event per log entry (continuation lines stay with their entry, as RDS exports them).
-  logLines = log.split('\n').reduce<string[]>((entries, line) => {
-    if (line.startsWith('\t') && entries.length > 0) entries[entries.length - 1] += `\n${line}`;
-    else if (line.trim() !== '') entries.push(line);
-    return entries;
-  }, []);
+  logLines = logEntries(log);
 }, 60_000);
 
 afterAll(() => {
@@ -117,7 +138,7 @@ const pgPayload = () =>
   subscriptionEvent(logLines, { logGroup: PG_LOG_GROUP, logStream: 'orders-db-instance-1' });
 
 describe('the alert Lambda', () => {
-  it('archives every pgAudit event of the real log and emails each rule match once', async () => {
+  it('archives every pgAudit event of the real log and emails each statement once, with every rule it matched', async () => {
     const result = await handler(pgPayload());
     expect(archived.map((e) => e.command)).toEqual([
       'CREATE ROLE',
@@ -146,8 +167,8 @@ describe('the alert Lambda', () => {
       '[aurora-audit] HIGH privilege-changes on orders-db: app_user REVOKE',
       '[aurora-audit] HIGH privilege-changes on orders-db: app_user ALTER ROLE',
       '[aurora-audit] MEDIUM destructive-ddl on orders-db: app_user DROP TABLE',
-      '[aurora-audit] HIGH privilege-changes on orders-db: postgres ALTER ROLE',
-      '[aurora-audit] CRITICAL audit-tampering on orders-db: postgres ALTER ROLE',
+      // ALTER ROLE app_user SET pgaudit.log = 'none': one statement, two rules, one email.
+      '[aurora-audit] CRITICAL 2 rules: audit-tampering,privilege-changes on orders-db: postgres ALTER ROLE',
       '[aurora-audit] MEDIUM failed-logins on orders-db: app_user AUTH FAILURE',
     ]);
     expect(result).toMatchObject({ events: 12, archived: 12 });
@@ -155,10 +176,14 @@ describe('the alert Lambda', () => {
     expect(tamper?.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'CRITICAL' },
       rule: { DataType: 'String', StringValue: 'audit-tampering' },
+      rules: { DataType: 'String.Array', StringValue: '["audit-tampering","privilege-changes"]' },
       cluster: { DataType: 'String', StringValue: CLUSTER },
       source: { DataType: 'String', StringValue: 'pgaudit' },
     });
     expect(tamper?.Message).toContain("ALTER ROLE app_user SET pgaudit.log = 'none';");
+    expect(tamper?.Message).toMatch(
+      /^CRITICAL: 2 rules matched one statement on orders-db \(cluster-\w+\)\n\nRules:\n {2}CRITICAL +audit-tampering\n {2}HIGH +privilege-changes\n/,
+    );
   });
 
   it('never puts a password or statement text in a subject, and no password anywhere', async () => {
@@ -205,5 +230,98 @@ describe('the alert Lambda', () => {
     await handler(subscriptionEvent([pgGrant], { logGroup: PG_LOG_GROUP }));
     const grants = published.filter((p) => p.Subject?.endsWith('GRANT'));
     expect(grants).toHaveLength(1);
+  });
+});
+
+describe('the coverage check of the alert Lambda', () => {
+  it('alerts on the GRANT of a session that silenced pgAudit, seen by the activity stream only', async () => {
+    // The workload: one table, then a session that switches pgAudit off and grants, then another table.
+    const before = pg.log().length;
+    const ran: { sql: string; class: string; command: string; time: string }[] = [];
+    const run = (statements: [string, string, string][]) => {
+      pg.psql(statements.map(([sql]) => sql).join('\n'), { database: 'appdb' });
+      const time = new Date().toISOString().replace('Z', '000Z');
+      for (const [sql, cls, command] of statements) ran.push({ sql, class: cls, command, time });
+    };
+    run([['CREATE TABLE app_2 (id int);', 'DDL', 'CREATE TABLE']]);
+    run([
+      ["SET pgaudit.log = 'none';", 'MISC', 'SET'],
+      ['GRANT SELECT ON app_2 TO app_user_new;', 'ROLE', 'GRANT'],
+    ]);
+    run([['CREATE TABLE app_3 (id int);', 'DDL', 'CREATE TABLE']]);
+    const newLines = logEntries((await waitForLog(pg, 'app_3')).slice(before));
+    // The activity stream records every statement of the workload; the decrypt Lambda writes alert lines for
+    // those of the reconciled classes and those a rule matches (as its handler does).
+    const das = ran
+      .map((r, i) =>
+        auditEvent({
+          source: 'das',
+          clusterId: CLUSTER,
+          instanceId: 'db-ABCDEFGHIJKLMNOPQRSTUVWXY1',
+          user: 'postgres',
+          database: 'appdb',
+          class: r.class,
+          command: r.command,
+          commandText: r.sql,
+          statementId: i + 1,
+          time: r.time,
+        }),
+      )
+      .filter((e) => e.class === 'ROLE' || e.class === 'DDL' || rules.evaluate(e).length > 0);
+    expect(das.map((e) => e.command)).toEqual(['CREATE TABLE', 'SET', 'GRANT', 'CREATE TABLE']);
+    await handler(
+      subscriptionEvent(
+        das.map((e) => alertLine(e).trim()),
+        { logGroup: DECRYPT_LOG_GROUP },
+      ),
+    );
+    await handler(subscriptionEvent(newLines, { logGroup: PG_LOG_GROUP, logStream: 'orders-db-instance-1' }));
+    const beforeGrace = published.length;
+    expect(await scheduledFlushIn(60)).toMatchObject({ coverageGaps: 0 });
+    const result = await scheduledFlushIn(901);
+    // The statements pgAudit did not see: those after SET pgaudit.log = 'none' in that session.
+    const silenced = ran.slice(ran.findIndex((r) => r.sql.startsWith('SET pgaudit')) + 1, -1);
+    expect(silenced.map((r) => r.sql)).toEqual(['GRANT SELECT ON app_2 TO app_user_new;']);
+    expect(result).toMatchObject({ reconciled: 2, coverageGaps: silenced.length });
+    const gaps = published.slice(beforeGrace);
+    expect(gaps.map((p) => p.Subject)).toEqual(
+      silenced.map((r) => `[aurora-audit] HIGH audit-coverage-gap on orders-db: postgres ${r.command}`),
+    );
+    expect(gaps[0]?.Message).toContain(
+      'Audit coverage gap: recorded by Database Activity Streams, not by pgAudit within 15 minutes.',
+    );
+    expect(gaps[0]?.Message).toContain(silenced[0]?.sql);
+    // pgAudit does not log the SET that silences it (checked here: its check runs after the SET took
+    // effect); the activity stream's report of it was alerted at once.
+    expect(newLines.join('\n')).not.toContain('pgaudit.log');
+    const tampering = published.slice(0, beforeGrace).find((p) => p.Subject?.endsWith('postgres SET'));
+    expect(tampering?.Subject).toBe('[aurora-audit] CRITICAL audit-tampering on orders-db: postgres SET');
+    expect(tampering?.MessageAttributes?.source?.StringValue).toBe('das');
+  });
+
+  it('alerts on every reconciled statement pgAudit recorded while the activity stream was stopped', async () => {
+    await handler(pgPayload());
+    await scheduledFlushIn(901);
+    // The beforeAll workload's ROLE and DDL statements (pgAudit logged all of them; no activity stream).
+    const workload = [
+      'CREATE ROLE app_user',
+      'CREATE DATABASE appdb',
+      'CREATE EXTENSION pgaudit',
+      'CREATE TABLE app_1',
+      'CREATE ROLE app_user_new',
+      'GRANT SELECT, INSERT ON app_1',
+      'REVOKE SELECT ON app_1',
+      'ALTER ROLE app_user_new PASSWORD',
+      'DROP TABLE app_1',
+      "ALTER ROLE app_user SET pgaudit.log = 'none'",
+    ];
+    const gaps = published.filter((p) => p.MessageAttributes?.rule?.StringValue === 'audit-coverage-gap');
+    expect(gaps).toHaveLength(workload.length);
+    workload.forEach((text, i) => {
+      expect(gaps[i]?.Message).toContain(text);
+      expect(gaps[i]?.Message).toContain(
+        'recorded by pgAudit, not by Database Activity Streams within 15 minutes',
+      );
+    });
   });
 });

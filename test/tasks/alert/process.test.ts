@@ -106,6 +106,7 @@ describe('the alert processor', () => {
     expect(w.sent[0]?.attributes).toEqual({
       severity: 'HIGH',
       rule: 'privilege-changes',
+      rules: ['privilege-changes'],
       cluster: CLUSTER,
       source: 'das',
     });
@@ -192,10 +193,10 @@ describe('the alert processor', () => {
     expect(flushed.digestsSent).toBe(1);
     const digest = w.sent[10]!;
     expect(digest.subject).toBe(
-      '[aurora-audit] HIGH privilege-changes on orders-db: 9990 more matches suppressed',
+      '[aurora-audit] HIGH privilege-changes on orders-db: 9990 more statements suppressed',
     );
     expect(digest.attributes.source).toBe('digest');
-    expect(digest.message).toMatch(/^9990 more matches of rule "privilege-changes"/);
+    expect(digest.message).toMatch(/^9990 more statements matching rule "privilege-changes"/);
     expect(w.sent).toHaveLength(11);
   }, 60_000);
 
@@ -288,5 +289,293 @@ describe('unreadable pgAudit entries', () => {
     } finally {
       w.table.restore();
     }
+  });
+});
+
+describe('one email per statement', () => {
+  let w: World;
+  afterEach(() => w?.table.restore());
+
+  /** The built-in privilege-changes and audit-tampering rules, with small limits. */
+  const twoRules =
+    (limit = 10) =>
+    (event: AuditEvent): RuleMatch[] => [
+      ...(event.class === 'ROLE'
+        ? [{ rule: 'privilege-changes', severity: 'HIGH', limit, windowSeconds: 3600 }]
+        : []),
+      ...(/pgaudit\./i.test(event.commandText ?? '')
+        ? [{ rule: 'audit-tampering', severity: 'CRITICAL', limit, windowSeconds: 3600 }]
+        : []),
+    ];
+  const tamper = (overrides: Partial<AuditEvent> = {}) =>
+    auditEvent({
+      class: 'ROLE',
+      command: 'ALTER ROLE',
+      user: 'postgres',
+      commandText: "ALTER ROLE app_user SET pgaudit.log = 'none'",
+      ...overrides,
+    });
+
+  it('sends one email naming the highest severity and how many rules matched, listing every rule', async () => {
+    w = world({ match: twoRules() });
+    const result = await w.processor.handleSubscription(dasPayload([tamper()]));
+    expect(result).toMatchObject({ events: 1, matches: 2, alertsSent: 1, outcomes: { new: 1 } });
+    expect(w.sent).toHaveLength(1);
+    expect(w.sent[0]?.subject).toBe(
+      '[aurora-audit] CRITICAL 2 rules: audit-tampering,privilege-changes on orders-db: postgres ALTER ROLE',
+    );
+    expect(w.sent[0]?.message.split('\n').slice(0, 5)).toEqual([
+      'CRITICAL: 2 rules matched one statement on orders-db (cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ)',
+      '',
+      'Rules:',
+      '  CRITICAL audit-tampering',
+      '  HIGH     privilege-changes',
+    ]);
+    expect(w.sent[0]?.attributes).toMatchObject({
+      severity: 'CRITICAL',
+      rule: 'audit-tampering',
+      rules: ['audit-tampering', 'privilege-changes'],
+    });
+  });
+
+  it('merges the rules each source matched into the one email of the statement', async () => {
+    // A rule only for pgAudit's report: the statement still makes one email, listing both rules.
+    const match = (e: AuditEvent): RuleMatch[] =>
+      e.source === 'pgaudit'
+        ? [{ rule: 'audit-tampering', severity: 'CRITICAL', limit: 10, windowSeconds: 3600 }]
+        : [{ rule: 'privilege-changes', severity: 'HIGH', limit: 10, windowSeconds: 3600 }];
+    w = world({ match }, 60_000);
+    await w.processor.handleSubscription(dasPayload([tamper({ time: '2026-11-24T10:00:00.250000Z' })]));
+    const second = await w.processor.handleSubscription(
+      dasPayload([tamper({ source: 'pgaudit', time: '2026-11-24T10:00:01Z', sessionId: null })]),
+    );
+    expect(second.outcomes).toEqual({ joined: 1 });
+    w.clock.now += 61_000;
+    await w.processor.flush();
+    expect(w.sent.map((n) => [n.attributes.severity, n.attributes.rules, n.attributes.source])).toEqual([
+      ['CRITICAL', ['audit-tampering', 'privilege-changes'], 'das,pgaudit'],
+    ]);
+  });
+
+  it('counts statements, not events, against the limit and in the digest', async () => {
+    // Three statements, each reported by both sources (six events), each matching two rules; limit 1.
+    w = world({ match: twoRules(1) }, 60_000);
+    const statements = [1, 2, 3].map((i) => ({
+      das: tamper({ statementId: i, commandText: `ALTER ROLE u${i} SET pgaudit.log = 'none'` }),
+      pg: tamper({
+        source: 'pgaudit',
+        statementId: i,
+        sessionId: null,
+        time: '2026-11-24T10:00:01Z',
+        commandText: `ALTER ROLE u${i} SET pgaudit.log = 'none'`,
+      }),
+    }));
+    await w.processor.handleSubscription(dasPayload(statements.map((s) => s.das)));
+    const joined = await w.processor.handleSubscription(dasPayload(statements.map((s) => s.pg)));
+    expect(joined.outcomes).toEqual({ joined: 3 });
+    w.clock.now += 61_000;
+    const flushed = await w.processor.flush();
+    expect(flushed).toMatchObject({ alertsSent: 1, digested: 2 });
+    w.clock.now = Date.parse('2026-11-24T11:01:01Z');
+    await w.processor.flush();
+    expect(w.sent.map((n) => n.subject)).toEqual([
+      '[aurora-audit] CRITICAL 2 rules: audit-tampering,privilege-changes on orders-db: postgres ALTER ROLE',
+      // The two other statements, once each, in the digest of their highest-severity rule.
+      '[aurora-audit] CRITICAL audit-tampering on orders-db: 2 more statements suppressed',
+    ]);
+  });
+});
+
+describe('alerts pending at an upgrade', () => {
+  it('are still sent when they were written one item per rule, before alerts listed their rules', async () => {
+    const w = world();
+    try {
+      const grant = auditEvent({ class: 'ROLE', command: 'GRANT' });
+      w.table.put({
+        TableName: 'alerts',
+        Item: {
+          pk: 'alert#privilege-changes#0123456789abcdef0123456789abcdef#177697800',
+          kind: 'alert',
+          rule: 'privilege-changes',
+          severity: 'HIGH',
+          limit: 20,
+          windowSeconds: 3600,
+          event: grant,
+          sources: new Set(['das']),
+          ids: new Set([grant.id]),
+          status: 'pending',
+          dueKey: 'due',
+          dueAt: w.clock.now - 1000,
+          expiresAt: Math.floor(w.clock.now / 1000) + 86_400,
+        },
+      });
+      expect(await w.processor.flush()).toMatchObject({ alertsSent: 1 });
+      expect(w.sent.map((n) => n.subject)).toEqual([
+        '[aurora-audit] HIGH privilege-changes on orders-db: app_user GRANT',
+      ]);
+    } finally {
+      w.table.restore();
+    }
+  });
+});
+
+describe('the coverage check', () => {
+  let w: World;
+  afterEach(() => w?.table.restore());
+  const GRACE = 900;
+  const gapRule: RuleMatch = { rule: 'audit-coverage-gap', severity: 'HIGH', limit: 20, windowSeconds: 3600 };
+
+  function coverageWorld(overrides: Partial<AlertDeps> = {}) {
+    return world({
+      match: () => [],
+      matchCoverageGap: () => [gapRule],
+      coverage: { classes: new Set(['ROLE', 'DDL']), graceSeconds: GRACE },
+      clusters: [
+        {
+          identifier: 'orders-db',
+          resourceId: CLUSTER,
+          silentInstances: new Set(['db-SILENT']),
+          coverageCheck: true,
+        },
+      ],
+      ...overrides,
+    });
+  }
+  const grant = (overrides: Partial<AuditEvent> = {}) =>
+    auditEvent({ class: 'ROLE', command: 'GRANT', time: '2026-11-24T10:00:20.500000Z', ...overrides });
+  const fromPgAudit = (e: AuditEvent) =>
+    auditEvent({ ...e, source: 'pgaudit', time: `${e.time.slice(0, 19)}Z`, sessionId: null });
+  const afterGrace = async () => {
+    w.clock.now += (GRACE + 1) * 1000;
+    return w.processor.flush();
+  };
+
+  it('alerts on a GRANT only the activity stream recorded, once the grace period has passed', async () => {
+    w = coverageWorld();
+    const result = await w.processor.handleSubscription(dasPayload([grant()]));
+    expect(result.coverage).toEqual({ new: 1 });
+    w.clock.now += (GRACE - 1) * 1000;
+    expect((await w.processor.flush()).coverageGaps).toBe(0);
+    expect(w.sent).toEqual([]);
+    expect(await afterGrace()).toMatchObject({ coverageGaps: 1, alertsSent: 1 });
+    expect(w.sent).toHaveLength(1);
+    expect(w.sent[0]?.subject).toBe('[aurora-audit] HIGH audit-coverage-gap on orders-db: app_user GRANT');
+    expect(w.sent[0]?.message).toContain(
+      'Audit coverage gap: recorded by Database Activity Streams, not by pgAudit within 15 minutes.',
+    );
+    expect(w.sent[0]?.message).toContain("SET pgaudit.log = 'none'");
+    expect(w.sent[0]?.attributes).toMatchObject({ rule: 'audit-coverage-gap', source: 'das' });
+    expect(await afterGrace()).toMatchObject({ coverageGaps: 0, alertsSent: 0 });
+  });
+
+  it('alerts on pgAudit statements while the activity stream is stopped', async () => {
+    w = coverageWorld();
+    await w.processor.handleSubscription(
+      dasPayload([
+        fromPgAudit(grant()),
+        fromPgAudit(grant({ class: 'DDL', command: 'CREATE TABLE', commandText: 'CREATE TABLE t (a int)' })),
+      ]),
+    );
+    expect(await afterGrace()).toMatchObject({ coverageGaps: 2, alertsSent: 2 });
+    for (const n of w.sent)
+      expect(n.message).toContain(
+        'Audit coverage gap: recorded by pgAudit, not by Database Activity Streams within 15 minutes.',
+      );
+  });
+
+  it('pairs the two reports when their statement ids disagree (same text) or their texts do (same ids)', async () => {
+    w = coverageWorld();
+    const offsetIds = grant({ pid: 4242, statementId: 3 });
+    const redacted = grant({
+      class: 'ROLE',
+      command: 'ALTER ROLE',
+      pid: 4242,
+      statementId: 4,
+      commandText: "ALTER ROLE app_user_new PASSWORD 'x' VALID UNTIL '2027-01-01'",
+    });
+    await w.processor.handleSubscription(dasPayload([offsetIds, redacted]));
+    const second = await w.processor.handleSubscription(
+      dasPayload([
+        fromPgAudit({ ...offsetIds, statementId: 7 }),
+        fromPgAudit({ ...redacted, commandText: 'ALTER ROLE app_user_new PASSWORD <REDACTED>' }),
+      ]),
+    );
+    expect(second.coverage).toEqual({ joined: 2 });
+    expect(await afterGrace()).toMatchObject({ reconciled: 2, coverageGaps: 0 });
+  });
+
+  it('keeps two identical GRANTs of one session apart: their statement ids differ', async () => {
+    w = coverageWorld();
+    const first = grant({ statementId: 3 });
+    const again = grant({ statementId: 4, time: '2026-11-24T10:00:21.100000Z' });
+    const result = await w.processor.handleSubscription(dasPayload([first, again, fromPgAudit(first)]));
+    expect(result.coverage).toEqual({ new: 2, joined: 1 });
+    expect(await afterGrace()).toMatchObject({ reconciled: 1, coverageGaps: 1 });
+  });
+
+  it('finds nothing when both sources recorded the statement, in either order', async () => {
+    w = coverageWorld();
+    const das = grant();
+    const create = grant({ class: 'DDL', command: 'CREATE TABLE', commandText: 'CREATE TABLE t (a int)' });
+    await w.processor.handleSubscription(dasPayload([das, fromPgAudit(create)]));
+    const second = await w.processor.handleSubscription(dasPayload([fromPgAudit(das), create]));
+    expect(second.coverage).toEqual({ joined: 2 });
+    expect(await afterGrace()).toMatchObject({ reconciled: 2, coverageGaps: 0 });
+    expect(w.sent).toEqual([]);
+  });
+
+  it('sends no second alert when the missing report arrives after the gap was alerted', async () => {
+    w = coverageWorld();
+    const das = grant();
+    await w.processor.handleSubscription(dasPayload([das]));
+    await afterGrace();
+    const late = await w.processor.handleSubscription(dasPayload([fromPgAudit(das)]));
+    expect(late.coverage).toEqual({ covered: 1 });
+    await afterGrace();
+    expect(w.sent).toHaveLength(1);
+  });
+
+  it.each([
+    ['a class that is not reconciled', { class: 'READ', command: 'SELECT', commandText: 'SELECT 1' }],
+    ['a failed statement (pgAudit logs none)', { errorMessage: 'permission denied for table app_1' }],
+    ['an instance excluded from alerts', { instanceId: 'db-SILENT' }],
+    ['a cluster not in the configuration', { clusterId: 'cluster-OTHER' }],
+  ])('does not reconcile %s', async (_what, overrides) => {
+    w = coverageWorld();
+    const result = await w.processor.handleSubscription(dasPayload([grant(overrides)]));
+    expect(result.coverage).toEqual({});
+    expect(await afterGrace()).toMatchObject({ coverageGaps: 0, reconciled: 0 });
+  });
+
+  it('does not reconcile a cluster whose coverage check is off', async () => {
+    w = coverageWorld({
+      clusters: [{ identifier: 'orders-db', resourceId: CLUSTER, silentInstances: new Set() }],
+    });
+    expect((await w.processor.handleSubscription(dasPayload([grant()]))).coverage).toEqual({});
+  });
+
+  it('records a gap no finding rule alerts on without an email', async () => {
+    w = coverageWorld({ matchCoverageGap: () => [] });
+    await w.processor.handleSubscription(dasPayload([grant()]));
+    expect(await afterGrace()).toMatchObject({ coverageGaps: 0, gapsExcluded: 1 });
+    expect(w.sent).toEqual([]);
+  });
+
+  it('keeps its state bounded: every coverage item expires within a day after its grace period', async () => {
+    w = coverageWorld();
+    const start = w.clock.now;
+    const events = Array.from({ length: 50 }, (_, i) =>
+      grant({ statementId: i, commandText: `GRANT SELECT ON t${i} TO u` }),
+    );
+    await w.processor.handleSubscription(dasPayload([...events, ...events.map(fromPgAudit)]));
+    const coverageItems = [...w.table.items.values()].filter((i) => String(i.pk).startsWith('coverage#'));
+    expect(coverageItems).toHaveLength(50); // one per statement, not per event
+    await afterGrace();
+    const latest = Math.max(
+      ...[...w.table.items.values()]
+        .filter((i) => String(i.pk).startsWith('coverage#'))
+        .map((i) => Number(i.expiresAt)),
+    );
+    expect(latest).toBeLessThanOrEqual(Math.floor(start / 1000) + GRACE + 1 + 86_400);
   });
 });

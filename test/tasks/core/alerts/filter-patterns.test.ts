@@ -101,6 +101,26 @@ rules:
     }
   });
 
+  it('pass every event of the classes the coverage check reconciles, and finding rules widen nothing', () => {
+    const { rules } = parseRules(`
+rules:
+  - { name: grants, severity: HIGH, match: { class: [ROLE], command: [GRANT] } }
+  - { name: gaps, severity: HIGH, match: { finding: [coverage-gap] } }
+`);
+    expect(activityStreamPattern(rules)).toBe(
+      '{ ($.auditEvent.class = "ROLE" && $.auditEvent.command = "GRANT") }',
+    );
+    const pattern = activityStreamPattern(rules, ['role', 'ddl']);
+    const line = (overrides: Parameters<typeof auditEvent>[0]) => alertLine(auditEvent(overrides)).trim();
+    // No rule matches these, the coverage check needs them.
+    expect(filterPatternMatches(pattern, line({ class: 'DDL', command: 'CREATE TABLE' }))).toBe(true);
+    expect(filterPatternMatches(pattern, line({ class: 'ROLE', command: 'SET ROLE' }))).toBe(true);
+    expect(filterPatternMatches(pattern, line({ class: 'READ', command: 'SELECT' }))).toBe(false);
+    expect(
+      filterPatternMatches(activityStreamPattern(rules), line({ class: 'DDL', command: 'CREATE TABLE' })),
+    ).toBe(false);
+  });
+
   it("pass every pgAudit entry and failed login, and not the server's other lines", () => {
     expect(pgAuditPattern()).toBe(PGAUDIT_PATTERN);
     expect(filterPatternMatches(PGAUDIT_PATTERN, auditEntry())).toBe(true);

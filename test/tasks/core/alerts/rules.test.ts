@@ -123,3 +123,33 @@ rules:
     expect(() => parseRules(text)).toThrow(message);
   });
 });
+
+describe('finding rules', () => {
+  it('never match an audit event, and match the finding about one', () => {
+    const grant = auditEvent({ class: 'ROLE', command: 'GRANT' });
+    expect(rules.evaluate(grant).map((m) => m.rule)).toEqual(['privilege-changes']);
+    expect(rules.evaluateFinding('coverage-gap', grant)).toEqual([
+      { rule: 'audit-coverage-gap', severity: 'HIGH', limit: 20, windowSeconds: 3600 },
+    ]);
+  });
+
+  it('apply their other conditions and exclusions to the event the finding is about', () => {
+    const r = parseRules(`
+rules:
+  - name: gaps
+    severity: HIGH
+    match: { finding: [coverage-gap], class: [ROLE] }
+    exclude: [{ user: [etl] }]
+`);
+    expect(r.evaluateFinding('coverage-gap', auditEvent({ class: 'ROLE' }))).toHaveLength(1);
+    expect(r.evaluateFinding('coverage-gap', auditEvent({ class: 'DDL' }))).toEqual([]);
+    expect(r.evaluateFinding('coverage-gap', auditEvent({ class: 'ROLE', user: 'ETL' }))).toEqual([]);
+    expect(r.evaluate(auditEvent({ class: 'ROLE' }))).toEqual([]);
+  });
+
+  it('reject an unknown finding', () => {
+    expect(() => parseRules('rules: [{ name: g, severity: LOW, match: { finding: [gap] } }]')).toThrow(
+      'rule "g": match.finding.0: Invalid input: expected "coverage-gap"',
+    );
+  });
+});
