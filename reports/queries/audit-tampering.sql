@@ -23,4 +23,6 @@ WITH events AS (
 SELECT "time", cluster, "user", "database", command, remotehost, source, commandtext
 FROM events
 WHERE regexp_like(coalesce(commandtext, command), '(?i)^\s*(alter\s+(role|user|database)\b[\s\S]*\b(re)?set\s+(pgaudit\.|all\b)|alter\s+system\b|drop\s+extension\s+(if\s+exists\s+)?"?pgaudit\b|(re)?set\s+(session\s+|local\s+)?pgaudit\.)')
-ORDER BY event_ts, id
+-- Run order: the second (pgAudit's precision), then the session's statement and substatement ids, then the
+-- instant; the event id only separates the two sources' rows of one statement.
+ORDER BY date_trunc('second', event_ts), cluster, pid, statementid, substatementid, event_ts, source, id

@@ -25,4 +25,6 @@ FROM events
 WHERE ("class" = 'CONNECT' AND command = 'AUTH FAILURE')
    OR errormessage IS NOT NULL
    OR exitcode NOT IN ('0', '00000')
-ORDER BY event_ts, id
+-- Run order: the second (pgAudit's precision), then the session's statement and substatement ids, then the
+-- instant; the event id only separates the two sources' rows of one statement.
+ORDER BY date_trunc('second', event_ts), cluster, pid, statementid, substatementid, event_ts, source, id

@@ -21,4 +21,6 @@ WITH events AS (
 SELECT "time", cluster, "user", "database", command, objecttype, objectname, remotehost, clientapplication, source, commandtext
 FROM events
 WHERE "class" = 'ROLE'
-ORDER BY event_ts, id
+-- Run order: the second (pgAudit's precision), then the session's statement and substatement ids, then the
+-- instant; the event id only separates the two sources' rows of one statement.
+ORDER BY date_trunc('second', event_ts), cluster, pid, statementid, substatementid, event_ts, source, id

@@ -53,7 +53,7 @@ export const WIDE_COLUMNS: readonly { readonly column: string; readonly label: s
 ];
 
 /** Columns shown right-aligned. */
-export const NUMBER_COLUMNS: ReadonlySet<string> = new Set(['events', 'hosts', 'users']);
+export const NUMBER_COLUMNS: ReadonlySet<string> = new Set(['events', 'statements', 'hosts', 'users']);
 /** Short values that read badly when wrapped. */
 export const NOWRAP_COLUMNS: ReadonlySet<string> = new Set(['cluster', 'source', 'local_date']);
 /** Columns holding instants (shown compact, monospaced). */
@@ -76,7 +76,9 @@ export const TEXTS = {
   redaction:
     'Statements are shown redacted: passwords and the configured secret patterns are replaced by <REDACTED>. Times are UTC (ISO 8601) as stored; days are local dates in the report time zone.',
   evidence:
-    'The CSV files hold every row of each section and are archived with this report; they are the evidence, the tables above show the first rows only.',
+    'The CSV files hold every row of each section and are archived with this report; they are the evidence.',
+  /** Added to {@link TEXTS.evidence} only when a table was cut to the configured maximum of rows. */
+  cutTables: 'Tables marked "and N more" show the first rows only.',
   chartAlt: 'Bar chart of audited events per day and source',
   chartUnavailable: 'The activity chart is not available: the activity-per-day query failed.',
 } as const;
