@@ -94,3 +94,12 @@ export function isCut(section: ReportSection): boolean {
 export function evidenceNote(model: Pick<ReportModel, 'sections'>): string {
   return model.sections.some(isCut) ? `${TEXTS.evidence} ${TEXTS.cutTables}` : TEXTS.evidence;
 }
+
+/**
+ * Said when the report was generated before its period ended (a custom period ending today): the figures
+ * cover what was stored until then, not the whole period.
+ */
+export function openPeriodNote(model: Pick<ReportModel, 'generatedAt' | 'period'>): string | null {
+  if (model.generatedAt.getTime() >= Date.parse(model.period.end)) return null;
+  return `This period is not over yet: the report covers what was stored until ${utcTime(model.generatedAt)}.`;
+}

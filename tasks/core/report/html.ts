@@ -14,13 +14,14 @@ import {
   TIME_COLUMNS,
   WIDE_COLUMNS,
 } from '../../../reports/templates/report';
-import { COLORS, STYLE } from '../../../reports/templates/styles';
+import { CLASSES, COLORS, STYLE } from '../../../reports/templates/styles';
 import {
   describeClusters,
   describePeriod,
   displayValue,
   evidenceNote,
   formatCount,
+  openPeriodNote,
   periodLabel,
   shortCause,
   utcRange,
@@ -86,12 +87,13 @@ function metaTable(model: ReportModel): string {
 }
 
 function figures(model: ReportModel): string {
-  const cells = headlineFigures(model).map((f) => {
+  // Inline blocks, not table cells: they wrap onto further rows on a narrow screen instead of being cut.
+  const tiles = headlineFigures(model).map((f) => {
     const alarming = f.finding && f.value !== null && f.value > 0;
     const value = f.value === null ? 'n/a' : formatCount(f.value);
-    return `<td style="${alarming ? STYLE.figureFinding : STYLE.figure}"><p style="${alarming ? STYLE.figureValueFinding : STYLE.figureValue}">${escapeHtml(value)}</p><p style="${STYLE.figureLabel}">${escapeHtml(f.label)}</p></td>`;
+    return `<div class="${CLASSES.tile}" style="${alarming ? STYLE.figureFinding : STYLE.figure}"><p style="${alarming ? STYLE.figureValueFinding : STYLE.figureValue}">${escapeHtml(value)}</p><p style="${STYLE.figureLabel}">${escapeHtml(f.label)}</p></div>`;
   });
-  return `<table role="presentation" style="${STYLE.figures}"><tr>${cells.join(`<td style="${STYLE.figureGap}"></td>`)}</tr></table>`;
+  return `<div style="${STYLE.tiles}">${tiles.join('')}</div>`;
 }
 
 function notices(model: ReportModel): string {
@@ -103,6 +105,8 @@ function notices(model: ReportModel): string {
         failed.map((s) => `${s.title} (${sectionClusterLabel(s)})`).join(', '),
       )}. The figures that depend on ${failed.length === 1 ? 'it' : 'them'} are shown as n/a; the rest of the report is complete.</p>`,
     );
+  const open = openPeriodNote(model);
+  if (open !== null) out.push(`<p style="${STYLE.notice}">${escapeHtml(open)}</p>`);
   if (isEmptyPeriod(model)) out.push(`<p style="${STYLE.noticeOk}">${escapeHtml(TEXTS.emptyPeriod)}</p>`);
   const linked = model.sections.filter((s): s is SucceededSection => s.status === 'SUCCEEDED' && !s.attached);
   if (linked.length > 0)
@@ -220,7 +224,7 @@ function table(section: SucceededSection, model: ReportModel): string {
       return [main, ...lines].join('\n');
     })
     .join('\n');
-  return `<table style="${STYLE.table}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div style="${STYLE.tableBox}"><table class="${CLASSES.table}" style="${STYLE.table}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function section(s: ReportSection, model: ReportModel): string {

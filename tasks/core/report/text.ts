@@ -10,6 +10,7 @@ import {
   displayValue,
   evidenceNote,
   formatCount,
+  openPeriodNote,
   periodLabel,
   shortCause,
   utcRange,
@@ -90,6 +91,8 @@ export function renderText(model: ReportModel): string {
       `NOTE: ${plural(failed.length, 'section')} could not be produced: ${failed.map((s) => `${s.title} (${sectionClusterLabel(s)})`).join(', ')}. The rest of the report is complete.`,
       '',
     );
+  const open = openPeriodNote(model);
+  if (open !== null) out.push(`NOTE: ${open}`, '');
   if (isEmptyPeriod(model)) out.push(TEXTS.emptyPeriod, '');
   const linked = model.sections.filter((s) => s.status === 'SUCCEEDED' && !s.attached);
   if (linked.length > 0)
