@@ -98,6 +98,12 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
     use: "an instant in the report's time zone, cast to its local date (activity per day)",
   },
   {
+    name: 'date_trunc',
+    kind: 'scalar',
+    signature: 'date_trunc(unit, x) → [same as input]: x truncated to the unit',
+    use: "the run order: instants compared at pgAudit's precision (seconds) before the statement ids",
+  },
+  {
     name: 'regexp_like',
     kind: 'scalar',
     signature: 'regexp_like(string, pattern) → boolean: whether the pattern matches anywhere in the string',

@@ -426,13 +426,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     display.detail(
       `stored: ${aws.storedEvents} events in ${storedObjects} GZIP objects under bucket/events/cluster=${cluster.resourceId}/day=…/ (both sources)`,
     );
-    const days = pgEvents.map((e) => utcDay(e.time)).sort();
-    const firstDay = days[0] ?? utcDay(new Date().toISOString());
-    const lastDay = days.at(-1) ?? firstDay;
-    // The next morning's run, on a simulated clock: a report is only about a period that is over.
-    const reportClock = new SimClock(
-      `${utcDay(new Date(Date.parse(lastDay) + 86_400_000).toISOString())}T07:00:00.000Z`,
-    );
+    // The report runs now, about the workload's days up to today (UTC): the report Lambda reads the real
+    // clock, so the report shows the run's real date and time (and says that today is not over yet). The
+    // workflow's simulated clock starts at the same instant.
+    const today = utcDay(new Date().toISOString());
+    const firstDay = pgEvents.map((e) => utcDay(e.time)).sort()[0] ?? today;
+    const lastDay = today;
+    const reportClock = new SimClock(new Date());
     const world = new AwsWorld({ clock: reportClock });
     world.provision(deployment.resolver);
     const engine = await sqlEngine(bucketDir);
@@ -445,7 +445,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         athena: new AthenaClient({ region: 'eu-west-1' }),
         s3: new S3Client({ region: 'eu-west-1' }),
         ses: new SESClient({ region: 'eu-west-1' }),
-        clock: () => reportClock.now(),
+        clock: () => new Date(),
       },
     );
     world.lambda.addFunction(deployment.report.reportFunction, reportHandler as never);

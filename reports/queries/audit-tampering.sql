@@ -130,4 +130,6 @@ statements AS (
 SELECT "time", cluster, "user", "database", command, remotehost, sources, commandtext
 FROM statements
 WHERE regexp_like(coalesce(commandtext, command), '(?i)^\s*(alter\s+(role|user|database)\b[\s\S]*\b(re)?set\s+(pgaudit\.|all\b)|alter\s+system\b|drop\s+extension\s+(if\s+exists\s+)?"?pgaudit\b|(re)?set\s+(session\s+|local\s+)?pgaudit\.)')
-ORDER BY event_ts, cluster, pid, statementid, substatementid, id
+-- Run order: the second (pgAudit's precision), then the session's statement and substatement ids, then the
+-- instant; the stored id only breaks ties between statements at the same instant.
+ORDER BY date_trunc('second', event_ts), cluster, pid, statementid, substatementid, event_ts, source, id

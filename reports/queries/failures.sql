@@ -132,4 +132,6 @@ FROM statements
 WHERE ("class" = 'CONNECT' AND command = 'AUTH FAILURE')
    OR errormessage IS NOT NULL
    OR exitcode NOT IN ('0', '00000')
-ORDER BY event_ts, cluster, pid, statementid, substatementid, id
+-- Run order: the second (pgAudit's precision), then the session's statement and substatement ids, then the
+-- instant; the stored id only breaks ties between statements at the same instant.
+ORDER BY date_trunc('second', event_ts), cluster, pid, statementid, substatementid, event_ts, source, id

@@ -128,4 +128,6 @@ statements AS (
 SELECT "time", cluster, "user", "database", command, objecttype, objectname, remotehost, clientapplication, sources, commandtext
 FROM statements
 WHERE "class" = 'ROLE'
-ORDER BY event_ts, cluster, pid, statementid, substatementid, id
+-- Run order: the second (pgAudit's precision), then the session's statement and substatement ids, then the
+-- instant; the stored id only breaks ties between statements at the same instant.
+ORDER BY date_trunc('second', event_ts), cluster, pid, statementid, substatementid, event_ts, source, id

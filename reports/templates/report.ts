@@ -3,7 +3,7 @@
  * catalog (`reports/queries/index.ts`: `title`, `answers`); column headings and the explanatory texts are
  * here. Every value passed in is already HTML (the renderer escapes all data before it gets here).
  */
-import { STYLE } from './styles';
+import { CLASSES, NARROW_SCREEN_CSS, STYLE } from './styles';
 
 /** Column headings by result column (Athena lower-cases column names). */
 export const COLUMN_LABELS: Readonly<Record<string, string>> = {
@@ -77,7 +77,9 @@ export const TEXTS = {
   redaction:
     'Statements are shown redacted: passwords and the configured secret patterns are replaced by <REDACTED>. Times are UTC (ISO 8601) as stored; days are local dates in the report time zone.',
   evidence:
-    'The CSV files hold every row of each section and are archived with this report; they are the evidence, the tables above show the first rows only.',
+    'The CSV files hold every row of each section and are archived with this report; they are the evidence.',
+  /** Added to {@link TEXTS.evidence} only when a table was cut to the configured maximum of rows. */
+  cutTables: 'Tables marked "and N more" show the first rows only.',
   chartAlt: 'Bar chart of audited events per day and source',
   chartUnavailable: 'The activity chart is not available: the activity-per-day query failed.',
 } as const;
@@ -92,7 +94,10 @@ export interface SkeletonParts {
   readonly footer: string;
 }
 
-/** The document around the content. No scripts, no external resources (the chart is a `cid:` image). */
+/**
+ * The document around the content. No scripts, no external resources (the chart is a `cid:` image); the
+ * only stylesheet is the narrow-screen media query (see styles.ts).
+ */
 export function htmlSkeleton(parts: SkeletonParts): string {
   return `<!DOCTYPE html>
 <html lang="en">
@@ -101,21 +106,24 @@ export function htmlSkeleton(parts: SkeletonParts): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
 <title>${parts.title}</title>
+<style>
+${NARROW_SCREEN_CSS}
+</style>
 </head>
 <body style="${STYLE.body}">
 <div style="display:none;max-height:0;overflow:hidden">${parts.preheader}</div>
-<table role="presentation" style="${STYLE.outer}"><tr><td style="${STYLE.outerCell}">
+<table role="presentation" style="${STYLE.outer}"><tr><td class="${CLASSES.outer}" style="${STYLE.outerCell}">
 <table role="presentation" style="${STYLE.card}">
-<tr><td style="${STYLE.band}">
+<tr><td class="${CLASSES.pad}" style="${STYLE.band}">
 <p style="${STYLE.bandKicker}">${TEXTS.kicker}</p>
 <p style="${STYLE.bandTitle}">${TEXTS.title}</p>
 <p style="${STYLE.bandSubtitle}">${parts.subtitle}</p>
 </td></tr>
-<tr><td style="${STYLE.content}">
+<tr><td class="${CLASSES.pad}" style="${STYLE.content}">
 ${parts.meta}
 ${parts.body}
 </td></tr>
-<tr><td style="${STYLE.footer}">
+<tr><td class="${CLASSES.pad}" style="${STYLE.footer}">
 ${parts.footer}
 </td></tr>
 </table>

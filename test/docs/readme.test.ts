@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configObjectSchema } from '../../infra/config/schema';
 import { AUDIT_EVENT_FIELDS } from '../../tasks/core/audit-event';
@@ -25,9 +25,13 @@ describe('the README', () => {
     expect(section).toMatch(new RegExp(`^\\| \`${name}\``, 'm'));
   });
 
-  it('shows the report screenshot the test suite renders', () => {
-    expect(readme).toContain('](docs/report-screenshot.png)');
-  });
+  it.each(['report-1200.png', 'report-400.png'])(
+    'shows the report screenshot %s the test suite renders, and the file is there',
+    (file) => {
+      expect(readme).toMatch(new RegExp(`(\\]\\(|src=")docs/${file.replace('.', '\\.')}`));
+      expect(existsSync(join(__dirname, '..', '..', 'docs', file))).toBe(true);
+    },
+  );
 
   it('gives the two commands', () => {
     expect(readme).toContain('npm ci && npm run synth');

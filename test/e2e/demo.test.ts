@@ -61,6 +61,8 @@ function csvColumns(file: string, columns: readonly string[]): string[][] {
 let root: string;
 let result: DemoResult;
 let output = '';
+let startedAt = 0;
+let endedAt = 0;
 
 interface Email {
   readonly file: string;
@@ -98,6 +100,7 @@ function readable(file: string): string {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'aa-demo-e2e-'));
+  startedAt = Date.now();
   result = await runDemo({
     outDir: join(root, 'demo-out'),
     statements: WORKLOAD,
@@ -110,6 +113,7 @@ beforeAll(async () => {
     correlationHoldSeconds: 2,
     handleSignals: false,
   });
+  endedAt = Date.now();
 }, 120_000);
 
 afterAll(() => {
@@ -243,6 +247,21 @@ describe('npm run demo', () => {
     expect(rows[0]?.[4]).toMatch(/^pgAudit was switched off in this session/);
     expect(rows[0]?.[5]).toBe(gaps[0]?.sql);
     expect(readFileSync(result.report.html, 'utf8')).toContain('Audit coverage gaps');
+  });
+
+  it("dates the report at the run's real time, about the days the workload ran", () => {
+    const text = readFileSync(join(result.report.dir, 'report.txt'), 'utf8');
+    const generated = /^Generated: (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/m.exec(text);
+    expect(generated).not.toBeNull();
+    const at = Date.parse(`${generated?.[1]}T${generated?.[2]}Z`);
+    // Whole seconds in the report: the run's start rounded down, its end as it is.
+    expect(at).toBeGreaterThanOrEqual(Math.floor(startedAt / 1000) * 1000);
+    expect(at).toBeLessThanOrEqual(endedAt);
+    const html = readFileSync(result.report.html, 'utf8');
+    expect(html).toContain(`${generated?.[1]} ${generated?.[2]} UTC`);
+    // The period ends on the day of the run (UTC): the subject's range ends there.
+    const today = new Date(at).toISOString().slice(0, 10);
+    expect(result.report.subject).toContain(`–${today}:`);
   });
 
   it('leaves nothing running: PostgreSQL stopped, its directory removed', () => {

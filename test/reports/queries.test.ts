@@ -7,7 +7,6 @@ import { loadRules } from '../../tasks/core/alerts/rules';
 import { AUDIT_EVENT_FIELDS, type AuditEvent, type AuditEventInput } from '../../tasks/core/audit-event';
 import { dayPartitions, reportPeriod } from '../../tasks/core/report-period';
 import {
-  byStatementOrder,
   byTimeThenId,
   CLUSTER_A,
   CLUSTER_B,
@@ -15,6 +14,7 @@ import {
   countBy,
   event,
   eventsIn,
+  inRunOrder,
   type ReportFixture,
   reportFixture,
 } from './report-fixture';
@@ -139,7 +139,8 @@ describe('privilege-changes', () => {
         user: 'alice',
         commandText: `GRANT SELECT ON "odd, name" TO bob;\nGRANT 'x' TO "y" -- it's done`,
       }),
-      // Same second: by instant 09:00:00Z comes first, although '09:00:00.250Z' sorts first as a string.
+      // Same second, same session (pid 4242): the statement that ran first (the lower statement id) is listed
+      // first, although pgAudit's whole-second 09:00:00Z is the earlier instant.
       event('2026-11-23T09:00:00.250Z', {
         class: 'ROLE',
         command: 'ALTER ROLE',
@@ -171,19 +172,61 @@ describe('privilege-changes', () => {
   const expected = (cluster: string) =>
     eventsIn(f.stored(), berlinDay, cluster)
       .filter((e) => e.class === 'ROLE')
-      .sort(byStatementOrder)
+      .sort(inRunOrder)
       .map((e) => row(e, columns));
 
   it('lists who changed privileges, when, from where, with the statement (quotes, commas, newlines intact)', async () => {
     const rows = await f.run('privilege-changes');
     expect(rows).toEqual(expected('*'));
-    expect(rows.map((r) => r.user)).toEqual(['alice', 'bob', 'alice', 'dave']);
+    expect(rows.map((r) => r.user)).toEqual(['alice', 'alice', 'bob', 'dave']);
     expect(rows[0]?.commandtext).toBe(`GRANT SELECT ON "odd, name" TO bob;\nGRANT 'x' TO "y" -- it's done`);
   });
 
   it('restricts to one cluster, or takes all with *', async () => {
     expect(await f.run('privilege-changes', berlinDay, CLUSTER_A)).toEqual(expected(CLUSTER_A));
     expect((await f.run('privilege-changes', berlinDay, CLUSTER_B)).map((r) => r.user)).toEqual(['dave']);
+  });
+});
+
+describe('the order in which statements ran', () => {
+  // What ran, in this order, each statement seen by both sources: the activity stream with its statement
+  // end in microseconds, pgAudit with whole seconds. Session 202 ran first; session 101 then granted and
+  // revoked in the same microsecond (the activity stream's times tie), then altered a role a second later.
+  const ran = [
+    { pid: 202, statementId: 3, command: 'CREATE ROLE', das: '09:00:04.900000', pgaudit: '09:00:04' },
+    { pid: 101, statementId: 7, command: 'GRANT', das: '09:00:05.400123', pgaudit: '09:00:05' },
+    { pid: 101, statementId: 8, command: 'REVOKE', das: '09:00:05.400123', pgaudit: '09:00:05' },
+    { pid: 101, statementId: 9, command: 'ALTER ROLE', das: '09:00:06.010000', pgaudit: '09:00:06' },
+  ];
+  const f = withFixture(() =>
+    ran
+      .flatMap((s) => [
+        event(`2026-11-23T${s.das}Z`, {
+          pid: s.pid,
+          statementId: s.statementId,
+          class: 'ROLE',
+          command: s.command,
+          commandText: `${s.command} …`,
+        }),
+        event(`2026-11-23T${s.pgaudit}Z`, {
+          source: 'pgaudit',
+          auditType: 'SESSION',
+          sessionId: null,
+          pid: s.pid,
+          statementId: s.statementId,
+          class: 'ROLE',
+          command: s.command,
+          commandText: `${s.command} …`,
+        }),
+      ])
+      .reverse(),
+  );
+
+  it('lists statements in the order they ran, each once with both sources, never by hash', async () => {
+    const rows = await f.run('privilege-changes');
+    expect(rows.map((r) => `${r.command} ${r.sources}`)).toEqual(
+      ran.map((s) => `${s.command} das,pgaudit`),
+    );
   });
 });
 
@@ -220,7 +263,7 @@ describe('schema-changes', () => {
     expect(rows).toEqual(
       eventsIn(f.stored(), berlinDay)
         .filter((e) => e.class === 'DDL')
-        .sort(byStatementOrder)
+        .sort(inRunOrder)
         .map((e) => row(e, columns)),
     );
     expect(rows.map((r) => [r.command, r.objectname, r.sources])).toEqual([
@@ -391,7 +434,7 @@ describe('failures', () => {
     expect(rows).toEqual(
       eventsIn(f.stored(), berlinDay)
         .filter(failed)
-        .sort(byStatementOrder)
+        .sort(inRunOrder)
         .map((e) => ({ failure: isLogin(e) ? 'login' : 'statement', ...row(e, columns) })),
     );
     expect(rows.map((r) => [r.failure, r.user, r.exitcode])).toEqual([
@@ -441,8 +484,8 @@ describe('audit-tampering', () => {
     const pattern = new RegExp(rule?.match.commandTextPattern ?? 'no rule', 'i');
     const expected = eventsIn(f.stored(), berlinDay)
       .filter((e) => pattern.test(e.commandText ?? e.command))
-      .sort(byStatementOrder)
-      .map((e) => row(e, 'time, cluster, user, database, command, remotehost, sources, commandtext'));
+      .sort(inRunOrder)
+      .map((e) => row(e, 'time, cluster, user, database, command, remotehost, source, commandtext'));
     expect(expected).toHaveLength(8);
     expect(await f.run('audit-tampering')).toEqual(expected);
   });
@@ -827,7 +870,7 @@ describe('statements seen by both sources', () => {
       'time, cluster, user, database, command, objecttype, objectname, remotehost, clientapplication, sources, commandtext';
     const expected = built
       .filter((b) => b.plan.class === 'ROLE')
-      .sort((a, b) => byStatementOrder(shown(a), shown(b)))
+      .sort((a, b) => inRunOrder(shown(a), shown(b)))
       .map((b) => ({ ...row(shown(b), columns), sources: b.plan.seenBy }));
     const rows = await f.run('privilege-changes');
     expect(rows).toEqual(expected);

@@ -81,25 +81,29 @@ export function eventsIn(
   });
 }
 
-/** Orders events by instant, then id (the queries' `ORDER BY event_ts, id`). */
+/** Orders events by instant, then id (the earliest and latest sightings of `min_by`/`max_by`). */
 export const byTimeThenId = (a: AuditEvent, b: AuditEvent) =>
   Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** Ascending with missing values last (Trino's and DuckDB's default for ORDER BY … ASC). */
+const nullsLast = (a: number | null, b: number | null) =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : a - b;
+
 /**
- * Orders statements as the listing queries do (`ORDER BY event_ts, cluster, pid, statementid,
- * substatementid, id`): by instant, then cluster, backend pid, statement and sub-statement id (nulls last),
- * then id.
+ * The order in which statements ran, as the listing queries give it: the second (pgAudit's precision, so
+ * that its whole-second times do not all sort ahead of the activity stream's), the cluster, the backend
+ * pid, the statement and substatement ids, then the instant, the source and the id (which only separate
+ * the rows of one statement).
  */
-export const byStatementOrder = (a: AuditEvent, b: AuditEvent) =>
-  Date.parse(a.time) - Date.parse(b.time) ||
+export const inRunOrder = (a: AuditEvent, b: AuditEvent) =>
+  Math.floor(Date.parse(a.time) / 1000) - Math.floor(Date.parse(b.time) / 1000) ||
   compare(a.clusterId ?? '', b.clusterId ?? '') ||
   nullsLast(a.pid, b.pid) ||
   nullsLast(a.statementId, b.statementId) ||
   nullsLast(a.substatementId, b.substatementId) ||
+  Date.parse(a.time) - Date.parse(b.time) ||
+  compare(a.source, b.source) ||
   compare(a.id, b.id);
-
-const nullsLast = (a: number | null, b: number | null) =>
-  a === b ? 0 : a === null ? 1 : b === null ? -1 : a - b;
 
 /** Counts by key, as `[key, count]` pairs. */
 export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {

@@ -70,6 +70,15 @@ const checks: Record<string, { sql: string; expected: Record<string, unknown> }>
       utc: '2026-11-23',
     },
   },
+  date_trunc: {
+    // Trino: the timestamp (with its zone) truncated to the unit; an instant already on the unit stays.
+    sql: `SELECT
+      date_trunc('second', from_iso8601_timestamp('2026-11-23T10:00:05.999Z')) = from_iso8601_timestamp('2026-11-23T10:00:05Z') AS cut,
+      date_trunc('second', from_iso8601_timestamp('2026-11-23T10:00:05Z')) = from_iso8601_timestamp('2026-11-23T10:00:05Z') AS whole,
+      date_trunc('second', from_iso8601_timestamp('2026-11-23T10:00:05.999Z')) < from_iso8601_timestamp('2026-11-23T10:00:05.001Z') AS before,
+      date_trunc('second', from_iso8601_timestamp(NULL)) IS NULL AS null_in`,
+    expected: { cut: true, whole: true, before: true, null_in: true },
+  },
   count: {
     sql: 'SELECT count(*) AS rows, count(DISTINCT v) AS distinct_values, count(v) AS non_null FROM (VALUES (1), (1), (2), (NULL)) t(v)',
     expected: { rows: '4', distinct_values: '2', non_null: '3' },

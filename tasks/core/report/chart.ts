@@ -6,6 +6,7 @@
  */
 import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import { COLORS } from '../../../reports/templates/styles';
+import { formatCount } from './format';
 import type { DayActivity } from './model';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -126,7 +127,7 @@ export function activityChartSvg(days: readonly DayActivity[], options: ChartOpt
   for (let v = 0; v <= top_; v += step) {
     out.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${v === 0 ? '#9ca3af' : '#e5e7eb'}" stroke-width="1"/>`,
-      `<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" ${font} font-size="11" fill="${COLORS.muted}" text-anchor="end">${v.toLocaleString('en-US')}</text>`,
+      `<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" ${font} font-size="11" fill="${COLORS.muted}" text-anchor="end">${formatCount(v)}</text>`,
     );
   }
   const n = Math.max(1, days.length);
@@ -146,7 +147,7 @@ export function activityChartSvg(days: readonly DayActivity[], options: ChartOpt
     });
     if (n <= 16 && base > 0)
       out.push(
-        `<text x="${(x + barW / 2).toFixed(1)}" y="${(y(base) - 5).toFixed(1)}" ${font} font-size="10" fill="${COLORS.ink}" text-anchor="middle">${base.toLocaleString('en-US')}</text>`,
+        `<text x="${(x + barW / 2).toFixed(1)}" y="${(y(base) - 5).toFixed(1)}" ${font} font-size="10" fill="${COLORS.ink}" text-anchor="middle">${formatCount(base)}</text>`,
       );
     if (i % labelEvery === 0)
       out.push(

@@ -5,6 +5,7 @@
  * AWS client here.
  */
 import type { ReportPeriod } from '../report-period';
+import { formatCount } from './format';
 
 export interface ClusterRef {
   readonly identifier: string;
@@ -135,7 +136,7 @@ export function isEmptyPeriod(model: ReportModel): boolean {
 
 /** `1 privilege change`, `3 privilege changes`. */
 export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? singular : pluralForm}`;
+  return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
 }
 
 /** `orders-db`, `all clusters`, … : how the sections' cluster is named to a reader. */

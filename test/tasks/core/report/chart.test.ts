@@ -31,6 +31,22 @@ describe('the activity chart', () => {
     ]);
   });
 
+  it('labels bars and the axis with thousands separators, as the tiles and tables print counts', () => {
+    // 1,519 events by the activity stream and 8 by pgAudit on one day: the bar's total is 1,527.
+    const days = activityPerDay(
+      columns,
+      [
+        ['2026-11-23', 'das', '1519'],
+        ['2026-11-23', 'pgaudit', '8'],
+      ],
+      { firstDate: '2026-11-23', lastDate: '2026-11-23' },
+    );
+    const svg = activityChartSvg(days, { timeZone: 'UTC' });
+    expect(svg).toMatch(/>1,527<\/text>/);
+    expect(svg).toMatch(/>2,000<\/text>/); // the axis' top, a round step above 1,527
+    expect(svg).not.toMatch(/>\d{4,}<\/text>/);
+  });
+
   it('ignores rows that are not a date and a count or lie outside the period', () => {
     const days = activityPerDay(
       columns,

@@ -106,4 +106,15 @@ describe('the report HTML', () => {
     expect(html).toContain('The activity chart is not available');
     expect(html).toMatch(/n\/a<\/p><p[^>]*>Audited statements/);
   });
+
+  it('says the period is not over when the report was generated before its end, and not otherwise', () => {
+    // The period is Monday 2026-11-23 UTC, [2026-11-23T00:00Z, 2026-11-24T00:00Z).
+    const early = { ...model([succeeded()]), generatedAt: new Date('2026-11-23T15:30:00Z') };
+    const note =
+      'This period is not over yet: the report covers what was stored until 2026-11-23 15:30:00 UTC.';
+    expect(renderHtml(early)).toContain(note);
+    expect(renderText(early)).toContain(note);
+    expect(renderHtml(model([succeeded()]))).not.toContain('not over yet');
+    expect(renderText(model([succeeded()]))).not.toContain('not over yet');
+  });
 });
