@@ -31,23 +31,18 @@ import { parsePgAuditText } from '../../tasks/core/pgaudit/parser';
 import { REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { createReportHandler } from '../../tasks/render-report/render';
 import { readReportSettings } from '../../tasks/render-report/settings';
-import {
-  activityRecord,
-  INSTANCE_ID,
-  kinesisEvent,
-  kinesisRecord,
-} from '../../test/builders/activity-record';
-import { subscriptionEvent } from '../../test/builders/logs-subscription';
-import { decodeWords, parseMime } from '../../test/helpers/mime';
-import { athenaResultsServer } from '../../test/local/athena-results';
-import { filterPatternMatches } from '../../test/local/filter-pattern';
-import { LocalKms } from '../../test/local/kms';
-import { PG_BIN, type PostgresServer, startPostgres, waitForLog } from '../../test/local/postgres-server';
-import { AwsWorld } from '../../test/local/simulators/world';
-import { sqlEngine } from '../../test/local/sql-engine';
-import { SimClock } from '../../test/local/stepfunctions/clock';
-import { LocalWorkflow, type TaskDispatcher } from '../../test/local/stepfunctions/runner';
-import { streamScenario } from '../../test/workflows/shared/stream-fixture';
+import { athenaResultsServer } from '../local/athena-results';
+import { AwsWorld } from '../local/aws/world';
+import { filterPatternMatches } from '../local/filter-pattern';
+import { LocalKms } from '../local/kms';
+import { decodeWords, parseMime } from '../local/mime';
+import { PG_BIN, type PostgresServer, startPostgres, waitForLog } from '../local/postgres';
+import { activityRecord, INSTANCE_ID, kinesisEvent, kinesisRecord } from '../local/records/activity-stream';
+import { subscriptionEvent } from '../local/records/logs-subscription';
+import { streamScenario } from '../local/scenarios/stream';
+import { sqlEngine } from '../local/sql-engine';
+import { SimClock } from '../local/stepfunctions/clock';
+import { LocalWorkflow, type TaskDispatcher } from '../local/stepfunctions/runner';
 import { type DemoDeployment, demoDeployment } from './deployment';
 import type { DemoDisplay } from './display';
 import { alertEml } from './email';

@@ -35,8 +35,8 @@ import { DUE_INDEX } from '../../tasks/alert/store';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
 import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
 import { eventsPrefix, partitionOf } from '../../tasks/core/storage-layout';
-import { DynamoTable } from '../../test/local/dynamodb-table';
-import type { LocalKms } from '../../test/local/kms';
+import { DynamoTable } from '../local/dynamodb-table';
+import type { LocalKms } from '../local/kms';
 
 export interface PublishedAlert {
   readonly subject: string;

@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { textDisplay } from '../../cli/demo/display';
 import { type DemoResult, runDemo } from '../../cli/demo/run-demo';
 import { APP_PASSWORD, SECRET } from '../../cli/demo/scenario';
-import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../helpers/mime';
+import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../../cli/local/mime';
 
 const RESOURCE_ID = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 

@@ -1,7 +1,12 @@
+import {
+  activityEvent,
+  CLUSTER_ID,
+  heartbeatEvent,
+  INSTANCE_ID,
+} from '../../../../cli/local/records/activity-stream';
 import { eventId } from '../../../../tasks/core/audit-event';
 import { normalizeActivityPayload } from '../../../../tasks/core/das/normalize';
 import { createRedactor } from '../../../../tasks/core/redact';
-import { activityEvent, CLUSTER_ID, heartbeatEvent, INSTANCE_ID } from '../../../builders/activity-record';
 
 const redact = createRedactor();
 const payload = (events: unknown[]) => ({

@@ -1,3 +1,4 @@
+import { auditEntry, failedLogin, prefix } from '../../../../cli/local/records/pgaudit-log';
 import { eventId } from '../../../../tasks/core/audit-event';
 import {
   auditFields,
@@ -6,7 +7,6 @@ import {
   parsePgAuditText,
   simpleCsvFields,
 } from '../../../../tasks/core/pgaudit/parser';
-import { auditEntry, failedLogin, prefix } from '../../../builders/pgaudit-log';
 
 const CLUSTER = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 

@@ -7,15 +7,15 @@
 import type { Construct } from 'constructs';
 import { createPlanHandler } from '../../../tasks/plan-maintenance-window/plan';
 import { readPlanSettings } from '../../../tasks/plan-maintenance-window/settings';
+import { actionsOf, roleOf, statementsOf } from '../../../test/helpers/iam';
 import type { DisableActivityStreamWorkflow } from '../../../workflows/disable-activity-stream/construct';
 import type { EnableActivityStreamWorkflow } from '../../../workflows/enable-activity-stream/construct';
-import { synthExample } from '../../helpers/cdk-app';
-import { actionsOf, roleOf, statementsOf } from '../../helpers/iam';
-import type { SimClusterSpec } from '../../local/simulators/rds';
-import { AwsWorld } from '../../local/simulators/world';
-import { SimClock } from '../../local/stepfunctions/clock';
-import { type ExecutionResult, LocalWorkflow } from '../../local/stepfunctions/runner';
-import { type AslDefinition, TemplateResolver } from '../../local/stepfunctions/template';
+import type { SimClusterSpec } from '../aws/rds';
+import { AwsWorld } from '../aws/world';
+import { synthExample } from '../cdk-app';
+import { SimClock } from '../stepfunctions/clock';
+import { type ExecutionResult, LocalWorkflow } from '../stepfunctions/runner';
+import { type AslDefinition, TemplateResolver } from '../stepfunctions/template';
 
 export const CLUSTER = 'orders-db';
 export const RESOURCE_ID = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
