@@ -6,11 +6,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { CLUSTER, disableDeployment } from '../../../cli/local/scenarios/disable-activity-stream';
 import { enableDeployment } from '../../../cli/local/scenarios/enable-activity-stream';
-import { roleStatements } from '../../../cli/local/scenarios/stream';
 import {
   DisableActivityStreamWorkflow,
   type DisableActivityStreamWorkflowProps,
 } from '../../../workflows/disable-activity-stream/construct';
+import { roleStatements } from '../shared/stream-expectations';
 
 const d = disableDeployment();
 const template = Template.fromJSON(d.resolver.template as never);

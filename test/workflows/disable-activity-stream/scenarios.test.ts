@@ -12,9 +12,9 @@ import {
   RESOURCE_ID,
   rdsActions,
 } from '../../../cli/local/scenarios/disable-activity-stream';
-import { notificationExpectations } from '../../../cli/local/scenarios/stream';
 import type { ExecutionResult } from '../../../cli/local/stepfunctions/runner';
 import { STATES } from '../../../workflows/disable-activity-stream/definition';
+import { notificationExpectations } from '../shared/stream-expectations';
 
 const NOW = { clusterIdentifier: CLUSTER, window: 'now', changeTicket: 'CHG-2001', requestedBy: 'bob' };
 const CLUSTER_ARN = `arn:aws:rds:eu-west-1:123456789012:cluster:${CLUSTER}`;

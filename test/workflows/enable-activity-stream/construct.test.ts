@@ -8,13 +8,13 @@ import {
   KMS_KEY,
   RESOURCE_ID,
 } from '../../../cli/local/scenarios/enable-activity-stream';
-import { roleStatements } from '../../../cli/local/scenarios/stream';
 import type { EventSourceMappingDefinition } from '../../../infra/constructs/stream-processing';
 import {
   EnableActivityStreamWorkflow,
   type EnableActivityStreamWorkflowProps,
 } from '../../../workflows/enable-activity-stream/construct';
 import { pollSchedule } from '../../../workflows/shared/poll-schedule';
+import { roleStatements } from '../shared/stream-expectations';
 
 const d = enableDeployment();
 const template = Template.fromJSON(d.resolver.template as never);

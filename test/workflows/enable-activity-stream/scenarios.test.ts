@@ -11,8 +11,9 @@ import {
   KMS_KEY,
   RESOURCE_ID,
 } from '../../../cli/local/scenarios/enable-activity-stream';
-import { notificationExpectations, rdsActions } from '../../../cli/local/scenarios/stream';
+import { rdsActions } from '../../../cli/local/scenarios/stream';
 import { STATES } from '../../../workflows/enable-activity-stream/definition';
+import { notificationExpectations } from '../shared/stream-expectations';
 
 const NOW = { clusterIdentifier: CLUSTER, window: 'now', changeTicket: 'CHG-1042', requestedBy: 'alice' };
 const CLUSTER_ARN = `arn:aws:rds:eu-west-1:123456789012:cluster:${CLUSTER}`;
