@@ -3,7 +3,7 @@
  * (without bundling the Lambdas: the demo runs their TypeScript in-process), and what the local runs need from
  * the template: the enable and report workflows' definitions, the Lambdas' deployed environments, the
  * subscription filters and the recipients. Names are read as the tests' fixtures read them
- * (`test/workflows/shared/stream-fixture.ts`, `test/workflows/compliance-report/fixture.ts`).
+ * (`cli/local/scenarios/stream.ts`, `test/workflows/compliance-report/fixture.ts`).
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Construct } from 'constructs';

@@ -1,9 +1,9 @@
 /**
  * `aurora-audit demo` / `npm run demo`: the whole audit pipeline on one machine, with no AWS account.
  *
- * 1. a throwaway PostgreSQL 15 with pgAudit and Aurora's log prefix (`test/local/postgres-server.ts`);
+ * 1. a throwaway PostgreSQL 15 with pgAudit and Aurora's log prefix (`cli/local/postgres.ts`);
  * 2. the synthesized enablement workflow through the local Step Functions harness against the simulated
- *    cluster (`test/local/simulators`, simulated clock);
+ *    cluster (`cli/local/aws`, simulated clock);
  * 3. the reference scenario and a workload on the real database (./scenario.ts);
  * 4. the server's real log through the real alert Lambda (pgAudit path), and a SIMULATED activity stream
  *    (records built from the same statements, encrypted and compressed as Aurora does, data keys under the

@@ -1,6 +1,6 @@
 /**
  * The disable workflow as deployed from the embedded example configuration, ready to run locally (see
- * ../shared/stream-fixture.ts, which it shares with the enablement workflow). By default the cluster's
+ * ./stream.ts, which it shares with the enablement workflow). By default the cluster's
  * stream is started and the decrypt Lambda reads it through an enabled mapping, as enablement leaves it.
  */
 import type { SimMapping } from '../aws/lambda';

@@ -1,6 +1,6 @@
 /**
  * The enablement workflow as deployed from the embedded example configuration, ready to run locally (see
- * ../shared/stream-fixture.ts, which it shares with the disable workflow).
+ * ./stream.ts, which it shares with the disable workflow).
  */
 import {
   type ScenarioOptions,
