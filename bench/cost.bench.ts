@@ -7,14 +7,14 @@
  * database are not aurora-audit's and are left out, except the pgAudit log volume, named separately.
  */
 import { gzipSync } from 'node:zlib';
+import { LocalKms } from '../cli/local/kms';
+import { CLUSTER_ID } from '../cli/local/records/activity-stream';
+import { auditEvent } from '../cli/local/records/audit-event';
 import { DataKeyCache } from '../tasks/core/das/data-key-cache';
 import { serviceUserSet } from '../tasks/core/das/normalize';
 import { processActivityRecord } from '../tasks/core/das/pipeline';
 import { createRedactor } from '../tasks/core/redact';
 import { storedLine } from '../tasks/core/storage-layout';
-import { CLUSTER_ID } from '../test/builders/activity-record';
-import { auditEvent } from '../test/builders/audit-event';
-import { LocalKms } from '../test/local/kms';
 import { buildCorpus, RECORDS_PER_DATA_KEY } from './decrypt.bench';
 import type { Benchmark } from './harness';
 

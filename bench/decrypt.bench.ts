@@ -8,13 +8,18 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { LocalKms } from '../cli/local/kms';
+import {
+  activityEvent,
+  activityRecord,
+  CLUSTER_ID,
+  heartbeatEvent,
+} from '../cli/local/records/activity-stream';
 import { DataKeyCache } from '../tasks/core/das/data-key-cache';
 import { serviceUserSet } from '../tasks/core/das/normalize';
 import { processActivityRecord } from '../tasks/core/das/pipeline';
 import { type DataKeyResolver, decryptPayload, sdkDecrypt } from '../tasks/core/das/record';
 import { createRedactor } from '../tasks/core/redact';
-import { activityEvent, activityRecord, CLUSTER_ID, heartbeatEvent } from '../test/builders/activity-record';
-import { LocalKms } from '../test/local/kms';
 import type { Benchmark } from './harness';
 
 const UNIQUE_RECORDS = 2000;

@@ -4,8 +4,8 @@
  * restarts take 20 minutes (target: under 60 transitions); for context, other restart lengths and a run
  * that waits for the maintenance window; and the disable workflow's happy run (its rollback) the same way.
  */
-import { disableScenario } from '../test/workflows/disable-activity-stream/fixture';
-import { enableScenario } from '../test/workflows/enable-activity-stream/fixture';
+import { disableScenario } from '../cli/local/scenarios/disable-activity-stream';
+import { enableScenario } from '../cli/local/scenarios/enable-activity-stream';
 import type { Benchmark } from './harness';
 
 function collapse(states: readonly string[]): string {

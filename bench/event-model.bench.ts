@@ -1,5 +1,5 @@
+import { auditEventInput } from '../cli/local/records/audit-event';
 import { createAuditEvent, toJsonLine } from '../tasks/core/audit-event';
-import { auditEventInput } from '../test/builders/audit-event';
 import { type Benchmark, opsPerSecond } from './harness';
 
 export const benchmarks: Benchmark[] = [

@@ -3,8 +3,9 @@
  * (simple and quoted statements, multi-line statements with continuation tabs, OBJECT lines), failed logins
  * and the other lines a server logs. Target: ≥ 200,000 lines/s.
  */
+
+import { auditEntry, failedLogin, prefix } from '../cli/local/records/pgaudit-log';
 import { parsePgAuditLines, parsePgAuditLinesSync } from '../tasks/core/pgaudit/parser';
-import { auditEntry, failedLogin, prefix } from '../test/builders/pgaudit-log';
 import type { Benchmark } from './harness';
 
 const LINES = 400_000;

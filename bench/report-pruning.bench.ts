@@ -7,12 +7,12 @@
  * Target: at most 1/12 of the month (the day and, for the first-seen comparison, the day before).
  */
 import { rmSync, statSync } from 'node:fs';
+import { auditEvent } from '../cli/local/records/audit-event';
+import { writeStoredEvents } from '../cli/local/records/stored-events';
+import { sqlEngine } from '../cli/local/sql-engine';
 import { queryParameters, querySql, REPORT_QUERIES } from '../reports/queries';
 import type { AuditEvent } from '../tasks/core/audit-event';
 import { reportPeriod } from '../tasks/core/report-period';
-import { auditEvent } from '../test/builders/audit-event';
-import { writeStoredEvents } from '../test/builders/stored-events';
-import { sqlEngine } from '../test/local/sql-engine';
 import type { Benchmark } from './harness';
 
 const CLUSTERS = ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'cluster-ZYXWVUTSRQPONMLKJIHGFEDCBA'];

@@ -2,7 +2,7 @@
  * The SQL functions the report queries may use. Every one exists in Athena engine version 3 (Trino,
  * https://trino.io/docs/current/functions.html; Athena: https://docs.aws.amazon.com/athena/latest/ug/functions-env3.html).
  * A test walks each query's Trino syntax tree and fails on a function that is not listed here; another checks
- * that the embedded test engine (DuckDB, `test/local/sql-engine.ts`) has each one, natively or as a macro
+ * that the embedded test engine (DuckDB, `cli/local/sql-engine.ts`) has each one, natively or as a macro
  * whose behaviour a test checks.
  *
  * Operators and special forms (`CAST`, `CASE`, `BETWEEN`, `IN`, `IS NULL`, `LIKE`) are not functions.

@@ -3,18 +3,18 @@
  * (without bundling the Lambdas: the demo runs their TypeScript in-process), and what the local runs need from
  * the template: the enable and report workflows' definitions, the Lambdas' deployed environments, the
  * subscription filters and the recipients. Names are read as the tests' fixtures read them
- * (`test/workflows/shared/stream-fixture.ts`, `test/workflows/compliance-report/fixture.ts`).
+ * (`cli/local/scenarios/stream.ts`, `test/workflows/compliance-report/fixture.ts`).
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Construct } from 'constructs';
 import { buildApp } from '../../infra/build-app';
 import { loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
-import { newApp } from '../../test/helpers/cdk-app';
-import { type AslDefinition, TemplateResolver } from '../../test/local/stepfunctions/template';
-import type { StreamDeployment } from '../../test/workflows/shared/stream-fixture';
 import type { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import type { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
+import { newApp } from '../local/cdk-app';
+import type { StreamDeployment } from '../local/scenarios/stream';
+import { type AslDefinition, TemplateResolver } from '../local/stepfunctions/template';
 
 export interface DemoDeployment {
   readonly config: AuroraAuditConfig;

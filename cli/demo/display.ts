@@ -3,7 +3,7 @@
  * step list updated in place as the local harness enters states (`✓ Acquire lock  ⟳ Poll cluster ×3`). On a
  * terminal the list is redrawn; elsewhere (a pipe, a test) it is printed once, when the run ends.
  */
-import type { ExecutionEvent } from '../../test/local/stepfunctions/runner';
+import type { ExecutionEvent } from '../local/stepfunctions/runner';
 
 export interface DemoDisplay {
   /** `[n/total] title`. */

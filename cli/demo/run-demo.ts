@@ -1,9 +1,9 @@
 /**
  * `aurora-audit demo` / `npm run demo`: the whole audit pipeline on one machine, with no AWS account.
  *
- * 1. a throwaway PostgreSQL 15 with pgAudit and Aurora's log prefix (`test/local/postgres-server.ts`);
+ * 1. a throwaway PostgreSQL 15 with pgAudit and Aurora's log prefix (`cli/local/postgres.ts`);
  * 2. the synthesized enablement workflow through the local Step Functions harness against the simulated
- *    cluster (`test/local/simulators`, simulated clock);
+ *    cluster (`cli/local/aws`, simulated clock);
  * 3. the reference scenario and a workload on the real database (./scenario.ts);
  * 4. the server's real log through the real alert Lambda (pgAudit path), and a SIMULATED activity stream
  *    (records built from the same statements, encrypted and compressed as Aurora does, data keys under the
@@ -31,23 +31,18 @@ import { parsePgAuditText } from '../../tasks/core/pgaudit/parser';
 import { REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { createReportHandler } from '../../tasks/render-report/render';
 import { readReportSettings } from '../../tasks/render-report/settings';
-import {
-  activityRecord,
-  INSTANCE_ID,
-  kinesisEvent,
-  kinesisRecord,
-} from '../../test/builders/activity-record';
-import { subscriptionEvent } from '../../test/builders/logs-subscription';
-import { decodeWords, parseMime } from '../../test/helpers/mime';
-import { athenaResultsServer } from '../../test/local/athena-results';
-import { filterPatternMatches } from '../../test/local/filter-pattern';
-import { LocalKms } from '../../test/local/kms';
-import { PG_BIN, type PostgresServer, startPostgres, waitForLog } from '../../test/local/postgres-server';
-import { AwsWorld } from '../../test/local/simulators/world';
-import { sqlEngine } from '../../test/local/sql-engine';
-import { SimClock } from '../../test/local/stepfunctions/clock';
-import { LocalWorkflow, type TaskDispatcher } from '../../test/local/stepfunctions/runner';
-import { streamScenario } from '../../test/workflows/shared/stream-fixture';
+import { athenaResultsServer } from '../local/athena-results';
+import { AwsWorld } from '../local/aws/world';
+import { filterPatternMatches } from '../local/filter-pattern';
+import { LocalKms } from '../local/kms';
+import { decodeWords, parseMime } from '../local/mime';
+import { PG_BIN, type PostgresServer, startPostgres, waitForLog } from '../local/postgres';
+import { activityRecord, INSTANCE_ID, kinesisEvent, kinesisRecord } from '../local/records/activity-stream';
+import { subscriptionEvent } from '../local/records/logs-subscription';
+import { streamScenario } from '../local/scenarios/stream';
+import { sqlEngine } from '../local/sql-engine';
+import { SimClock } from '../local/stepfunctions/clock';
+import { LocalWorkflow, type TaskDispatcher } from '../local/stepfunctions/runner';
 import { type DemoDeployment, demoDeployment } from './deployment';
 import type { DemoDisplay } from './display';
 import { alertEml } from './email';

@@ -9,8 +9,8 @@
  */
 import type { AuditEvent } from '../../tasks/core/audit-event';
 import type { ActivityEvent } from '../../tasks/core/das/record';
-import { activityEvent } from '../../test/builders/activity-record';
-import type { PostgresServer } from '../../test/local/postgres-server';
+import type { PostgresServer } from '../local/postgres';
+import { activityEvent } from '../local/records/activity-stream';
 
 /** The password of the reference scenario's password change: it must never appear in any output. */
 export const SECRET = 'Sup3r-Secret-pw';

@@ -1,12 +1,12 @@
 /**
  * Simulated AWS for the demo, at the SDK boundary only, exactly as the tests stub it (aws-sdk-client-mock on
  * the client classes, so the real handler modules' own clients are answered):
- * - KMS Decrypt by the local KMS stand-in (`test/local/kms.ts`, real AES-GCM with the encryption context);
+ * - KMS Decrypt by the local KMS stand-in (`cli/local/kms.ts`, real AES-GCM with the encryption context);
  * - Firehose PutRecordBatch: each batch's records written as Firehose's dynamic partitioning writes them,
  *   one GZIP object per partition under `events/cluster=…/day=…/` of the local bucket (the real
  *   `partitionOf` and `eventsPrefix`);
  * - S3 PutObject (quarantine, report archive): files under the local bucket;
- * - DynamoDB (the alert Lambda's state table): the in-memory table of `test/local/dynamodb-table.ts`;
+ * - DynamoDB (the alert Lambda's state table): the in-memory table of `cli/local/dynamodb-table.ts`;
  * - SNS Publish and SES SendRawEmail: captured for the `.eml` files;
  * - Athena GetQueryResults: served from the Athena simulator's results (set by the report run).
  * The real decrypt and alert handler modules are loaded with their deployed environments.
@@ -35,8 +35,8 @@ import { DUE_INDEX } from '../../tasks/alert/store';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
 import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
 import { eventsPrefix, partitionOf } from '../../tasks/core/storage-layout';
-import { DynamoTable } from '../../test/local/dynamodb-table';
-import type { LocalKms } from '../../test/local/kms';
+import { DynamoTable } from '../local/dynamodb-table';
+import type { LocalKms } from '../local/kms';
 
 export interface PublishedAlert {
   readonly subject: string;

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { parseAuditEvent } from '../../tasks/core/audit-event';
+import { LocalKms } from '../../cli/local/kms';
 import {
   activityEvent,
   activityRecord,
   CLUSTER_ID,
   heartbeatEvent,
   OTHER_CLUSTER_ID,
-} from '../builders/activity-record';
+} from '../../cli/local/records/activity-stream';
+import { parseAuditEvent } from '../../tasks/core/audit-event';
 import { runCli, runCliWith } from '../helpers/cli';
-import { LocalKms } from '../local/kms';
 
 const kms = new LocalKms();
 const kmsMock = mockClient(KMSClient);

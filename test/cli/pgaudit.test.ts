@@ -7,8 +7,8 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
+import { auditEntry, failedLogin, prefix } from '../../cli/local/records/pgaudit-log';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
-import { auditEntry, failedLogin, prefix } from '../builders/pgaudit-log';
 import { runCli, runCliWith } from '../helpers/cli';
 
 describe('aurora-audit pgaudit parse', () => {

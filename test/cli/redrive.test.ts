@@ -12,10 +12,15 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { LocalKms } from '../../cli/local/kms';
+import {
+  activityEvent,
+  activityRecord,
+  kinesisRecord,
+  OTHER_CLUSTER_ID,
+} from '../../cli/local/records/activity-stream';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
-import { activityEvent, activityRecord, kinesisRecord, OTHER_CLUSTER_ID } from '../builders/activity-record';
 import { runCli } from '../helpers/cli';
-import { LocalKms } from '../local/kms';
 
 const kms = new LocalKms();
 const kmsMock = mockClient(KMSClient);

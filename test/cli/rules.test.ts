@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { auditEvent } from '../../cli/local/records/audit-event';
+import { auditEntry, failedLogin } from '../../cli/local/records/pgaudit-log';
 import { alertLine } from '../../tasks/core/alert-lines';
 import { toJsonLine } from '../../tasks/core/audit-event';
-import { auditEvent } from '../builders/audit-event';
-import { auditEntry, failedLogin } from '../builders/pgaudit-log';
 import { runCli } from '../helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'aa-rules-'));

@@ -61,17 +61,22 @@ import {
 } from '@aws-sdk/client-sns';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { athenaResultsServer } from '../../cli/local/athena-results';
+import { DynamoTable } from '../../cli/local/dynamodb-table';
+import { LocalKms } from '../../cli/local/kms';
+import {
+  activityEvent,
+  activityRecord,
+  CLUSTER_ID,
+  kinesisRecord,
+} from '../../cli/local/records/activity-stream';
+import { subscriptionEvent } from '../../cli/local/records/logs-subscription';
+import { auditEntry } from '../../cli/local/records/pgaudit-log';
 import { DUE_INDEX } from '../../tasks/alert/store';
 import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
 import type { RenderEvent } from '../../tasks/render-report/contract';
 import type { QuarantineDocument } from '../../tasks/shared/quarantine';
-import { activityEvent, activityRecord, CLUSTER_ID, kinesisRecord } from '../builders/activity-record';
-import { subscriptionEvent } from '../builders/logs-subscription';
-import { auditEntry } from '../builders/pgaudit-log';
 import { runCli, runCliWith } from '../helpers/cli';
-import { athenaResultsServer } from '../local/athena-results';
-import { DynamoTable } from '../local/dynamodb-table';
-import { LocalKms } from '../local/kms';
 import { auditDay, type ReportWorld, reportWorld } from '../tasks/render-report/report-world';
 import {
   FAULT_KINDS,

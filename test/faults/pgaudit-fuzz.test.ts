@@ -17,15 +17,15 @@ import {
 import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoTable } from '../../cli/local/dynamodb-table';
+import { subscriptionEvent } from '../../cli/local/records/logs-subscription';
+import { auditEntry, failedLogin, prefix } from '../../cli/local/records/pgaudit-log';
 import { DUE_INDEX } from '../../tasks/alert/store';
 import type { AuditEvent } from '../../tasks/core/audit-event';
 import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
 import { parsePgAuditLinesSync } from '../../tasks/core/pgaudit/parser';
 import { createRedactor } from '../../tasks/core/redact';
 import type { QuarantineDocument } from '../../tasks/shared/quarantine';
-import { subscriptionEvent } from '../builders/logs-subscription';
-import { auditEntry, failedLogin, prefix } from '../builders/pgaudit-log';
-import { DynamoTable } from '../local/dynamodb-table';
 import {
   account,
   EXTRA_PATTERNS,

@@ -25,16 +25,21 @@ import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoTable } from '../../cli/local/dynamodb-table';
+import { LocalKms } from '../../cli/local/kms';
+import { leaves, parseMime } from '../../cli/local/mime';
+import {
+  activityEvent,
+  activityRecord,
+  CLUSTER_ID,
+  kinesisRecord,
+} from '../../cli/local/records/activity-stream';
+import { subscriptionEvent } from '../../cli/local/records/logs-subscription';
+import { auditEntry, prefix } from '../../cli/local/records/pgaudit-log';
 import { DUE_INDEX } from '../../tasks/alert/store';
 import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
 import type { QuarantineDocument } from '../../tasks/shared/quarantine';
-import { activityEvent, activityRecord, CLUSTER_ID, kinesisRecord } from '../builders/activity-record';
-import { subscriptionEvent } from '../builders/logs-subscription';
-import { auditEntry, prefix } from '../builders/pgaudit-log';
 import { runCliWith } from '../helpers/cli';
-import { leaves, parseMime } from '../helpers/mime';
-import { DynamoTable } from '../local/dynamodb-table';
-import { LocalKms } from '../local/kms';
 import { event as reportEvent } from '../reports/report-fixture';
 import { auditDay, reportWorld } from '../tasks/render-report/report-world';
 import { account, EXTRA_PATTERNS, invariant, scanSecrets, secretStatements, TEST_SECRETS } from './summary';

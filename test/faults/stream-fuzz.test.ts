@@ -24,8 +24,7 @@ import { DecryptCommand, KMSClient, KMSServiceException } from '@aws-sdk/client-
 import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { ActivityEvent } from '../../tasks/core/das/record';
-import type { QuarantineDocument } from '../../tasks/shared/quarantine';
+import { LocalKms } from '../../cli/local/kms';
 import {
   activityEvent,
   activityRecord,
@@ -33,8 +32,9 @@ import {
   heartbeatEvent,
   kinesisRecord,
   OTHER_CLUSTER_ID,
-} from '../builders/activity-record';
-import { LocalKms } from '../local/kms';
+} from '../../cli/local/records/activity-stream';
+import type { ActivityEvent } from '../../tasks/core/das/record';
+import type { QuarantineDocument } from '../../tasks/shared/quarantine';
 import { FAULT_KINDS, type FaultKind, fault } from './aws-errors';
 import {
   account,

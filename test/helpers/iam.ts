@@ -1,5 +1,5 @@
 /** IAM policies of a synthesized template, resolved, for least-privilege assertions. */
-import type { TemplateResolver } from '../local/stepfunctions/template';
+import type { TemplateResolver } from '../../cli/local/stepfunctions/template';
 
 export type PolicyStatement = {
   Effect: string;

@@ -4,12 +4,12 @@
  * generated events: no SQL).
  */
 import { rmSync } from 'node:fs';
+import { auditEvent } from '../../cli/local/records/audit-event';
+import { writeStoredEvents } from '../../cli/local/records/stored-events';
+import { type SqlEngine, sqlEngine } from '../../cli/local/sql-engine';
 import { queryParameters, querySql, reportQuery } from '../../reports/queries';
 import type { AuditEvent, AuditEventInput } from '../../tasks/core/audit-event';
 import type { ReportPeriod } from '../../tasks/core/report-period';
-import { auditEvent } from '../builders/audit-event';
-import { writeStoredEvents } from '../builders/stored-events';
-import { type SqlEngine, sqlEngine } from '../local/sql-engine';
 
 export const CLUSTER_A = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 export const CLUSTER_B = 'cluster-ZYXWVUTSRQPONMLKJIHGFEDCBA';

@@ -1,6 +1,6 @@
+import { SqlEngineError, TRINO_MACROS } from '../../cli/local/sql-engine';
 import { ATHENA_FUNCTION_NAMES } from '../../reports/athena-functions';
 import { AUDIT_EVENT_FIELDS } from '../../tasks/core/audit-event';
-import { SqlEngineError, TRINO_MACROS } from '../local/sql-engine';
 import { CLUSTER_A, CLUSTER_B, event, type ReportFixture, reportFixture } from './report-fixture';
 
 const statement = `GRANT SELECT ON "odd, name" TO bob; -- it's\n\tdone: 'ok' ✓`;

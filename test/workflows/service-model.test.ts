@@ -10,7 +10,7 @@ import {
   ReportQueryResultsError,
   ReportSendError,
 } from '../../tasks/render-report/errors';
-import type { AslDefinition, AslState } from '../local/stepfunctions/template';
+import type { AslDefinition, AslState } from '../../cli/local/stepfunctions/template';
 import { reportDeployment } from './compliance-report/fixture';
 import {
   calledOperation,
@@ -26,7 +26,7 @@ import {
   javaV2ExceptionClass,
   javaV2PascalCase,
 } from './service-model/naming';
-import { streamDeployments } from './shared/stream-fixture';
+import { streamDeployments } from '../../cli/local/scenarios/stream';
 
 const REPORT_FUNCTION_ERRORS = [ReportQueryResultsError, ReportArchiveError, ReportSendError].map(
   (E) => new E('x', new Error('y')).name,

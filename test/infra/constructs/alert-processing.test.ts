@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { synthExample } from '../../../cli/local/cdk-app';
 import { validateConfig } from '../../../infra/config/load';
 import { configDocument } from '../../builders/config';
-import { synthExample } from '../../helpers/cdk-app';
 
 const { template, auditStack } = synthExample();
 const resources = template.toJSON().Resources as Record<

@@ -1,8 +1,8 @@
-import { synthExample } from '../../helpers/cdk-app';
+import { synthExample } from '../../../cli/local/cdk-app';
+import { disableScenario } from '../../../cli/local/scenarios/disable-activity-stream';
+import { enableScenario } from '../../../cli/local/scenarios/enable-activity-stream';
+import { streamDeployments } from '../../../cli/local/scenarios/stream';
 import { matches } from '../../helpers/eventbridge';
-import { disableScenario } from '../../workflows/disable-activity-stream/fixture';
-import { enableScenario } from '../../workflows/enable-activity-stream/fixture';
-import { streamDeployments } from '../../workflows/shared/stream-fixture';
 
 const { template } = synthExample();
 type Rule = {

@@ -2,8 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { synthExample } from '../../../cli/local/cdk-app';
 import { ReportQueries } from '../../../infra/constructs/report-queries';
-import { synthExample } from '../../helpers/cdk-app';
 
 const { template, auditStack } = synthExample();
 

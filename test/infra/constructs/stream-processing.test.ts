@@ -1,8 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { synthExample } from '../../../cli/local/cdk-app';
 import { validateConfig } from '../../../infra/config/load';
 import { configDocument } from '../../builders/config';
-import { synthExample } from '../../helpers/cdk-app';
 
 const { template, auditStack } = synthExample();
 const resources = template.toJSON().Resources as Record<

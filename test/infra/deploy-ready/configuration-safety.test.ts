@@ -10,7 +10,7 @@ import { looksLikeConfigKey, selectConfig } from '../../../infra/config/context'
 import { ConfigError, loadConfig, validateConfig } from '../../../infra/config/load';
 import { EMBEDDED_EXAMPLE } from '../../../infra/constructs/example-guard';
 import { configDocument } from '../../builders/config';
-import { newApp } from '../../helpers/cdk-app';
+import { newApp } from '../../../cli/local/cdk-app';
 
 type Rule = { Assertions: { Assert: unknown; AssertDescription: string }[] };
 type TemplateJson = {

@@ -4,9 +4,9 @@
  * IAM users and root; the Change Manager runbook cannot be given a value that breaks the workflow's input.
  */
 import { RUNBOOK_PATTERNS } from '../../../infra/constructs/change-management';
-import { synthExample } from '../../helpers/cdk-app';
+import { synthExample } from '../../../cli/local/cdk-app';
 import { matches } from '../../helpers/eventbridge';
-import { TemplateResolver } from '../../local/stepfunctions/template';
+import { TemplateResolver } from '../../../cli/local/stepfunctions/template';
 import { allows, type Statement } from './policy-eval';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };

@@ -8,9 +8,9 @@ import { validateConfig } from '../../../infra/config/load';
 import { physicalNames } from '../../../infra/config/names';
 import { AuditStack } from '../../../infra/stacks/audit-stack';
 import { configDocument } from '../../builders/config';
-import { newApp } from '../../helpers/cdk-app';
+import { newApp } from '../../../cli/local/cdk-app';
 import { matches } from '../../helpers/eventbridge';
-import { TemplateResolver } from '../../local/stepfunctions/template';
+import { TemplateResolver } from '../../../cli/local/stepfunctions/template';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type TemplateJson = { Resources: Record<string, Resource> };

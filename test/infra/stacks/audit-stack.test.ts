@@ -1,11 +1,11 @@
 import { RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { newApp, synthExample } from '../../../cli/local/cdk-app';
 import { buildApp } from '../../../infra/build-app';
 import { loadConfig, validateConfig } from '../../../infra/config/load';
 import { AUDIT_EVENT_FIELDS } from '../../../tasks/core/audit-event';
 import { configDocument } from '../../builders/config';
-import { newApp, synthExample } from '../../helpers/cdk-app';
 
 const { template, auditStack } = synthExample();
 const bucketId = auditStack.getLogicalId(auditStack.storage.bucket.node.defaultChild as s3.CfnBucket);

@@ -6,8 +6,8 @@
 import { buildApp, stackDescription } from '../../../infra/build-app';
 import { validateConfig } from '../../../infra/config/load';
 import { fleetConfigDocument } from '../../builders/fleet';
-import { newApp } from '../../helpers/cdk-app';
-import { type TemplateJson, TemplateResolver } from '../../local/stepfunctions/template';
+import { newApp } from '../../../cli/local/cdk-app';
+import { type TemplateJson, TemplateResolver } from '../../../cli/local/stepfunctions/template';
 
 /** The limits (AWS documentation; see FACTS.md "CloudFormation and IAM limits"). */
 const LIMITS = {

@@ -6,15 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { newApp, synthExample } from '../../../cli/local/cdk-app';
+import { filterPatternMatches } from '../../../cli/local/filter-pattern';
+import { TemplateResolver } from '../../../cli/local/stepfunctions/template';
 import { buildApp } from '../../../infra/build-app';
 import { validateConfig } from '../../../infra/config/load';
 import { ACTIVITY_STREAM_STOPPED_EVENT } from '../../../infra/constructs/audit-watch';
 import { LOGGED } from '../../../tasks/core/log-messages';
 import { configDocument } from '../../builders/config';
-import { newApp, synthExample } from '../../helpers/cdk-app';
 import { matches, transform } from '../../helpers/eventbridge';
-import { filterPatternMatches } from '../../local/filter-pattern';
-import { TemplateResolver } from '../../local/stepfunctions/template';
 
 type Statement = {
   Effect: string;

@@ -11,15 +11,15 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoTable } from '../../../cli/local/dynamodb-table';
+import { type PostgresServer, startPostgres, waitForLog } from '../../../cli/local/postgres';
+import { auditEvent } from '../../../cli/local/records/audit-event';
+import { subscriptionEvent } from '../../../cli/local/records/logs-subscription';
 import { DUE_INDEX } from '../../../tasks/alert/store';
 import { alertLine } from '../../../tasks/core/alert-lines';
 import { loadRules } from '../../../tasks/core/alerts/rules';
 import { type AuditEvent, parseAuditEvent } from '../../../tasks/core/audit-event';
 import { parsePgAuditMessage } from '../../../tasks/core/pgaudit/parser';
-import { auditEvent } from '../../builders/audit-event';
-import { subscriptionEvent } from '../../builders/logs-subscription';
-import { DynamoTable } from '../../local/dynamodb-table';
-import { type PostgresServer, startPostgres, waitForLog } from '../../local/postgres-server';
 
 const CLUSTER = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const DECRYPT_LOG_GROUP = '/aws/lambda/aurora-audit-decrypt';

@@ -1,14 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoTable } from '../../../cli/local/dynamodb-table';
+import { auditEvent } from '../../../cli/local/records/audit-event';
+import { subscriptionEvent } from '../../../cli/local/records/logs-subscription';
 import { type AlertDeps, createAlertProcessor } from '../../../tasks/alert/process';
 import { AlertStore, DUE_INDEX, type RuleMatch } from '../../../tasks/alert/store';
 import { alertLine } from '../../../tasks/core/alert-lines';
 import type { SnsNotification } from '../../../tasks/core/alerts/notification';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
-import { auditEvent } from '../../builders/audit-event';
-import { subscriptionEvent } from '../../builders/logs-subscription';
-import { DynamoTable } from '../../local/dynamodb-table';
 
 const DECRYPT_LOG_GROUP = '/aws/lambda/aurora-audit-decrypt';
 const CLUSTER = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -1,5 +1,5 @@
+import { auditEvent } from '../../../cli/local/records/audit-event';
 import { alertLine, MAX_ALERT_LINE_BYTES } from '../../../tasks/core/alert-lines';
-import { auditEvent } from '../../builders/audit-event';
 
 describe('alert lines', () => {
   it('are one pure JSON object and a newline', () => {

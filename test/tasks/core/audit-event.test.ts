@@ -1,3 +1,4 @@
+import { auditEvent, auditEventInput } from '../../../cli/local/records/audit-event';
 import {
   AUDIT_EVENT_FIELD_NAMES,
   AUDIT_EVENT_FIELDS,
@@ -8,7 +9,6 @@ import {
   parseAuditEvent,
   toJsonLine,
 } from '../../../tasks/core/audit-event';
-import { auditEvent, auditEventInput } from '../../builders/audit-event';
 
 describe('the audit-event model', () => {
   it('lists the contract fields in the documented order', () => {

@@ -12,9 +12,9 @@ import {
   sameStatement,
   statementKeys,
 } from '../../../tasks/core/statement';
-import { activityEvent, CLUSTER_ID, INSTANCE_ID } from '../../builders/activity-record';
-import { auditEvent } from '../../builders/audit-event';
-import { auditEntry } from '../../builders/pgaudit-log';
+import { activityEvent, CLUSTER_ID, INSTANCE_ID } from '../../../cli/local/records/activity-stream';
+import { auditEvent } from '../../../cli/local/records/audit-event';
+import { auditEntry } from '../../../cli/local/records/pgaudit-log';
 
 const redact = createRedactor();
 

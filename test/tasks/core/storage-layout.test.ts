@@ -1,3 +1,4 @@
+import { auditEvent } from '../../../cli/local/records/audit-event';
 import {
   eventsPrefix,
   FIREHOSE_EVENTS_PREFIX,
@@ -5,7 +6,6 @@ import {
   partitionOf,
   quarantineKey,
 } from '../../../tasks/core/storage-layout';
-import { auditEvent } from '../../builders/audit-event';
 
 describe('the storage layout', () => {
   it('stores an event under its cluster resource id and the UTC day of its time', () => {

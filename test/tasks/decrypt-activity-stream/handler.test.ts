@@ -6,8 +6,7 @@ import type * as S3Module from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type * as ClientMockModule from 'aws-sdk-client-mock';
-import { type AuditEvent, parseAuditEvent } from '../../../tasks/core/audit-event';
-import type { QuarantineDocument } from '../../../tasks/shared/quarantine';
+import { LocalKms, LocalKmsError } from '../../../cli/local/kms';
 import {
   activityEvent,
   activityRecord,
@@ -16,8 +15,9 @@ import {
   kinesisEvent,
   kinesisRecord,
   OTHER_CLUSTER_ID,
-} from '../../builders/activity-record';
-import { LocalKms, LocalKmsError } from '../../local/kms';
+} from '../../../cli/local/records/activity-stream';
+import { type AuditEvent, parseAuditEvent } from '../../../tasks/core/audit-event';
+import type { QuarantineDocument } from '../../../tasks/shared/quarantine';
 
 const localKms = new LocalKms();
 

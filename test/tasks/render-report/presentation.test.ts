@@ -6,7 +6,7 @@
 import { parse } from 'csv-parse/sync';
 import { REPORT_QUERIES } from '../../../reports/queries';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
-import { leaves, parseMime } from '../../helpers/mime';
+import { leaves, parseMime } from '../../../cli/local/mime';
 import { auditDay, event, reportWorld } from './report-world';
 
 const csvRows = (bytes: Buffer) => parse(bytes, { record_delimiter: '\r\n' }) as string[][];

@@ -7,10 +7,10 @@ import { GetQueryResultsCommand, type GetQueryResultsCommandInput } from '@aws-s
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
 import { parse } from 'csv-parse/sync';
+import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../../../cli/local/mime';
 import { REPORT_QUERIES } from '../../../reports/queries';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
 import type { PrepareResult, RenderResult } from '../../../tasks/render-report/contract';
-import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../../helpers/mime';
 import {
   auditDay,
   CLUSTER_A,

@@ -8,6 +8,7 @@ import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { SESClient, SendRawEmailCommand, type SendRawEmailCommandInput } from '@aws-sdk/client-ses';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { athenaResultsServer, type EngineResult, runReportQuery } from '../../../cli/local/athena-results';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
 import type {
   PrepareResult,
@@ -18,7 +19,6 @@ import type {
 } from '../../../tasks/render-report/contract';
 import { createReportHandler } from '../../../tasks/render-report/render';
 import { readReportSettings } from '../../../tasks/render-report/settings';
-import { athenaResultsServer, type EngineResult, runReportQuery } from '../../local/athena-results';
 import { CLUSTER_A, CLUSTER_B, event, type ReportFixture, reportFixture } from '../../reports/report-fixture';
 
 export { CLUSTER_A, CLUSTER_B, event };

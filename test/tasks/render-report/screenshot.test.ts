@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { leaves, parseMime } from '../../../cli/local/mime';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
-import { leaves, parseMime } from '../../helpers/mime';
 import { auditDay, CLUSTER_B, event, reportWorld } from './report-world';
 
 const CHROMIUM = '/usr/bin/chromium';

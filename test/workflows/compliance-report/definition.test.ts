@@ -3,12 +3,13 @@
  * everything (into the failure notification, or, inside the Map, into a FAILED section), JSONPath only, every
  * state reachable, every error used, results never in the payload.
  */
+
+import { reachableFrom, taskProblems } from '../../../cli/local/stepfunctions/checks';
+import { nestedStates } from '../../../cli/local/stepfunctions/runner';
+import type { AslDefinition, AslState } from '../../../cli/local/stepfunctions/template';
 import { STATES } from '../../../workflows/compliance-report/definition';
 import { REPORT_ERROR_NAMES } from '../../../workflows/compliance-report/errors';
 import { ALL_THROTTLING_ERRORS, THROTTLING_ERRORS } from '../../../workflows/shared/retry';
-import { reachableFrom, taskProblems } from '../../local/stepfunctions/checks';
-import { nestedStates } from '../../local/stepfunctions/runner';
-import type { AslDefinition, AslState } from '../../local/stepfunctions/template';
 import { reportDeployment } from './fixture';
 
 const { definition } = reportDeployment();

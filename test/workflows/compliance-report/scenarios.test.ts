@@ -7,6 +7,7 @@
 import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { MessageRejected, SendRawEmailCommand } from '@aws-sdk/client-ses';
+import type { ExecutionResult } from '../../../cli/local/stepfunctions/runner';
 import { REPORT_QUERIES } from '../../../reports/queries';
 import { TEXTS } from '../../../reports/templates/report';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
@@ -17,7 +18,6 @@ import {
   statementNameOf,
 } from '../../../tasks/render-report/contract';
 import { STATES } from '../../../workflows/compliance-report/definition';
-import type { ExecutionResult } from '../../local/stepfunctions/runner';
 import { event } from '../../reports/report-fixture';
 import {
   DAILY_BERLIN,

@@ -4,13 +4,13 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { CLUSTER, disableDeployment } from '../../../cli/local/scenarios/disable-activity-stream';
+import { enableDeployment } from '../../../cli/local/scenarios/enable-activity-stream';
 import {
   DisableActivityStreamWorkflow,
   type DisableActivityStreamWorkflowProps,
 } from '../../../workflows/disable-activity-stream/construct';
-import { enableDeployment } from '../enable-activity-stream/fixture';
-import { roleStatements } from '../shared/stream-fixture';
-import { CLUSTER, disableDeployment } from './fixture';
+import { roleStatements } from '../shared/stream-expectations';
 
 const d = disableDeployment();
 const template = Template.fromJSON(d.resolver.template as never);

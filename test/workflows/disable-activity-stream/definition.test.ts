@@ -4,11 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { disableDeployment } from '../../../cli/local/scenarios/disable-activity-stream';
+import { reachableFrom, taskProblems } from '../../../cli/local/stepfunctions/checks';
 import { STATES } from '../../../workflows/disable-activity-stream/definition';
 import { DISABLE_ERROR_NAMES } from '../../../workflows/disable-activity-stream/errors';
 import { ALL_THROTTLING_ERRORS } from '../../../workflows/shared/retry';
-import { reachableFrom, taskProblems } from '../../local/stepfunctions/checks';
-import { disableDeployment } from './fixture';
 
 const { definition } = disableDeployment();
 const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');

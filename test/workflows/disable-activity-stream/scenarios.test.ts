@@ -3,11 +3,18 @@
  * answering its Task states in Step Functions' spellings, simulated time, injected faults. Each scenario
  * asserts the final status, the error, the RDS and Lambda calls made and the notifications sent.
  */
+
+import type { AwsWorld } from '../../../cli/local/aws/world';
+import {
+  CLUSTER,
+  disableDeployment,
+  disableScenario,
+  RESOURCE_ID,
+  rdsActions,
+} from '../../../cli/local/scenarios/disable-activity-stream';
+import type { ExecutionResult } from '../../../cli/local/stepfunctions/runner';
 import { STATES } from '../../../workflows/disable-activity-stream/definition';
-import type { AwsWorld } from '../../local/simulators/world';
-import type { ExecutionResult } from '../../local/stepfunctions/runner';
-import { notificationExpectations } from '../shared/stream-fixture';
-import { CLUSTER, disableDeployment, disableScenario, RESOURCE_ID, rdsActions } from './fixture';
+import { notificationExpectations } from '../shared/stream-expectations';
 
 const NOW = { clusterIdentifier: CLUSTER, window: 'now', changeTicket: 'CHG-2001', requestedBy: 'bob' };
 const CLUSTER_ARN = `arn:aws:rds:eu-west-1:123456789012:cluster:${CLUSTER}`;

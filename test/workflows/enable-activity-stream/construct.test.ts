@@ -2,14 +2,19 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import {
+  CLUSTER,
+  enableDeployment,
+  KMS_KEY,
+  RESOURCE_ID,
+} from '../../../cli/local/scenarios/enable-activity-stream';
 import type { EventSourceMappingDefinition } from '../../../infra/constructs/stream-processing';
 import {
   EnableActivityStreamWorkflow,
   type EnableActivityStreamWorkflowProps,
 } from '../../../workflows/enable-activity-stream/construct';
 import { pollSchedule } from '../../../workflows/shared/poll-schedule';
-import { roleStatements } from '../shared/stream-fixture';
-import { CLUSTER, enableDeployment, KMS_KEY, RESOURCE_ID } from './fixture';
+import { roleStatements } from '../shared/stream-expectations';
 
 const d = enableDeployment();
 const template = Template.fromJSON(d.resolver.template as never);

@@ -4,12 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { enableDeployment } from '../../../cli/local/scenarios/enable-activity-stream';
+import { reachableFrom, taskProblems } from '../../../cli/local/stepfunctions/checks';
+import type { AslDefinition } from '../../../cli/local/stepfunctions/template';
 import { STATES } from '../../../workflows/enable-activity-stream/definition';
 import { ENABLE_ERROR_NAMES } from '../../../workflows/enable-activity-stream/errors';
 import { ALL_THROTTLING_ERRORS } from '../../../workflows/shared/retry';
-import { reachableFrom, taskProblems } from '../../local/stepfunctions/checks';
-import type { AslDefinition } from '../../local/stepfunctions/template';
-import { enableDeployment } from './fixture';
 
 const { definition } = enableDeployment();
 

@@ -3,9 +3,17 @@
  * simulators answering its Task states in Step Functions' spellings, simulated time, injected faults.
  * Each scenario asserts the final status, the error, the RDS calls made and the notifications sent.
  */
+
+import {
+  CLUSTER,
+  enableDeployment,
+  enableScenario,
+  KMS_KEY,
+  RESOURCE_ID,
+} from '../../../cli/local/scenarios/enable-activity-stream';
+import { rdsActions } from '../../../cli/local/scenarios/stream';
 import { STATES } from '../../../workflows/enable-activity-stream/definition';
-import { notificationExpectations, rdsActions } from '../shared/stream-fixture';
-import { CLUSTER, enableDeployment, enableScenario, KMS_KEY, RESOURCE_ID } from './fixture';
+import { notificationExpectations } from '../shared/stream-expectations';
 
 const NOW = { clusterIdentifier: CLUSTER, window: 'now', changeTicket: 'CHG-1042', requestedBy: 'alice' };
 const CLUSTER_ARN = `arn:aws:rds:eu-west-1:123456789012:cluster:${CLUSTER}`;

@@ -14,8 +14,8 @@
  *   the operation's output shape and be a required member (an absent one is `States.Runtime`, which no Catch
  *   catches), unless the read is listed in `ALWAYS_PRESENT` with the reason AWS always returns it.
  */
-import { nestedStates } from '../../local/stepfunctions/runner';
-import type { AslDefinition, AslState } from '../../local/stepfunctions/template';
+import { nestedStates } from '../../../cli/local/stepfunctions/runner';
+import type { AslDefinition, AslState } from '../../../cli/local/stepfunctions/template';
 import { awsSdkBaseError, awsSdkErrorName, javaV2PascalCase, optimizedErrorSpellings } from './naming';
 import table from './service-model.json';
 

@@ -1,3 +1,6 @@
+import { filterPatternMatches } from '../../../../cli/local/filter-pattern';
+import { auditEvent } from '../../../../cli/local/records/audit-event';
+import { auditEntry, failedLogin, prefix } from '../../../../cli/local/records/pgaudit-log';
 import { alertLine } from '../../../../tasks/core/alert-lines';
 import {
   activityStreamPattern,
@@ -6,9 +9,6 @@ import {
   pgAuditPattern,
 } from '../../../../tasks/core/alerts/filter-patterns';
 import { loadRules, parseRules } from '../../../../tasks/core/alerts/rules';
-import { auditEvent } from '../../../builders/audit-event';
-import { auditEntry, failedLogin, prefix } from '../../../builders/pgaudit-log';
-import { filterPatternMatches } from '../../../local/filter-pattern';
 
 describe("the filter-pattern evaluator, on the CloudWatch Logs documentation's examples", () => {
   // "Filter pattern syntax for metric filters, subscription filters, filter log events, and Live Tail".

@@ -1,5 +1,5 @@
+import { auditEvent } from '../../../../cli/local/records/audit-event';
 import { InvalidRulesError, loadRules, parseRules } from '../../../../tasks/core/alerts/rules';
-import { auditEvent } from '../../../builders/audit-event';
 
 const rules = loadRules();
 const matched = (overrides: Parameters<typeof auditEvent>[0]) =>

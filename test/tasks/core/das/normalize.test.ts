@@ -1,8 +1,13 @@
+import {
+  activityEvent,
+  CLUSTER_ID,
+  heartbeatEvent,
+  INSTANCE_ID,
+} from '../../../../cli/local/records/activity-stream';
 import { eventId } from '../../../../tasks/core/audit-event';
 import { normalizeActivityPayload } from '../../../../tasks/core/das/normalize';
 import { createRedactor } from '../../../../tasks/core/redact';
 import { statementKey } from '../../../../tasks/core/statement';
-import { activityEvent, CLUSTER_ID, heartbeatEvent, INSTANCE_ID } from '../../../builders/activity-record';
 
 const redact = createRedactor();
 const payload = (events: unknown[]) => ({

@@ -1,4 +1,12 @@
 import { gzipSync } from 'node:zlib';
+import { LocalKms } from '../../../../cli/local/kms';
+import {
+  activityEvent,
+  activityRecord,
+  CLUSTER_ID,
+  heartbeatEvent,
+  OTHER_CLUSTER_ID,
+} from '../../../../cli/local/records/activity-stream';
 import {
   ClusterMismatchError,
   DataKeyRejectedError,
@@ -7,14 +15,6 @@ import {
   PayloadDecryptionError,
 } from '../../../../tasks/core/das/errors';
 import { type DataKeyResolver, decodeActivityRecord, parseEnvelope } from '../../../../tasks/core/das/record';
-import {
-  activityEvent,
-  activityRecord,
-  CLUSTER_ID,
-  heartbeatEvent,
-  OTHER_CLUSTER_ID,
-} from '../../../builders/activity-record';
-import { LocalKms } from '../../../local/kms';
 
 const kms = new LocalKms();
 const resolver: DataKeyResolver = async (ciphertext, _b64, cluster) => {

@@ -1,3 +1,4 @@
+import { auditEntry, failedLogin, prefix } from '../../../../cli/local/records/pgaudit-log';
 import { eventId } from '../../../../tasks/core/audit-event';
 import {
   auditFields,
@@ -7,7 +8,6 @@ import {
   simpleCsvFields,
 } from '../../../../tasks/core/pgaudit/parser';
 import { statementKey } from '../../../../tasks/core/statement';
-import { auditEntry, failedLogin, prefix } from '../../../builders/pgaudit-log';
 
 const CLUSTER = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 

@@ -1,9 +1,10 @@
 /**
  * The reference scenario on a real PostgreSQL 15 with pgAudit 1.7, its real log parsed event by event.
  */
+
+import { type PostgresServer, startPostgres, waitForLog } from '../../../../cli/local/postgres';
 import type { AuditEvent } from '../../../../tasks/core/audit-event';
 import { parsePgAuditText } from '../../../../tasks/core/pgaudit/parser';
-import { type PostgresServer, startPostgres, waitForLog } from '../../../local/postgres-server';
 
 const SECRET = 'Sup3r-Secret-pw';
 const APP_PW = 'App-user-pw-1';

@@ -1,10 +1,10 @@
+import { startPostgres } from '../../../../cli/local/postgres';
 import {
   InvalidSetupError,
   pgauditClasses,
   quoteIdent,
   setupSql,
 } from '../../../../tasks/core/pgaudit/setup-sql';
-import { startPostgres } from '../../../local/postgres-server';
 
 describe('the pgAudit set-up SQL', () => {
   it('creates the extension and the rds_pgaudit role and sets the classes per user', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { decodeWords, leaves, parseMime, structure } from '../../../../cli/local/mime';
 import { base64Size, buildMimeMessage, type MimeMessageInput } from '../../../../tasks/core/report/mime';
-import { decodeWords, leaves, parseMime, structure } from '../../../helpers/mime';
 
 const png = randomBytes(5000);
 const csv = Buffer.from('a,b\r\n1,"x, y"\r\n', 'utf8');

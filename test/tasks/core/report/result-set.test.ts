@@ -1,10 +1,10 @@
+import { toAthenaPages } from '../../../../cli/local/athena-results';
 import { createRedactor } from '../../../../tasks/core/redact';
 import {
   MAX_CELL_CHARS,
   MalformedResultSetError,
   SectionCollector,
 } from '../../../../tasks/core/report/result-set';
-import { toAthenaPages } from '../../../local/athena-results';
 
 const redact = createRedactor(['token=(\\w+)']);
 const rows = (n: number) =>

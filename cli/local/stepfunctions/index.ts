@@ -1,7 +1,7 @@
 /**
  * The local workflow harness: run a synthesized state machine with `aws-local-stepfunctions` against
  * simulated AWS services in simulated time. See runner.ts (LocalWorkflow), template.ts (TemplateResolver),
- * clock.ts (SimClock) and ../simulators (AwsWorld).
+ * clock.ts (SimClock) and ../aws (AwsWorld).
  */
 export { reachableFrom, type TaskCheckOptions, taskProblems } from './checks';
 export { SimClock } from './clock';

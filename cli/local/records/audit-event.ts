@@ -1,4 +1,4 @@
-import { type AuditEvent, type AuditEventInput, createAuditEvent } from '../../tasks/core/audit-event';
+import { type AuditEvent, type AuditEventInput, createAuditEvent } from '../../../tasks/core/audit-event';
 
 /** The fields of a typical activity-stream GRANT event; override what the test is about. */
 export function auditEventInput(overrides: Partial<AuditEventInput> = {}): AuditEventInput {

@@ -1,18 +1,18 @@
 /**
  * The disable workflow as deployed from the embedded example configuration, ready to run locally (see
- * ../shared/stream-fixture.ts, which it shares with the enablement workflow). By default the cluster's
+ * ./stream.ts, which it shares with the enablement workflow). By default the cluster's
  * stream is started and the decrypt Lambda reads it through an enabled mapping, as enablement leaves it.
  */
-import type { SimMapping } from '../../local/simulators/lambda';
+import type { SimMapping } from '../aws/lambda';
 import {
   type ScenarioOptions,
   type StreamDeployment,
   type StreamScenario,
   streamDeployments,
   streamScenario,
-} from '../shared/stream-fixture';
+} from './stream';
 
-export { CLUSTER, RESOURCE_ID, rdsActions, T0 } from '../shared/stream-fixture';
+export { CLUSTER, RESOURCE_ID, rdsActions, T0 } from './stream';
 
 export function disableDeployment(): StreamDeployment {
   return streamDeployments().disable;

@@ -1,10 +1,10 @@
 /** The Athena simulator answers `athena:startQueryExecution.sync` as Step Functions does, running the SQL for real. */
 import { rmSync } from 'node:fs';
-import { writeStoredEvents } from '../../builders/stored-events';
-import { event } from '../../reports/report-fixture';
-import { type SqlEngine, sqlEngine } from '../sql-engine';
-import { literalValue } from './athena';
-import { AwsWorld } from './world';
+import { literalValue } from '../../../../cli/local/aws/athena';
+import { AwsWorld } from '../../../../cli/local/aws/world';
+import { writeStoredEvents } from '../../../../cli/local/records/stored-events';
+import { type SqlEngine, sqlEngine } from '../../../../cli/local/sql-engine';
+import { event } from '../../../reports/report-fixture';
 
 const SYNC = 'arn:aws:states:::athena:startQueryExecution.sync';
 const call = (world: AwsWorld, input: Record<string, unknown>) =>

@@ -1,9 +1,9 @@
 /** The local workflow harness itself, on small hand-written definitions. */
-import { SimClock } from './clock';
-import { readPath } from './path';
-import { HarnessError, LocalWorkflow, type TaskCall } from './runner';
-import type { AslDefinition } from './template';
-import { TemplateResolver } from './template';
+import { SimClock } from '../../../../cli/local/stepfunctions/clock';
+import { readPath } from '../../../../cli/local/stepfunctions/path';
+import { HarnessError, LocalWorkflow, type TaskCall } from '../../../../cli/local/stepfunctions/runner';
+import type { AslDefinition } from '../../../../cli/local/stepfunctions/template';
+import { TemplateResolver } from '../../../../cli/local/stepfunctions/template';
 
 const task = (next: string, extra: Record<string, unknown> = {}) => ({
   Type: 'Task' as const,

@@ -1,6 +1,6 @@
 /** The simulators answer in Step Functions' spellings and move through their states with the clock. */
-import { type AttributeValue, evaluateCondition } from './dynamodb';
-import { AwsWorld } from './world';
+import { type AttributeValue, evaluateCondition } from '../../../../cli/local/aws/dynamodb';
+import { AwsWorld } from '../../../../cli/local/aws/world';
 
 const call = (world: AwsWorld, resource: string, input: unknown, stateName = 'S') =>
   world.dispatch({

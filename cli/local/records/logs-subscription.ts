@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
+import type { SubscriptionEvent } from '../../../tasks/core/cloudwatch-logs';
 
 let nextId = 1;
 

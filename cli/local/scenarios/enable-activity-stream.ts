@@ -1,6 +1,6 @@
 /**
  * The enablement workflow as deployed from the embedded example configuration, ready to run locally (see
- * ../shared/stream-fixture.ts, which it shares with the disable workflow).
+ * ./stream.ts, which it shares with the disable workflow).
  */
 import {
   type ScenarioOptions,
@@ -8,9 +8,9 @@ import {
   type StreamScenario,
   streamDeployments,
   streamScenario,
-} from '../shared/stream-fixture';
+} from './stream';
 
-export { CLUSTER, KMS_KEY, RESOURCE_ID, T0 } from '../shared/stream-fixture';
+export { CLUSTER, KMS_KEY, RESOURCE_ID, T0 } from './stream';
 export type { ScenarioOptions };
 export type EnableDeployment = StreamDeployment;
 export type EnableScenario = StreamScenario;

@@ -82,7 +82,7 @@ interface ProfileNode {
   readonly children?: readonly ProfileNode[];
 }
 
-/** The bucket root holds `events/…` as the pipeline writes it (see `test/builders/stored-events.ts`). */
+/** The bucket root holds `events/…` as the pipeline writes it (see `cli/local/records/stored-events.ts`). */
 export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { AuditEvent } from '../../tasks/core/audit-event';
-import { eventsPrefix, partitionOf, storedLine } from '../../tasks/core/storage-layout';
+import type { AuditEvent } from '../../../tasks/core/audit-event';
+import { eventsPrefix, partitionOf, storedLine } from '../../../tasks/core/storage-layout';
 
 export interface StoredEventsOptions {
   /** The bucket root to write under. Default: a new temporary directory. */

@@ -13,8 +13,8 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { ActivityEvent } from '../../tasks/core/das/record';
-import type { LocalKms } from '../local/kms';
+import type { ActivityEvent } from '../../../tasks/core/das/record';
+import type { LocalKms } from '../kms';
 
 // Producing non-committed (0x0178) messages needs FORBID_ENCRYPT_ALLOW_DECRYPT.
 const esdk = buildClient(CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT);
