@@ -11,8 +11,8 @@ import { gunzipSync } from 'node:zlib';
 import { textDisplay } from '../../cli/demo/display';
 import { type DemoResult, runDemo } from '../../cli/demo/run-demo';
 import { APP_PASSWORD, PGAUDIT_CLASSES, SECRET, scenarioSessions } from '../../cli/demo/scenario';
-import { loadRules } from '../../tasks/core/alerts/rules';
 import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../../cli/local/mime';
+import { loadRules } from '../../tasks/core/alerts/rules';
 
 const RESOURCE_ID = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const WORKLOAD = 200;

@@ -224,9 +224,7 @@ describe('the order in which statements ran', () => {
 
   it('lists statements in the order they ran, each once with both sources, never by hash', async () => {
     const rows = await f.run('privilege-changes');
-    expect(rows.map((r) => `${r.command} ${r.sources}`)).toEqual(
-      ran.map((s) => `${s.command} das,pgaudit`),
-    );
+    expect(rows.map((r) => `${r.command} ${r.sources}`)).toEqual(ran.map((s) => `${s.command} das,pgaudit`));
   });
 });
 

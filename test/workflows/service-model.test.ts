@@ -5,12 +5,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { streamDeployments } from '../../cli/local/scenarios/stream';
+import type { AslDefinition, AslState } from '../../cli/local/stepfunctions/template';
 import {
   ReportArchiveError,
   ReportQueryResultsError,
   ReportSendError,
 } from '../../tasks/render-report/errors';
-import type { AslDefinition, AslState } from '../../cli/local/stepfunctions/template';
 import { reportDeployment } from './compliance-report/fixture';
 import {
   calledOperation,
@@ -26,7 +27,6 @@ import {
   javaV2ExceptionClass,
   javaV2PascalCase,
 } from './service-model/naming';
-import { streamDeployments } from '../../cli/local/scenarios/stream';
 
 const REPORT_FUNCTION_ERRORS = [ReportQueryResultsError, ReportArchiveError, ReportSendError].map(
   (E) => new E('x', new Error('y')).name,

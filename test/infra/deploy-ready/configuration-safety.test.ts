@@ -5,12 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { newApp } from '../../../cli/local/cdk-app';
 import { buildApp } from '../../../infra/build-app';
 import { looksLikeConfigKey, selectConfig } from '../../../infra/config/context';
 import { ConfigError, loadConfig, validateConfig } from '../../../infra/config/load';
 import { EMBEDDED_EXAMPLE } from '../../../infra/constructs/example-guard';
 import { configDocument } from '../../builders/config';
-import { newApp } from '../../../cli/local/cdk-app';
 
 type Rule = { Assertions: { Assert: unknown; AssertDescription: string }[] };
 type TemplateJson = {

@@ -3,10 +3,11 @@
  * the watch rules) and nothing without an account or source condition; the event-source-mapping watch sees
  * IAM users and root; the Change Manager runbook cannot be given a value that breaks the workflow's input.
  */
-import { RUNBOOK_PATTERNS } from '../../../infra/constructs/change-management';
+
 import { synthExample } from '../../../cli/local/cdk-app';
-import { matches } from '../../helpers/eventbridge';
 import { TemplateResolver } from '../../../cli/local/stepfunctions/template';
+import { RUNBOOK_PATTERNS } from '../../../infra/constructs/change-management';
+import { matches } from '../../helpers/eventbridge';
 import { allows, type Statement } from './policy-eval';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };

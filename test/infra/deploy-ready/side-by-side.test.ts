@@ -3,14 +3,14 @@
  * shared, no rule of one stack matches the other's events, and the default name keeps today's names.
  */
 import { Template } from 'aws-cdk-lib/assertions';
+import { newApp } from '../../../cli/local/cdk-app';
+import { TemplateResolver } from '../../../cli/local/stepfunctions/template';
 import { buildApp } from '../../../infra/build-app';
 import { validateConfig } from '../../../infra/config/load';
 import { physicalNames } from '../../../infra/config/names';
 import { AuditStack } from '../../../infra/stacks/audit-stack';
 import { configDocument } from '../../builders/config';
-import { newApp } from '../../../cli/local/cdk-app';
 import { matches } from '../../helpers/eventbridge';
-import { TemplateResolver } from '../../../cli/local/stepfunctions/template';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type TemplateJson = { Resources: Record<string, Resource> };

@@ -3,11 +3,12 @@
  * Functions' and Lambda's limits. Policies are measured with their tokens replaced by ARNs (the template
  * resolver), without whitespace, as IAM counts them.
  */
+
+import { newApp } from '../../../cli/local/cdk-app';
+import { type TemplateJson, TemplateResolver } from '../../../cli/local/stepfunctions/template';
 import { buildApp, stackDescription } from '../../../infra/build-app';
 import { validateConfig } from '../../../infra/config/load';
 import { fleetConfigDocument } from '../../builders/fleet';
-import { newApp } from '../../../cli/local/cdk-app';
-import { type TemplateJson, TemplateResolver } from '../../../cli/local/stepfunctions/template';
 
 /** The limits (AWS documentation; see FACTS.md "CloudFormation and IAM limits"). */
 const LIMITS = {

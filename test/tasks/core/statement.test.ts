@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { activityEvent, CLUSTER_ID, INSTANCE_ID } from '../../../cli/local/records/activity-stream';
+import { auditEvent } from '../../../cli/local/records/audit-event';
+import { auditEntry } from '../../../cli/local/records/pgaudit-log';
 import { type AuditEvent, parseAuditEvent, toJsonLine } from '../../../tasks/core/audit-event';
 import { normalizeActivityEvent } from '../../../tasks/core/das/normalize';
 import { parsePgAuditMessage } from '../../../tasks/core/pgaudit/parser';
@@ -12,9 +15,6 @@ import {
   sameStatement,
   statementKeys,
 } from '../../../tasks/core/statement';
-import { activityEvent, CLUSTER_ID, INSTANCE_ID } from '../../../cli/local/records/activity-stream';
-import { auditEvent } from '../../../cli/local/records/audit-event';
-import { auditEntry } from '../../../cli/local/records/pgaudit-log';
 
 const redact = createRedactor();
 

@@ -4,9 +4,9 @@
  * from them; the report comes from the REAL SQL on the embedded engine (see report-world.ts).
  */
 import { parse } from 'csv-parse/sync';
+import { leaves, parseMime } from '../../../cli/local/mime';
 import { REPORT_QUERIES } from '../../../reports/queries';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
-import { leaves, parseMime } from '../../../cli/local/mime';
 import { auditDay, event, reportWorld } from './report-world';
 
 const csvRows = (bytes: Buffer) => parse(bytes, { record_delimiter: '\r\n' }) as string[][];

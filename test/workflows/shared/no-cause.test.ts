@@ -6,10 +6,16 @@
  * catches. The cases are read out of the synthesized definitions, so a new failure state needs a way to
  * reach it (REACH) or this test fails.
  */
-import type { AslDefinition, AslState } from '../../../cli/local/stepfunctions/template';
+
 import { disableScenario } from '../../../cli/local/scenarios/disable-activity-stream';
+import {
+  CLUSTER,
+  type StreamDeployment,
+  streamDeployments,
+  streamScenario,
+} from '../../../cli/local/scenarios/stream';
+import type { AslDefinition, AslState } from '../../../cli/local/stepfunctions/template';
 import { calledOperation, matchableErrors } from '../service-model/guard';
-import { CLUSTER, type StreamDeployment, streamDeployments, streamScenario } from '../../../cli/local/scenarios/stream';
 
 /** How a run reaches a Task: the call to fail (its n-th call of the action), the input window, a mapping. */
 interface Reach {
