@@ -18,8 +18,10 @@ export const COLUMN_LABELS: Readonly<Record<string, string>> = {
   remotehost: 'Client host',
   clientapplication: 'Application',
   source: 'Source',
+  sources: 'Sources',
   commandtext: 'Statement (redacted)',
   events: 'Events',
+  statements: 'Statements',
   hosts: 'Hosts',
   users: 'Users',
   first_seen: 'First seen (UTC)',
@@ -80,7 +82,7 @@ export const TEXTS = {
     'The CSV files hold every row of each section and are archived with this report; they are the evidence.',
   /** Added to {@link TEXTS.evidence} only when a table was cut to the configured maximum of rows. */
   cutTables: 'Tables marked "and N more" show the first rows only.',
-  chartAlt: 'Bar chart of audited events per day and source',
+  chartAlt: 'Bar chart of audited statements per day and source',
   chartUnavailable: 'The activity chart is not available: the activity-per-day query failed.',
 } as const;
 

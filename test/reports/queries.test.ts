@@ -483,7 +483,7 @@ describe('audit-tampering', () => {
     const expected = eventsIn(f.stored(), berlinDay)
       .filter((e) => pattern.test(e.commandText ?? e.command))
       .sort(inRunOrder)
-      .map((e) => row(e, 'time, cluster, user, database, command, remotehost, source, commandtext'));
+      .map((e) => row(e, 'time, cluster, user, database, command, remotehost, sources, commandtext'));
     expect(expected).toHaveLength(8);
     expect(await f.run('audit-tampering')).toEqual(expected);
   });

@@ -76,13 +76,13 @@ describe('one number format', () => {
     expect(report.csvLines['privilege-changes']).toBe(GRANTS);
     expect(report.subject).toMatch(/: 1,203 privilege changes$/);
     // The tiles: audited events and privilege changes.
-    expect(report.html).toMatch(/>1,203<\/p><p[^>]*>Audited events</);
+    expect(report.html).toMatch(/>1,203<\/p><p[^>]*>Audited statements</);
     expect(report.html).toMatch(/>1,203<\/p><p[^>]*>Privilege changes</);
-    // The top-users table's events cell, and the section counts.
+    // The top-users table's statements cell, and the section counts.
     expect(report.html).toMatch(/<td style="[^"]*text-align:right[^"]*">1,203<\/td>/);
     expect(report.html).toContain('1,203 rows, the first 50 shown.');
     expect(report.html).toContain('… and 1,153 more');
-    expect(report.text).toMatch(/User: grantor \| Events: 1,203 \|/);
+    expect(report.text).toMatch(/User: grantor \| Statements: 1,203 \|/);
     expect(report.text).toMatch(/Privilege changes: +1,203 /);
     expect(report.text).toMatch(/2026-11-23 +1,203 +\(Activity Streams 1,203\)/);
     // Nowhere without the thousands separator.

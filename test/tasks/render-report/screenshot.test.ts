@@ -192,7 +192,7 @@ describe('the report in a browser', () => {
     expect(layout.pageWidth).toBeLessThanOrEqual(400);
     expect(layout.outside).toEqual([]);
     expect(layout.tiles.map((t) => t.text)).toEqual([
-      expect.stringMatching(/^[\d,]+ Audited events$/i),
+      expect.stringMatching(/^[\d,]+ Audited statements$/i),
       expect.stringMatching(/^[\d,]+ Privilege changes$/i),
       expect.stringMatching(/^[\d,]+ Audit tampering$/i),
       expect.stringMatching(/^[\d,]+ Schema changes$/i),
