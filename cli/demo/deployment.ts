@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import { buildApp } from '../../infra/build-app';
 import { loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
+import { localSettingsFiles } from '../../infra/constructs/settings-files';
 import type { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import type { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import { newApp } from '../local/cdk-app';
@@ -44,7 +45,7 @@ export function demoDeployment(): DemoDeployment {
   const template = Template.fromStack(auditStack).toJSON() as ConstructorParameters<
     typeof TemplateResolver
   >[0];
-  const resolver = new TemplateResolver(template);
+  const resolver = new TemplateResolver(template, { settingsFiles: localSettingsFiles(auditStack) });
   const id = (c: Construct) => auditStack.getLogicalId(c.node.defaultChild as never);
   const enable = auditStack.node.findChild('EnableActivityStream') as EnableActivityStreamWorkflow;
   const report = auditStack.node.findChild('ComplianceReport') as ComplianceReportWorkflow;

@@ -72,8 +72,9 @@ export const clusterSchema = z.strictObject({
   /**
    * The cluster's PostgreSQL log group `/aws/rds/cluster/<identifier>/postgresql`, which RDS creates (with no
    * expiry) when the cluster exports its PostgreSQL log:
-   * `set-retention`: the stack sets the logs retention on it without owning it (CDK's LogRetention provider
-   * Lambda; it creates the group if RDS has not yet; kept when the stack is deleted);
+   * `set-retention`: the stack sets the logs retention on it without owning it (one custom resource for all
+   * clusters, `infra/constructs/postgres-log-retention.ts`; it creates the group if RDS has not yet; kept when
+   * the stack is deleted);
    * `create`: the stack creates it as its own resource (only when it does not exist yet: deploying fails if
    * it does); `existing`: the stack only subscribes to it and leaves its retention alone.
    * Default: set-retention.

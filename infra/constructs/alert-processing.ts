@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -15,6 +15,13 @@ import { Construct } from 'constructs';
 import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
 import { ON_FAILURE_PREFIX, QUARANTINE_PREFIX } from '../../tasks/core/storage-layout';
 import { nagArn } from '../nag';
+import { PostgresLogRetention } from './postgres-log-retention';
+import {
+  registerSettingsFiles,
+  type SettingsFile,
+  settingsFileEnvironment,
+  writeSettingsFile,
+} from './settings-files';
 import { bundlingWithRules, LAMBDA_RUNTIME } from './stream-processing';
 
 export interface AlertCluster {
@@ -95,6 +102,8 @@ export class AlertProcessing extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly table: dynamodb.Table;
   readonly logGroup: logs.LogGroup;
+  /** The alert Lambda's cluster file (`CLUSTERS_FILE`), bundled beside its code. */
+  readonly settingsFiles: readonly SettingsFile[];
 
   constructor(scope: Construct, id: string, props: AlertProcessingProps) {
     super(scope, id);
@@ -195,6 +204,7 @@ export class AlertProcessing extends Construct {
       reason: 'The due index of the alert table (a fixed name; the ARN form needs the /index/ path).',
     });
 
+    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
     const clustersJson = JSON.stringify(
       props.clusters.map((c) => ({
         identifier: c.identifier,
@@ -203,6 +213,7 @@ export class AlertProcessing extends Construct {
         coverageCheck: c.coverageCheck ?? false,
       })),
     );
+    this.settingsFiles = [writeSettingsFile(this, 'CLUSTERS', 'clusters.json', clustersJson)];
     this.function = new nodejs.NodejsFunction(this, 'AlertFunction', {
       entry: path.join(__dirname, '..', '..', 'tasks', 'alert', 'handler.ts'),
       handler: 'handler',
@@ -217,7 +228,7 @@ export class AlertProcessing extends Construct {
       // Subscriptions and the schedule invoke asynchronously: at most two retries, then the failure destination.
       retryAttempts: 2,
       onFailure: new ScopedS3Destination(props.bucket),
-      bundling: bundlingWithRules(props.rulesFile),
+      bundling: bundlingWithRules(props.rulesFile, this.settingsFiles),
 
       environment: {
         ALERT_TABLE: this.table.tableName,
@@ -225,7 +236,7 @@ export class AlertProcessing extends Construct {
         TOPIC_ARN: props.topic.topicArn,
         DELIVERY_STREAM_NAME: props.deliveryStreamName,
         DECRYPT_LOG_GROUP: props.decryptLogGroup.logGroupName,
-        CLUSTERS: clustersJson,
+        ...settingsFileEnvironment(this.settingsFiles),
         SUBJECT_PREFIX: props.subjectPrefix,
         GLUE_TABLE: props.glueTable,
         SERVICE_USERS: props.serviceUsers.join(','),
@@ -239,6 +250,7 @@ export class AlertProcessing extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    registerSettingsFiles(this.function, this.settingsFiles);
 
     // The flush: coverage records after their grace period, pending alerts after their hold, digests after
     // their window.
@@ -262,72 +274,54 @@ export class AlertProcessing extends Construct {
       filterPattern: logs.FilterPattern.literal(props.filterPatterns.activityStream),
       filterName: filterNames.activityStream,
     });
+    // The PostgreSQL log groups: one retention resource and one invoke permission for the whole fleet (the
+    // stack's 500 resources must hold 200 clusters), one subscription filter per group.
+    const retained = props.clusters.filter((c) => c.postgresLogGroup === 'set-retention');
+    const retention = retained.length
+      ? new PostgresLogRetention(this, 'PostgresLogRetention', {
+          logGroupNames: retained.map((c) => postgresLogGroupName(c.identifier)),
+          retention: props.logRetention,
+          logRetention: props.logRetention,
+        })
+      : undefined;
+    const permission = new lambda.CfnPermission(this, 'PostgresLogsInvoke', {
+      action: 'lambda:InvokeFunction',
+      functionName: this.function.functionArn,
+      principal: 'logs.amazonaws.com',
+      sourceAccount: Stack.of(this).account,
+      // Any cluster's PostgreSQL log group of the account and region: the subscriptions are the stack's own.
+      sourceArn: Stack.of(this).formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: `${postgresLogGroupName('*')}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    });
     for (const cluster of props.clusters) {
-      const { group, ready } = this.postgresLogGroup(cluster, props.logRetention);
+      const group = this.postgresLogGroup(cluster, props.logRetention);
       const filter = new logs.SubscriptionFilter(this, `PgAuditAlerts-${cluster.identifier}`, {
         logGroup: group,
-        destination: new logsDestinations.LambdaDestination(this.function),
+        destination: new logsDestinations.LambdaDestination(this.function, { addPermissions: false }),
         filterPattern: logs.FilterPattern.literal(props.filterPatterns.pgAudit),
         filterName: filterNames.pgAudit,
       });
+      // CloudWatch Logs checks that it may invoke the function when the filter is created.
+      filter.node.addDependency(permission);
       // With `set-retention`, the group exists once its retention is set (the provider creates it if RDS has
       // not yet): subscribe after that.
-      if (ready) filter.node.addDependency(ready);
+      if (retention && cluster.postgresLogGroup === 'set-retention')
+        filter.node.addDependency(retention.resource);
     }
   }
 
-  /** The cluster's PostgreSQL log group, as its mode says, and what must be done before subscribing to it. */
-  private postgresLogGroup(
-    cluster: AlertCluster,
-    retention: logs.RetentionDays,
-  ): { group: logs.ILogGroup; ready?: Construct } {
+  /** The cluster's PostgreSQL log group, as its mode says (`set-retention`: see PostgresLogRetention). */
+  private postgresLogGroup(cluster: AlertCluster, retention: logs.RetentionDays): logs.ILogGroup {
     const id = `PostgresLog-${cluster.identifier}`;
     const logGroupName = postgresLogGroupName(cluster.identifier);
-    switch (cluster.postgresLogGroup) {
-      case 'create':
-        return {
-          group: new logs.LogGroup(this, id, {
-            logGroupName,
-            retention,
-            removalPolicy: RemovalPolicy.RETAIN,
-          }),
-        };
-      case 'existing':
-        return { group: logs.LogGroup.fromLogGroupName(this, id, logGroupName) };
-      case 'set-retention': {
-        // CDK's LogRetention: a custom resource whose provider Lambda (one per stack) creates the group if it is
-        // missing and sets its retention; on stack deletion the group stays (RETAIN).
-        const ready = new logs.LogRetention(this, `PostgresLogRetention-${cluster.identifier}`, {
-          logGroupName,
-          retention,
-          removalPolicy: RemovalPolicy.RETAIN,
-        });
-        acknowledgeLogRetentionProvider(Stack.of(this));
-        return { group: logs.LogGroup.fromLogGroupName(this, id, logGroupName), ready };
-      }
-    }
+    if (cluster.postgresLogGroup === 'create')
+      return new logs.LogGroup(this, id, { logGroupName, retention, removalPolicy: RemovalPolicy.RETAIN });
+    return logs.LogGroup.fromLogGroupName(this, id, logGroupName);
   }
-}
-
-/** The logical id CDK gives the stack's one LogRetention provider Lambda. */
-export const LOG_RETENTION_PROVIDER_ID = 'LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a';
-
-/** cdk-nag findings on CDK's LogRetention provider (its role), acknowledged with the reasons, once per stack. */
-function acknowledgeLogRetentionProvider(stack: Stack): void {
-  const provider = stack.node.tryFindChild(LOG_RETENTION_PROVIDER_ID);
-  if (!provider) throw new Error('AlertProcessing: the LogRetention provider was not created');
-  const role = provider.node.tryFindChild('ServiceRole');
-  if (!role) return;
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      "CDK's LogRetention provider (aws-cdk-lib, not aurora-audit code) writes its own logs with the basic execution role; CDK does not let it be replaced without losing the policy the provider needs.",
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      "CDK's LogRetention provider gets logs:PutRetentionPolicy and logs:DeleteRetentionPolicy on * from aws-cdk-lib: it sets the retention of the PostgreSQL log groups RDS creates, and of its own log group.",
-  });
 }
 
 /**

@@ -18,7 +18,15 @@ import {
   ON_FAILURE_PREFIX,
   QUARANTINE_PREFIX,
 } from '../../tasks/core/storage-layout';
-import { nagArn } from '../nag';
+import { nagArn, nagArnPrefix } from '../nag';
+import {
+  bundlingWithFiles,
+  registerSettingsFiles,
+  type SettingsFile,
+  settingsFileEnvironment,
+  settingsFileSources,
+  writeSettingsFile,
+} from './settings-files';
 
 /** The newest Node.js LTS runtime aws-cdk-lib offers; every aurora-audit Lambda uses it. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -26,21 +34,31 @@ export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /**
  * How aurora-audit bundles a Lambda (local esbuild, no Docker): minified with source maps, the AWS SDK
  * bundled too (the versions tested are the versions deployed), and the alert rules file copied beside the
- * code as `rules.yaml` (the functions load it from there: `RULES_FILE=rules.yaml`).
+ * code as `rules.yaml` (the functions load it from there: `RULES_FILE=rules.yaml`), and the settings files
+ * (per-cluster data: `CLUSTERS_FILE=clusters.json`).
  */
-export function bundlingWithRules(rulesFile: string): nodejs.BundlingOptions {
-  return {
-    minify: true,
-    sourceMap: true,
-    target: 'node24',
-    externalModules: [],
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (_input: string, outputDir: string) => [`cp "${rulesFile}" "${outputDir}/rules.yaml"`],
-    },
-  };
+export function bundlingWithRules(
+  rulesFile: string,
+  settingsFiles: readonly SettingsFile[] = [],
+): nodejs.BundlingOptions {
+  return bundlingWithFiles([
+    { source: rulesFile, name: 'rules.yaml' },
+    ...settingsFileSources(settingsFiles),
+  ]);
 }
+
+/**
+ * The tag that marks an activity-stream KMS key the decrypt Lambda may use: key `aurora-audit`, value the stack's
+ * `name` (the same tag the clusters carry; README "Before you deploy").
+ */
+export const KEY_TAG_KEY = 'aurora-audit';
+
+/**
+ * Up to this many clusters the decrypt role names each cluster (encryption contexts, stream ARNs, about 135
+ * characters each: at most ~2,700 of IAM's 10,240 per role); above it, patterns whose size does not depend on
+ * the fleet.
+ */
+export const EXACT_CLUSTER_LIMIT = 20;
 
 export interface StreamCluster {
   /** DB cluster resource id (`cluster-…`). */
@@ -62,6 +80,11 @@ export interface StreamProcessingProps {
   readonly redactionPatterns: readonly string[];
   /** The alert rules file: the Lambda writes alert lines for the events these rules match. */
   readonly rulesFile: string;
+  /**
+   * The value of the `aurora-audit` tag on the activity-stream keys the decrypt Lambda may use.
+   * @default the stack's name
+   */
+  readonly keyTagValue?: string;
   /**
    * Classes the alert Lambda's coverage check reconciles: the Lambda writes alert lines for their events too.
    * @default [] (no coverage check)
@@ -101,6 +124,8 @@ export class StreamProcessing extends Construct {
   readonly deliveryStream: firehose.CfnDeliveryStream;
   readonly deliveryStreamArn: string;
   readonly role: iam.Role;
+  /** The decrypt Lambda's cluster file (`CLUSTER_RESOURCE_IDS_FILE`), bundled beside its code. */
+  readonly settingsFiles: readonly SettingsFile[];
   /** Firehose's role: the only writer of `events/`. */
   readonly firehoseRole: iam.Role;
   private readonly bucket: s3.IBucket;
@@ -268,51 +293,17 @@ export class StreamProcessing extends Construct {
         'The Kinesis event source mapping writes failed batches to its S3 destination under aws/lambda/<mapping id>/.',
     });
 
-    // kms:Decrypt of activity-stream data keys: only the configured keys, only with the configured clusters'
-    // encryption contexts.
-    const byKey = new Map<string, string[]>();
-    for (const c of props.clusters)
-      byKey.set(c.activityStreamKmsKeyArn, [...(byKey.get(c.activityStreamKmsKeyArn) ?? []), c.resourceId]);
-    for (const [keyArn, resourceIds] of byKey) {
-      const parsed = Arn.split(keyArn, ArnFormat.SLASH_RESOURCE_NAME);
-      const isAlias = parsed.resource === 'alias';
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [
-            isAlias ? Arn.format({ ...parsed, resource: 'key', resourceName: '*' }, stack) : keyArn,
-          ],
-          conditions: {
-            StringEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: resourceIds },
-            ...(isAlias
-              ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${parsed.resourceName}` } }
-              : {}),
-          },
-        }),
-      );
-      if (isAlias) {
-        Validations.of(this.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:${parsed.partition}:kms:${parsed.region}:${parsed.account}:key/*]`,
-          reason: `The activity-stream key is configured by alias (alias/${parsed.resourceName}); the statement is limited to that alias by kms:ResourceAliases and to the clusters' encryption contexts.`,
-        });
-      }
-    }
+    this.grantActivityStreams(props.clusters, props.keyTagValue ?? stack.stackName);
 
-    // Kinesis reads, only on the activity streams of the configured clusters.
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'kinesis:DescribeStream',
-          'kinesis:DescribeStreamSummary',
-          'kinesis:GetRecords',
-          'kinesis:GetShardIterator',
-          'kinesis:ListShards',
-          'kinesis:SubscribeToShard',
-        ],
-        resources: props.clusters.map((c) => this.streamArn(c.resourceId)),
-      }),
-    );
-
+    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
+    this.settingsFiles = [
+      writeSettingsFile(
+        this,
+        'CLUSTER_RESOURCE_IDS',
+        'cluster-resource-ids.txt',
+        props.clusters.map((c) => c.resourceId).join(','),
+      ),
+    ];
     this.function = new nodejs.NodejsFunction(this, 'DecryptFunction', {
       entry: path.join(__dirname, '..', '..', 'tasks', 'decrypt-activity-stream', 'handler.ts'),
       handler: 'handler',
@@ -324,12 +315,12 @@ export class StreamProcessing extends Construct {
       logGroup: this.logGroup,
       description: 'aurora-audit: decrypt Database Activity Streams records into audit events',
       depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: bundlingWithRules(props.rulesFile),
+      bundling: bundlingWithRules(props.rulesFile, this.settingsFiles),
 
       environment: {
         AUDIT_BUCKET: props.bucket.bucketName,
         DELIVERY_STREAM_NAME: this.deliveryStream.ref,
-        CLUSTER_RESOURCE_IDS: props.clusters.map((c) => c.resourceId).join(','),
+        ...settingsFileEnvironment(this.settingsFiles),
         SERVICE_USERS: props.serviceUsers.join(','),
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
         RULES_FILE: 'rules.yaml',
@@ -339,6 +330,75 @@ export class StreamProcessing extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    registerSettingsFiles(this.function, this.settingsFiles);
+  }
+
+  /**
+   * kms:Decrypt of activity-stream data keys and Kinesis reads, in statements that do not grow with the fleet
+   * beyond {@link EXACT_CLUSTER_LIMIT} clusters (IAM allows 10,240 characters per role):
+   * - kms:Decrypt on the keys tagged `aurora-audit=<stack name>` (`aws:ResourceTag`, which KMS evaluates for
+   *   cryptographic operations: AWS KMS Developer Guide, "Use tags to control access to KMS keys"), one
+   *   statement per account and region of the configured keys, and only with an activity-stream encryption
+   *   context (`aws:rds:dbc-id`): the configured clusters' resource ids while they are at most
+   *   EXACT_CLUSTER_LIMIT, any `cluster-*` above;
+   * - Kinesis reads on the configured clusters' streams while they are at most EXACT_CLUSTER_LIMIT, on the
+   *   activity streams of the account and region (`aws-rds-das-cluster-*`) above.
+   * Above the limit the Lambda itself still refuses records of clusters not configured before any decryption
+   * (ClusterMismatchError), and the enablement workflow maps only configured clusters' streams to it.
+   */
+  private grantActivityStreams(clusters: readonly StreamCluster[], keyTagValue: string): void {
+    const stack = Stack.of(this);
+    const exact = clusters.length <= EXACT_CLUSTER_LIMIT;
+    const keyPatterns = new Set<string>();
+    for (const c of clusters) {
+      const parsed = Arn.split(c.activityStreamKmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
+      keyPatterns.add(`arn:${parsed.partition}:kms:${parsed.region}:${parsed.account}:key/*`);
+    }
+    const contextKey = `kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`;
+    for (const keyPattern of keyPatterns) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [keyPattern],
+          conditions: {
+            StringEquals: {
+              [`aws:ResourceTag/${KEY_TAG_KEY}`]: keyTagValue,
+              ...(exact ? { [contextKey]: clusters.map((c) => c.resourceId) } : {}),
+            },
+            ...(exact ? {} : { StringLike: { [contextKey]: 'cluster-*' } }),
+          },
+        }),
+      );
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${keyPattern}]`,
+        reason: `kms:Decrypt only on the activity-stream keys tagged ${KEY_TAG_KEY}=${keyTagValue} (aws:ResourceTag) and only with an activity-stream encryption context (aws:rds:dbc-id): the policy must not grow with the fleet (README "Before you deploy").`,
+      });
+    }
+    const activityStreams = stack.formatArn({
+      service: 'kinesis',
+      resource: 'stream',
+      resourceName: 'aws-rds-das-cluster-*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kinesis:DescribeStream',
+          'kinesis:DescribeStreamSummary',
+          'kinesis:GetRecords',
+          'kinesis:GetShardIterator',
+          'kinesis:ListShards',
+          'kinesis:SubscribeToShard',
+        ],
+        resources: exact ? clusters.map((c) => this.streamArn(c.resourceId)) : [activityStreams],
+      }),
+    );
+    if (!exact) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'kinesis')}:stream/aws-rds-das-cluster-*]`,
+        reason: `Kinesis reads on the activity streams RDS creates (aws-rds-das-cluster-*) with more than ${EXACT_CLUSTER_LIMIT} clusters: the policy must not grow with the fleet; the enablement workflow maps only configured clusters' streams to this Lambda, which refuses records of any other cluster before decrypting them.`,
+      });
+    }
   }
 
   /** ARN of the activity stream RDS creates for a cluster: `aws-rds-das-<cluster resource id>`. */

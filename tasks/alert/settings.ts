@@ -54,6 +54,13 @@ export class InvalidAlertSettingsError extends Error {
   override readonly name = 'InvalidAlertSettingsError';
 }
 
-export function readAlertSettings(env: NodeJS.ProcessEnv = process.env): AlertSettings {
-  return parseSettings(alertSettingsSchema, env, 'alert Lambda', InvalidAlertSettingsError);
+export function readAlertSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  baseDir: string = __dirname,
+): AlertSettings {
+  // CLUSTERS deployed: read once from the bundled file CLUSTERS_FILE names.
+  return parseSettings(alertSettingsSchema, env, 'alert Lambda', InvalidAlertSettingsError, {
+    settings: ['CLUSTERS'],
+    baseDir,
+  });
 }

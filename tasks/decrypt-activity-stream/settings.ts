@@ -54,6 +54,13 @@ export class InvalidSettingsError extends Error {
   override readonly name = 'InvalidSettingsError';
 }
 
-export function readDecryptSettings(env: NodeJS.ProcessEnv = process.env): DecryptSettings {
-  return parseSettings(decryptSettingsSchema, env, 'decrypt Lambda', InvalidSettingsError);
+export function readDecryptSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  baseDir: string = __dirname,
+): DecryptSettings {
+  // CLUSTER_RESOURCE_IDS deployed: read once from the bundled file CLUSTER_RESOURCE_IDS_FILE names.
+  return parseSettings(decryptSettingsSchema, env, 'decrypt Lambda', InvalidSettingsError, {
+    settings: ['CLUSTER_RESOURCE_IDS'],
+    baseDir,
+  });
 }

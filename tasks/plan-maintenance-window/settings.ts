@@ -15,10 +15,13 @@ export const plannedClusterSchema = z.object({
   resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
   /** KMS key (or alias) ARN the activity stream is encrypted with. */
   activityStreamKmsKeyArn: z.string().min(1),
-  /** ARN of the Kinesis stream RDS creates for the cluster (`…:stream/aws-rds-das-<resourceId>`). */
-  streamArn: z.string().min(1),
+  /**
+   * ARN of the Kinesis stream RDS creates for the cluster (`…:stream/aws-rds-das-<resourceId>`); unset, it is
+   * `STREAM_ARN_PREFIX` + the resource id (the bundled cluster file holds no deploy-time ARNs).
+   */
+  streamArn: z.string().min(1).optional(),
 });
-export type PlannedCluster = z.output<typeof plannedClusterSchema>;
+export type PlannedCluster = z.output<typeof plannedClusterSchema> & { readonly streamArn: string };
 
 const jsonArray = <T extends z.ZodType>(item: T) => jsonSetting(z.array(item).min(1));
 
@@ -26,8 +29,10 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const planSettingsSchema = z
   .object({
-    /** The configured clusters, JSON. */
+    /** The configured clusters, JSON (deployed: read from the bundled file `CLUSTERS_FILE` names). */
     CLUSTERS: jsonArray(plannedClusterSchema),
+    /** `arn:<partition>:kinesis:<region>:<account>:stream/aws-rds-das-`: a cluster's stream ARN is this + its id. */
+    STREAM_ARN_PREFIX: z.string().startsWith('arn:').optional(),
     /** Minimum minutes left in a window to start in it. */
     MIN_MINUTES_LEFT: z.coerce.number().int().min(0).max(1440).default(30),
     /** `cluster-window` | `fixed` | `immediate` (configuration `maintenanceWindow.policy`). */
@@ -42,6 +47,14 @@ export const planSettingsSchema = z
     LOCK_TTL_SECONDS: z.coerce.number().int().min(60),
   })
   .superRefine((s, ctx) => {
+    const missing = s.CLUSTERS.find((c) => !c.streamArn);
+    if (missing && !s.STREAM_ARN_PREFIX) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STREAM_ARN_PREFIX'],
+        message: `is required when a cluster has no streamArn (${missing.identifier})`,
+      });
+    }
     if (s.WINDOW_POLICY === 'fixed' && !s.FIXED_WINDOW) {
       ctx.addIssue({
         code: 'custom',
@@ -49,7 +62,13 @@ export const planSettingsSchema = z
         message: 'is required with WINDOW_POLICY=fixed',
       });
     }
-  });
+  })
+  .transform((s) => ({
+    ...s,
+    CLUSTERS: s.CLUSTERS.map(
+      (c): PlannedCluster => ({ ...c, streamArn: c.streamArn ?? `${s.STREAM_ARN_PREFIX}${c.resourceId}` }),
+    ),
+  }));
 
 export type PlanSettings = z.output<typeof planSettingsSchema>;
 
@@ -59,6 +78,10 @@ export class InvalidSettingsError extends Error {
 
 export function readPlanSettings(
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+  baseDir: string = __dirname,
 ): PlanSettings {
-  return parseSettings(planSettingsSchema, env, 'plan Lambda', InvalidSettingsError);
+  return parseSettings(planSettingsSchema, env, 'plan Lambda', InvalidSettingsError, {
+    settings: ['CLUSTERS'],
+    baseDir,
+  });
 }

@@ -127,8 +127,12 @@ export function statementNameOf(query: string): string {
  * (`readReportSettings(process.env)`); every value is a string.
  */
 export interface ReportLambdaEnvironment {
-  /** JSON `[{"identifier": "orders-db", "resourceId": "cluster-…"}]`: the configured clusters. */
-  readonly CLUSTERS: string;
+  /**
+   * The file bundled beside the handler holding the configured clusters, JSON
+   * `[{"identifier": "orders-db", "resourceId": "cluster-…"}]` (read as `CLUSTERS`; a fleet's list outgrows
+   * Lambda's 4 KB of environment).
+   */
+  readonly CLUSTERS_FILE: string;
   /** JSON `["compliance@example.com"]`: the configured report recipients. */
   readonly RECIPIENTS: string;
   /** SES identity: an email address, or a domain (then the sender is `aurora-audit@<domain>`). */

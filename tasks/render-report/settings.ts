@@ -58,8 +58,13 @@ export class InvalidReportSettingsError extends Error {
 
 export function readReportSettings(
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+  baseDir: string = __dirname,
 ): ReportSettings {
-  const settings = parseSettings(reportSettingsSchema, env, 'report Lambda', InvalidReportSettingsError);
+  // CLUSTERS deployed: read once from the bundled file CLUSTERS_FILE names.
+  const settings = parseSettings(reportSettingsSchema, env, 'report Lambda', InvalidReportSettingsError, {
+    settings: ['CLUSTERS'],
+    baseDir,
+  });
   try {
     createRedactor(settings.REDACTION_PATTERNS);
   } catch (err) {

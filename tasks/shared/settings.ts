@@ -2,6 +2,8 @@
  * What the Lambdas' settings modules share: environment variables holding JSON, and parsing the environment
  * against a schema into one error that names every bad variable (the cold start fails with it).
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /** A variable holding JSON, validated by `schema` once parsed. */
@@ -18,16 +20,39 @@ export const jsonSetting = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
+/** Settings that may come from a file bundled beside the handler (`infra/constructs/settings-files.ts`). */
+export interface SettingsFiles {
+  /** Settings whose value `<NAME>_FILE` may name a file for (`CLUSTERS` from `CLUSTERS_FILE`). */
+  readonly settings: readonly string[];
+  /** The directory a relative file name is resolved against: the handler's (the bundle's) directory. */
+  readonly baseDir: string;
+}
+
 /**
  * `schema` applied to `env`; otherwise an `ErrorClass` saying `invalid <what> settings: VAR: problem; …`.
+ * With `files`, a setting named there is read from the file its `<NAME>_FILE` variable names, once, when the
+ * variable itself is unset (per-cluster data outgrows Lambda's 4 KB of environment).
  */
 export function parseSettings<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv | Record<string, string | undefined>,
   what: string,
   ErrorClass: new (message: string) => Error,
+  files?: SettingsFiles,
 ): z.output<S> {
-  const parsed = schema.safeParse(env);
+  const values: Record<string, string | undefined> = { ...env };
+  for (const setting of files?.settings ?? []) {
+    const fileName = values[`${setting}_FILE`];
+    if (values[setting] !== undefined || fileName === undefined || !files) continue;
+    const file = resolve(files.baseDir, fileName);
+    try {
+      values[setting] = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new ErrorClass(`invalid ${what} settings: ${setting}_FILE: cannot read ${file} (${code})`);
+    }
+  }
+  const parsed = schema.safeParse(values);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ErrorClass(`invalid ${what} settings: ${problems.join('; ')}`);

@@ -1,4 +1,10 @@
+import { statSync } from 'node:fs';
+import { newApp } from '../../cli/local/cdk-app';
+import { type TemplateJson, TemplateResolver } from '../../cli/local/stepfunctions/template';
+import { buildApp } from '../../infra/build-app';
+import { validateConfig } from '../../infra/config/load';
 import type { AuroraAuditConfigInput } from '../../infra/config/schema';
+import { localSettingsFiles } from '../../infra/constructs/settings-files';
 import { configDocument } from './config';
 
 const TEAMS = ['payments', 'orders', 'customers', 'inventory', 'billing', 'ledger', 'identity', 'catalog'];
@@ -27,4 +33,63 @@ export function fleetConfigDocument(
     };
   });
   return configDocument({ clusters, deployment: { region: 'eu-west-1' }, ...overrides });
+}
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+
+/** Synthesizes the stack of a fleet of `count` clusters (no bundling: the template and the settings files). */
+export function synthFleet(count: number) {
+  const config = validateConfig(fleetConfigDocument(count), `fleet of ${count}`);
+  const { app, auditStack } = buildApp(config, newApp({ bundling: false }));
+  const template = app.synth().getStackByName(auditStack.stackName).template as TemplateJson & {
+    Description: string;
+  };
+  return { template, auditStack, resolver: new TemplateResolver(template, { stackName: config.name }) };
+}
+
+/**
+ * What a fleet of `count` clusters synthesizes, measured as the limits count: resources; template bytes;
+ * description bytes; each role's inline policies in characters without whitespace, tokens replaced by ARNs;
+ * each state machine definition in bytes; each Lambda's environment in bytes (names and values); each settings
+ * file bundled with a Lambda, in bytes.
+ */
+export function fleetFigures(count: number) {
+  const { template, resolver, auditStack } = synthFleet(count);
+  const resources = Object.entries(template.Resources as Record<string, Resource>);
+  const size = (v: unknown) => JSON.stringify(resolver.resolve(v)).replace(/\s/g, '').length;
+  const rolePolicyChars: Record<string, number> = {};
+  for (const [, r] of resources.filter(([, r]) => r.Type === 'AWS::IAM::Policy')) {
+    for (const role of r.Properties!.Roles as { Ref: string }[])
+      rolePolicyChars[role.Ref] = (rolePolicyChars[role.Ref] ?? 0) + size(r.Properties!.PolicyDocument);
+  }
+  const definitions = resources
+    .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')
+    .map(
+      ([id, r]) => [id, Buffer.byteLength(String(resolver.resolve(r.Properties!.DefinitionString)))] as const,
+    );
+  const environments = resources
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([id, r]) => {
+      const vars = resolver.resolve((r.Properties!.Environment as { Variables?: unknown })?.Variables ?? {});
+      const bytes = Object.entries(vars as Record<string, string>).reduce(
+        (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)),
+        0,
+      );
+      return [id, bytes] as const;
+    });
+  const settingsFiles = Object.entries(localSettingsFiles(auditStack)).flatMap(([id, files]) =>
+    files.map((f) => [`${id}/${f.fileName}`, statSync(f.localPath).size] as const),
+  );
+  return {
+    count,
+    resources: resources.length,
+    templateBytes: Buffer.byteLength(JSON.stringify(template)),
+    descriptionBytes: Buffer.byteLength(template.Description),
+    descriptionChars: template.Description.length,
+    rolePolicyChars,
+    managedPolicies: resources.filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy').length,
+    definitions: Object.fromEntries(definitions),
+    environments: Object.fromEntries(environments),
+    settingsFiles: Object.fromEntries(settingsFiles),
+  };
 }

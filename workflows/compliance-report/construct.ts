@@ -16,6 +16,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ReportQueries } from '../../infra/constructs/report-queries';
+import {
+  registerSettingsFiles,
+  type SettingsFile,
+  settingsFileSources,
+  writeSettingsFile,
+} from '../../infra/constructs/settings-files';
 import { LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArn } from '../../infra/nag';
 import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
@@ -127,6 +133,8 @@ export interface ComplianceReportWorkflowProps {
 export class ComplianceReportWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly reportFunction: nodejs.NodejsFunction;
+  /** The report Lambda's cluster file (`CLUSTERS_FILE`), bundled beside its code. */
+  readonly reportSettingsFiles: readonly SettingsFile[];
   readonly logGroup: logs.LogGroup;
   readonly schedules: readonly scheduler.Schedule[];
   readonly scheduleDeadLetterQueue: sqs.Queue;
@@ -223,10 +231,17 @@ export class ComplianceReportWorkflow extends Construct {
     const entry = path.join(__dirname, '..', '..', 'tasks', 'render-report', 'handler.ts');
     if (!existsSync(entry))
       throw new Error(`ComplianceReportWorkflow: the report Lambda's entry ${entry} is missing`);
-    const environment = {
-      CLUSTERS: JSON.stringify(
-        props.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId })),
+    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
+    this.reportSettingsFiles = [
+      writeSettingsFile(
+        this,
+        'CLUSTERS',
+        'clusters.json', // CLUSTERS_FILE below
+        JSON.stringify(props.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId }))),
       ),
+    ];
+    const environment = {
+      CLUSTERS_FILE: 'clusters.json',
       RECIPIENTS: JSON.stringify(props.recipients),
       SENDER: props.sender,
       SUBJECT_PREFIX: settings.subjectPrefix,
@@ -257,7 +272,12 @@ export class ComplianceReportWorkflow extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => reportAssetCopyCommands(outputDir),
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            ...reportAssetCopyCommands(outputDir),
+            ...settingsFileSources(this.reportSettingsFiles).map(
+              (f) => `cp "${f.source}" "${path.join(outputDir, f.name)}"`,
+            ),
+          ],
         },
       },
       environment: {
@@ -266,6 +286,7 @@ export class ComplianceReportWorkflow extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    registerSettingsFiles(this.reportFunction, this.reportSettingsFiles);
 
     // ---- the state machine
     const start = buildReportDefinition(this, {

@@ -10,6 +10,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  bundlingWithFiles,
+  registerSettingsFiles,
+  type SettingsFile,
+  settingsFileEnvironment,
+  settingsFileSources,
+  writeSettingsFile,
+} from '../../infra/constructs/settings-files';
 import { type EventSourceMappingDefinition, LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArnPrefix } from '../../infra/nag';
 import { createLockTable } from '../shared/lock';
@@ -127,6 +135,8 @@ export class EnableActivityStreamWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly lockTable: dynamodb.ITable;
   readonly planFunction: nodejs.NodejsFunction;
+  /** The plan Lambda's cluster file (`CLUSTERS_FILE`), bundled beside its code. */
+  readonly planSettingsFiles: readonly SettingsFile[];
   readonly logGroup: logs.LogGroup;
   readonly alarms: readonly cloudwatch.Alarm[];
   /** Polling intervals in seconds (they add up to the deadline). */
@@ -155,9 +165,17 @@ export class EnableActivityStreamWorkflow extends Construct {
     const [firstDefinition] = definitions;
     if (!firstDefinition)
       throw new Error('EnableActivityStreamWorkflow: clusters must list at least one cluster');
-    const { EventSourceArn: _arn, ...mappingSettings } = firstDefinition;
+    const { EventSourceArn: firstStreamArn, ...mappingSettings } = firstDefinition;
+    // Every stream ARN is one prefix + the cluster's resource id: the plan Lambda derives them from it.
+    const firstResourceId = props.clusters[0]?.resourceId ?? '';
+    const streamArnPrefix = firstStreamArn.slice(0, firstStreamArn.length - firstResourceId.length);
     for (const [i, d] of definitions.entries()) {
-      const { EventSourceArn: _other, ...rest } = d;
+      const { EventSourceArn: streamArn, ...rest } = d;
+      if (streamArn !== `${streamArnPrefix}${props.clusters[i]?.resourceId}`) {
+        throw new Error(
+          `EnableActivityStreamWorkflow: the stream ARN of clusters[${i}] is not the shared prefix + its resource id`,
+        );
+      }
       if (JSON.stringify(rest) !== JSON.stringify(mappingSettings)) {
         throw new Error(
           `EnableActivityStreamWorkflow: the event source mapping of clusters[${i}] (${props.clusters[i]?.identifier}) differs from clusters[0]'s in more than its stream`,
@@ -182,6 +200,21 @@ export class EnableActivityStreamWorkflow extends Construct {
         resources: [planLogGroup.logGroupArn],
       }),
     );
+    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
+    this.planSettingsFiles = [
+      writeSettingsFile(
+        this,
+        'CLUSTERS',
+        'clusters.json',
+        JSON.stringify(
+          props.clusters.map((c) => ({
+            identifier: c.identifier,
+            resourceId: c.resourceId,
+            activityStreamKmsKeyArn: c.activityStreamKmsKeyArn,
+          })),
+        ),
+      ),
+    ];
     this.planFunction = new nodejs.NodejsFunction(this, 'PlanFunction', {
       entry: path.join(__dirname, '..', '..', 'tasks', 'plan-maintenance-window', 'handler.ts'),
       handler: 'handler',
@@ -193,16 +226,10 @@ export class EnableActivityStreamWorkflow extends Construct {
       logGroup: planLogGroup,
       description: 'aurora-audit: validate the enablement input and plan the maintenance window',
       depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: { minify: true, sourceMap: true, target: 'node24', externalModules: [] },
+      bundling: bundlingWithFiles(settingsFileSources(this.planSettingsFiles)),
       environment: {
-        CLUSTERS: stack.toJsonString(
-          props.clusters.map((c, i) => ({
-            identifier: c.identifier,
-            resourceId: c.resourceId,
-            activityStreamKmsKeyArn: c.activityStreamKmsKeyArn,
-            streamArn: definitions[i]?.EventSourceArn,
-          })),
-        ),
+        ...settingsFileEnvironment(this.planSettingsFiles),
+        STREAM_ARN_PREFIX: streamArnPrefix,
         MIN_MINUTES_LEFT: String(settings.minimumMinutesLeft),
         WINDOW_POLICY: settings.window.policy,
         ...(settings.window.fixedWindow ? { FIXED_WINDOW: settings.window.fixedWindow } : {}),
@@ -214,6 +241,7 @@ export class EnableActivityStreamWorkflow extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    registerSettingsFiles(this.planFunction, this.planSettingsFiles);
 
     // ---- the state machine
     const start = buildEnableDefinition(this, {

@@ -4,7 +4,9 @@
  * the same template, and the plan Lambda's real handler running in-process with its deployed environment and
  * the simulated clock. Shared by the scenarios, the change-ticket tests and `bench/enable-workflow.bench.ts`.
  */
+
 import type { Construct } from 'constructs';
+import { localSettingsFiles } from '../../../infra/constructs/settings-files';
 import { createPlanHandler } from '../../../tasks/plan-maintenance-window/plan';
 import { readPlanSettings } from '../../../tasks/plan-maintenance-window/settings';
 import type { DisableActivityStreamWorkflow } from '../../../workflows/disable-activity-stream/construct';
@@ -45,7 +47,9 @@ let deployments: Deployments | undefined;
 export function streamDeployments(): Deployments {
   if (deployments) return deployments;
   const { auditStack, template } = synthExample();
-  const resolver = new TemplateResolver(template.toJSON() as never);
+  const resolver = new TemplateResolver(template.toJSON() as never, {
+    settingsFiles: localSettingsFiles(auditStack),
+  });
   const enable = auditStack.node.findChild('EnableActivityStream') as EnableActivityStreamWorkflow;
   const disable = auditStack.node.findChild('DisableActivityStream') as DisableActivityStreamWorkflow;
   const id = (c: Construct) => auditStack.getLogicalId(c.node.defaultChild as never);

@@ -22,6 +22,15 @@ export interface ResolveOptions {
   readonly account?: string;
   /** @default 'aurora-audit' */
   readonly stackName?: string;
+  /**
+   * Files bundled beside a function's code (`infra/constructs/settings-files.ts` `localSettingsFiles`), by the
+   * function's logical id: `functionEnvironment` points their `<SETTING>_FILE` variables at these synth-time
+   * copies, so a handler run here reads what the deployed one reads from its bundle.
+   * @default none (the variables name the file in the bundle, as deployed)
+   */
+  readonly settingsFiles?: Readonly<
+    Record<string, readonly { readonly setting: string; readonly localPath: string }[]>
+  >;
 }
 
 export class TemplateResolver {
@@ -29,6 +38,7 @@ export class TemplateResolver {
   readonly region: string;
   readonly account: string;
   readonly stackName: string;
+  private readonly settingsFiles: NonNullable<ResolveOptions['settingsFiles']>;
 
   constructor(
     readonly template: TemplateJson,
@@ -38,6 +48,7 @@ export class TemplateResolver {
     this.region = options.region ?? 'eu-west-1';
     this.account = options.account ?? '123456789012';
     this.stackName = options.stackName ?? 'aurora-audit';
+    this.settingsFiles = options.settingsFiles ?? {};
   }
 
   private type(logicalId: string): string {
@@ -162,13 +173,22 @@ export class TemplateResolver {
     return JSON.parse(text) as AslDefinition;
   }
 
-  /** A Lambda function's environment variables as deployed. */
+  /**
+   * A Lambda function's environment variables as deployed, its settings-file variables pointed at the local
+   * copies given in the options.
+   */
   functionEnvironment(logicalId: string): Record<string, string> {
     const resource = this.template.Resources[logicalId];
     if (resource?.Type !== 'AWS::Lambda::Function')
       throw new Error(`TemplateResolver: ${logicalId} is not a function`);
     const env = (resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {};
-    return this.resolve(env) as Record<string, string>;
+    const resolved = this.resolve(env) as Record<string, string>;
+    for (const file of this.settingsFiles[logicalId] ?? []) {
+      const name = `${file.setting}_FILE`;
+      if (!(name in resolved)) throw new Error(`TemplateResolver: ${logicalId} has no ${name} variable`);
+      resolved[name] = file.localPath;
+    }
+    return resolved;
   }
 
   /** Logical ids of the resources of a type. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { synthExample } from '../../../cli/local/cdk-app';
 import { validateConfig } from '../../../infra/config/load';
@@ -131,11 +132,16 @@ describe('silent instances', () => {
       }),
       'test',
     );
-    const { template: t } = synthExample(config);
+    const { template: t, auditStack: stack } = synthExample(config);
     const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
       JSON.stringify(r.Properties?.Environment ?? {}).includes('ALERT_TABLE'),
-    ) as { Properties: { Environment: { Variables: { CLUSTERS: string } } } };
-    expect(JSON.parse(fn.Properties.Environment.Variables.CLUSTERS)).toEqual([
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } };
+    // The cluster list is a file bundled beside the code (Lambda's environment is 4 KB in all).
+    expect(fn.Properties.Environment.Variables.CLUSTERS_FILE).toBe('clusters.json');
+    expect(fn.Properties.Environment.Variables.CLUSTERS).toBeUndefined();
+    const [file] = stack.alertProcessing.settingsFiles;
+    expect(file).toMatchObject({ setting: 'CLUSTERS', fileName: 'clusters.json' });
+    expect(JSON.parse(readFileSync(file!.localPath, 'utf8'))).toEqual([
       {
         identifier: 'orders-db',
         resourceId: cluster.resourceId,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { synthExample } from '../../../cli/local/cdk-app';
@@ -28,11 +29,15 @@ describe('the activity-stream processing', () => {
       LoggingConfig: { LogGroup: Match.anyValue() },
       Environment: {
         Variables: Match.objectLike({
-          CLUSTER_RESOURCE_IDS: 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+          CLUSTER_RESOURCE_IDS_FILE: 'cluster-resource-ids.txt',
           SERVICE_USERS: 'rdsadmin,rdsproxyadmin',
         }),
       },
     });
+    // The cluster list is a file bundled beside the code (Lambda's environment is 4 KB in all).
+    const [file] = auditStack.streamProcessing.settingsFiles;
+    expect(file).toMatchObject({ setting: 'CLUSTER_RESOURCE_IDS', fileName: 'cluster-resource-ids.txt' });
+    expect(readFileSync(file!.localPath, 'utf8')).toBe('cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ');
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
@@ -63,15 +68,19 @@ describe('the activity-stream processing', () => {
     });
   });
 
-  it("lets the decrypt Lambda use kms:Decrypt only on the stream key and only with the clusters' encryption context", () => {
+  it("lets the decrypt Lambda use kms:Decrypt only on keys tagged for the stack and only with the clusters' encryption context", () => {
     const decrypt = statementsOf(decryptRoleId).filter((s) => actionsOf(s).includes('kms:Decrypt'));
     expect(decrypt).toEqual([
       {
         Effect: 'Allow',
         Action: 'kms:Decrypt',
-        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        // The keys of the configured key's account and region, pinned by the tag aurora-audit=<stack name>.
+        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/*',
         Condition: {
-          StringEquals: { 'kms:EncryptionContext:aws:rds:dbc-id': ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'] },
+          StringEquals: {
+            'aws:ResourceTag/aurora-audit': auditStack.stackName,
+            'kms:EncryptionContext:aws:rds:dbc-id': ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'],
+          },
         },
       },
     ]);
@@ -123,12 +132,19 @@ describe('the activity-stream processing', () => {
     );
   });
 
-  it('scopes a key configured by alias with kms:ResourceAliases', () => {
+  it('pins a key configured by alias by the same tag, the keys of each configured account and region in one statement', () => {
     const cluster = configDocument().clusters[0]!;
     const config = validateConfig(
       configDocument({
         clusters: [
           { ...cluster, activityStreamKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/das-orders' },
+          {
+            ...cluster,
+            identifier: 'billing-db',
+            resourceId: 'cluster-BBBBBBBBBBBBBBBBBBBBBBBBBB',
+            activityStreamKmsKeyArn:
+              'arn:aws:kms:eu-west-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          },
         ],
       }),
       'test',
@@ -138,18 +154,27 @@ describe('the activity-stream processing', () => {
       built.auditStack.streamProcessing.role.node.defaultChild as never,
     );
     const all = built.template.toJSON().Resources as typeof resources;
-    const statement = Object.values(all)
+    const statements = Object.values(all)
       .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
-      .find((s) => actionsOf(s).includes('kms:Decrypt'));
-    expect(statement).toEqual({
-      Effect: 'Allow',
-      Action: 'kms:Decrypt',
-      Resource: 'arn:aws:kms:eu-west-1:123456789012:key/*',
-      Condition: {
-        StringEquals: { 'kms:EncryptionContext:aws:rds:dbc-id': ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'] },
-        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/das-orders' },
+      .filter((s) => actionsOf(s).includes('kms:Decrypt'));
+    const condition = {
+      StringEquals: {
+        'aws:ResourceTag/aurora-audit': built.auditStack.stackName,
+        'kms:EncryptionContext:aws:rds:dbc-id': [
+          'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+          'cluster-BBBBBBBBBBBBBBBBBBBBBBBBBB',
+        ],
       },
-    });
+    };
+    // One pattern per account and region of the configured keys (CDK merges them into one statement).
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: ['123456789012', '210987654321'].map((account) => `arn:aws:kms:eu-west-1:${account}:key/*`),
+        Condition: condition,
+      },
+    ]);
   });
 });

@@ -159,16 +159,19 @@ describe("the cluster's PostgreSQL log group", () => {
     expect(ofType(t, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties!.LogGroupName === name)).toEqual(
       [],
     );
-    const retention = ofType(t, 'Custom::LogRetention');
+    const retention = ofType(t, 'Custom::PostgresLogRetention');
     expect(
-      retention.map(([, r]) => ({ name: r.Properties!.LogGroupName, days: r.Properties!.RetentionInDays })),
-    ).toEqual([{ name, days: 365 }]);
+      retention.map(([, r]) => ({ names: r.Properties!.LogGroupNames, days: r.Properties!.RetentionInDays })),
+    ).toEqual([{ names: [name], days: '365' }]);
     // The subscription waits for the retention (whose provider creates the group if RDS has not yet).
     const [, filter] = pgFilter(t);
     expect(filter.Properties!.LogGroupName).toBe(name);
     expect(filter.DependsOn).toEqual(expect.arrayContaining([retention[0]![0]]));
-    // CDK's provider Lambda is the one function it adds.
-    expect(ofType(t, 'AWS::Lambda::Function').filter(([k]) => k.startsWith('LogRetention'))).toHaveLength(1);
+    // Its provider Lambda is the one function it adds; CDK's per-group LogRetention is gone.
+    expect(
+      ofType(t, 'AWS::Lambda::Function').filter(([k]) => k.startsWith('AlertProcessingPostgresLogRetention')),
+    ).toHaveLength(1);
+    expect(ofType(t, 'Custom::LogRetention')).toEqual([]);
   });
 
   it('is created by the stack only when asked (create), and left alone with existing', () => {
@@ -176,12 +179,12 @@ describe("the cluster's PostgreSQL log group", () => {
     expect(
       ofType(created, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties!.LogGroupName === name),
     ).toHaveLength(1);
-    expect(ofType(created, 'Custom::LogRetention')).toEqual([]);
+    expect(ofType(created, 'Custom::PostgresLogRetention')).toEqual([]);
     const existing = withMode('existing');
     expect(
       ofType(existing, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties!.LogGroupName === name),
     ).toEqual([]);
-    expect(ofType(existing, 'Custom::LogRetention')).toEqual([]);
+    expect(ofType(existing, 'Custom::PostgresLogRetention')).toEqual([]);
     for (const t of [created, existing]) expect(pgFilter(t)).toBeDefined();
   });
 });

@@ -4,69 +4,23 @@
  * resolver), without whitespace, as IAM counts them.
  */
 
+import { readFileSync } from 'node:fs';
 import { newApp } from '../../../cli/local/cdk-app';
-import { type TemplateJson, TemplateResolver } from '../../../cli/local/stepfunctions/template';
 import { buildApp, stackDescription } from '../../../infra/build-app';
 import { validateConfig } from '../../../infra/config/load';
-import { fleetConfigDocument } from '../../builders/fleet';
+import { localSettingsFiles } from '../../../infra/constructs/settings-files';
+import { EXACT_CLUSTER_LIMIT } from '../../../infra/constructs/stream-processing';
+import { readAlertSettings } from '../../../tasks/alert/settings';
+import { readDecryptSettings } from '../../../tasks/decrypt-activity-stream/settings';
+import { readPlanSettings } from '../../../tasks/plan-maintenance-window/settings';
+import { readReportSettings } from '../../../tasks/render-report/settings';
+import { fleetConfigDocument, fleetFigures, synthFleet } from '../../builders/fleet';
+import { FLEET_LIMITS, fleetLimitBroken } from '../../builders/fleet-limits';
 
-/** The limits (AWS documentation; see FACTS.md "CloudFormation and IAM limits"). */
-const LIMITS = {
-  resources: 500,
-  templateBytes: 1_000_000,
-  descriptionBytes: 1024,
-  stateMachineDefinitionBytes: 1_000_000,
-  rolePolicyChars: 10_240,
-  lambdaEnvironmentBytes: 4096,
-};
-/** The largest fleet every limit holds for today (README "Before you deploy"): the plan Lambda's environment. */
-const CEILING = 12;
-
-type Resource = { Type: string; Properties?: Record<string, unknown> };
-
-function synthFleet(count: number) {
-  const config = validateConfig(fleetConfigDocument(count), `fleet of ${count}`);
-  const { app, auditStack } = buildApp(config, newApp({ bundling: false }));
-  const template = app.synth().getStackByName(auditStack.stackName).template as TemplateJson & {
-    Description: string;
-  };
-  return { template, resolver: new TemplateResolver(template, { stackName: config.name }) };
-}
-
-function figures(count: number) {
-  const { template, resolver } = synthFleet(count);
-  const resources = Object.entries(template.Resources as Record<string, Resource>);
-  const size = (v: unknown) => JSON.stringify(resolver.resolve(v)).replace(/\s/g, '').length;
-  const rolePolicyChars: Record<string, number> = {};
-  for (const [, r] of resources.filter(([, r]) => r.Type === 'AWS::IAM::Policy')) {
-    for (const role of r.Properties!.Roles as { Ref: string }[])
-      rolePolicyChars[role.Ref] = (rolePolicyChars[role.Ref] ?? 0) + size(r.Properties!.PolicyDocument);
-  }
-  const definitions = resources
-    .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')
-    .map(
-      ([id, r]) => [id, Buffer.byteLength(String(resolver.resolve(r.Properties!.DefinitionString)))] as const,
-    );
-  const environments = resources
-    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
-    .map(([id, r]) => {
-      const vars = resolver.resolve((r.Properties!.Environment as { Variables?: unknown })?.Variables ?? {});
-      const bytes = Object.entries(vars as Record<string, string>).reduce(
-        (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)),
-        0,
-      );
-      return [id, bytes] as const;
-    });
-  return {
-    resources: resources.length,
-    templateBytes: Buffer.byteLength(JSON.stringify(template)),
-    descriptionBytes: Buffer.byteLength(template.Description),
-    rolePolicyChars,
-    managedPolicies: resources.filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy').length,
-    definitions: Object.fromEntries(definitions),
-    environments: Object.fromEntries(environments),
-  };
-}
+/** The largest fleet every limit holds for (README "Before you deploy", fleet ceiling): the stack's 500 resources. */
+const CEILING = 384;
+const LIMITS = FLEET_LIMITS;
+const figures = fleetFigures;
 
 const roleOf = (chars: Record<string, number>, prefix: string) =>
   Object.entries(chars).find(([role]) => role.startsWith(prefix))?.[1];
@@ -98,11 +52,19 @@ describe('a fleet of clusters', () => {
     }
   });
 
-  it(`holds every limit at the documented ceiling of ${CEILING} clusters`, () => {
-    const f = figures(CEILING);
+  it('keeps the decrypt role the same size from just above the exact-list limit to 200 clusters', () => {
+    const above = figures(EXACT_CLUSTER_LIMIT + 1).rolePolicyChars;
+    const fleet = figures(200).rolePolicyChars;
+    expect(roleOf(fleet, 'StreamProcessingDecryptRole')).toBe(roleOf(above, 'StreamProcessingDecryptRole'));
+    expect(roleOf(fleet, 'StreamProcessingDecryptRole')).toBeLessThanOrEqual(LIMITS.rolePolicyChars);
+  });
+
+  it('holds every limit at 200 clusters with realistic identifiers, one resource per cluster', () => {
+    const f = figures(200);
     expect(f.resources).toBeLessThanOrEqual(LIMITS.resources);
     expect(f.templateBytes).toBeLessThanOrEqual(LIMITS.templateBytes);
     expect(f.descriptionBytes).toBeLessThanOrEqual(LIMITS.descriptionBytes);
+    expect(f.descriptionChars).toBeLessThanOrEqual(LIMITS.descriptionChars);
     expect(f.managedPolicies).toBe(0);
     for (const chars of Object.values(f.rolePolicyChars))
       expect(chars).toBeLessThanOrEqual(LIMITS.rolePolicyChars);
@@ -110,8 +72,63 @@ describe('a fleet of clusters', () => {
       expect(bytes).toBeLessThanOrEqual(LIMITS.stateMachineDefinitionBytes);
     for (const bytes of Object.values(f.environments))
       expect(bytes).toBeLessThanOrEqual(LIMITS.lambdaEnvironmentBytes);
-    // One more cluster and the plan Lambda's environment (the cluster catalogue) passes Lambda's 4 KB.
-    const over = figures(CEILING + 1).environments;
-    expect(Math.max(...Object.values(over))).toBeGreaterThan(LIMITS.lambdaEnvironmentBytes);
+    // The decrypt, alert, plan and report Lambdas each carry their cluster list in a bundled file.
+    expect(Object.keys(f.settingsFiles)).toHaveLength(4);
+    for (const bytes of Object.values(f.settingsFiles))
+      expect(bytes).toBeLessThanOrEqual(LIMITS.settingsFileBytes);
+    expect(fleetLimitBroken(f)).toBeUndefined();
+    // Per cluster, only its pgAudit subscription filter: 199 more resources than one cluster.
+    expect(f.resources - figures(1).resources).toBe(199);
+  });
+
+  it('gives each Lambda all 200 clusters through its bundled file, as its settings parser reads it', () => {
+    const { auditStack, resolver } = synthFleet(200);
+    const files = localSettingsFiles(auditStack);
+    const env = (fn: { node: { defaultChild?: unknown } }) => {
+      const id = auditStack.getLogicalId(fn.node.defaultChild as never);
+      const deployed = resolver.functionEnvironment(id);
+      // As deployed: the variable names the file in the bundle; here, its synth-time copy.
+      for (const file of files[id] ?? []) deployed[`${file.setting}_FILE`] = file.localPath;
+      return deployed;
+    };
+    const ids = fleetConfigDocument(200).clusters.map((c) => c.resourceId);
+    const enable = auditStack.node.findChild('EnableActivityStream') as never as {
+      planFunction: { node: { defaultChild?: unknown } };
+    };
+    const report = auditStack.node.findChild('ComplianceReport') as never as {
+      reportFunction: { node: { defaultChild?: unknown } };
+    };
+    expect(
+      readDecryptSettings(env(auditStack.streamProcessing.function) as NodeJS.ProcessEnv)
+        .CLUSTER_RESOURCE_IDS,
+    ).toEqual(ids);
+    expect(
+      readAlertSettings(env(auditStack.alertProcessing.function) as NodeJS.ProcessEnv).CLUSTERS.map(
+        (c) => c.resourceId,
+      ),
+    ).toEqual(ids);
+    const plan = readPlanSettings(env(enable.planFunction));
+    expect(plan.CLUSTERS.map((c) => c.resourceId)).toEqual(ids);
+    expect(plan.CLUSTERS[199]!.streamArn).toBe(
+      `arn:aws:kinesis:eu-west-1:123456789012:stream/aws-rds-das-${ids[199]}`,
+    );
+    expect(readReportSettings(env(report.reportFunction)).CLUSTERS.map((c) => c.resourceId)).toEqual(ids);
+    expect(
+      JSON.parse(
+        readFileSync(
+          files[auditStack.getLogicalId(auditStack.alertProcessing.function.node.defaultChild as never)]![0]!
+            .localPath,
+          'utf8',
+        ),
+      ),
+    ).toHaveLength(200);
+  });
+
+  it(`holds every limit at the documented ceiling of ${CEILING} clusters, and the stack's 500 resources break one cluster above`, () => {
+    expect(fleetLimitBroken(figures(CEILING))).toBeUndefined();
+    // aws-cdk-lib refuses to synthesize it, naming the count.
+    expect(() => figures(CEILING + 1)).toThrow(
+      /Number of resources in stack 'aurora-audit': 501 is greater than allowed maximum of 500/,
+    );
   });
 });

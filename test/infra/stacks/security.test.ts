@@ -12,8 +12,10 @@ import { TemplateResolver } from '../../../cli/local/stepfunctions/template';
 import { buildApp } from '../../../infra/build-app';
 import { validateConfig } from '../../../infra/config/load';
 import { ACTIVITY_STREAM_STOPPED_EVENT } from '../../../infra/constructs/audit-watch';
+import { EXACT_CLUSTER_LIMIT } from '../../../infra/constructs/stream-processing';
 import { LOGGED } from '../../../tasks/core/log-messages';
 import { configDocument } from '../../builders/config';
+import { fleetConfigDocument } from '../../builders/fleet';
 import { matches, transform } from '../../helpers/eventbridge';
 
 type Statement = {
@@ -53,16 +55,63 @@ const roleOfStateMachine = (stateMachineId: string) =>
   (resources[stateMachineId]!.Properties!.RoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
 
 describe('least privilege, across every policy of the stack', () => {
-  it('lets only the decrypt Lambda decrypt activity-stream data keys, and only with the configured encryption context', () => {
+  it('lets only the decrypt Lambda decrypt activity-stream data keys, only keys tagged for the stack, and only with the configured encryption context', () => {
     const streamKey = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const keysOfTheAccount = 'arn:aws:kms:eu-west-1:123456789012:key/*';
     const grants = allowing(/^kms:Decrypt$/).filter(({ statement }) =>
-      list(statement.Resource).includes(streamKey),
+      list(statement.Resource).some((r) => r === streamKey || r === keysOfTheAccount),
     );
     expect(grants).toHaveLength(1);
     expect(grants[0]!.roles).toEqual([id(auditStack.streamProcessing.function.role as never)]);
+    expect(grants[0]!.statement.Resource).toBe(keysOfTheAccount);
     expect(grants[0]!.statement.Condition).toEqual({
-      StringEquals: { 'kms:EncryptionContext:aws:rds:dbc-id': ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'] },
+      StringEquals: {
+        'aws:ResourceTag/aurora-audit': auditStack.stackName,
+        'kms:EncryptionContext:aws:rds:dbc-id': ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ'],
+      },
     });
+    // Kinesis reads on the configured cluster's activity stream only.
+    const reads = allowing(/^kinesis:GetRecords$/);
+    expect(reads.map((g) => g.roles)).toEqual([[id(auditStack.streamProcessing.function.role as never)]]);
+    expect(reads[0]!.statement.Resource).toBe(
+      'arn:aws:kinesis:eu-west-1:123456789012:stream/aws-rds-das-cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    );
+  });
+
+  it(`keeps the decrypt Lambda's grants pinned with more than ${EXACT_CLUSTER_LIMIT} clusters: tagged keys, activity-stream contexts and streams only`, () => {
+    const config = validateConfig(fleetConfigDocument(EXACT_CLUSTER_LIMIT + 1), 'fleet');
+    const { app, auditStack: fleet } = buildApp(config, newApp({ bundling: false }));
+    const res = (
+      app.synth().getStackByName(fleet.stackName).template as { Resources: Record<string, Resource> }
+    ).Resources;
+    const r = new TemplateResolver({ Resources: res } as never, { stackName: fleet.stackName });
+    const decryptRole = fleet.getLogicalId(fleet.streamProcessing.role.node.defaultChild as never);
+    const mine = identityStatements(res, r).filter((x) => x.roles.includes(decryptRole));
+    const decrypts = mine.filter(({ statement }) => actionsOf(statement).includes('kms:Decrypt'));
+    expect(
+      decrypts.map(({ statement }) => ({ Resource: statement.Resource, Condition: statement.Condition })),
+    ).toEqual([
+      {
+        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/*',
+        Condition: {
+          StringEquals: { 'aws:ResourceTag/aurora-audit': fleet.stackName },
+          StringLike: { 'kms:EncryptionContext:aws:rds:dbc-id': 'cluster-*' },
+        },
+      },
+    ]);
+    const reads = mine.filter(({ statement }) => actionsOf(statement).includes('kinesis:GetRecords'));
+    expect(reads.map(({ statement }) => statement.Resource)).toEqual([
+      'arn:aws:kinesis:eu-west-1:123456789012:stream/aws-rds-das-cluster-*',
+    ]);
+    // No other role may decrypt with the activity-stream keys.
+    const others = identityStatements(res, r).filter(
+      ({ roles, statement }) =>
+        !roles.includes(decryptRole) &&
+        statement.Effect === 'Allow' &&
+        actionsOf(statement).includes('kms:Decrypt') &&
+        JSON.stringify(statement.Resource).includes(':key/*'),
+    );
+    expect(others).toEqual([]);
   });
 
   it('lets only the enable and disable workflows start or stop activity streams, only on clusters tagged for the stack', () => {

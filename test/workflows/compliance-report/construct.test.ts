@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -157,7 +158,14 @@ describe('the compliance-report workflow construct (example configuration)', () 
       REDACTION_PATTERNS: '[]',
       POWERTOOLS_SERVICE_NAME: 'aurora-audit-report',
     });
-    expect(JSON.parse(env.CLUSTERS as string)).toEqual([{ identifier: CLUSTER, resourceId: RESOURCE_ID }]);
+    // The cluster list is a file bundled beside the code, named by CLUSTERS_FILE (here its synth-time copy).
+    const deployed = fn.Properties?.Environment as { Variables: Record<string, unknown> };
+    expect(deployed.Variables.CLUSTERS_FILE).toBe('clusters.json');
+    expect(deployed.Variables.CLUSTERS).toBeUndefined();
+    expect(JSON.parse(readFileSync(env.CLUSTERS_FILE as string, 'utf8'))).toEqual([
+      { identifier: CLUSTER, resourceId: RESOURCE_ID },
+    ]);
+    expect(readReportSettings(env).CLUSTERS).toEqual([{ identifier: CLUSTER, resourceId: RESOURCE_ID }]);
     // The Lambda accepts what it is deployed with.
     expect(() => readReportSettings(env)).not.toThrow();
   });

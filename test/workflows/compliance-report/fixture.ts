@@ -7,6 +7,7 @@
  * and AWS SDK clients mocked with aws-sdk-client-mock: Athena's GetQueryResults answered from the simulator's
  * stored results, S3 PutObject and SES SendRawEmail captured.
  */
+
 import { rmSync } from 'node:fs';
 import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
@@ -20,6 +21,7 @@ import { type SqlEngine, sqlEngine } from '../../../cli/local/sql-engine';
 import { SimClock } from '../../../cli/local/stepfunctions/clock';
 import { type ExecutionResult, LocalWorkflow } from '../../../cli/local/stepfunctions/runner';
 import { type AslDefinition, TemplateResolver } from '../../../cli/local/stepfunctions/template';
+import { localSettingsFiles } from '../../../infra/constructs/settings-files';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
 import { createReportHandler } from '../../../tasks/render-report/render';
 import { readReportSettings } from '../../../tasks/render-report/settings';
@@ -50,7 +52,9 @@ let deployment: ReportDeployment | undefined;
 export function reportDeployment(): ReportDeployment {
   if (deployment) return deployment;
   const { auditStack, template } = synthExample();
-  const resolver = new TemplateResolver(template.toJSON() as never);
+  const resolver = new TemplateResolver(template.toJSON() as never, {
+    settingsFiles: localSettingsFiles(auditStack),
+  });
   const workflow = auditStack.node.findChild('ComplianceReport') as ComplianceReportWorkflow;
   const id = (c: { node: { defaultChild?: unknown } }) =>
     auditStack.getLogicalId(c.node.defaultChild as never);

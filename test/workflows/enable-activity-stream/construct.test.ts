@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,6 +10,7 @@ import {
   RESOURCE_ID,
 } from '../../../cli/local/scenarios/enable-activity-stream';
 import type { EventSourceMappingDefinition } from '../../../infra/constructs/stream-processing';
+import { readPlanSettings } from '../../../tasks/plan-maintenance-window/settings';
 import {
   EnableActivityStreamWorkflow,
   type EnableActivityStreamWorkflowProps,
@@ -156,8 +158,13 @@ describe('the enablement workflow construct (example configuration)', () => {
   it('runs the plan Lambda on Node.js 24 with the configuration it validates against', () => {
     const fn = resources[d.planFunction]!;
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    // The cluster list is a file bundled beside the code (CLUSTERS_FILE), read by the settings parser; each
+    // stream ARN is STREAM_ARN_PREFIX + the resource id.
+    const deployed = fn.Properties?.Environment as { Variables: Record<string, unknown> };
+    expect(deployed.Variables.CLUSTERS_FILE).toBe('clusters.json');
+    expect(deployed.Variables.CLUSTERS).toBeUndefined();
     const env = d.resolver.functionEnvironment(d.planFunction);
-    expect(JSON.parse(env.CLUSTERS as string)).toEqual([
+    expect(readPlanSettings(env).CLUSTERS).toEqual([
       {
         identifier: CLUSTER,
         resourceId: RESOURCE_ID,
@@ -312,7 +319,7 @@ describe('the enablement workflow construct props', () => {
     });
     const t = Template.fromStack(Stack.of(w));
     // The plan Lambda knows both clusters; the role's policy names neither (its size does not grow with them).
-    expect(JSON.stringify(t.findResources('AWS::Lambda::Function'))).toMatch(/a-db.*b-db/);
+    expect(readFileSync(w.planSettingsFiles[0]!.localPath, 'utf8')).toMatch(/a-db.*b-db/);
     const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
     expect(policies).not.toContain('a-db');
     expect(policies).not.toContain('b-db');
