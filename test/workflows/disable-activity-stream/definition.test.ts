@@ -86,7 +86,7 @@ describe('the disable definition', () => {
   });
 
   it('documents every error name in the README', () => {
-    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'workflows.md'), 'utf8');
     const start = readme.indexOf('## Disable workflow');
     const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
     expect(start).toBeGreaterThan(0);
