@@ -1,6 +1,7 @@
 /**
- * `aurora-audit enable|disable|status`: start the enablement or disable workflow for a cluster, follow it,
- * and show a cluster's activity-stream state. The state machines are found from the deployed stack's outputs.
+ * `aurora-audit enable|disable|status`: start a stream workflow for a cluster (one command per stream workflow of
+ * the registry, workflows/registry.ts), follow it, and show a cluster's activity-stream state. The state machines
+ * are found from the deployed stack's outputs.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
@@ -17,9 +18,11 @@ import {
 import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig, ClusterConfig } from '../../infra/config/schema';
 import { OUTPUTS, type OutputName } from '../../infra/outputs';
+import { STREAM_WORKFLOWS, type StreamWorkflowVerb } from '../../workflows/registry';
 import type { CliIo, RegisterCommands } from '../io';
 
-export type WorkflowAction = 'enable' | 'disable';
+/** A stream workflow's CLI verb (the registry's). */
+export type WorkflowAction = StreamWorkflowVerb;
 
 /** `<action>-<cluster>-<ticket>`, or `<action>-<cluster>-<UTC minute>`: a retried command finds its run. */
 export function executionName(
@@ -220,16 +223,13 @@ export function registerWorkflowCommands(
   const { program, io, setExit } = ctx;
 
   const run = async (
-    action: WorkflowAction,
+    workflow: (typeof STREAM_WORKFLOWS)[number],
     opts: CommonOptions & { window?: string; ticket?: string; wait?: boolean; requestedBy?: string },
   ) => {
+    const action: WorkflowAction = workflow.cli.verb;
     const { cluster, stack } = resolve(opts);
     const outputs = await stackOutputs(new CloudFormationClient({}), stack);
-    const stateMachineArn = requireOutput(
-      outputs,
-      action === 'enable' ? OUTPUTS.enableWorkflow : OUTPUTS.disableWorkflow,
-      stack,
-    );
+    const stateMachineArn = requireOutput(outputs, workflow.output, stack);
     const input = {
       clusterIdentifier: cluster.identifier,
       window: workflowWindow(opts.window),
@@ -249,14 +249,10 @@ export function registerWorkflowCommands(
 
   const guard = (fn: () => Promise<void>) => guardUsage(io, setExit, fn);
 
-  for (const action of ['enable', 'disable'] as const) {
+  for (const workflow of STREAM_WORKFLOWS) {
     program
-      .command(action)
-      .description(
-        action === 'enable'
-          ? 'Start the enablement workflow: activity streams on, in the maintenance window, stream connected'
-          : 'Start the disable workflow: stream disconnected, activity streams off',
-      )
+      .command(workflow.cli.verb)
+      .description(workflow.cli.description)
       .requiredOption('--cluster <name>', 'cluster identifier (or resource id) from the configuration')
       .option('--window <when>', 'now, next (the next maintenance window) or START/END (ISO-8601)', 'next')
       .option('--ticket <id>', 'change ticket: also makes the execution name, so a retry finds the same run')
@@ -267,7 +263,7 @@ export function registerWorkflowCommands(
       .option('--stack <name>', 'deployed stack name (default: the configuration name)')
       .action(
         (opts: CommonOptions & { window?: string; ticket?: string; wait?: boolean; requestedBy?: string }) =>
-          guard(() => run(action, opts)),
+          guard(() => run(workflow, opts)),
       );
   }
 
@@ -300,8 +296,8 @@ export function registerWorkflowCommands(
         }
         const sfn = new SFNClient({});
         const runs: { name: string; status: string; startDate: string | null }[] = [];
-        for (const output of [OUTPUTS.enableWorkflow, OUTPUTS.disableWorkflow]) {
-          const arn = outputs.get(output);
+        for (const workflow of STREAM_WORKFLOWS) {
+          const arn = outputs.get(workflow.output);
           if (!arn) continue;
           const { executions } = await sfn.send(
             new ListExecutionsCommand({ stateMachineArn: arn, maxResults: 50 }),

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { CHANGE_ACTIONS, type ChangeAction } from '../../workflows/registry';
 import { nagArnPrefix } from '../nag';
 
 /** The documented change-ticket event (README "Starting a workflow from a change ticket"). */
@@ -31,8 +32,8 @@ export const RUNBOOK_PATTERNS = {
   AutomationAssumeRole: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$',
 } as const;
 export const CHANGE_EVENT_DETAIL_TYPE = 'Change Approved';
-export type ChangeAction = 'enable-activity-stream' | 'disable-activity-stream';
-export const CHANGE_ACTIONS: readonly ChangeAction[] = ['enable-activity-stream', 'disable-activity-stream'];
+/** The actions a change ticket may ask for: the registry's workflows with `changeTicket` (workflows/registry.ts). */
+export { CHANGE_ACTIONS, type ChangeAction } from '../../workflows/registry';
 
 export interface ChangeManagementProps {
   /** The workflow each action starts; actions without one get no rule (yet). */

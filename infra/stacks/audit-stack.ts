@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/filter-patterns';
 import { DEFAULT_RULES_PATH, loadRules } from '../../tasks/core/alerts/rules';
@@ -8,6 +9,8 @@ import { EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import { DisableActivityStreamWorkflow } from '../../workflows/disable-activity-stream/construct';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
+import { CHANGE_ACTIONS, WORKFLOWS, type WorkflowName } from '../../workflows/registry';
+import { StreamWorkflowKit } from '../../workflows/shared/stream-workflow-kit';
 import { physicalNames } from '../config/names';
 import type { AuroraAuditConfig } from '../config/schema';
 import { AlertProcessing } from '../constructs/alert-processing';
@@ -123,41 +126,45 @@ export class AuditStack extends Stack {
     new CfnOutput(this, 'DecryptFunctionArn', { value: this.streamProcessing.function.functionArn });
     new CfnOutput(this, 'DeliveryStreamName', { value: this.streamProcessing.deliveryStream.ref });
 
-    // Enablement workflow (issue 7): start activity streams in the maintenance window and connect them.
-    const enableWorkflow = new EnableActivityStreamWorkflow(this, 'EnableActivityStream', {
+    // The stream-workflow kit (issue 19): the plan Lambda, the lock table and the timeouts that the enable and
+    // disable workflows share, owned by neither.
+    const streamKit = new StreamWorkflowKit(this, 'StreamWorkflowKit', {
       clusters: config.clusters,
       streamProcessing: this.streamProcessing,
+      logRetention: config.retention.logsDays as logs.RetentionDays,
+      maintenanceWindow: config.maintenanceWindow,
+    });
+    // These resources were built inside the enablement workflow's construct before issue 19: they keep the
+    // logical ids they had there, so that nothing is replaced (the lock table holds running workflows' locks,
+    // the state machines invoke the plan Lambda). test/infra/stacks/logical-ids.test.ts holds them too.
+    streamKit.keepLogicalIds({
+      lockTable: 'EnableActivityStreamLockTableFA3F2C98',
+      planLogs: 'EnableActivityStreamPlanLogsC154861B',
+      planRole: 'EnableActivityStreamPlanRole59A9B13C',
+      planRolePolicy: 'EnableActivityStreamPlanRoleDefaultPolicy49FD739F',
+      planFunction: 'EnableActivityStreamPlanFunctionBBDE84F0',
+    });
+    new CfnOutput(this, 'WorkflowLockTableName', { value: streamKit.lockTable.tableName });
+
+    // Enablement workflow (issue 7): start activity streams in the maintenance window and connect them.
+    const enableWorkflow = new EnableActivityStreamWorkflow(this, 'EnableActivityStream', {
+      kit: streamKit,
       notificationTopic: this.alerting.topic,
       notificationKey: this.storage.key,
       logRetention: config.retention.logsDays as logs.RetentionDays,
-      maintenanceWindow: config.maintenanceWindow,
       subjectPrefix: config.alerts.subjectPrefix,
     });
-    new CfnOutput(this, 'EnableWorkflowArn', { value: enableWorkflow.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'WorkflowLockTableName', { value: enableWorkflow.lockTable.tableName });
 
-    // Disable workflow (issue 8): the rollback, sharing the plan Lambda and the per-cluster lock.
+    // Disable workflow (issue 8): the rollback, with the same kit (plan Lambda, per-cluster lock).
     const disableWorkflow = new DisableActivityStreamWorkflow(this, 'DisableActivityStream', {
       clusterIdentifiers: config.clusters.map((c) => c.identifier),
-      enableWorkflow,
+      kit: streamKit,
       decryptFunctionArn: this.streamProcessing.function.functionArn,
       notificationTopic: this.alerting.topic,
       notificationKey: this.storage.key,
       logRetention: config.retention.logsDays as logs.RetentionDays,
       subjectPrefix: config.alerts.subjectPrefix,
     });
-    new CfnOutput(this, 'DisableWorkflowArn', { value: disableWorkflow.stateMachine.stateMachineArn });
-
-    // Change tickets (issue 8): EventBridge rules and a Change Manager runbook start the workflows.
-    const changeManagement = new ChangeManagement(this, 'ChangeManagement', {
-      workflows: {
-        'enable-activity-stream': enableWorkflow.stateMachine,
-        'disable-activity-stream': disableWorkflow.stateMachine,
-      },
-      eventSource: names.changeEventSource,
-    });
-    new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
-    new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
 
     // ---------------------------------------------------------------- Compliance report workflow (issue 10)
     // Scheduled reports: Athena prepared statements (ReportQueries) run by a state machine; the report
@@ -178,7 +185,26 @@ export class AuditStack extends Stack {
       subjectPrefix: config.alerts.subjectPrefix,
       redactionPatterns: config.redaction.extraPatterns,
     });
-    new CfnOutput(this, 'ReportWorkflowArn', { value: reportWorkflow.stateMachine.stateMachineArn });
+
+    // Every registered workflow (workflows/registry.ts): its output for the CLI; the type makes a new entry
+    // without its state machine here a compile error.
+    const stateMachines: Record<WorkflowName, sfn.StateMachine> = {
+      'enable-activity-stream': enableWorkflow.stateMachine,
+      'disable-activity-stream': disableWorkflow.stateMachine,
+      'compliance-report': reportWorkflow.stateMachine,
+    };
+    for (const workflow of WORKFLOWS) {
+      new CfnOutput(this, workflow.output, { value: stateMachines[workflow.name].stateMachineArn });
+    }
+
+    // Change tickets (issue 8): EventBridge rules and a Change Manager runbook start the registry's workflows
+    // with `changeTicket`.
+    const changeManagement = new ChangeManagement(this, 'ChangeManagement', {
+      workflows: Object.fromEntries(CHANGE_ACTIONS.map((action) => [action, stateMachines[action]])),
+      eventSource: names.changeEventSource,
+    });
+    new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
+    new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
 
     // ---------------------------------------------------------------- Watching the watchers (issue 11)
     // Alerts when an activity stream stops or pgAudit's configuration changes; one dashboard and the pipeline's
@@ -206,13 +232,9 @@ export class AuditStack extends Stack {
       topic: this.alerting.topic,
       decrypt: { function: this.streamProcessing.function, logGroup: this.streamProcessing.logGroup },
       alert: { function: this.alertProcessing.function, logGroup: this.alertProcessing.logGroup },
-      otherFunctions: [enableWorkflow.planFunction, reportWorkflow.reportFunction],
+      otherFunctions: [streamKit.planFunction, reportWorkflow.reportFunction],
       deliveryStreamName: this.streamProcessing.deliveryStream.ref,
-      workflows: [
-        { name: 'Enable activity stream', stateMachine: enableWorkflow.stateMachine },
-        { name: 'Disable activity stream', stateMachine: disableWorkflow.stateMachine },
-        { name: 'Compliance report', stateMachine: reportWorkflow.stateMachine },
-      ],
+      workflows: WORKFLOWS.map((w) => ({ name: w.title, stateMachine: stateMachines[w.name] })),
     });
     if (config.security.auditorPrincipals.length > 0) {
       const auditor = new AuditorAccess(this, 'Auditor', {

@@ -7,16 +7,15 @@
  *   "mode": "async" | "sync", "changeTicket": "CHG-1", "requestedBy": "alice"}`; `mode` is the enablement's
  * only (the disable workflow refuses it).
  */
+
+import { STREAM_WORKFLOW_NAMES, type StreamWorkflowName } from '../../workflows/registry';
 import { parseTimestamp, WindowPlanningError, type WindowRequest } from '../core/maintenance-window';
 import type { PlannedCluster, PlanSettings } from './settings';
 
 export const INPUT_FIELDS = ['clusterIdentifier', 'window', 'mode', 'changeTicket', 'requestedBy'] as const;
 /** The workflows whose input this validates. */
-export type StreamWorkflow = 'enable-activity-stream' | 'disable-activity-stream';
-export const STREAM_WORKFLOWS: readonly StreamWorkflow[] = [
-  'enable-activity-stream',
-  'disable-activity-stream',
-];
+export type StreamWorkflow = StreamWorkflowName;
+export const STREAM_WORKFLOWS: readonly StreamWorkflow[] = STREAM_WORKFLOW_NAMES;
 
 /** The fields a workflow's input may have. */
 export function inputFields(workflow: StreamWorkflow): readonly string[] {

@@ -13,7 +13,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ReportQueries } from '../../infra/constructs/report-queries';
 import {
@@ -31,6 +31,7 @@ import {
   type ReportLambdaEnvironment,
   recipientDomains,
 } from '../../tasks/render-report/contract';
+import { buildWorkflow } from '../shared/workflow-construct';
 import { buildReportDefinition } from './definition';
 
 const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
@@ -297,36 +298,30 @@ export class ComplianceReportWorkflow extends Construct {
       maxConcurrency: settings.maxConcurrency,
       queryTimeout: Duration.seconds(settings.queryTimeoutSeconds),
     });
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(start),
+    const notificationKey = props.notificationKey ?? props.notificationTopic.masterKey;
+    const workflow = buildWorkflow(this, {
+      start,
       comment:
         'aurora-audit: run the compliance report queries in Athena, render, send (SES) and archive the report',
       timeout: Duration.seconds(settings.timeoutSeconds),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logRetention: props.logRetention,
+      notificationTopic: props.notificationTopic,
+      notificationKey,
+      // The bucket's key is granted with the queries already; another topic key needs its own grant.
+      grantPublishKey: notificationKey !== key,
+      alarmDescription: (outcome) =>
+        `aurora-audit: a compliance-report run ${outcome}, so a report was not sent. Open the execution in the Step Functions console and start a new execution with the same input.`,
+      configureRole: (role, stateMachine) => {
+        for (const statement of props.queries.preparedStatements.values())
+          stateMachine.node.addDependency(statement);
+        // EXECUTE <prepared statement> in the report workgroup, waiting for it (.sync: GetQueryExecution, and
+        // StopQueryExecution when the Task times out or the run stops), with what Athena needs of the caller.
+        props.queries.grantQueries(role);
+      },
     });
-    for (const statement of props.queries.preparedStatements.values())
-      this.stateMachine.node.addDependency(statement);
+    this.stateMachine = workflow.stateMachine;
+    this.logGroup = workflow.logGroup;
     const role = this.stateMachine.role;
-
-    // EXECUTE <prepared statement> in the report workgroup, waiting for it (.sync: GetQueryExecution, and
-    // StopQueryExecution when the Task times out or the run stops), with what Athena needs of the caller.
-    props.queries.grantQueries(role);
-    // Publishing to the KMS-encrypted topic.
-    const notificationKey = props.notificationKey ?? props.notificationTopic.masterKey;
-    if (notificationKey && notificationKey !== key) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          resources: [notificationKey.keyArn],
-        }),
-      );
-    }
 
     const acknowledge = (resource: string, reason: string) =>
       Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
@@ -347,21 +342,6 @@ export class ComplianceReportWorkflow extends Construct {
       'Invoking the report Lambda (any version), as LambdaInvoke grants it.',
     );
 
-    // ---- alarms: failed, timed-out and aborted runs, to the notification topic
-    if (notificationKey) {
-      // CloudWatch alarms publish to the encrypted topic through its key (the same statement as the other
-      // workflows add: identical statements are merged).
-      notificationKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          // In a key policy `*` is this key.
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-        }),
-      );
-    }
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
       const a = new cloudwatch.Alarm(this, alarmId, {
         metric,
@@ -374,12 +354,6 @@ export class ComplianceReportWorkflow extends Construct {
       a.addAlarmAction(new cloudwatchActions.SnsAction(props.notificationTopic));
       return a;
     };
-    const runAlarm = (alarmId: string, metric: cloudwatch.Metric, what: string) =>
-      alarm(
-        alarmId,
-        metric.with({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        `aurora-audit: a compliance-report run ${what}, so a report was not sent. Open the execution in the Step Functions console and start a new execution with the same input.`,
-      );
 
     // ---- schedules: EventBridge Scheduler starts the state machine; failed starts go to a queue that alarms
     this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
@@ -418,9 +392,7 @@ export class ComplianceReportWorkflow extends Construct {
     );
 
     this.alarms = [
-      runAlarm('FailedAlarm', this.stateMachine.metricFailed(), 'failed'),
-      runAlarm('TimedOutAlarm', this.stateMachine.metricTimedOut(), 'timed out'),
-      runAlarm('AbortedAlarm', this.stateMachine.metricAborted(), 'was aborted'),
+      ...workflow.alarms,
       alarm(
         'ScheduleDeadLettersAlarm',
         this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({

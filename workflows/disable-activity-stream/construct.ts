@@ -1,42 +1,31 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pollSchedule } from '../shared/poll-schedule';
+import type { StreamWorkflowShared } from '../shared/stream-workflow-kit';
 import {
   acknowledgeStreamWorkflowRole,
   anyClusterArn,
   anyInstanceArn,
+  buildWorkflow,
   grantMappingActions,
-  grantTopicKey,
   pinToTaggedClusters,
-  runAlarms,
-  workflowStateMachine,
+  streamRunAlarmDescription,
 } from '../shared/workflow-construct';
 import { buildDisableDefinition } from './definition';
-
-/**
- * What the disable workflow shares with the enablement workflow (`EnableActivityStreamWorkflow` has these):
- * the plan Lambda validates the input and plans the window with the same configuration, the lock table keeps
- * one run per cluster across both workflows, and the timeout matches the windows the plan Lambda accepts.
- */
-export interface StreamWorkflowSharing {
-  readonly planFunction: lambda.IFunction;
-  readonly lockTable: dynamodb.ITable;
-  readonly timeout: Duration;
-  readonly deadline: Duration;
-}
 
 export interface DisableActivityStreamWorkflowProps {
   /** Identifiers (names) of the clusters the workflow may stop activity streams on. */
   readonly clusterIdentifiers: readonly string[];
-  /** The enablement workflow, whose plan Lambda, lock table and timeout this workflow shares. */
-  readonly enableWorkflow: StreamWorkflowSharing;
+  /**
+   * The stream-workflow kit (`StreamWorkflowKit`): its plan Lambda validates the input and plans the window, its
+   * lock table keeps one run per cluster across the stream workflows, its timeout is this workflow's.
+   */
+  readonly kit: StreamWorkflowShared;
   /** ARN of the decrypt Lambda, whose event source mapping of the stream is removed. */
   readonly decryptFunctionArn: string;
   /** Topic of the success and failure notifications and of the alarms (the stack's alert topic). */
@@ -50,8 +39,8 @@ export interface DisableActivityStreamWorkflowProps {
   readonly logRetention: logs.RetentionDays;
   /**
    * How long to wait for the stream to stop and every instance to be available after StopActivityStream;
-   * at most the enablement's deadline (the plan Lambda's window limit assumes it).
-   * @default the enablement workflow's deadline
+   * at most the kit's deadline, the enablement's (the plan Lambda's window limit assumes it).
+   * @default the kit's deadline
    */
   readonly deadline?: Duration;
   /**
@@ -77,7 +66,8 @@ export interface DisableActivityStreamWorkflowProps {
  * The disable workflow: a standard Step Functions state machine that stops Database Activity Streams on a
  * configured cluster inside its maintenance window, waits through the restarts, removes the decrypt Lambda's
  * event source mapping of the stream and notifies (see `definition.ts` and README "Disable workflow"). Logs
- * at level ALL, X-Ray tracing, alarms on failed, timed-out and aborted runs.
+ * at level ALL, X-Ray tracing, alarms on failed, timed-out and aborted runs (`buildWorkflow`), with the
+ * stream-workflow kit's plan Lambda and lock table.
  */
 export class DisableActivityStreamWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -92,7 +82,7 @@ export class DisableActivityStreamWorkflow extends Construct {
       throw new Error(`DisableActivityStreamWorkflow: ${message}`);
     };
     if (props.clusterIdentifiers.length === 0) fail('clusterIdentifiers must list at least one cluster');
-    const shared = props.enableWorkflow;
+    const shared = props.kit;
     const deadline = (props.deadline ?? shared.deadline).toSeconds();
     if (!Number.isInteger(deadline) || deadline < 300 || deadline > shared.deadline.toSeconds()) {
       fail(
@@ -127,41 +117,35 @@ export class DisableActivityStreamWorkflow extends Construct {
       pollSchedule: this.pollSchedule,
       subjectPrefix,
     });
-    const machine = workflowStateMachine(this, {
+    const workflow = buildWorkflow(this, {
       start,
       comment:
         'aurora-audit: stop Database Activity Streams in the maintenance window, wait through the restarts, disconnect the stream, notify',
       timeout: shared.timeout,
       logRetention: props.logRetention,
+      notificationTopic: props.notificationTopic,
+      notificationKey: props.notificationKey,
+      alarmDescription: streamRunAlarmDescription('an activity-stream disable run'),
+      configureRole: (role) => {
+        // Only on the clusters tagged for this stack (a statement independent of the fleet's size).
+        pinToTaggedClusters(this, role, props.clusterTagValue ?? Stack.of(this).stackName, [
+          'rds:StopActivityStream',
+        ]);
+        // Disabling and deleting only ever touches the decrypt Lambda's mappings.
+        grantMappingActions(this, role, props.decryptFunctionArn, {
+          onMappings: ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
+        });
+      },
     });
-    this.stateMachine = machine.stateMachine;
-    this.logGroup = machine.logGroup;
-    const role = this.stateMachine.role;
-
-    // Only on the clusters tagged for this stack (a statement independent of the fleet's size).
-    pinToTaggedClusters(this, role, props.clusterTagValue ?? Stack.of(this).stackName, [
-      'rds:StopActivityStream',
-    ]);
-    // Disabling and deleting only ever touches the decrypt Lambda's mappings.
-    grantMappingActions(this, role, props.decryptFunctionArn, {
-      onMappings: ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
-    });
-    const notificationKey = props.notificationKey ?? props.notificationTopic.masterKey;
-    grantTopicKey(role, notificationKey);
+    this.stateMachine = workflow.stateMachine;
+    this.logGroup = workflow.logGroup;
+    this.alarms = workflow.alarms;
     acknowledgeStreamWorkflowRole(
       this,
-      role,
+      this.stateMachine.role,
       shared.planFunction,
       'CloudWatch Logs delivery and X-Ray (no resource-level permissions) and lambda:ListEventSourceMappings (no resource type).',
       'lambda:UpdateEventSourceMapping and lambda:DeleteEventSourceMapping',
-    );
-
-    this.alarms = runAlarms(
-      this,
-      this.stateMachine,
-      props.notificationTopic,
-      notificationKey,
-      'an activity-stream disable run',
     );
   }
 }

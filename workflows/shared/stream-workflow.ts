@@ -16,6 +16,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import type { StreamWorkflowName } from '../registry';
 import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from './caught-cause';
 import { acquireLockTask, LOCK_HELD_ERRORS, releaseLockTask } from './lock';
 import { retryThrottling } from './retry';
@@ -43,7 +44,8 @@ export const FRAME_STATES = {
   failed: 'Failed',
 } as const;
 
-export type StreamWorkflowName = 'enable-activity-stream' | 'disable-activity-stream';
+/** The stream workflows' names, from the registry. */
+export type { StreamWorkflowName };
 
 /** An error a run can end with: when it happens and what to do (sent in the failure notification). */
 export interface WorkflowErrorInfo {

@@ -1,8 +1,8 @@
 /**
- * What the stream workflows' constructs share: resource ARNs for their policies, the state machine with
- * its log group (level ALL), X-Ray tracing and timeout, publishing to the KMS-encrypted topic, the
- * alarms on failed, timed-out and aborted runs, and the cdk-nag acknowledgements of the `*` resources
- * their SDK integrations need.
+ * The one workflow set-up every workflow uses ({@link buildWorkflow}: the state machine with its log group
+ * (level ALL), X-Ray tracing and timeout, publishing to the KMS-encrypted topic, the alarms on failed, timed-out
+ * and aborted runs), and what the stream workflows' constructs share: resource ARNs for their policies and the
+ * cdk-nag acknowledgements of the `*` resources their SDK integrations need.
  */
 import { Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -42,15 +42,53 @@ export function anyMappingArn(scope: Construct): string {
   });
 }
 
-export interface WorkflowStateMachineProps {
+export interface WorkflowProps {
+  /** The definition's first state. */
   readonly start: sfn.IChainable;
+  /** The state machine's comment, `aurora-audit: …`. */
   readonly comment: string;
+  /** The whole run's timeout. */
   readonly timeout: Duration;
+  /** Retention of the state machine's log group. */
   readonly logRetention: logs.RetentionDays;
+  /** Topic of the workflow's notifications and of its run alarms (the stack's alert topic). */
+  readonly notificationTopic: sns.ITopic;
+  /**
+   * Key the topic is encrypted with: the state machine may use it to publish, and CloudWatch alarms too.
+   * @default notificationTopic.masterKey
+   */
+  readonly notificationKey?: kms.IKey;
+  /**
+   * Whether to grant the state machine's role the topic key (false when another grant covers that key).
+   * @default true
+   */
+  readonly grantPublishKey?: boolean;
+  /**
+   * Adds the workflow's own statements to the state machine's role, before the topic key's (policy order).
+   * @default nothing
+   */
+  readonly configureRole?: (role: iam.IRole, stateMachine: sfn.StateMachine) => void;
+  /** The run alarms' description for an outcome (`failed`, `timed out`, `was aborted`). */
+  readonly alarmDescription: (outcome: string) => string;
 }
 
-/** A standard state machine with logs at level ALL (execution data included), X-Ray and a timeout. */
-export function workflowStateMachine(scope: Construct, props: WorkflowStateMachineProps) {
+/** What {@link buildWorkflow} built. */
+export interface Workflow {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  /** Failed, timed-out and aborted runs, to the notification topic. */
+  readonly alarms: readonly cloudwatch.Alarm[];
+}
+
+/**
+ * The one way a workflow is set up (enable, disable, compliance report, and any later one): a standard state
+ * machine with its log group (level ALL, execution data included), X-Ray tracing and a timeout; the role's own
+ * statements (`configureRole`), publishing to the KMS-encrypted topic; the key-policy statement that lets
+ * CloudWatch alarms publish through that key (once per key); and alarms on failed, timed-out and aborted
+ * runs. Everything is built in `scope` (the workflow's construct) under the ids `Logs`, `StateMachine`,
+ * `FailedAlarm`, `TimedOutAlarm` and `AbortedAlarm`.
+ */
+export function buildWorkflow(scope: Construct, props: WorkflowProps): Workflow {
   const logGroup = new logs.LogGroup(scope, 'Logs', {
     retention: props.logRetention,
     removalPolicy: RemovalPolicy.RETAIN,
@@ -63,31 +101,38 @@ export function workflowStateMachine(scope: Construct, props: WorkflowStateMachi
     tracingEnabled: true,
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
   });
-  return { stateMachine, logGroup };
+  props.configureRole?.(stateMachine.role, stateMachine);
+  const notificationKey = props.notificationKey ?? props.notificationTopic.masterKey;
+  if (props.grantPublishKey ?? true) grantTopicKey(stateMachine.role, notificationKey);
+  const alarms = runAlarms(
+    scope,
+    stateMachine,
+    props.notificationTopic,
+    notificationKey,
+    props.alarmDescription,
+  );
+  return { stateMachine, logGroup, alarms };
 }
 
 /** Lets the state machine publish to the KMS-encrypted topic. */
-export function grantTopicKey(role: iam.IRole, key: kms.IKey | undefined): void {
+function grantTopicKey(role: iam.IRole, key: kms.IKey | undefined): void {
   if (!key) return;
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
   );
 }
 
-/** The key-policy statement's sid, added once per key whichever construct asks first. */
+/** The key-policy statement's sid, added once per key whichever workflow asks first. */
 const ALARMS_SID = 'AllowCloudWatchAlarmsToPublishToEncryptedTopics';
 const keysWithAlarmStatement = new WeakSet<kms.IKey>();
 
-/**
- * Alarms on failed, timed-out and aborted runs, to the topic. `what` names the run in the description, e.g.
- * `an activity-stream enablement run`.
- */
-export function runAlarms(
+/** Alarms on failed, timed-out and aborted runs, to the topic (and the key statement they need). */
+function runAlarms(
   scope: Construct,
   stateMachine: sfn.StateMachine,
   topic: sns.ITopic,
   key: kms.IKey | undefined,
-  what: string,
+  description: (outcome: string) => string,
 ): cloudwatch.Alarm[] {
   if (key && !keysWithAlarmStatement.has(key)) {
     keysWithAlarmStatement.add(key);
@@ -110,7 +155,7 @@ export function runAlarms(
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `aurora-audit: ${what} ${outcome}. Open the execution in the Step Functions console; a run that ${outcome} may hold its cluster's lock until it expires.`,
+      alarmDescription: description(outcome),
     });
     a.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     return a;
@@ -120,6 +165,15 @@ export function runAlarms(
     alarm('TimedOutAlarm', stateMachine.metricTimedOut(), 'timed out'),
     alarm('AbortedAlarm', stateMachine.metricAborted(), 'was aborted'),
   ];
+}
+
+/**
+ * The run alarms' description of a stream workflow: `what` names the run, e.g. `an activity-stream enablement
+ * run`.
+ */
+export function streamRunAlarmDescription(what: string): (outcome: string) => string {
+  return (outcome) =>
+    `aurora-audit: ${what} ${outcome}. Open the execution in the Step Functions console; a run that ${outcome} may hold its cluster's lock until it expires.`;
 }
 
 /**

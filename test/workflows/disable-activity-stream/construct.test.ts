@@ -112,7 +112,7 @@ describe('the disable workflow construct props', () => {
     const lockTable = dynamodb.Table.fromTableName(stack, 'Locks', 'locks');
     return new DisableActivityStreamWorkflow(stack, 'Disable', {
       clusterIdentifiers: [CLUSTER],
-      enableWorkflow: { planFunction, lockTable, timeout: Duration.days(8), deadline: Duration.minutes(45) },
+      kit: { planFunction, lockTable, timeout: Duration.days(8), deadline: Duration.minutes(45) },
       decryptFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:decrypt',
       notificationTopic: new sns.Topic(stack, 'Topic'),
       logRetention: logs.RetentionDays.ONE_YEAR,
