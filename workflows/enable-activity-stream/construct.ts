@@ -12,6 +12,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type EventSourceMappingDefinition, LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArnPrefix } from '../../infra/nag';
+import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../../tasks/core/identifiers';
 import { createLockTable } from '../shared/lock';
 import { pollSchedule } from '../shared/poll-schedule';
 import {
@@ -27,11 +28,6 @@ import {
   workflowStateMachine,
 } from '../shared/workflow-construct';
 import { buildEnableDefinition } from './definition';
-
-const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
-const CLUSTER_RESOURCE_ID = /^cluster-[A-Z0-9]{26}$/;
-const WEEKLY_WINDOW =
-  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
 
 /** A cluster the workflow may enable activity streams on. */
 export interface EnableWorkflowCluster {
