@@ -19,6 +19,7 @@ import { ChangeManagement } from '../constructs/change-management';
 import { AuditMonitoring } from '../constructs/monitoring';
 import { ReportQueries } from '../constructs/report-queries';
 import { StreamProcessing } from '../constructs/stream-processing';
+import { OUTPUTS } from '../outputs';
 
 export interface AuditStackProps extends StackProps {
   /** The validated configuration. */
@@ -115,13 +116,15 @@ export class AuditStack extends Stack {
       glueDatabaseName: this.storage.databaseName,
       glueTableName: this.storage.tableName,
     });
-    new CfnOutput(this, 'AthenaWorkGroup', { value: reportQueries.workGroupName });
+    new CfnOutput(this, OUTPUTS.athenaWorkGroup, { value: reportQueries.workGroupName });
 
-    new CfnOutput(this, 'AuditBucketName', { value: this.storage.bucket.bucketName });
-    new CfnOutput(this, 'GlueTable', { value: `${this.storage.databaseName}.${this.storage.tableName}` });
-    new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn });
-    new CfnOutput(this, 'DecryptFunctionArn', { value: this.streamProcessing.function.functionArn });
-    new CfnOutput(this, 'DeliveryStreamName', { value: this.streamProcessing.deliveryStream.ref });
+    new CfnOutput(this, OUTPUTS.auditBucket, { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, OUTPUTS.glueTable, {
+      value: `${this.storage.databaseName}.${this.storage.tableName}`,
+    });
+    new CfnOutput(this, OUTPUTS.alertTopic, { value: this.alerting.topic.topicArn });
+    new CfnOutput(this, OUTPUTS.decryptFunction, { value: this.streamProcessing.function.functionArn });
+    new CfnOutput(this, OUTPUTS.deliveryStream, { value: this.streamProcessing.deliveryStream.ref });
 
     // Enablement workflow (issue 7): start activity streams in the maintenance window and connect them.
     const enableWorkflow = new EnableActivityStreamWorkflow(this, 'EnableActivityStream', {
@@ -133,8 +136,8 @@ export class AuditStack extends Stack {
       maintenanceWindow: config.maintenanceWindow,
       subjectPrefix: config.alerts.subjectPrefix,
     });
-    new CfnOutput(this, 'EnableWorkflowArn', { value: enableWorkflow.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'WorkflowLockTableName', { value: enableWorkflow.lockTable.tableName });
+    new CfnOutput(this, OUTPUTS.enableWorkflow, { value: enableWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, OUTPUTS.workflowLockTable, { value: enableWorkflow.lockTable.tableName });
 
     // Disable workflow (issue 8): the rollback, sharing the plan Lambda and the per-cluster lock.
     const disableWorkflow = new DisableActivityStreamWorkflow(this, 'DisableActivityStream', {
@@ -146,7 +149,7 @@ export class AuditStack extends Stack {
       logRetention: config.retention.logsDays as logs.RetentionDays,
       subjectPrefix: config.alerts.subjectPrefix,
     });
-    new CfnOutput(this, 'DisableWorkflowArn', { value: disableWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, OUTPUTS.disableWorkflow, { value: disableWorkflow.stateMachine.stateMachineArn });
 
     // Change tickets (issue 8): EventBridge rules and a Change Manager runbook start the workflows.
     const changeManagement = new ChangeManagement(this, 'ChangeManagement', {
@@ -156,8 +159,10 @@ export class AuditStack extends Stack {
       },
       eventSource: names.changeEventSource,
     });
-    new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
-    new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
+    new CfnOutput(this, OUTPUTS.changeManagerRunbook, { value: changeManagement.automationDocument.ref });
+    new CfnOutput(this, OUTPUTS.changeManagerAutomationRole, {
+      value: changeManagement.automationRole.roleArn,
+    });
 
     // ---------------------------------------------------------------- Compliance report workflow (issue 10)
     // Scheduled reports: Athena prepared statements (ReportQueries) run by a state machine; the report
@@ -178,7 +183,7 @@ export class AuditStack extends Stack {
       subjectPrefix: config.alerts.subjectPrefix,
       redactionPatterns: config.redaction.extraPatterns,
     });
-    new CfnOutput(this, 'ReportWorkflowArn', { value: reportWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, OUTPUTS.reportWorkflow, { value: reportWorkflow.stateMachine.stateMachineArn });
 
     // ---------------------------------------------------------------- Watching the watchers (issue 11)
     // Alerts when an activity stream stops or pgAudit's configuration changes; one dashboard and the pipeline's
@@ -221,7 +226,7 @@ export class AuditStack extends Stack {
         key: this.storage.key,
         queries: reportQueries,
       });
-      new CfnOutput(this, 'AuditorRoleArn', { value: auditor.role.roleArn });
+      new CfnOutput(this, OUTPUTS.auditorRole, { value: auditor.role.roleArn });
     }
   }
 }
