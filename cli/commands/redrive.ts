@@ -11,6 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../infra/config/load';
+import { OUTPUTS } from '../../infra/outputs';
 import { serviceUserSet } from '../../tasks/core/das/normalize';
 import { processActivityRecord } from '../../tasks/core/das/pipeline';
 import { clusterOfStream, type DataKeyResolver, decodeBase64 } from '../../tasks/core/das/record';
@@ -195,10 +196,13 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
     .option('--from <prefix...>', `prefixes to read (default: ${DEFAULT_REDRIVE_PREFIXES.join(' ')})`)
     .option('--dry-run', 'decode and report, deliver and delete nothing')
     .option('--keep', 'do not delete source objects after full delivery')
-    .option('--bucket <name>', 'audit bucket (default: $AURORA_AUDIT_BUCKET; stack output AuditBucketName)')
+    .option(
+      '--bucket <name>',
+      `audit bucket (default: $AURORA_AUDIT_BUCKET; stack output ${OUTPUTS.auditBucket})`,
+    )
     .option(
       '--delivery-stream <name>',
-      'Firehose stream (default: $AURORA_AUDIT_DELIVERY_STREAM; stack output DeliveryStreamName)',
+      `Firehose stream (default: $AURORA_AUDIT_DELIVERY_STREAM; stack output ${OUTPUTS.deliveryStream})`,
     )
     .option('-c, --config <file>', 'configuration file (default: the embedded example)')
     .action(async (opts: RedriveOptions) => {
@@ -206,7 +210,7 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
       const deliveryStream = opts.deliveryStream ?? process.env.AURORA_AUDIT_DELIVERY_STREAM;
       if (!bucket || !deliveryStream) {
         io.stderr(
-          'redrive needs --bucket and --delivery-stream (or AURORA_AUDIT_BUCKET and AURORA_AUDIT_DELIVERY_STREAM): see the stack outputs AuditBucketName and DeliveryStreamName\n',
+          `redrive needs --bucket and --delivery-stream (or AURORA_AUDIT_BUCKET and AURORA_AUDIT_DELIVERY_STREAM): see the stack outputs ${OUTPUTS.auditBucket} and ${OUTPUTS.deliveryStream}\n`,
         );
         setExit(2);
         return;

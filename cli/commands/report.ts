@@ -1,6 +1,6 @@
 /**
  * `aurora-audit report`: start the compliance-report workflow for a period, like the scheduled runs do, and
- * follow it. The input is checked here with the same rules as the report Lambda's (`prepareReport`), so a
+ * follow it. The input is checked here with the same rules as the report Lambda's (`validateReportRequest`), so a
  * mistake is a usage error before anything starts; the state machine is found from the stack's outputs.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -8,8 +8,7 @@ import { loadConfig } from '../../infra/config/load';
 import { OUTPUTS } from '../../infra/outputs';
 import type { PeriodName } from '../../tasks/core/report-period';
 import type { ReportInput } from '../../tasks/render-report/contract';
-import { prepareReport } from '../../tasks/render-report/prepare';
-import { readReportSettings } from '../../tasks/render-report/settings';
+import { validateReportRequest } from '../../tasks/render-report/request';
 import type { RegisterCommands } from '../io';
 import {
   defaultWait,
@@ -82,31 +81,22 @@ export function registerReportCommand(
         const config = loadConfig(opts.config);
         const input = reportInput(opts);
         const now = new Date(waitOptions.now());
-        // The Lambda's own validation, with the configuration's clusters and recipients.
-        const settings = readReportSettings({
-          CLUSTERS: JSON.stringify(
-            config.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId })),
-          ),
-          RECIPIENTS: JSON.stringify(config.reports.recipients),
-          SENDER: config.reports.sender,
-          SUBJECT_PREFIX: config.alerts.subjectPrefix,
-          TIME_ZONE: 'UTC',
-          BUCKET: 'cli-validation',
-          WORKGROUP: config.name,
-          MAX_ROWS_PER_SECTION: '50',
-          REDACTION_PATTERNS: '[]',
-          POWERTOOLS_SERVICE_NAME: 'aurora-audit-cli',
-        });
-        const prepared = prepareReport(
-          { action: 'prepare', input, executionName: 'cli-validation' },
-          settings,
+        // The Lambda's own validation, with the configuration's clusters and recipients (the Lambda's default
+        // time zone is UTC: the stack sets no other).
+        const prepared = validateReportRequest(
+          input,
+          {
+            clusters: config.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId })),
+            recipients: config.reports.recipients,
+            timeZone: 'UTC',
+          },
           now,
         );
         if (!prepared.valid) throw new UsageError(prepared.problem);
         const stack = opts.stack ?? config.name;
         const outputs = await stackOutputs(new CloudFormationClient({}), stack);
         const stateMachineArn = requireOutput(outputs, OUTPUTS.reportWorkflow, stack);
-        const { periodName, period } = prepared.request;
+        const { periodName, period } = prepared;
         await startExecution(ctx, waitOptions, {
           stateMachineArn,
           name: reportExecutionName(periodName, period.firstDate, period.lastDate, now),

@@ -3,20 +3,22 @@
  * environment variables the stacks derive from it) and the CLI all read. See README "Configuration".
  */
 import { z } from 'zod';
+import {
+  CLUSTER_IDENTIFIER,
+  CLUSTER_RESOURCE_ID,
+  INSTANCE_RESOURCE_ID,
+  SCHEDULE_EXPRESSION,
+  WEEKLY_WINDOW,
+} from '../../tasks/core/identifiers';
 
 /** Values CloudWatch Logs accepts for a log group's retention, in days. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
-const CLUSTER_RESOURCE_ID = /^cluster-[A-Z0-9]{26}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/i;
-const WEEKLY_WINDOW =
-  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
-const SCHEDULE_EXPRESSION = /^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
 
 function isTimeZone(value: string): boolean {
   try {
@@ -47,7 +49,7 @@ export const instanceOverrideSchema = z.strictObject({
    */
   resourceId: z
     .string()
-    .regex(/^db-[A-Z0-9]+$/, 'must be a DbiResourceId like "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
+    .regex(INSTANCE_RESOURCE_ID, 'must be a DbiResourceId like "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
     .optional(),
   /** Send alerts for this instance's events. Default: true. */
   alerts: z.boolean().default(true),

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { RUNBOOK_CHANGE_TICKET, RUNBOOK_CLUSTER_IDENTIFIER } from '../../tasks/core/identifiers';
 import { CHANGE_ACTIONS, type ChangeAction } from '../../workflows/registry';
 import { nagArnPrefix } from '../nag';
 
@@ -26,9 +27,9 @@ export function changeEventSource(name: string): string {
  * what every regular-expression flavour reads alike.)
  */
 export const RUNBOOK_PATTERNS = {
-  ClusterIdentifier: '^[a-zA-Z][a-zA-Z0-9-]{0,62}$',
-  // The workflow's own rule for the ticket (tasks/plan-maintenance-window/enable-request.ts), ASCII only.
-  ChangeTicket: '^[A-Za-z0-9 ._@:/+#()-]{1,128}$',
+  ClusterIdentifier: RUNBOOK_CLUSTER_IDENTIFIER.source,
+  // The workflow's own rule for the ticket (REQUEST_TEXT), ASCII only.
+  ChangeTicket: RUNBOOK_CHANGE_TICKET.source,
   AutomationAssumeRole: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$',
 } as const;
 export const CHANGE_EVENT_DETAIL_TYPE = 'Change Approved';

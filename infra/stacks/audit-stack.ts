@@ -22,6 +22,7 @@ import { ChangeManagement } from '../constructs/change-management';
 import { AuditMonitoring } from '../constructs/monitoring';
 import { ReportQueries } from '../constructs/report-queries';
 import { StreamProcessing } from '../constructs/stream-processing';
+import { OUTPUTS } from '../outputs';
 
 export interface AuditStackProps extends StackProps {
   /** The validated configuration. */
@@ -118,13 +119,15 @@ export class AuditStack extends Stack {
       glueDatabaseName: this.storage.databaseName,
       glueTableName: this.storage.tableName,
     });
-    new CfnOutput(this, 'AthenaWorkGroup', { value: reportQueries.workGroupName });
+    new CfnOutput(this, OUTPUTS.athenaWorkGroup, { value: reportQueries.workGroupName });
 
-    new CfnOutput(this, 'AuditBucketName', { value: this.storage.bucket.bucketName });
-    new CfnOutput(this, 'GlueTable', { value: `${this.storage.databaseName}.${this.storage.tableName}` });
-    new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn });
-    new CfnOutput(this, 'DecryptFunctionArn', { value: this.streamProcessing.function.functionArn });
-    new CfnOutput(this, 'DeliveryStreamName', { value: this.streamProcessing.deliveryStream.ref });
+    new CfnOutput(this, OUTPUTS.auditBucket, { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, OUTPUTS.glueTable, {
+      value: `${this.storage.databaseName}.${this.storage.tableName}`,
+    });
+    new CfnOutput(this, OUTPUTS.alertTopic, { value: this.alerting.topic.topicArn });
+    new CfnOutput(this, OUTPUTS.decryptFunction, { value: this.streamProcessing.function.functionArn });
+    new CfnOutput(this, OUTPUTS.deliveryStream, { value: this.streamProcessing.deliveryStream.ref });
 
     // The stream-workflow kit (issue 19): the plan Lambda, the lock table and the timeouts that the enable and
     // disable workflows share, owned by neither.
@@ -144,7 +147,7 @@ export class AuditStack extends Stack {
       planRolePolicy: 'EnableActivityStreamPlanRoleDefaultPolicy49FD739F',
       planFunction: 'EnableActivityStreamPlanFunctionBBDE84F0',
     });
-    new CfnOutput(this, 'WorkflowLockTableName', { value: streamKit.lockTable.tableName });
+    new CfnOutput(this, OUTPUTS.workflowLockTable, { value: streamKit.lockTable.tableName });
 
     // Enablement workflow (issue 7): start activity streams in the maintenance window and connect them.
     const enableWorkflow = new EnableActivityStreamWorkflow(this, 'EnableActivityStream', {
@@ -203,8 +206,10 @@ export class AuditStack extends Stack {
       workflows: Object.fromEntries(CHANGE_ACTIONS.map((action) => [action, stateMachines[action]])),
       eventSource: names.changeEventSource,
     });
-    new CfnOutput(this, 'ChangeManagerRunbookName', { value: changeManagement.automationDocument.ref });
-    new CfnOutput(this, 'ChangeManagerAutomationRoleArn', { value: changeManagement.automationRole.roleArn });
+    new CfnOutput(this, OUTPUTS.changeManagerRunbook, { value: changeManagement.automationDocument.ref });
+    new CfnOutput(this, OUTPUTS.changeManagerAutomationRole, {
+      value: changeManagement.automationRole.roleArn,
+    });
 
     // ---------------------------------------------------------------- Watching the watchers (issue 11)
     // Alerts when an activity stream stops or pgAudit's configuration changes; one dashboard and the pipeline's
@@ -243,7 +248,7 @@ export class AuditStack extends Stack {
         key: this.storage.key,
         queries: reportQueries,
       });
-      new CfnOutput(this, 'AuditorRoleArn', { value: auditor.role.roleArn });
+      new CfnOutput(this, OUTPUTS.auditorRole, { value: auditor.role.roleArn });
     }
   }
 }

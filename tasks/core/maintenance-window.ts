@@ -5,14 +5,13 @@
  * RDS writes weekly windows as `ddd:hh24:mi-ddd:hh24:mi` in UTC (`sun:03:00-sun:04:00`); a window may cross
  * midnight (`sat:23:30-sun:00:30`) and the end of the week (`sun:23:00-mon:01:00`).
  */
+import { WEEKLY_WINDOW } from './identifiers';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type WeekDay = (typeof DAYS)[number];
 
 const MINUTES_PER_WEEK = 7 * 24 * 60;
 const MINUTE_MS = 60_000;
-const WEEKLY_WINDOW =
-  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/;
 /** RFC 3339 with a zone, as Step Functions' `Wait.TimestampPath` requires. */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 

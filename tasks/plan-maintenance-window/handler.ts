@@ -3,7 +3,8 @@
  * adapter: settings are read once per execution environment; the work is in ./plan and ../core.
  */
 import { createLogger } from '../shared/logger';
-import { createPlanHandler, type PlanLambdaEvent } from './plan';
+import type { PlanLambdaEvent } from './contract';
+import { createPlanHandler } from './plan';
 import { readPlanSettings } from './settings';
 
 const logger = createLogger('aurora-audit-plan-window');

@@ -8,48 +8,23 @@
  * routes it to the `InvalidInput` failure. Anything thrown is a bug, caught by the state machine.
  */
 import { planWindow, WindowPlanningError, type WindowRequest } from '../core/maintenance-window';
-import {
-  type EnableRequest,
-  STREAM_WORKFLOWS,
-  type StreamWorkflow,
-  type ValidationResult,
-  validateEnableRequest,
-} from './enable-request';
+import type { PlanEvent, PlanLambdaEvent, PlanResult } from './contract';
 import type { PlanSettings } from './settings';
+import {
+  STREAM_WORKFLOWS,
+  streamRequestRules,
+  type ValidationResult,
+  validateStreamRequest,
+} from './stream-request';
 
-export interface ValidateEvent {
-  readonly action: 'validate';
-  /** Which workflow's input this is. @default 'enable-activity-stream' */
-  readonly workflow?: StreamWorkflow;
-  /** The execution input, as given. */
-  readonly input: unknown;
-}
-
-export interface PlanEvent {
-  readonly action: 'plan';
-  readonly request: Pick<EnableRequest, 'window'>;
-  /** The cluster as `rds:describeDBClusters` returned it (`DbClusters[0]`). */
-  readonly cluster: { readonly PreferredMaintenanceWindow?: string };
-}
-
-export type PlanLambdaEvent = ValidateEvent | PlanEvent;
-
-export interface PlanResult {
-  readonly valid: boolean;
-  readonly problem: string;
-  readonly immediate: boolean;
-  /** RFC 3339 UTC, for the Wait state's `TimestampPath`. */
-  readonly startAt: string;
-  readonly endAt: string;
-  readonly waitSeconds: number;
-  readonly description: string;
-}
+export type { PlanEvent, PlanLambdaEvent, PlanResult, ValidateEvent } from './contract';
 
 export class UnknownActionError extends Error {
   override readonly name = 'UnknownActionError';
 }
 
 export function createPlanHandler(settings: PlanSettings, clock: () => Date = () => new Date()) {
+  const rules = streamRequestRules(settings);
   function plan(event: PlanEvent): PlanResult {
     const now = clock();
     const window = event.request?.window as WindowRequest | undefined;
@@ -89,7 +64,7 @@ export function createPlanHandler(settings: PlanSettings, clock: () => Date = ()
             `unknown workflow ${JSON.stringify(workflow)}: expected ${STREAM_WORKFLOWS.join(' or ')}`,
           );
         }
-        return validateEnableRequest(event.input, settings, clock(), workflow);
+        return validateStreamRequest(event.input, rules, clock(), workflow);
       }
       case 'plan':
         return plan(event);

@@ -24,6 +24,7 @@ import {
 } from '../../infra/constructs/settings-files';
 import { LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArn } from '../../infra/nag';
+import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
 import {
@@ -34,11 +35,8 @@ import {
 import { buildWorkflow } from '../shared/workflow-construct';
 import { buildReportDefinition } from './definition';
 
-const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
-const CLUSTER_RESOURCE_ID = /^cluster-[A-Z0-9]{26}$/;
 const EMAIL = /^[^@\s"'\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 const DOMAIN = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
-const SCHEDULE_EXPRESSION = /^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
 /** The local part the report Lambda sends from when the SES identity is a domain. */
 const DOMAIN_SENDER_LOCAL_PART = 'aurora-audit';
 

@@ -33,6 +33,7 @@ import type {
   RenderResult,
 } from '../../tasks/render-report/contract';
 import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from '../shared/caught-cause';
+import { payloadFields } from '../shared/lambda-payload';
 import { retryThrottling } from '../shared/retry';
 import { REPORT_ERRORS, type ReportErrorName } from './errors';
 
@@ -71,11 +72,6 @@ export interface ReportDefinitionProps {
   readonly maxConcurrency: number;
   /** How long one query may run (queued time included) before its section is FAILED with States.Timeout. */
   readonly queryTimeout: Duration;
-}
-
-/** A ResultSelector taking these fields of a LambdaInvoke's `Payload` (the contract's result type). */
-function payloadFields<T>(fields: readonly (keyof T & string)[]): Record<string, string> {
-  return Object.fromEntries(fields.map((f) => [`${f}.$`, `$.Payload.${f}`]));
 }
 
 /** Builds the states under `scope` and returns the start of the chain. */

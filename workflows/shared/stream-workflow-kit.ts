@@ -21,12 +21,8 @@ import {
   writeSettingsFile,
 } from '../../infra/constructs/settings-files';
 import { type EventSourceMappingDefinition, LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
+import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../../tasks/core/identifiers';
 import { createLockTable } from './lock';
-
-const CLUSTER_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/;
-const CLUSTER_RESOURCE_ID = /^cluster-[A-Z0-9]{26}$/;
-const WEEKLY_WINDOW =
-  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
 
 /** A cluster the stream workflows may work on. */
 export interface EnableWorkflowCluster {

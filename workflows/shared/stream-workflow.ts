@@ -16,8 +16,10 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import type { PlanEvent, PlanResult, ValidateEvent } from '../../tasks/plan-maintenance-window/contract';
 import type { StreamWorkflowName } from '../registry';
 import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from './caught-cause';
+import { payloadFields } from './lambda-payload';
 import { acquireLockTask, LOCK_HELD_ERRORS, releaseLockTask } from './lock';
 import { retryThrottling } from './retry';
 
@@ -279,7 +281,7 @@ export class StreamWorkflowFrame<E extends string> {
         action: 'validate',
         workflow: props.workflow,
         input: sfn.JsonPath.entirePayload,
-      }),
+      } satisfies Record<keyof ValidateEvent, unknown>),
       outputPath: '$.Payload',
     });
     retryThrottling(validate, 'lambdaInvoke');
@@ -517,14 +519,8 @@ export class StreamWorkflowFrame<E extends string> {
         action: 'plan',
         request: sfn.JsonPath.objectAt('$.request'),
         cluster: sfn.JsonPath.objectAt(DESCRIBED),
-      }),
-      resultSelector: {
-        'valid.$': '$.Payload.valid',
-        'problem.$': '$.Payload.problem',
-        'immediate.$': '$.Payload.immediate',
-        'startAt.$': '$.Payload.startAt',
-        'description.$': '$.Payload.description',
-      },
+      } satisfies Record<keyof PlanEvent, unknown>),
+      resultSelector: payloadFields<PlanResult>(['valid', 'problem', 'immediate', 'startAt', 'description']),
       resultPath: '$.plan',
     });
     retryThrottling(plan, 'lambdaInvoke');

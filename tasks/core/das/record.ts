@@ -15,6 +15,7 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
+import { ACTIVITY_STREAM_ARN } from '../identifiers';
 import {
   ClusterMismatchError,
   DataKeyRejectedError,
@@ -266,7 +267,7 @@ export async function decodeActivityRecord(
   return { payload, payloadJson: json, version: envelope.version, warnings };
 }
 
-const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/aws-rds-das-(cluster-[A-Z0-9]+)$/;
+const STREAM_ARN = ACTIVITY_STREAM_ARN;
 
 /** The cluster resource id of an activity stream (`…:stream/aws-rds-das-<cluster resource id>`). */
 export function clusterOfStream(eventSourceArn: string | undefined): string {

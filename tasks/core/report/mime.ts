@@ -16,6 +16,7 @@
  * printable ASCII are RFC 2047 encoded words; long headers are folded. Lines end with CRLF.
  */
 import { randomBytes } from 'node:crypto';
+import { SES_EMAIL_ADDRESS } from '../identifiers';
 
 const CRLF = '\r\n';
 
@@ -51,8 +52,7 @@ export class InvalidMimeInputError extends Error {
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-const ADDRESS =
-  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const ADDRESS = SES_EMAIL_ADDRESS;
 const SAFE_TOKEN = /^[A-Za-z0-9._@=+-]+$/;
 
 /** Base64 in lines of 76 characters, each ended by CRLF. */

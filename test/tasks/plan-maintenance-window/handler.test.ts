@@ -1,10 +1,10 @@
-import type { ValidationResult } from '../../../tasks/plan-maintenance-window/enable-request';
 import {
   createPlanHandler,
   type PlanResult,
   UnknownActionError,
 } from '../../../tasks/plan-maintenance-window/plan';
 import { InvalidSettingsError, readPlanSettings } from '../../../tasks/plan-maintenance-window/settings';
+import type { ValidationResult } from '../../../tasks/plan-maintenance-window/stream-request';
 
 const CLUSTERS = [
   {

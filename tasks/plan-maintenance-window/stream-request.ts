@@ -1,6 +1,8 @@
 /**
  * Validation of the enable and disable workflows' input, and the normalized request the state machine works
- * with. Every problem names its field; all problems are reported at once.
+ * with. Every problem names its field; all problems are reported at once. A pure function of the input, the
+ * few rules of the configuration it needs ({@link StreamRequestRules}) and the clock: the plan Lambda passes
+ * its settings (`streamRequestRules`), anything else (the CLI, a test) passes the configuration's values.
  *
  * Input (README "Enablement workflow", "Disable workflow"):
  * `{"clusterIdentifier": "orders-db", "window": "now" | "next" | {"start": ISO, "end": ISO},
@@ -9,6 +11,7 @@
  */
 
 import { STREAM_WORKFLOW_NAMES, type StreamWorkflowName } from '../../workflows/registry';
+import { REQUEST_TEXT } from '../core/identifiers';
 import { parseTimestamp, WindowPlanningError, type WindowRequest } from '../core/maintenance-window';
 import type { PlannedCluster, PlanSettings } from './settings';
 
@@ -24,12 +27,40 @@ export function inputFields(workflow: StreamWorkflow): readonly string[] {
   // A change-ticket event's detail arrives as it is, with the action that chose this workflow.
   return [...fields, 'action'];
 }
-const TEXT_FIELD = /^[\p{L}\p{N} ._@:/+#()-]{1,128}$/u;
+const TEXT_FIELD = REQUEST_TEXT;
 /** Longest cluster name shown in an email subject (SNS subjects are at most 100 characters). */
 const DISPLAY_NAME_MAX = 40;
 
+/** What of the configuration the validation needs. */
+export interface StreamRequestRules {
+  /** The configured clusters: a request must name one of them. */
+  readonly clusters: readonly PlannedCluster[];
+  /** `maintenanceWindow.policy`: `immediate` turns `next` (and no window) into `now`. */
+  readonly windowPolicy: PlanSettings['WINDOW_POLICY'];
+  /** `maintenanceWindow.allowImmediate`: whether the input may ask for `now`. */
+  readonly allowImmediate: boolean;
+  /** Minimum minutes left in a given window to start in it. */
+  readonly minMinutesLeft: number;
+  /** The latest window start accepted, in seconds from now. */
+  readonly maxWaitSeconds: number;
+  /** How long a lock is valid, in seconds. */
+  readonly lockTtlSeconds: number;
+}
+
+/** The rules of the plan Lambda's settings. */
+export function streamRequestRules(settings: PlanSettings): StreamRequestRules {
+  return {
+    clusters: settings.CLUSTERS,
+    windowPolicy: settings.WINDOW_POLICY,
+    allowImmediate: settings.ALLOW_IMMEDIATE,
+    minMinutesLeft: settings.MIN_MINUTES_LEFT,
+    maxWaitSeconds: settings.MAX_WAIT_SECONDS,
+    lockTtlSeconds: settings.LOCK_TTL_SECONDS,
+  };
+}
+
 /** The request as the state machine uses it: every field present, every value a string. */
-export interface EnableRequest {
+export interface StreamRequest {
   /** The workflow the request is for (written into the lock item). */
   readonly workflow: StreamWorkflow;
   readonly clusterIdentifier: string;
@@ -52,7 +83,7 @@ export interface ValidationResult {
    * When invalid, the display fields are still set (to what was given, or `(none)`), so that the failure
    * notification can name the request; the other fields are empty strings.
    */
-  readonly request: EnableRequest;
+  readonly request: StreamRequest;
   /** Lock timing, epoch seconds as strings (DynamoDB numbers). */
   readonly lock: { readonly now: string; readonly expiresAt: string };
 }
@@ -69,10 +100,10 @@ function displayName(identifier: unknown): string {
   return clean.length > DISPLAY_NAME_MAX ? `${clean.slice(0, DISPLAY_NAME_MAX - 1)}…` : clean;
 }
 
-/** Validates the execution input against the configuration and the clock. */
-export function validateEnableRequest(
+/** Validates the execution input against the configuration's rules and the clock. */
+export function validateStreamRequest(
   input: unknown,
-  settings: PlanSettings,
+  rules: StreamRequestRules,
   now: Date,
   workflow: StreamWorkflow = 'enable-activity-stream',
 ): ValidationResult {
@@ -80,7 +111,7 @@ export function validateEnableRequest(
   const problems: string[] = [];
   const lock = {
     now: String(Math.floor(now.getTime() / 1000)),
-    expiresAt: String(Math.floor(now.getTime() / 1000) + settings.LOCK_TTL_SECONDS),
+    expiresAt: String(Math.floor(now.getTime() / 1000) + rules.lockTtlSeconds),
   };
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return {
@@ -103,25 +134,25 @@ export function validateEnableRequest(
       `clusterIdentifier: is required, a DB cluster identifier (got ${show(raw.clusterIdentifier)})`,
     );
   } else {
-    cluster = settings.CLUSTERS.find((c) => c.identifier === raw.clusterIdentifier);
+    cluster = rules.clusters.find((c) => c.identifier === raw.clusterIdentifier);
     if (!cluster) {
       problems.push(
-        `clusterIdentifier: ${show(raw.clusterIdentifier)} is not a configured cluster (configured: ${settings.CLUSTERS.map((c) => c.identifier).join(', ')})`,
+        `clusterIdentifier: ${show(raw.clusterIdentifier)} is not a configured cluster (configured: ${rules.clusters.map((c) => c.identifier).join(', ')})`,
       );
     }
   }
 
-  let window: WindowRequest = { kind: settings.WINDOW_POLICY === 'immediate' ? 'now' : 'next' };
+  let window: WindowRequest = { kind: rules.windowPolicy === 'immediate' ? 'now' : 'next' };
   const w = raw.window;
   if (w === 'now') {
-    if (!settings.ALLOW_IMMEDIATE) {
+    if (!rules.allowImmediate) {
       problems.push(
         'window: "now" is not allowed by the configuration (maintenanceWindow.allowImmediate is false)',
       );
     }
     window = { kind: 'now' };
   } else if (w === 'next') {
-    window = { kind: settings.WINDOW_POLICY === 'immediate' ? 'now' : 'next' };
+    window = { kind: rules.windowPolicy === 'immediate' ? 'now' : 'next' };
   } else if (typeof w === 'object' && w !== null && !Array.isArray(w)) {
     const range = w as Record<string, unknown>;
     for (const key of Object.keys(range)) {
@@ -145,7 +176,7 @@ export function validateEnableRequest(
       }
     }
     if (start && end) {
-      const minMs = settings.MIN_MINUTES_LEFT * 60_000;
+      const minMs = rules.minMinutesLeft * 60_000;
       if (start.getTime() >= end.getTime()) {
         problems.push(
           `window.end: must be after window.start (got ${String(range.start)} to ${String(range.end)})`,
@@ -154,11 +185,11 @@ export function validateEnableRequest(
         problems.push(
           end.getTime() <= now.getTime()
             ? `window.end: is in the past (${String(range.end)}; now ${now.toISOString()})`
-            : `window.end: leaves less than the ${settings.MIN_MINUTES_LEFT} min required in the window`,
+            : `window.end: leaves less than the ${rules.minMinutesLeft} min required in the window`,
         );
-      } else if ((start.getTime() - now.getTime()) / 1000 > settings.MAX_WAIT_SECONDS) {
+      } else if ((start.getTime() - now.getTime()) / 1000 > rules.maxWaitSeconds) {
         problems.push(
-          `window.start: is more than ${Math.floor(settings.MAX_WAIT_SECONDS / 3600)} h ahead, beyond the workflow's limit`,
+          `window.start: is more than ${Math.floor(rules.maxWaitSeconds / 3600)} h ahead, beyond the workflow's limit`,
         );
       }
     }
@@ -217,7 +248,7 @@ function emptyRequest(
   identifier: unknown,
   ticket: unknown,
   requester: unknown,
-): EnableRequest {
+): StreamRequest {
   return {
     workflow,
     clusterIdentifier: '',
