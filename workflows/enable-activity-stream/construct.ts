@@ -9,7 +9,6 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { SettingsFile } from '../../infra/constructs/settings-files';
 import { nagArnPrefix } from '../../infra/nag';
-import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../../tasks/core/identifiers';
 import { pollSchedule } from '../shared/poll-schedule';
 import { StreamWorkflowKit, type StreamWorkflowKitProps, wholeSeconds } from '../shared/stream-workflow-kit';
 import {
