@@ -177,6 +177,7 @@ export class AuditStack extends Stack {
       logRetention: config.retention.logsDays as logs.RetentionDays,
       subjectPrefix: config.alerts.subjectPrefix,
       redactionPatterns: config.redaction.extraPatterns,
+      coverageClasses: coverageClasses(config),
     });
     new CfnOutput(this, 'ReportWorkflowArn', { value: reportWorkflow.stateMachine.stateMachineArn });
 

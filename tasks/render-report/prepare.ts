@@ -229,7 +229,9 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
     filters.map((cluster) => ({
       query: query.name,
       statementName: statementNameOf(query.name),
-      executionParameters: athenaExecutionParameters(queryParameters(query, requestPeriod, cluster)),
+      executionParameters: athenaExecutionParameters(
+        queryParameters(query, requestPeriod, cluster, settings.COVERAGE_CLASSES),
+      ),
       cluster,
     })),
   );
