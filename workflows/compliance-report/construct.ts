@@ -15,10 +15,10 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
 import type { ReportQueries } from '../../infra/constructs/report-queries';
 import { LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArn } from '../../infra/nag';
+import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
 import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
 import {
