@@ -109,6 +109,18 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
     signature: 'regexp_like(string, pattern) → boolean: whether the pattern matches anywhere in the string',
     use: 'the audit-tampering patterns (`(?i)` for case-insensitive)',
   },
+  {
+    name: 'split',
+    kind: 'scalar',
+    signature: 'split(string, delimiter) → array(varchar)',
+    use: 'the reconciled classes, one execution parameter `ROLE,DDL` (coverage gaps)',
+  },
+  {
+    name: 'contains',
+    kind: 'scalar',
+    signature: 'contains(x, element) → boolean: whether the array x contains element',
+    use: "whether a statement's class is one of the reconciled classes (coverage gaps)",
+  },
 ];
 
 /** The names of {@link ATHENA_FUNCTIONS}. */

@@ -66,6 +66,14 @@ export interface DemoOptions {
    * report of the same statement. Shortened so that the demo does not wait a minute. @default 5
    */
   readonly correlationHoldSeconds?: number;
+  /**
+   * The alert Lambda's coverage grace period (deployed: 15 minutes, `alerts.coverage.graceMinutes`): how long
+   * a statement of a reconciled class recorded by one source waits for the other's report before it is a
+   * coverage gap. Shortened so that the demo shows the gap's alert; it must stay longer than the two
+   * sources' deliveries of one statement are apart (a second or two here: both are delivered in the order
+   * the statements ran). @default 10
+   */
+  readonly coverageGraceSeconds?: number;
   /** Stop PostgreSQL and clean up on SIGINT/SIGTERM, then exit. @default true */
   readonly handleSignals?: boolean;
 }
@@ -97,6 +105,8 @@ export interface DemoResult {
     readonly failures: number;
   };
   readonly alerts: readonly DemoAlert[];
+  /** The coverage check of the demo's flush: its grace, statements seen by both sources, gaps alerted. */
+  readonly coverage: { readonly graceSeconds: number; readonly reconciled: number; readonly gaps: number };
   readonly stored: { readonly events: number; readonly objects: number };
   readonly report: {
     readonly status: string;
@@ -196,6 +206,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { display } = options;
   const outDir = resolve(options.outDir);
   const hold = options.correlationHoldSeconds ?? 5;
+  const grace = options.coverageGraceSeconds ?? 10;
   const paceMs = options.pace ? 60 : 0;
   const cleanups: (() => void)[] = [];
   const cleanup = () => {
@@ -312,7 +323,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const aws = new SimulatedAws({ bucketDir, kms });
     cleanups.push(() => aws.restore());
     const decrypt = decryptLambda(deployment.environments.decrypt);
-    const alert = alertLambda(deployment.environments.alert, { CORRELATION_HOLD_SECONDS: String(hold) });
+    const alert = alertLambda(deployment.environments.alert, {
+      CORRELATION_HOLD_SECONDS: String(hold),
+      COVERAGE_GRACE_SECONDS: String(grace),
+    });
     const decryptLogGroup = deployment.environments.alert.DECRYPT_LOG_GROUP ?? 'decrypt';
 
     // The pgAudit path: the log entries the subscription filter forwards, in payloads of 500.
@@ -360,8 +374,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     const pgTotals = { events: 0, matches: 0 };
     const dasTotals = { delivered: 0, alertLines: 0, failures: 0 };
+    const deliveriesStarted = Date.now();
+    let lastAlertCall = deliveriesStarted;
     for (const d of deliveries) {
       if (d.kind === 'pgaudit') {
+        lastAlertCall = Date.now();
         const r = (await alert(d.event)) as SubscriptionResult;
         pgTotals.events += r.events;
         pgTotals.matches += r.matches;
@@ -375,7 +392,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           filterPatternMatches(deployment.filterPatterns.activityStream, l),
         );
         dasTotals.alertLines += lines.length;
-        if (lines.length > 0) await alert(subscriptionEvent(lines, { logGroup: decryptLogGroup }));
+        if (lines.length > 0) {
+          lastAlertCall = Date.now();
+          await alert(subscriptionEvent(lines, { logGroup: decryptLogGroup }));
+        }
       }
     }
     display.detail(
@@ -389,9 +409,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     if (dasTotals.failures > 0)
       throw new Error(`the decrypt Lambda reported ${dasTotals.failures} failed records`);
-    // The scheduled flush (every 2 minutes when deployed), once the correlation hold has passed.
-    await sleep(hold * 1000 + 200);
+    const deliverySeconds = (Date.now() - deliveriesStarted) / 1000;
+    if (deliverySeconds >= grace)
+      display.detail(
+        `the deliveries took ${deliverySeconds.toFixed(1)} s, not less than the coverage grace of ${grace} s: statements whose two reports were delivered further apart may show as coverage gaps`,
+      );
+    // The scheduled flush (every 2 minutes when deployed), once the correlation hold and the coverage grace
+    // have passed since the last delivery: the held alerts, and the coverage check of the reconciled
+    // statements (a statement one source did not report becomes its coverage-gap alert).
+    await sleep(Math.max(0, lastAlertCall + Math.max(hold, grace) * 1000 + 200 - Date.now()));
     await alert({ flush: true });
+    // The coverage records the alert Lambda kept (any flush may have checked some): how they ended.
+    const coverageRecords = aws.alertStateItems().filter((item) => item.kind === 'coverage');
+    const coverage = {
+      graceSeconds: grace,
+      reconciled: coverageRecords.filter((item) => item.status === 'reconciled').length,
+      gaps: coverageRecords.filter((item) => item.status === 'gap').length,
+    };
     const recipients = deployment.config.alerts.recipients;
     const alerts: DemoAlert[] = aws.published.map((p, i) => {
       const file = join(
@@ -410,6 +444,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const both = alerts.filter((a) => a.sources.includes('das') && a.sources.includes('pgaudit')).length;
     display.detail(
       `${alerts.length} alert emails (correlation hold ${hold} s instead of 60 s): ${both} name both sources (one email per statement), ${alerts.filter((a) => a.severity === 'CRITICAL').length} CRITICAL`,
+    );
+    display.detail(
+      `coverage check after a grace of ${grace} s (deployed default: 15 minutes): ${coverage.reconciled} statements of the reconciled classes seen by both sources, ${coverage.gaps} coverage gap${coverage.gaps === 1 ? '' : 's'} alerted`,
     );
     for (const a of alerts) display.detail(`  ${relative(outDir, a.file)}  ${a.subject}  [${a.sources}]`);
 
@@ -521,6 +558,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         failures: dasTotals.failures,
       },
       alerts,
+      coverage,
       stored: { events: aws.storedEvents, objects: storedObjects },
       report: { status: reportRun.status, subject, dir: reportDir, eml, html, png: shot },
       postgresDataDir: pg.dataDir,

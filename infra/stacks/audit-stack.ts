@@ -187,6 +187,7 @@ export class AuditStack extends Stack {
       logRetention: config.retention.logsDays as logs.RetentionDays,
       subjectPrefix: config.alerts.subjectPrefix,
       redactionPatterns: config.redaction.extraPatterns,
+      coverageClasses: coverageClasses(config),
     });
 
     // Every registered workflow (workflows/registry.ts): its output for the CLI; the type makes a new entry

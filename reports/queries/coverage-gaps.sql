@@ -1,4 +1,5 @@
--- Audit coverage gaps: statements of the reconciled classes (ROLE and DDL) that one audit source recorded and
+-- Audit coverage gaps: statements of the reconciled classes (alerts.coverage.classes, default ROLE and DDL,
+-- the classes the alert Lambda's coverage check reconciles) that one audit source recorded and
 -- the other did not, on clusters where both sources recorded something in the period, with the likely
 -- cause. A pgAudit entry without its activity-stream twin points at a stopped or starting activity stream
 -- (or undelivered stream records); an activity-stream entry without its pgAudit twin at pgAudit switched off
@@ -6,7 +7,8 @@
 -- that user or database, or an undelivered log line. False positives and how to avoid them: README, "Audit
 -- coverage gaps".
 -- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 and 4 cluster
--- resource id, or '*' for all clusters, 5 period start, 6 period end (ISO-8601 UTC, end exclusive).
+-- resource id, or '*' for all clusters, 5 period start, 6 period end (ISO-8601 UTC, end exclusive), 7 the
+-- reconciled classes, upper case and comma-separated ('ROLE,DDL'; '' when the coverage check is off).
 WITH events AS (
   -- The period's events, each once: at-least-once delivery may store an event twice (same id).
   SELECT *
@@ -165,6 +167,6 @@ SELECT
 FROM statements g
 JOIN both_sources b ON b.clusterid = g.clusterid
 LEFT JOIN silenced s ON s.clusterid = g.clusterid AND s.pid = g.pid
-WHERE g."class" IN ('ROLE', 'DDL')
+WHERE contains(split(?, ','), g."class")
   AND g.sources <> 'das,pgaudit'
 ORDER BY g.event_ts, g.cluster, g.pid, g.statementid, g.substatementid, g.id

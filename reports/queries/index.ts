@@ -27,7 +27,12 @@ export type ReportParameter =
   /** Start of the previous period (it ends at `start`). */
   | 'previousStart'
   /** The report's IANA time zone, e.g. `Europe/Berlin`. */
-  | 'timeZone';
+  | 'timeZone'
+  /**
+   * The statement classes the coverage check reconciles (`alerts.coverage.classes`), upper case and
+   * comma-separated, e.g. `ROLE,DDL`; empty when the check is off.
+   */
+  | 'coverageClasses';
 
 export interface ReportQuery {
   readonly name: string;
@@ -97,8 +102,8 @@ export const REPORT_QUERIES: readonly ReportQuery[] = [
     file: 'coverage-gaps.sql',
     title: 'Audit coverage gaps',
     answers:
-      'Which privilege and schema changes did one audit source record and the other miss, and why is that likely?',
-    parameters: PERIOD,
+      'Which statements of the reconciled classes (default: privilege and schema changes) did one audit source record and the other miss, and why is that likely?',
+    parameters: [...PERIOD, 'coverageClasses'],
   },
   {
     name: 'activity-per-day',
@@ -166,12 +171,29 @@ export function querySql(name: string): string {
 }
 
 const CLUSTER = /^(\*|[A-Za-z0-9][A-Za-z0-9._-]*)$/;
+const CLASS = /^[A-Z][A-Z_]*$/;
 
-/** The execution parameter values of a query (in placeholder order) for a period and a cluster or `*`. */
-export function queryParameters(query: ReportQuery, period: ReportPeriod, cluster: string): string[] {
+/** The classes the coverage check reconciles unless configured (`alerts.coverage.classes`). */
+export const DEFAULT_COVERAGE_CLASSES: readonly string[] = ['ROLE', 'DDL'];
+
+/**
+ * The execution parameter values of a query (in placeholder order) for a period, a cluster or `*`, and the
+ * classes the coverage check reconciles (none: the coverage-gaps section is empty).
+ */
+export function queryParameters(
+  query: ReportQuery,
+  period: ReportPeriod,
+  cluster: string,
+  coverageClasses: readonly string[] = DEFAULT_COVERAGE_CLASSES,
+): string[] {
   if (!CLUSTER.test(cluster))
     throw new InvalidReportParameterError(
       `cluster must be a cluster resource id or '*', got ${JSON.stringify(cluster)}`,
+    );
+  const badClass = coverageClasses.find((c) => !CLASS.test(c));
+  if (badClass !== undefined)
+    throw new InvalidReportParameterError(
+      `coverage classes must be upper-case class names such as ROLE, got ${JSON.stringify(badClass)}`,
     );
   const values: Record<ReportParameter, string> = {
     firstDay: period.fromDay,
@@ -182,6 +204,7 @@ export function queryParameters(query: ReportQuery, period: ReportPeriod, cluste
     previousFirstDay: period.previous.fromDay,
     previousStart: period.previous.start,
     timeZone: period.timeZone,
+    coverageClasses: coverageClasses.join(','),
   };
   return query.parameters.map((p) => values[p]);
 }

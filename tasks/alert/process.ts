@@ -360,6 +360,18 @@ export function createAlertProcessor(deps: AlertDeps) {
       }
       archived = events.length;
     }
+    const summary = { ...(await handleEvents(events)), archived, quarantined: unreadable.length };
+    deps.logger.info('subscription payload processed', summary);
+    return summary;
+  }
+
+  /**
+   * The events of one payload, already read: each evaluated against the rules and recorded once per
+   * statement (and for the coverage check), then a flush. `aurora-audit rules test` replays events here.
+   */
+  async function handleEvents(
+    events: readonly AuditEvent[],
+  ): Promise<Omit<SubscriptionResult, 'archived' | 'quarantined'>> {
     const outcomes: Record<string, number> = {};
     const coverage: Record<string, number> = {};
     let matches = 0;
@@ -378,18 +390,8 @@ export function createAlertProcessor(deps: AlertDeps) {
       }
     }
     const flushed = await flush();
-    const summary = {
-      events: events.length,
-      archived,
-      quarantined: unreadable.length,
-      matches,
-      outcomes,
-      coverage,
-      ...flushed,
-    };
-    deps.logger.info('subscription payload processed', summary);
-    return summary;
+    return { events: events.length, matches, outcomes, coverage, ...flushed };
   }
 
-  return { handleSubscription, flush };
+  return { handleSubscription, handleEvents, flush };
 }

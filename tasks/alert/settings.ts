@@ -45,7 +45,12 @@ export const alertSettingsSchema = z.object({
         .map((c) => c.trim().toUpperCase())
         .filter(Boolean),
     ),
-  COVERAGE_GRACE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /**
+   * How long a statement recorded by one source waits for the other's report. The construct deploys 1 minute
+   * to 24 hours; the Lambda accepts from 1 second so that `aurora-audit demo` (whose deliveries take seconds)
+   * can show the check's alert without waiting minutes.
+   */
+  COVERAGE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
 });
 
 export type AlertSettings = z.output<typeof alertSettingsSchema>;

@@ -149,5 +149,7 @@ export interface ReportLambdaEnvironment {
   readonly MAX_ROWS_PER_SECTION: string;
   /** Extra redaction patterns (JSON array of regular expressions), as the other Lambdas take them. */
   readonly REDACTION_PATTERNS: string;
+  /** `ROLE,DDL`: the classes the coverage check reconciles (the coverage-gaps query's parameter). */
+  readonly COVERAGE_CLASSES: string;
   readonly POWERTOOLS_SERVICE_NAME: string;
 }

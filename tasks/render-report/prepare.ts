@@ -52,7 +52,9 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
     filters.map((cluster) => ({
       query: query.name,
       statementName: statementNameOf(query.name),
-      executionParameters: athenaExecutionParameters(queryParameters(query, period, cluster)),
+      executionParameters: athenaExecutionParameters(
+        queryParameters(query, period, cluster, settings.COVERAGE_CLASSES),
+      ),
       cluster,
     })),
   );

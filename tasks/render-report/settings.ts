@@ -4,6 +4,7 @@
  * naming every bad variable.
  */
 import { z } from 'zod';
+import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
 import { createRedactor, InvalidRedactionPatternError } from '../core/redact';
 import { isTimeZone } from '../core/report-period';
 import { jsonSetting, parseSettings } from '../shared/settings';
@@ -46,6 +47,20 @@ export const reportSettingsSchema = z.object({
   REDACTION_PATTERNS: jsonSetting(z.array(z.string())).default([]),
   /** Optional: the raw message budget in bytes (CSV attachments beyond it are linked instead). */
   MAX_EMAIL_BYTES: z.coerce.number().int().min(100_000).max(10_000_000).default(DEFAULT_MAX_EMAIL_BYTES),
+  /**
+   * The classes the coverage check reconciles (`alerts.coverage.classes`, comma-separated, as the alert
+   * Lambda's COVERAGE_CLASSES): the coverage-gaps query's parameter. Empty: the check is off, no gaps listed.
+   */
+  COVERAGE_CLASSES: z
+    .string()
+    .default(DEFAULT_COVERAGE_CLASSES.join(','))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Z][A-Z_]*$/, 'must be class names such as ROLE,DDL'))),
   /** Set by Lambda; used for the S3 console links. */
   AWS_REGION: z.string().min(1).optional(),
 });

@@ -25,7 +25,15 @@ describe('aurora-audit rules test', () => {
     );
     const log = file(
       'postgresql.log',
-      Array.from({ length: 7 }, () => failedLogin('mallory'))
+      // Seven failed logins, 11 seconds apart (seven connections): seven statements for the alert Lambda,
+      // which takes identical lines within its 10-second correlation window for one statement.
+      Array.from({ length: 7 }, (_, i) =>
+        failedLogin('mallory', {
+          time: `2026-11-24 10:0${Math.floor((i * 11) / 60)}:${String((i * 11) % 60).padStart(2, '0')} UTC`,
+          pid: 5000 + i,
+          remote: `10.0.0.9(${40000 + i})`,
+        }),
+      )
         .concat(auditEntry())
         .join('\n'),
     );
@@ -39,6 +47,37 @@ describe('aurora-audit rules test', () => {
     );
     expect(run.stdout).toContain('decrypt Lambda log: { $.auditEvent.id = "*" }');
     expect(run.stdout).toContain('PostgreSQL log:     ?"AUDIT: " ?"password authentication failed"');
+  });
+
+  it('counts one email per statement, as the alert Lambda sends them, however many rules and sources', async () => {
+    // One statement that matches two rules (privilege-changes and audit-tampering), reported by both sources.
+    const statement = {
+      class: 'ROLE',
+      command: 'ALTER ROLE',
+      commandText: "ALTER ROLE app_user SET pgaudit.log = 'none'",
+      user: 'postgres',
+      pid: 777,
+      statementId: 4,
+      substatementId: 1,
+    };
+    const events = file(
+      'one-statement.jsonl',
+      [
+        toJsonLine(auditEvent({ ...statement, source: 'das', time: '2026-11-24T10:00:00.250Z' })).trim(),
+        toJsonLine(auditEvent({ ...statement, source: 'pgaudit', time: '2026-11-24T10:00:00Z' })).trim(),
+      ].join('\n'),
+    );
+    const run = await runCli('rules', 'test', events);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      '1 statement matched rules → 1 email: 1 alert (one per statement, naming every rule it matched)',
+    );
+    expect(run.stdout).toContain(
+      'privilege-changes (HIGH): 2 matches; at most 20 alerts per 60 min; 1 statement\n  2026-11-24T10:00:00.000Z  1 matches → 1 emails (1 alerts)',
+    );
+    expect(run.stdout).toContain(
+      'audit-tampering (CRITICAL): 2 matches; at most 50 alerts per 60 min; 1 statement\n  2026-11-24T10:00:00.000Z  1 matches → 1 emails (1 alerts)',
+    );
   });
 
   it('uses a rules file and prints its generated pattern', async () => {

@@ -46,6 +46,43 @@ const privilegeChanges = workload.filter((st) => st.class === 'ROLE');
 const tamperingStatements = workload.filter((st) => st.tampering);
 const gaps = workload.filter((st) => (st.class === 'ROLE' || st.class === 'DDL') && st.sources === 'das');
 
+/**
+ * The alert rules each statement matches, from the rules file's conditions (in JavaScript, not the rule
+ * engine): privilege-changes (class and command lists), audit-tampering (its pattern), destructive-ddl (its
+ * command pattern, without its excluded commands). The demo's statements match no other rule.
+ */
+const rules = loadRules().rules;
+const rule = (name: string) => {
+  const found = rules.find((r) => r.name === name);
+  if (!found) throw new Error(`no rule ${name} in the built-in rules`);
+  return found;
+};
+const upper = (values: readonly string[] | undefined) => (values ?? []).map((v) => v.toUpperCase());
+const privilege = rule('privilege-changes');
+const destructive = rule('destructive-ddl');
+const destructivePattern = new RegExp(destructive.match.commandPattern ?? 'no pattern', 'i');
+const rulesOf = (st: { class: string; command: string; sql: string }): string[] =>
+  [
+    upper(privilege.match.class).includes(st.class) && upper(privilege.match.command).includes(st.command)
+      ? privilege.name
+      : '',
+    tampering.test(st.sql) ? 'audit-tampering' : '',
+    destructivePattern.test(st.command) &&
+    !destructive.exclude.some((x) => upper(x.command).includes(st.command))
+      ? destructive.name
+      : '',
+  ].filter(Boolean);
+const alerted = workload.map((st) => ({ ...st, rules: rulesOf(st) })).filter((st) => st.rules.length > 0);
+/** The coverage check's grace in the demo run (seconds). */
+const GRACE = 4;
+
+/** A statement as an alert email shows it: passwords redacted (and pgAudit's text cut there), no `;`. */
+const shownText = (sql: string) =>
+  sql
+    .replace(/PASSWORD\s+(<REDACTED>|'[^']*')[\s\S]*$/i, 'PASSWORD')
+    .replace(/;\s*$/, '')
+    .trim();
+
 /** A CSV of the archived report (simple: the columns asked for hold no commas, quotes or newlines). */
 function csvColumns(file: string, columns: readonly string[]): string[][] {
   const [header = '', ...lines] = readFileSync(file, 'utf8')
@@ -111,6 +148,7 @@ beforeAll(async () => {
       { interactive: false, totalPhases: 6 },
     ),
     correlationHoldSeconds: 2,
+    coverageGraceSeconds: GRACE,
     handleSignals: false,
   });
   endedAt = Date.now();
@@ -166,10 +204,85 @@ describe('npm run demo', () => {
     expect(new Set(subjects).size).toBe(subjects.length);
     const streamOnly = workload.filter((st) => (st.class === 'ROLE' || st.tampering) && st.sources === 'das');
     expect(streamOnly.map((st) => st.command)).toEqual(['SET', 'GRANT']);
+    // …and the coverage-gap finding about that grant, an email of its own, seen by the stream.
     expect(result.alerts.filter((a) => a.sources === 'das,pgaudit').length).toBe(
-      result.alerts.length - 1 - streamOnly.length,
+      result.alerts.length - 1 - streamOnly.length - gaps.length,
     );
     expect(subjects).toContain('[aurora-audit] HIGH privilege-changes on orders-db: postgres GRANT');
+  });
+
+  it('sends one email per statement that matched a rule, listing every rule it matched', () => {
+    const emails = readdirSync(join(result.outDir, 'alerts')).map((f) =>
+      email(join(result.outDir, 'alerts', f)),
+    );
+    const statementEmails = emails.filter(
+      (e) =>
+        !['audit-coverage-gap', 'failed-logins'].includes(e.mime.headers.get('x-aurora-audit-rule') ?? ''),
+    );
+    const shown = (e: Email) =>
+      shownText(/\r?\nStatement \(passwords redacted\):\r?\n {2}([^\r\n]*)/.exec(e.body)?.[1] ?? '(none)');
+    const rulesIn = (e: Email) => {
+      const several = / \d+ rules: ([a-z0-9,-]+) on /.exec(e.subject);
+      return (
+        several ? (several[1] ?? '').split(',') : [/\] [A-Z]+ ([a-z0-9-]+) on /.exec(e.subject)?.[1] ?? '']
+      ).sort();
+    };
+    expect(alerted.length).toBeGreaterThan(8);
+    for (const st of alerted) {
+      const mine = statementEmails.filter(
+        (e) => shown(e) === shownText(st.sql) && e.subject.endsWith(`: ${st.user} ${st.command}`),
+      );
+      expect({ sql: st.sql, emails: mine.length, rules: mine.map(rulesIn) }).toEqual({
+        sql: st.sql,
+        emails: 1,
+        rules: [[...st.rules].sort()],
+      });
+    }
+    expect(statementEmails).toHaveLength(alerted.length);
+    // The failed login (pgAudit's server log only): one email.
+    expect(emails.filter((e) => e.mime.headers.get('x-aurora-audit-rule') === 'failed-logins')).toHaveLength(
+      1,
+    );
+  });
+
+  it('alerts once on the coverage gap: the grant of the session that silenced pgAudit, after the grace period', () => {
+    const emails = readdirSync(join(result.outDir, 'alerts')).map((f) =>
+      email(join(result.outDir, 'alerts', f)),
+    );
+    const gapEmails = emails.filter(
+      (e) => e.mime.headers.get('x-aurora-audit-rule') === 'audit-coverage-gap',
+    );
+    expect(gaps).toHaveLength(1);
+    const [gap] = gaps;
+    expect(gapEmails).toHaveLength(gaps.length);
+    const [alert] = gapEmails;
+    const severity = rule('audit-coverage-gap').severity;
+    expect(alert?.subject).toBe(
+      `[aurora-audit] ${severity} audit-coverage-gap on orders-db: ${gap?.user} ${gap?.command}`,
+    );
+    expect(alert?.mime.headers.get('x-aurora-audit-severity')).toBe(severity);
+    expect(alert?.mime.headers.get('x-aurora-audit-source')).toBe(gap?.sources);
+    expect(alert?.body).toContain(
+      `Audit coverage gap: recorded by Database Activity Streams, not by pgAudit within ${GRACE} seconds.`,
+    );
+    expect(alert?.body).toContain(`  ${gap?.sql}`);
+    expect(alert?.body).toContain(
+      "pgAudit was switched off for the session, user or database (SET pgaudit.log = 'none'",
+    );
+    // Every other statement of the reconciled classes (ROLE, DDL) was seen by both sources: reconciled.
+    const reconciled = workload.filter(
+      (st) => (st.class === 'ROLE' || st.class === 'DDL') && st.sources === 'das,pgaudit',
+    );
+    expect(result.coverage).toEqual({
+      graceSeconds: GRACE,
+      reconciled: reconciled.length,
+      gaps: gaps.length,
+    });
+    expect(output).toMatch(
+      new RegExp(
+        `coverage check after a grace of ${GRACE} s .*: ${reconciled.length} statements .* ${gaps.length} coverage gap alerted`,
+      ),
+    );
   });
 
   it('never writes a password to any output file', () => {

@@ -61,9 +61,9 @@ function withFixture(
   });
   afterAll(() => state.fixture?.close());
   return {
-    run: (name: string, period = berlinDay, cluster = '*') => {
+    run: (name: string, period = berlinDay, cluster = '*', coverageClasses?: readonly string[]) => {
       if (!state.fixture) throw new Error('fixture not open');
-      return state.fixture.run(name, period, cluster);
+      return state.fixture.run(name, period, cluster, coverageClasses);
     },
     filesRead: (name: string, period = berlinDay, cluster = '*') => {
       if (!state.fixture) throw new Error('fixture not open');
@@ -1048,5 +1048,31 @@ describe('coverage-gaps', () => {
 
   it('finds nothing on one cluster of the stream alone', async () => {
     expect(await f.run('coverage-gaps', berlinDay, CLUSTER_B)).toEqual([]);
+  });
+
+  it('reconciles the configured classes (alerts.coverage.classes), not a fixed set', async () => {
+    const classes = ['ROLE', 'READ'];
+    const rows = await f.run('coverage-gaps', berlinDay, '*', classes);
+    const expected = built.filter(
+      (b) =>
+        b.plan.cluster === CLUSTER_A && b.plan.seenBy !== 'das,pgaudit' && classes.includes(b.plan.class),
+    );
+    expect(expected.map((b) => b.plan.class)).toEqual(['ROLE', 'READ']);
+    expect(rows.map((r) => [r.class, r.command, r.sources, r.commandtext])).toEqual(
+      expected.map((b) => [b.plan.class, b.plan.command, b.plan.seenBy, b.plan.text]),
+    );
+    // The DDL statements one source missed are not listed: DDL is not reconciled in this configuration.
+    expect(rows.some((r) => r.class === 'DDL')).toBe(false);
+  });
+
+  it('lists nothing when the coverage check is off (no reconciled classes)', async () => {
+    expect(await f.run('coverage-gaps', berlinDay, '*', [])).toEqual([]);
+    const ddlGaps = built.filter(
+      (b) => b.plan.cluster === CLUSTER_A && b.plan.seenBy !== 'das,pgaudit' && b.plan.class === 'DDL',
+    );
+    expect(ddlGaps.length).toBeGreaterThan(0);
+    expect((await f.run('coverage-gaps', berlinDay, '*', ['DDL'])).map((r) => r.commandtext)).toEqual(
+      ddlGaps.map((b) => b.plan.text),
+    );
   });
 });

@@ -31,8 +31,16 @@ export function event(time: string, overrides: Partial<AuditEventInput> = {}): A
 
 export interface ReportFixture {
   readonly engine: SqlEngine;
-  /** Runs a report query with the execution parameters of a period and a cluster (or `*`). */
-  run(name: string, period: ReportPeriod, cluster?: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs a report query with the execution parameters of a period, a cluster (or `*`) and the classes the
+   * coverage check reconciles (default: ROLE and DDL).
+   */
+  run(
+    name: string,
+    period: ReportPeriod,
+    cluster?: string,
+    coverageClasses?: readonly string[],
+  ): Promise<Record<string, unknown>[]>;
   /** The stored files the engine opened to run the query (after partition pruning). */
   filesRead(name: string, period: ReportPeriod, cluster?: string): Promise<string[]>;
   close(): void;
@@ -51,8 +59,8 @@ export async function reportFixture(
   const engine = await sqlEngine(root);
   return {
     engine,
-    run: (name, period, cluster = '*') =>
-      engine.query(querySql(name), queryParameters(reportQuery(name), period, cluster)),
+    run: (name, period, cluster = '*', coverageClasses = undefined) =>
+      engine.query(querySql(name), queryParameters(reportQuery(name), period, cluster, coverageClasses)),
     filesRead: (name, period, cluster = '*') =>
       engine.filesRead(querySql(name), queryParameters(reportQuery(name), period, cluster)),
     close() {

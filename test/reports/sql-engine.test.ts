@@ -124,6 +124,16 @@ const checks: Record<string, { sql: string; expected: Record<string, unknown> }>
     sql: "SELECT coalesce(NULL, 'GRANT') AS second, coalesce('ALTER SYSTEM', 'x') AS first",
     expected: { second: 'GRANT', first: 'ALTER SYSTEM' },
   },
+  split: {
+    // Trino: split('', ',') is [''] (one empty element), not an empty array.
+    sql: "SELECT split('ROLE,DDL', ',') AS two, split('ROLE', ',') AS one, split('', ',') AS empty_string",
+    expected: { two: ['ROLE', 'DDL'], one: ['ROLE'], empty_string: [''] },
+  },
+  contains: {
+    // Trino: whether the array contains the element (case-sensitive equality).
+    sql: "SELECT contains(split('ROLE,DDL', ','), 'DDL') AS yes, contains(split('ROLE,DDL', ','), 'ddl') AS other_case, contains(split('', ','), 'ROLE') AS none, contains(split('ROLE,DDL', ','), 'ROL') AS prefix",
+    expected: { yes: true, other_case: false, none: false, prefix: false },
+  },
 };
 
 describe('the embedded engine (DuckDB with Trino macros)', () => {

@@ -24,6 +24,7 @@ import {
 } from '../../infra/constructs/settings-files';
 import { LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArn } from '../../infra/nag';
+import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
@@ -104,6 +105,12 @@ export interface ComplianceReportWorkflowProps {
    * @default none
    */
   readonly redactionPatterns?: readonly string[];
+  /**
+   * The classes the coverage check reconciles (`alerts.coverage.classes`, as the alert Lambda gets them): the
+   * "Audit coverage gaps" section lists statements of these classes. Empty: the check is off.
+   * @default ROLE and DDL
+   */
+  readonly coverageClasses?: readonly string[];
   /**
    * Athena queries running at once (Athena's account quota of concurrent DML queries is shared).
    * @default 5
@@ -249,6 +256,7 @@ export class ComplianceReportWorkflow extends Construct {
       WORKGROUP: props.queries.workGroupName,
       MAX_ROWS_PER_SECTION: String(settings.maxRowsPerSection),
       REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns ?? []),
+      COVERAGE_CLASSES: (props.coverageClasses ?? DEFAULT_COVERAGE_CLASSES).join(','),
       POWERTOOLS_SERVICE_NAME: 'aurora-audit-report',
     } satisfies ReportLambdaEnvironment;
     this.reportFunction = new nodejs.NodejsFunction(this, 'ReportFunction', {
@@ -437,6 +445,10 @@ function validateProps(props: ComplianceReportWorkflowProps): ValidatedSettings 
       fail(
         `clusters[${i}].resourceId must be "cluster-" and 26 upper-case letters or digits, got ${JSON.stringify(c.resourceId)}`,
       );
+  });
+  (props.coverageClasses ?? []).forEach((c, i) => {
+    if (!/^[A-Z][A-Z_]*$/.test(c))
+      fail(`coverageClasses[${i}] must be an upper-case class name such as ROLE, got ${JSON.stringify(c)}`);
   });
   if (props.recipients.length === 0) fail('recipients must list at least one email address');
   props.recipients.forEach((r, i) => {

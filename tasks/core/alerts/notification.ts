@@ -153,6 +153,12 @@ const LIKELY_CAUSES: Record<AuditSource, readonly string[]> = {
   ],
 };
 
+/** `15 minutes`, `1 minute`, `90 seconds`: the grace period as set (whole minutes when it is some). */
+function graceText(seconds: number): string {
+  const [n, unit] = seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
 export function formatAlert(input: AlertInput): SnsNotification {
   const e = input.event;
   const [top] = input.matches;
@@ -182,7 +188,7 @@ export function formatAlert(input: AlertInput): SnsNotification {
     const names = (sources: readonly AuditSource[]) => sources.map((s) => SOURCE_NAMES[s]).join(' and ');
     lines.push(
       '',
-      `Audit coverage gap: recorded by ${names(f.seenBy)}, not by ${names(f.missing)} within ${Math.round(f.graceSeconds / 60)} minutes.`,
+      `Audit coverage gap: recorded by ${names(f.seenBy)}, not by ${names(f.missing)} within ${graceText(f.graceSeconds)}.`,
       'Likely causes:',
       ...f.missing.flatMap((s) => LIKELY_CAUSES[s]).map((c) => `  - ${c}`),
     );
