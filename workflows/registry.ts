@@ -47,7 +47,7 @@ export const WORKFLOWS = [
     },
     output: OUTPUTS.enableWorkflow,
     changeTicket: true,
-    docs: { file: 'README.md', heading: 'Enablement workflow' },
+    docs: { file: 'docs/workflows.md', heading: 'Enablement workflow' },
   },
   {
     name: 'disable-activity-stream',
@@ -59,7 +59,7 @@ export const WORKFLOWS = [
     },
     output: OUTPUTS.disableWorkflow,
     changeTicket: true,
-    docs: { file: 'README.md', heading: 'Disable workflow' },
+    docs: { file: 'docs/workflows.md', heading: 'Disable workflow' },
   },
   {
     name: 'compliance-report',
@@ -71,7 +71,7 @@ export const WORKFLOWS = [
     },
     output: OUTPUTS.reportWorkflow,
     changeTicket: false,
-    docs: { file: 'README.md', heading: 'Report workflow' },
+    docs: { file: 'docs/reports.md', heading: 'Report workflow' },
   },
 ] as const satisfies readonly WorkflowEntry[];
 

@@ -33,6 +33,12 @@ const PINNED: ReadonlyArray<readonly [string, string, string]> = [
   ['EnableActivityStreamPlanFunctionBBDE84F0', 'AWS::Lambda::Function', 'plan function'],
   ['EnableActivityStreamPlanLogsC154861B', 'AWS::Logs::LogGroup', 'plan log group'],
   ['ComplianceReportReportFunction681318C9', 'AWS::Lambda::Function', 'report function'],
+  // The provider of the PostgreSQL log groups' retention (issue 18: one custom resource for every cluster).
+  [
+    'AlertProcessingPostgresLogRetentionFunction4D100CFB',
+    'AWS::Lambda::Function',
+    'log-retention provider function',
+  ],
   ['ComplianceReportReportLogsB6B9F3E2', 'AWS::Logs::LogGroup', 'report log group'],
   // The subscription filters feeding the alert function (decrypt log group; the cluster's PostgreSQL log).
   ['AlertProcessingActivityStreamAlertsC5039D61', 'AWS::Logs::SubscriptionFilter', 'activity-stream filter'],
