@@ -8,7 +8,9 @@
  * - Lambda functions and state machines are built by the shared constructs only
  *   (`infra/constructs/project-function.ts`, `workflows/shared/workflow-construct.ts`): no other source
  *   constructs or extends a CDK Lambda function or state machine class, and every Lambda function of the
- *   synthesized template is a project function or a provider CDK itself adds for a custom resource (listed).
+ *   synthesized template is a project function or a provider CDK itself adds for a custom resource (listed);
+ * - the Lambdas' code (`tasks/`) loads no CDK package at run time, directly or through what it imports (the
+ *   settings declarations the constructs read live there: they must not pull the CDK into a bundle).
  * Each rule is also run on a small tree that breaks it, so the check is known to be able to fail.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -425,5 +427,63 @@ describe('Lambda functions and state machines come from the shared constructs', 
     const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>;
     expect(Object.keys(resources).filter((id) => id.startsWith('LogRetention'))).not.toEqual([]);
     expect(handBuiltFunctions(stack)).toEqual([expect.stringMatching(/^HandBuilt/)]);
+  });
+});
+
+/** Packages of the CDK app: never in a Lambda bundle. */
+const CDK_PACKAGES = ['aws-cdk-lib', 'constructs', 'cdk-nag', 'cdk-monitoring-constructs', 'aws-cdk'];
+
+/** Resolves a relative specifier of `file` to a source file of `root` (`.ts`, `.js`, `/index.ts`). */
+function resolveSource(root: string, file: string, specifier: string): string | undefined {
+  const base = join(dirname(join(root, file)), specifier);
+  for (const candidate of [base, `${base}.ts`, `${base}.js`, join(base, 'index.ts')]) {
+    try {
+      if (readdirSync(dirname(candidate)).includes(candidate.slice(dirname(candidate).length + 1)))
+        if (SOURCE.test(candidate)) return relative(root, candidate);
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+/** CDK packages that code under tasks/ loads at run time, with the import chain that brings each in. */
+function cdkInLambdaCode(root: string): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const visit = (file: string, chain: readonly string[]) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const ref of importsOf(root, file)) {
+      if (ref.typeOnly) continue;
+      if (ref.specifier.startsWith('.')) {
+        const target = resolveSource(root, file, ref.specifier);
+        if (target) visit(target, [...chain, target]);
+      } else if (CDK_PACKAGES.includes(packageOf(ref.specifier) ?? '')) {
+        problems.push(`${[...chain].join(' → ')}:${ref.line} loads ${ref.specifier}`);
+      }
+    }
+  };
+  for (const file of nonTestSources(root).filter((f) => f.startsWith(`tasks${sep}`))) visit(file, [file]);
+  return problems.sort();
+}
+
+describe("the Lambdas' code stays out of the CDK", () => {
+  it('loads no CDK package from tasks/, directly or through its imports', () => {
+    expect(cdkInLambdaCode(ROOT)).toEqual([]);
+  });
+
+  it('reports a CDK package a task loads through another module, not a type-only import', () => {
+    const root = tree({
+      'tasks/a/settings.ts':
+        "import { x } from '../../infra/shared';\nimport type { Duration } from 'aws-cdk-lib';\n",
+      'infra/shared.ts': "import { Duration } from 'aws-cdk-lib';\nexport const x = 1;\n",
+      'tasks/b/handler.ts': "import { z } from 'zod';\n",
+    });
+    try {
+      expect(cdkInLambdaCode(root)).toEqual(['tasks/a/settings.ts → infra/shared.ts:1 loads aws-cdk-lib']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
