@@ -44,7 +44,7 @@ export interface CoverageCheckProps {
   readonly grace: Duration;
 }
 
-/** How the stack treats a cluster's PostgreSQL log group (README "Configuration"). */
+/** How the stack treats a cluster's PostgreSQL log group (docs/configuration.md). */
 export type PostgresLogGroupMode = 'set-retention' | 'create' | 'existing';
 
 export interface AlertProcessingProps {

@@ -60,7 +60,7 @@ export interface AuditMonitoringProps {
 
 /**
  * One CloudWatch dashboard and the alarms of the pipeline, built with cdk-monitoring-constructs and routed to
- * the ops topic (README "Security and operations" lists each alarm and what to do):
+ * the ops topic (docs/security-and-operations.md "How we know it runs" lists each alarm and what to do):
  * - decrypt Lambda: errors, throttles, Kinesis iterator age;
  * - quarantine writes (activity-stream records and pgAudit entries), counted from the Lambdas' logs;
  * - Firehose: delivery to S3 failing, data freshness;

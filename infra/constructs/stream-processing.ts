@@ -26,7 +26,7 @@ import { type SettingsFile, settingsFileEnvironment, writeSettingsFile } from '.
 
 /**
  * The tag that marks an activity-stream KMS key the decrypt Lambda may use: key `aurora-audit`, value the stack's
- * `name` (the same tag the clusters carry; README "Before you deploy").
+ * `name` (the same tag the clusters carry; docs/deploying.md "Before you deploy").
  */
 export const KEY_TAG_KEY = 'aurora-audit';
 
@@ -333,7 +333,7 @@ export class StreamProcessing extends Construct {
       );
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${keyPattern}]`,
-        reason: `kms:Decrypt only on the activity-stream keys tagged ${KEY_TAG_KEY}=${keyTagValue} (aws:ResourceTag) and only with an activity-stream encryption context (aws:rds:dbc-id): the policy must not grow with the fleet (README "Before you deploy").`,
+        reason: `kms:Decrypt only on the activity-stream keys tagged ${KEY_TAG_KEY}=${keyTagValue} (aws:ResourceTag) and only with an activity-stream encryption context (aws:rds:dbc-id): the policy must not grow with the fleet (docs/deploying.md "Before you deploy").`,
       });
     }
     const activityStreams = stack.formatArn({

@@ -16,7 +16,7 @@
  */
 import type { ReportPeriod } from '../core/report-period';
 
-/** The execution input, as given (README "Report workflow"). */
+/** The execution input, as given (docs/reports.md "Report workflow"). */
 export interface ReportInput {
   readonly period?: 'daily' | 'weekly' | 'monthly';
   /** Local dates `YYYY-MM-DD`, both inclusive; instead of `period`. */
