@@ -1,5 +1,5 @@
 /**
- * The cost model of README "Security and operations": monthly cost drivers for a cluster at 100 and at
+ * The cost model of docs/cost.md: monthly cost drivers for a cluster at 100 and at
  * 10,000 audited statements per second. Every figure is a measurement made here (the decrypt path's CPU time
  * per event on genuine records, the stored line's size and its GZIP size) times a stated AWS list price
  * (us-east-1, below: check the pricing pages for your region and date). Assumptions are printed with the

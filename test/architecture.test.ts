@@ -4,14 +4,28 @@
  *   benchmarks run on cli/local/, which ships with the CLI);
  * - every package that code outside test/ loads at run time is in package.json's `dependencies` (a
  *   devDependency is absent from a production install: `npm ci --omit=dev`); type-only imports, erased at
- *   run time, need only be declared somewhere (the package or its `@types/`).
+ *   run time, need only be declared somewhere (the package or its `@types/`);
+ * - Lambda functions and state machines are built by the shared constructs only
+ *   (`infra/constructs/project-function.ts`, `workflows/shared/workflow-construct.ts`): no other source
+ *   constructs or extends a CDK Lambda function or state machine class, and every Lambda function of the
+ *   synthesized template is a project function or a provider CDK itself adds for a custom resource (listed);
+ * - the Lambdas' code (`tasks/`) loads no CDK package at run time, directly or through what it imports (the
+ *   settings declarations the constructs read live there: they must not pull the CDK into a bundle).
  * Each rule is also run on a small tree that breaks it, so the check is known to be able to fail.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import ts from 'typescript';
+import { newApp } from '../cli/local/cdk-app';
+import { buildApp } from '../infra/build-app';
+import { loadConfig } from '../infra/config/load';
+import { isProjectFunction } from '../infra/constructs/project-function';
 
 const ROOT = resolve(__dirname, '..');
 /** Not source of the project: dependencies, build and run outputs. */
@@ -219,6 +233,255 @@ describe('package.json declares what the product loads', () => {
         'aws-sdk-client-mock: loaded by cli/local/a.ts:1, not in dependencies',
         'undeclared-types: types imported by cli/local/a.ts:6, not declared in package.json',
       ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The CDK classes that build a Lambda function or a state machine, by the module that exports them. */
+const BUILDER_CLASSES: Record<string, readonly string[]> = {
+  'aws-cdk-lib/aws-lambda': ['Function', 'SingletonFunction', 'DockerImageFunction', 'CfnFunction'],
+  'aws-cdk-lib/aws-lambda-nodejs': ['NodejsFunction'],
+  'aws-cdk-lib/aws-stepfunctions': ['StateMachine', 'CfnStateMachine'],
+};
+/** The same modules as `aws-cdk-lib`'s namespaces (`import { aws_lambda } from 'aws-cdk-lib'`). */
+const ROOT_NAMESPACES: Record<string, string> = {
+  aws_lambda: 'aws-cdk-lib/aws-lambda',
+  aws_lambda_nodejs: 'aws-cdk-lib/aws-lambda-nodejs',
+  aws_stepfunctions: 'aws-cdk-lib/aws-stepfunctions',
+};
+/** The shared constructs: the only sources that may build one. */
+const SHARED_CONSTRUCTS = ['infra/constructs/project-function.ts', 'workflows/shared/workflow-construct.ts'];
+
+/**
+ * Where a source outside test/ constructs (`new`) or extends a CDK Lambda function or state machine class,
+ * however it imported it (namespace, named, renamed, through `aws-cdk-lib`'s namespaces); `allowed` files
+ * excepted.
+ */
+function builtOutsideSharedConstructs(root: string, allowed: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const file of nonTestSources(root)) {
+    if (allowed.includes(file)) continue;
+    const source = ts.createSourceFile(
+      file,
+      readFileSync(join(root, file), 'utf8'),
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    /** Local name → module, for namespaces; local name → [module, class], for classes. */
+    const namespaces = new Map<string, string>();
+    const classes = new Map<string, readonly [string, string]>();
+    for (const statement of source.statements) {
+      if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+      const module = statement.moduleSpecifier.text;
+      const bindings = statement.importClause?.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) namespaces.set(bindings.name.text, module);
+      if (bindings && ts.isNamedImports(bindings)) {
+        for (const element of bindings.elements) {
+          const imported = (element.propertyName ?? element.name).text;
+          if (module === 'aws-cdk-lib' && ROOT_NAMESPACES[imported])
+            namespaces.set(element.name.text, ROOT_NAMESPACES[imported]);
+          else classes.set(element.name.text, [module, imported]);
+        }
+      }
+    }
+    /** The [module, class] an expression names, if it names a class of an imported module. */
+    const resolve = (e: ts.Expression): readonly [string, string] | undefined => {
+      if (ts.isParenthesizedExpression(e)) return resolve(e.expression);
+      if (ts.isIdentifier(e)) return classes.get(e.text);
+      if (!ts.isPropertyAccessExpression(e)) return undefined;
+      const owner = e.expression;
+      if (ts.isIdentifier(owner) && namespaces.has(owner.text))
+        return [namespaces.get(owner.text) as string, e.name.text];
+      // cdk.aws_lambda.Function, with `import * as cdk from 'aws-cdk-lib'`
+      if (
+        ts.isPropertyAccessExpression(owner) &&
+        ts.isIdentifier(owner.expression) &&
+        namespaces.get(owner.expression.text) === 'aws-cdk-lib' &&
+        ROOT_NAMESPACES[owner.name.text]
+      )
+        return [ROOT_NAMESPACES[owner.name.text] as string, e.name.text];
+      return undefined;
+    };
+    const report = (node: ts.Node, e: ts.Expression, how: string) => {
+      const target = resolve(e);
+      if (!target || !BUILDER_CLASSES[target[0]]?.includes(target[1])) return;
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
+      found.push(`${file}:${line + 1} ${how} ${target[1]} (${target[0]})`);
+    };
+    const visit = (node: ts.Node) => {
+      if (ts.isNewExpression(node)) report(node, node.expression, 'new');
+      if (ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ExtendsKeyword)
+        for (const t of node.types) report(t, t.expression, 'extends');
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found.sort();
+}
+
+/**
+ * Lambda functions that CDK itself adds for custom resources, by the logical id prefix CDK gives them: not
+ * project Lambdas, so not built by `projectFunction`. None is in the example template today (the PostgreSQL
+ * log groups' retention is a project provider since issue 18); each is listed so that one a CDK feature
+ * brings in (a construct prop such as `logRetention` or `autoDeleteObjects`) is told apart from a function
+ * built by hand.
+ */
+const CDK_PROVIDER_FUNCTIONS: readonly string[] = [
+  'LogRetention', // aws-logs LogRetention (a Lambda function's `logRetention` prop)
+  'CustomS3AutoDeleteObjectsCustomResourceProvider', // s3.Bucket `autoDeleteObjects`
+  'BucketNotificationsHandler', // s3.Bucket `addEventNotification`
+  'AWS679f53fac002430cb0da5b7982bd2287', // custom-resources AwsCustomResource
+  'CustomCDKBucketDeployment', // s3-deployment BucketDeployment
+];
+
+/** The Lambda functions of a stack that are neither project functions nor CDK's custom-resource providers. */
+function handBuiltFunctions(stack: Stack): string[] {
+  const project = new Set(
+    stack.node
+      .findAll()
+      .filter(isProjectFunction)
+      .map((c) => stack.getLogicalId(c.node.defaultChild as CfnElement)),
+  );
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>;
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([id]) => id)
+    .filter((id) => !project.has(id) && !CDK_PROVIDER_FUNCTIONS.some((prefix) => id.startsWith(prefix)))
+    .sort();
+}
+
+describe('Lambda functions and state machines come from the shared constructs', () => {
+  it('has the shared constructs where the rule says', () => {
+    const files = nonTestSources(ROOT);
+    for (const file of SHARED_CONSTRUCTS) expect(files).toContain(file);
+    // The shared constructs themselves build them, and the search finds them there (and nowhere else).
+    expect(builtOutsideSharedConstructs(ROOT, [])).toEqual([
+      expect.stringMatching(/^infra\/constructs\/project-function\.ts:\d+ new NodejsFunction /),
+      expect.stringMatching(/^workflows\/shared\/workflow-construct\.ts:\d+ new StateMachine /),
+    ]);
+  });
+
+  it('constructs no Lambda function or state machine outside them', () => {
+    expect(builtOutsideSharedConstructs(ROOT, SHARED_CONSTRUCTS)).toEqual([]);
+  });
+
+  it('reports a Lambda function or state machine built elsewhere, however the class was imported', () => {
+    const root = tree({
+      'infra/constructs/project-function.ts':
+        "import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';\nnew nodejs.NodejsFunction(s, 'F', {});\n",
+      'infra/constructs/a.ts': [
+        "import * as lambda from 'aws-cdk-lib/aws-lambda';",
+        "import { NodejsFunction as Fn } from 'aws-cdk-lib/aws-lambda-nodejs';",
+        "new lambda.Function(s, 'A', {});",
+        "new Fn(s, 'B', {});",
+        "new lambda.Permission(s, 'P', {});",
+        '',
+      ].join('\n'),
+      'workflows/x/construct.ts': [
+        "import * as cdk from 'aws-cdk-lib';",
+        "import { aws_stepfunctions as sfn } from 'aws-cdk-lib';",
+        "new sfn.StateMachine(s, 'M', {});",
+        "new cdk.aws_lambda.SingletonFunction(s, 'S', {});",
+        'class Mine extends sfn.StateMachine {}',
+        '',
+      ].join('\n'),
+      // Not CDK: the local Step Functions engine's StateMachine.
+      'cli/local/runner.ts':
+        "import { StateMachine } from 'aws-local-stepfunctions';\nnew StateMachine({});\n",
+      'test/infra/a.test.ts':
+        "import * as lambda from 'aws-cdk-lib/aws-lambda';\nnew lambda.Function(s, 'T', {});\n",
+    });
+    try {
+      expect(builtOutsideSharedConstructs(root, SHARED_CONSTRUCTS)).toEqual([
+        'infra/constructs/a.ts:3 new Function (aws-cdk-lib/aws-lambda)',
+        'infra/constructs/a.ts:4 new NodejsFunction (aws-cdk-lib/aws-lambda-nodejs)',
+        'workflows/x/construct.ts:3 new StateMachine (aws-cdk-lib/aws-stepfunctions)',
+        'workflows/x/construct.ts:4 new SingletonFunction (aws-cdk-lib/aws-lambda)',
+        'workflows/x/construct.ts:5 extends StateMachine (aws-cdk-lib/aws-stepfunctions)',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('synthesizes every Lambda function of the stack through projectFunction, CDK providers excepted', () => {
+    const { auditStack } = buildApp(loadConfig(), newApp({ bundling: false }));
+    expect(auditStack.node.findAll().filter(isProjectFunction)).toHaveLength(5);
+    expect(handBuiltFunctions(auditStack)).toEqual([]);
+  });
+
+  it('tells a hand-built function from a CDK provider in a template', () => {
+    const stack = new Stack(new App(), 'Planted');
+    new lambda.Function(stack, 'HandBuilt', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
+    // CDK's own provider (aws-logs LogRetention): excepted.
+    new logs.LogRetention(stack, 'Retention', {
+      logGroupName: '/planted',
+      retention: logs.RetentionDays.ONE_WEEK,
+    });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>;
+    expect(Object.keys(resources).filter((id) => id.startsWith('LogRetention'))).not.toEqual([]);
+    expect(handBuiltFunctions(stack)).toEqual([expect.stringMatching(/^HandBuilt/)]);
+  });
+});
+
+/** Packages of the CDK app: never in a Lambda bundle. */
+const CDK_PACKAGES = ['aws-cdk-lib', 'constructs', 'cdk-nag', 'cdk-monitoring-constructs', 'aws-cdk'];
+
+/** Resolves a relative specifier of `file` to a source file of `root` (`.ts`, `.js`, `/index.ts`). */
+function resolveSource(root: string, file: string, specifier: string): string | undefined {
+  const base = join(dirname(join(root, file)), specifier);
+  for (const candidate of [base, `${base}.ts`, `${base}.js`, join(base, 'index.ts')]) {
+    try {
+      if (readdirSync(dirname(candidate)).includes(candidate.slice(dirname(candidate).length + 1)))
+        if (SOURCE.test(candidate)) return relative(root, candidate);
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+/** CDK packages that code under tasks/ loads at run time, with the import chain that brings each in. */
+function cdkInLambdaCode(root: string): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const visit = (file: string, chain: readonly string[]) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const ref of importsOf(root, file)) {
+      if (ref.typeOnly) continue;
+      if (ref.specifier.startsWith('.')) {
+        const target = resolveSource(root, file, ref.specifier);
+        if (target) visit(target, [...chain, target]);
+      } else if (CDK_PACKAGES.includes(packageOf(ref.specifier) ?? '')) {
+        problems.push(`${[...chain].join(' → ')}:${ref.line} loads ${ref.specifier}`);
+      }
+    }
+  };
+  for (const file of nonTestSources(root).filter((f) => f.startsWith(`tasks${sep}`))) visit(file, [file]);
+  return problems.sort();
+}
+
+describe("the Lambdas' code stays out of the CDK", () => {
+  it('loads no CDK package from tasks/, directly or through its imports', () => {
+    expect(cdkInLambdaCode(ROOT)).toEqual([]);
+  });
+
+  it('reports a CDK package a task loads through another module, not a type-only import', () => {
+    const root = tree({
+      'tasks/a/settings.ts':
+        "import { x } from '../../infra/shared';\nimport type { Duration } from 'aws-cdk-lib';\n",
+      'infra/shared.ts': "import { Duration } from 'aws-cdk-lib';\nexport const x = 1;\n",
+      'tasks/b/handler.ts': "import { z } from 'zod';\n",
+    });
+    try {
+      expect(cdkInLambdaCode(root)).toEqual(['tasks/a/settings.ts → infra/shared.ts:1 loads aws-cdk-lib']);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 /**
  * The aurora-audit configuration: one typed, validated document that the CDK app, the Lambdas (through
- * environment variables the stacks derive from it) and the CLI all read. See README "Configuration".
+ * environment variables the stacks derive from it) and the CLI all read. See docs/configuration.md.
  */
 import { z } from 'zod';
 import {

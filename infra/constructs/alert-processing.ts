@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,23 +5,19 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { ALERT_SETTINGS_FILES, AlertLambdaEnvironment } from '../../tasks/alert/settings';
 import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
 import { ON_FAILURE_PREFIX, QUARANTINE_PREFIX } from '../../tasks/core/storage-layout';
 import { nagArn } from '../nag';
 import { PostgresLogRetention } from './postgres-log-retention';
-import {
-  registerSettingsFiles,
-  type SettingsFile,
-  settingsFileEnvironment,
-  writeSettingsFile,
-} from './settings-files';
-import { bundlingWithRules, LAMBDA_RUNTIME } from './stream-processing';
+import { type ProjectFunction, projectFunction } from './project-function';
+import { type SettingsFile, settingsFileEnvironment, writeSettingsFile } from './settings-files';
 
 export interface AlertCluster {
   readonly identifier: string;
@@ -49,7 +44,7 @@ export interface CoverageCheckProps {
   readonly grace: Duration;
 }
 
-/** How the stack treats a cluster's PostgreSQL log group (README "Configuration"). */
+/** How the stack treats a cluster's PostgreSQL log group (docs/configuration.md). */
 export type PostgresLogGroupMode = 'set-retention' | 'create' | 'existing';
 
 export interface AlertProcessingProps {
@@ -99,11 +94,13 @@ export interface AlertProcessingProps {
  * it: RDS creates it with none) and one subscription filter per log group.
  */
 export class AlertProcessing extends Construct {
+  /** The alert Lambda (`projectFunction`): its function, log group, role and standard alarms. */
+  readonly alert: ProjectFunction;
   readonly function: nodejs.NodejsFunction;
   readonly table: dynamodb.Table;
   readonly logGroup: logs.LogGroup;
   /** The alert Lambda's cluster file (`CLUSTERS_FILE`), bundled beside its code. */
-  readonly settingsFiles: readonly SettingsFile[];
+  readonly settingsFiles: readonly SettingsFile<(typeof ALERT_SETTINGS_FILES)[number]>[];
 
   constructor(scope: Construct, id: string, props: AlertProcessingProps) {
     super(scope, id);
@@ -145,20 +142,51 @@ export class AlertProcessing extends Construct {
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
-    this.logGroup = new logs.LogGroup(this, 'AlertLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const role = new iam.Role(this, 'AlertRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'aurora-audit alert Lambda: rules, state in DynamoDB, SNS alerts, pgAudit archive',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
+    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
+    const clustersJson = JSON.stringify(
+      props.clusters.map((c) => ({
+        identifier: c.identifier,
+        resourceId: c.resourceId,
+        silentInstances: c.silentInstances,
+        coverageCheck: c.coverageCheck ?? false,
+      })),
     );
+    this.settingsFiles = [writeSettingsFile(this, 'CLUSTERS', 'clusters.json', clustersJson)];
+    this.alert = projectFunction(this, {
+      ids: { function: 'AlertFunction', logGroup: 'AlertLogs', role: 'AlertRole' },
+      entry: 'tasks/alert/handler.ts',
+      description: 'aurora-audit: alerts from activity streams and pgAudit',
+      roleDescription: 'aurora-audit alert Lambda: rules, state in DynamoDB, SNS alerts, pgAudit archive',
+      memorySize: 512,
+      timeout: Duration.minutes(1),
+      logRetention: props.logRetention,
+      serviceName: 'aurora-audit-alert',
+      settingsFiles: this.settingsFiles,
+      rulesFile: props.rulesFile,
+      alarms: { errors: 'Critical', throttles: 'Critical' },
+      // Subscriptions and the schedule invoke asynchronously: at most two retries, then the failure destination.
+      retryAttempts: 2,
+      onFailure: new ScopedS3Destination(props.bucket),
+      environment: {
+        ALERT_TABLE: this.table.tableName,
+        AUDIT_BUCKET: props.bucket.bucketName,
+        TOPIC_ARN: props.topic.topicArn,
+        DELIVERY_STREAM_NAME: props.deliveryStreamName,
+        DECRYPT_LOG_GROUP: props.decryptLogGroup.logGroupName,
+        ...settingsFileEnvironment(this.settingsFiles),
+        SUBJECT_PREFIX: props.subjectPrefix,
+        GLUE_TABLE: props.glueTable,
+        SERVICE_USERS: props.serviceUsers.join(','),
+        REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
+        CORRELATION_HOLD_SECONDS: String(hold.toSeconds()),
+        RULES_FILE: 'rules.yaml',
+        COVERAGE_CLASSES: (props.coverage?.classes ?? []).join(','),
+        COVERAGE_GRACE_SECONDS: String(grace),
+      } satisfies AlertLambdaEnvironment,
+    });
+    this.function = this.alert.function;
+    this.logGroup = this.alert.logGroup;
+    const role = this.alert.role;
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
@@ -203,54 +231,6 @@ export class AlertProcessing extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/due]`,
       reason: 'The due index of the alert table (a fixed name; the ARN form needs the /index/ path).',
     });
-
-    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
-    const clustersJson = JSON.stringify(
-      props.clusters.map((c) => ({
-        identifier: c.identifier,
-        resourceId: c.resourceId,
-        silentInstances: c.silentInstances,
-        coverageCheck: c.coverageCheck ?? false,
-      })),
-    );
-    this.settingsFiles = [writeSettingsFile(this, 'CLUSTERS', 'clusters.json', clustersJson)];
-    this.function = new nodejs.NodejsFunction(this, 'AlertFunction', {
-      entry: path.join(__dirname, '..', '..', 'tasks', 'alert', 'handler.ts'),
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: Duration.minutes(1),
-      role,
-      logGroup: this.logGroup,
-      description: 'aurora-audit: alerts from activity streams and pgAudit',
-      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      // Subscriptions and the schedule invoke asynchronously: at most two retries, then the failure destination.
-      retryAttempts: 2,
-      onFailure: new ScopedS3Destination(props.bucket),
-      bundling: bundlingWithRules(props.rulesFile, this.settingsFiles),
-
-      environment: {
-        ALERT_TABLE: this.table.tableName,
-        AUDIT_BUCKET: props.bucket.bucketName,
-        TOPIC_ARN: props.topic.topicArn,
-        DELIVERY_STREAM_NAME: props.deliveryStreamName,
-        DECRYPT_LOG_GROUP: props.decryptLogGroup.logGroupName,
-        ...settingsFileEnvironment(this.settingsFiles),
-        SUBJECT_PREFIX: props.subjectPrefix,
-        GLUE_TABLE: props.glueTable,
-        SERVICE_USERS: props.serviceUsers.join(','),
-        REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
-        CORRELATION_HOLD_SECONDS: String(hold.toSeconds()),
-        RULES_FILE: 'rules.yaml',
-        COVERAGE_CLASSES: (props.coverage?.classes ?? []).join(','),
-        COVERAGE_GRACE_SECONDS: String(grace),
-        POWERTOOLS_SERVICE_NAME: 'aurora-audit-alert',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
-    registerSettingsFiles(this.function, this.settingsFiles);
 
     // The flush: coverage records after their grace period, pending alerts after their hold, digests after
     // their window.

@@ -78,7 +78,7 @@ export interface AuditWatchProps {
  * Cluster identifiers match case-insensitively (RDS stores them in lower case; callers may not). Changes made
  * by a deployment (CloudFormation calls with the deployer's identity) alert too: approve them as changes.
  * The API-call rules read CloudTrail management events, which EventBridge receives when the account has a
- * CloudTrail trail logging management events (README "Security and operations").
+ * CloudTrail trail logging management events (docs/security-and-operations.md "Watching the watchers").
  */
 export class AuditWatch extends Construct {
   readonly rules: readonly events.Rule[];

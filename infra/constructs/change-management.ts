@@ -9,7 +9,7 @@ import { RUNBOOK_CHANGE_TICKET, RUNBOOK_CLUSTER_IDENTIFIER } from '../../tasks/c
 import { CHANGE_ACTIONS, type ChangeAction } from '../../workflows/registry';
 import { nagArnPrefix } from '../nag';
 
-/** The documented change-ticket event (README "Starting a workflow from a change ticket"). */
+/** The documented change-ticket event (docs/change-tickets.md "Starting a workflow from a change ticket"). */
 export const CHANGE_EVENT_SOURCE = 'aurora-audit.change-management';
 
 /**

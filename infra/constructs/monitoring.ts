@@ -7,14 +7,20 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { LOGGED } from '../../tasks/core/log-messages';
+import type { ProjectFunctionAlarms } from './project-function';
 
 /** The namespace of the metrics aurora-audit derives from its Lambdas' logs, for the default `name`. */
 export const METRIC_NAMESPACE = 'aurora-audit';
 
 export { LOGGED };
 
-export interface MonitoredFunction {
+/** A project Lambda as `projectFunction` returns it: the function and the standard alarms it declares. */
+export interface AlarmedFunction {
   readonly function: lambda.IFunction;
+  readonly alarms: ProjectFunctionAlarms;
+}
+
+export interface MonitoredFunction extends AlarmedFunction {
   readonly logGroup: logs.ILogGroup;
 }
 
@@ -33,8 +39,8 @@ export interface AuditMonitoringProps {
   readonly decrypt: MonitoredFunction;
   /** The alert Lambda and its log group. */
   readonly alert: MonitoredFunction;
-  /** Other Lambdas, watched for errors and throttles (the plan and report Lambdas). */
-  readonly otherFunctions: readonly lambda.IFunction[];
+  /** Other Lambdas, watched for the alarms they declare (the plan and report Lambdas). */
+  readonly otherFunctions: readonly AlarmedFunction[];
   /** The Firehose delivery stream of the audit events. */
   readonly deliveryStreamName: string;
   /** The workflows, by a human name. */
@@ -54,7 +60,7 @@ export interface AuditMonitoringProps {
 
 /**
  * One CloudWatch dashboard and the alarms of the pipeline, built with cdk-monitoring-constructs and routed to
- * the ops topic (README "Security and operations" lists each alarm and what to do):
+ * the ops topic (docs/security-and-operations.md "How we know it runs" lists each alarm and what to do):
  * - decrypt Lambda: errors, throttles, Kinesis iterator age;
  * - quarantine writes (activity-stream records and pgAudit entries), counted from the Lambdas' logs;
  * - Firehose: delivery to S3 failing, data freshness;
@@ -151,8 +157,7 @@ export class AuditMonitoring extends Construct {
         lambdaFunction: props.decrypt.function,
         humanReadableName: 'Decrypt Lambda (activity streams)',
         alarmFriendlyName: 'Decrypt',
-        addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
-        addThrottlesCountAlarm: { Critical: { maxErrorCount: 0 } },
+        ...standardAlarms(props.decrypt.alarms),
         addMaxIteratorAgeAlarm: { Critical: { maxAgeInMillis: maxIteratorAge.toMilliseconds() } },
       })
       .monitorCustom({
@@ -229,8 +234,7 @@ export class AuditMonitoring extends Construct {
         lambdaFunction: props.alert.function,
         humanReadableName: 'Alert Lambda',
         alarmFriendlyName: 'Alert',
-        addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
-        addThrottlesCountAlarm: { Critical: { maxErrorCount: 0 } },
+        ...standardAlarms(props.alert.alarms),
       })
       .monitorCustom({
         alarmFriendlyName: 'AlertBacklog',
@@ -258,10 +262,7 @@ export class AuditMonitoring extends Construct {
         ],
       });
     for (const fn of props.otherFunctions) {
-      this.facade.monitorLambdaFunction({
-        lambdaFunction: fn,
-        addFaultCountAlarm: { Warning: { maxErrorCount: 0 } },
-      });
+      this.facade.monitorLambdaFunction({ lambdaFunction: fn.function, ...standardAlarms(fn.alarms) });
     }
     this.facade.addLargeHeader('Workflows');
     for (const w of props.workflows) {
@@ -288,4 +289,12 @@ export class AuditMonitoring extends Construct {
       period: Duration.minutes(5),
     });
   }
+}
+
+/** A project Lambda's standard alarms (`ProjectFunctionAlarms`) as cdk-monitoring-constructs options. */
+function standardAlarms(alarms: ProjectFunctionAlarms) {
+  return {
+    ...(alarms.errors ? { addFaultCountAlarm: { [alarms.errors]: { maxErrorCount: 0 } } } : {}),
+    ...(alarms.throttles ? { addThrottlesCountAlarm: { [alarms.throttles]: { maxErrorCount: 0 } } } : {}),
+  };
 }

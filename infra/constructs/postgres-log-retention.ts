@@ -1,13 +1,10 @@
-import * as path from 'node:path';
 import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { nagArnPrefix } from '../nag';
-import { bundlingWithFiles } from './settings-files';
-import { LAMBDA_RUNTIME } from './stream-processing';
+import { projectFunction } from './project-function';
 
 export interface PostgresLogRetentionProps {
   /** The PostgreSQL log groups (`/aws/rds/cluster/<identifier>/postgresql`). */
@@ -35,20 +32,23 @@ export class PostgresLogRetention extends Construct {
     if (props.logGroupNames.length === 0)
       throw new Error('PostgresLogRetention: logGroupNames must list at least one log group');
     const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+    const provider = projectFunction(this, {
+      ids: { function: 'Function', logGroup: 'Logs', role: 'Role' },
+      entry: 'tasks/postgres-log-retention/handler.ts',
+      description: "aurora-audit: set the retention of the clusters' PostgreSQL log groups",
+      roleDescription: "aurora-audit: sets the retention of the clusters' PostgreSQL log groups",
+      memorySize: 256,
+      // At most a few hundred groups, two calls each, with the SDK's retries on throttling.
+      timeout: Duration.minutes(10),
+      logRetention: props.logRetention,
+      serviceName: 'aurora-audit-postgres-log-retention',
+      // No settings: the log groups and the retention arrive as the custom resource's properties.
+      environment: {},
+      // None: a failure fails the stack operation that invoked it, and CloudFormation reports that.
+      alarms: {},
     });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: "aurora-audit: sets the retention of the clusters' PostgreSQL log groups",
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    this.function = provider.function;
+    const role = provider.role;
     const groups = stack.formatArn({
       service: 'logs',
       resource: 'log-group',
@@ -68,25 +68,6 @@ export class PostgresLogRetention extends Construct {
           "Creates and sets the retention of the clusters' PostgreSQL log groups (/aws/rds/cluster/<cluster>/postgresql) only: one pattern whatever the fleet.",
       });
     }
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'tasks', 'postgres-log-retention', 'handler.ts'),
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      // At most a few hundred groups, two calls each, with the SDK's retries on throttling.
-      timeout: Duration.minutes(10),
-      role,
-      logGroup,
-      description: "aurora-audit: set the retention of the clusters' PostgreSQL log groups",
-      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: bundlingWithFiles([]),
-      environment: {
-        POWERTOOLS_SERVICE_NAME: 'aurora-audit-postgres-log-retention',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.function.functionArn,
       resourceType: 'Custom::PostgresLogRetention',

@@ -11,9 +11,12 @@ import type { Construct, IConstruct } from 'constructs';
  * names the file (a scalar); the settings parser reads the file once at cold start as the value of `<NAME>`
  * (`tasks/shared/settings.ts`).
  */
-export interface SettingsFile {
-  /** The setting the file holds (`CLUSTERS`); the environment names the file in `<setting>_FILE`. */
-  readonly setting: string;
+export interface SettingsFile<Setting extends string = string> {
+  /**
+   * The setting the file holds (`CLUSTERS`, one of the task's declared file settings); the environment names the
+   * file in `<setting>_FILE`.
+   */
+  readonly setting: Setting;
   /** The file name in the bundle (`clusters.json`). */
   readonly fileName: string;
   /** Where the file was written at synth (in the cloud assembly): bundling copies it, local runs read it. */
@@ -24,12 +27,12 @@ export interface SettingsFile {
  * Writes `content` (no CDK tokens: the file is not part of the template) into the cloud assembly at synth,
  * content-addressed, for `bundlingWithFiles` to copy beside the bundled handler.
  */
-export function writeSettingsFile(
+export function writeSettingsFile<Setting extends string>(
   scope: Construct,
-  setting: string,
+  setting: Setting,
   fileName: string,
   content: string,
-): SettingsFile {
+): SettingsFile<Setting> {
   if (Token.isUnresolved(content))
     throw new Error(`writeSettingsFile: ${setting} holds CDK tokens, which a bundled file cannot resolve`);
   const outdir = Stage.of(scope)?.outdir;
@@ -43,8 +46,13 @@ export function writeSettingsFile(
 }
 
 /** The environment variables naming the files (`CLUSTERS_FILE: clusters.json`). */
-export function settingsFileEnvironment(files: readonly SettingsFile[]): Record<string, string> {
-  return Object.fromEntries(files.map((f) => [`${f.setting}_FILE`, f.fileName]));
+export function settingsFileEnvironment<Setting extends string>(
+  files: readonly SettingsFile<Setting>[],
+): Record<`${Setting}_FILE`, string> {
+  return Object.fromEntries(files.map((f) => [`${f.setting}_FILE`, f.fileName])) as Record<
+    `${Setting}_FILE`,
+    string
+  >;
 }
 
 /**

@@ -1,10 +1,8 @@
-import * as path from 'node:path';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -18,38 +16,17 @@ import {
   ON_FAILURE_PREFIX,
   QUARANTINE_PREFIX,
 } from '../../tasks/core/storage-layout';
+import type {
+  DECRYPT_SETTINGS_FILES,
+  DecryptLambdaEnvironment,
+} from '../../tasks/decrypt-activity-stream/settings';
 import { nagArn, nagArnPrefix } from '../nag';
-import {
-  bundlingWithFiles,
-  registerSettingsFiles,
-  type SettingsFile,
-  settingsFileEnvironment,
-  settingsFileSources,
-  writeSettingsFile,
-} from './settings-files';
-
-/** The newest Node.js LTS runtime aws-cdk-lib offers; every aurora-audit Lambda uses it. */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-
-/**
- * How aurora-audit bundles a Lambda (local esbuild, no Docker): minified with source maps, the AWS SDK
- * bundled too (the versions tested are the versions deployed), and the alert rules file copied beside the
- * code as `rules.yaml` (the functions load it from there: `RULES_FILE=rules.yaml`), and the settings files
- * (per-cluster data: `CLUSTERS_FILE=clusters.json`).
- */
-export function bundlingWithRules(
-  rulesFile: string,
-  settingsFiles: readonly SettingsFile[] = [],
-): nodejs.BundlingOptions {
-  return bundlingWithFiles([
-    { source: rulesFile, name: 'rules.yaml' },
-    ...settingsFileSources(settingsFiles),
-  ]);
-}
+import { type ProjectFunction, projectFunction } from './project-function';
+import { type SettingsFile, settingsFileEnvironment, writeSettingsFile } from './settings-files';
 
 /**
  * The tag that marks an activity-stream KMS key the decrypt Lambda may use: key `aurora-audit`, value the stack's
- * `name` (the same tag the clusters carry; README "Before you deploy").
+ * `name` (the same tag the clusters carry; docs/deploying.md "Before you deploy").
  */
 export const KEY_TAG_KEY = 'aurora-audit';
 
@@ -119,13 +96,15 @@ export interface StreamProcessingProps {
  * (CloudFormation cannot: the stream only exists after StartActivityStream).
  */
 export class StreamProcessing extends Construct {
+  /** The decrypt Lambda (`projectFunction`): its function, log group, role and standard alarms. */
+  readonly decrypt: ProjectFunction;
   readonly function: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
   readonly deliveryStream: firehose.CfnDeliveryStream;
   readonly deliveryStreamArn: string;
   readonly role: iam.Role;
   /** The decrypt Lambda's cluster file (`CLUSTER_RESOURCE_IDS_FILE`), bundled beside its code. */
-  readonly settingsFiles: readonly SettingsFile[];
+  readonly settingsFiles: readonly SettingsFile<(typeof DECRYPT_SETTINGS_FILES)[number]>[];
   /** Firehose's role: the only writer of `events/`. */
   readonly firehoseRole: iam.Role;
   private readonly bucket: s3.IBucket;
@@ -249,21 +228,41 @@ export class StreamProcessing extends Construct {
     this.deliveryStreamArn = this.deliveryStream.attrArn;
 
     // ---- The decrypt Lambda ----
-    this.logGroup = new logs.LogGroup(this, 'DecryptLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role = new iam.Role(this, 'DecryptRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
+    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
+    this.settingsFiles = [
+      writeSettingsFile(
+        this,
+        'CLUSTER_RESOURCE_IDS',
+        'cluster-resource-ids.txt',
+        props.clusters.map((c) => c.resourceId).join(','),
+      ),
+    ];
+    this.decrypt = projectFunction(this, {
+      ids: { function: 'DecryptFunction', logGroup: 'DecryptLogs', role: 'DecryptRole' },
+      entry: 'tasks/decrypt-activity-stream/handler.ts',
+      description: 'aurora-audit: decrypt Database Activity Streams records into audit events',
+      roleDescription:
         'aurora-audit decrypt Lambda: read activity streams, decrypt, deliver to Firehose, quarantine',
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      logRetention: props.logRetention,
+      serviceName: 'aurora-audit-decrypt',
+      settingsFiles: this.settingsFiles,
+      rulesFile: props.rulesFile,
+      alarms: { errors: 'Critical', throttles: 'Critical' },
+      environment: {
+        AUDIT_BUCKET: props.bucket.bucketName,
+        DELIVERY_STREAM_NAME: this.deliveryStream.ref,
+        ...settingsFileEnvironment(this.settingsFiles),
+        SERVICE_USERS: props.serviceUsers.join(','),
+        REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
+        RULES_FILE: 'rules.yaml',
+        ...(props.coverageClasses?.length ? { COVERAGE_CLASSES: props.coverageClasses.join(',') } : {}),
+      } satisfies DecryptLambdaEnvironment,
     });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    this.function = this.decrypt.function;
+    this.logGroup = this.decrypt.logGroup;
+    this.role = this.decrypt.role;
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['firehose:PutRecordBatch'], resources: [this.deliveryStreamArn] }),
     );
@@ -294,43 +293,6 @@ export class StreamProcessing extends Construct {
     });
 
     this.grantActivityStreams(props.clusters, props.keyTagValue ?? stack.stackName);
-
-    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
-    this.settingsFiles = [
-      writeSettingsFile(
-        this,
-        'CLUSTER_RESOURCE_IDS',
-        'cluster-resource-ids.txt',
-        props.clusters.map((c) => c.resourceId).join(','),
-      ),
-    ];
-    this.function = new nodejs.NodejsFunction(this, 'DecryptFunction', {
-      entry: path.join(__dirname, '..', '..', 'tasks', 'decrypt-activity-stream', 'handler.ts'),
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-      timeout: Duration.minutes(2),
-      role: this.role,
-      logGroup: this.logGroup,
-      description: 'aurora-audit: decrypt Database Activity Streams records into audit events',
-      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: bundlingWithRules(props.rulesFile, this.settingsFiles),
-
-      environment: {
-        AUDIT_BUCKET: props.bucket.bucketName,
-        DELIVERY_STREAM_NAME: this.deliveryStream.ref,
-        ...settingsFileEnvironment(this.settingsFiles),
-        SERVICE_USERS: props.serviceUsers.join(','),
-        REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
-        RULES_FILE: 'rules.yaml',
-        ...(props.coverageClasses?.length ? { COVERAGE_CLASSES: props.coverageClasses.join(',') } : {}),
-        POWERTOOLS_SERVICE_NAME: 'aurora-audit-decrypt',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
-    registerSettingsFiles(this.function, this.settingsFiles);
   }
 
   /**
@@ -371,7 +333,7 @@ export class StreamProcessing extends Construct {
       );
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${keyPattern}]`,
-        reason: `kms:Decrypt only on the activity-stream keys tagged ${KEY_TAG_KEY}=${keyTagValue} (aws:ResourceTag) and only with an activity-stream encryption context (aws:rds:dbc-id): the policy must not grow with the fleet (README "Before you deploy").`,
+        reason: `kms:Decrypt only on the activity-stream keys tagged ${KEY_TAG_KEY}=${keyTagValue} (aws:ResourceTag) and only with an activity-stream encryption context (aws:rds:dbc-id): the policy must not grow with the fleet (docs/deploying.md "Before you deploy").`,
       });
     }
     const activityStreams = stack.formatArn({

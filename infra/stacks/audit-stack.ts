@@ -217,7 +217,7 @@ export class AuditStack extends Stack {
     // alarms; and, when configured, a read-only role for auditors.
     // Evidence has one writer each: nobody else may put (or overwrite) objects there.
     this.storage.restrictWriters(EVENTS_PREFIX, [this.streamProcessing.firehoseRole.roleArn]);
-    this.storage.restrictWriters(REPORTS_PREFIX, [reportWorkflow.reportFunction.role!.roleArn]);
+    this.storage.restrictWriters(REPORTS_PREFIX, [reportWorkflow.report.role.roleArn]);
     new AuditWatch(this, 'AuditWatch', {
       clusterIdentifiers: config.clusters.map((c) => c.identifier),
       bucketName: this.storage.bucket.bucketName,
@@ -236,9 +236,9 @@ export class AuditStack extends Stack {
       name: names.monitoringPrefix,
       metricNamespace: names.metricNamespace,
       topic: this.alerting.topic,
-      decrypt: { function: this.streamProcessing.function, logGroup: this.streamProcessing.logGroup },
-      alert: { function: this.alertProcessing.function, logGroup: this.alertProcessing.logGroup },
-      otherFunctions: [streamKit.planFunction, reportWorkflow.reportFunction],
+      decrypt: this.streamProcessing.decrypt,
+      alert: this.alertProcessing.alert,
+      otherFunctions: [streamKit.plan, reportWorkflow.report],
       deliveryStreamName: this.streamProcessing.deliveryStream.ref,
       workflows: WORKFLOWS.map((w) => ({ name: w.title, stateMachine: stateMachines[w.name] })),
     });

@@ -1,6 +1,10 @@
-/** The alert Lambda's settings, from environment variables set by `infra/constructs/alert-processing.ts`. */
+/**
+ * The alert Lambda's settings, declared once: the schema below is what `infra/constructs/alert-processing.ts`
+ * fills, checked with `satisfies AlertLambdaEnvironment` at synth, and what the cold start parses.
+ */
 import { z } from 'zod';
-import { jsonSetting, parseSettings } from '../shared/settings';
+import { RUNTIME_CLUSTER_RESOURCE_ID } from '../core/identifiers';
+import { jsonSetting, type LambdaEnvironment, parseSettings } from '../shared/settings';
 
 export const alertSettingsSchema = z.object({
   ALERT_TABLE: z.string().min(1),
@@ -12,7 +16,7 @@ export const alertSettingsSchema = z.object({
     z.array(
       z.object({
         identifier: z.string().min(1),
-        resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
+        resourceId: z.string().regex(RUNTIME_CLUSTER_RESOURCE_ID),
         silentInstances: z.array(z.string()),
         /** Both sources are meant to be on: the coverage check reconciles them. */
         coverageCheck: z.boolean().default(false),
@@ -55,6 +59,15 @@ export const alertSettingsSchema = z.object({
 
 export type AlertSettings = z.output<typeof alertSettingsSchema>;
 
+/** The settings deployed as a file bundled beside the code (a fleet's list outgrows Lambda's 4 KB of environment). */
+export const ALERT_SETTINGS_FILES = ['CLUSTERS'] as const;
+
+/** The environment the construct sets (`CLUSTERS_FILE` naming the bundled file). */
+export type AlertLambdaEnvironment = LambdaEnvironment<
+  typeof alertSettingsSchema,
+  (typeof ALERT_SETTINGS_FILES)[number]
+>;
+
 export class InvalidAlertSettingsError extends Error {
   override readonly name = 'InvalidAlertSettingsError';
 }
@@ -65,7 +78,7 @@ export function readAlertSettings(
 ): AlertSettings {
   // CLUSTERS deployed: read once from the bundled file CLUSTERS_FILE names.
   return parseSettings(alertSettingsSchema, env, 'alert Lambda', InvalidAlertSettingsError, {
-    settings: ['CLUSTERS'],
+    settings: ALERT_SETTINGS_FILES,
     baseDir,
   });
 }

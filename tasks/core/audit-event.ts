@@ -54,8 +54,8 @@ export interface FieldSpec {
 }
 
 /**
- * Every field, in the order the JSON line and the Glue table use. The Glue table's columns, the README's
- * field reference and the validator are all derived from this list.
+ * Every field, in the order the JSON line and the Glue table use. The Glue table's columns, the field
+ * reference in docs/event-model.md and the validator are all derived from this list.
  */
 export const AUDIT_EVENT_FIELDS: readonly FieldSpec[] = [
   {

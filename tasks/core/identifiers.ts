@@ -3,7 +3,7 @@
  * (`infra/config/schema.ts`), the constructs' prop validation (`workflows/*\/construct.ts`), the Change
  * Manager runbook (`infra/constructs/change-management.ts`), the Lambdas (`tasks/`) and the CLI. Defined
  * here once, each with the reason for its exact form; nothing else writes these patterns out
- * (`test/core/identifiers.test.ts` searches the tree for copies).
+ * (`test/tasks/core/identifiers.test.ts` searches the tree for copies).
  *
  * Where two forms of one identifier exist, they differ on purpose: the strict form checks what an operator
  * writes (a typo must fail at synth), the lenient one what AWS itself sends at run time (AWS documents no

@@ -2,7 +2,7 @@
  * Statement identity: when two audit events, one from each source (Database Activity Streams and pgAudit),
  * are the same statement. Defined once here; the alert Lambda's correlation, the coverage check and the
  * report SQL (`reports/queries/*.sql`, which reads the stored `statementKey` and the id columns) follow it.
- * The reasoning and the documentation behind every field: README "Statement identity" and
+ * The reasoning and the documentation behind every field: docs/event-model.md "Statement identity" and
  * /work/brief/statement-identity.md (copied into the docs).
  *
  * Two keys, either of which lets two events meet:

@@ -1,9 +1,11 @@
 /**
- * The decrypt Lambda's settings, from environment variables set by the CDK construct
- * (`infra/constructs/stream-processing.ts`). Invalid settings fail the cold start with a clear message.
+ * The decrypt Lambda's settings, declared once: the schema below is what the CDK construct
+ * (`infra/constructs/stream-processing.ts`) fills, checked with `satisfies DecryptLambdaEnvironment` at synth,
+ * and what the cold start parses. Invalid settings fail the cold start with a clear message.
  */
 import { z } from 'zod';
-import { parseSettings } from '../shared/settings';
+import { RUNTIME_CLUSTER_RESOURCE_ID } from '../core/identifiers';
+import { type LambdaEnvironment, parseSettings } from '../shared/settings';
 
 const csv = z.string().transform((s) =>
   s
@@ -15,7 +17,7 @@ const csv = z.string().transform((s) =>
 export const decryptSettingsSchema = z.object({
   AUDIT_BUCKET: z.string().min(3),
   DELIVERY_STREAM_NAME: z.string().min(1),
-  CLUSTER_RESOURCE_IDS: csv.pipe(z.array(z.string().regex(/^cluster-[A-Z0-9]+$/)).min(1)),
+  CLUSTER_RESOURCE_IDS: csv.pipe(z.array(z.string().regex(RUNTIME_CLUSTER_RESOURCE_ID)).min(1)),
   SERVICE_USERS: csv.default(['rdsadmin', 'rdsproxyadmin']),
   REDACTION_PATTERNS: z
     .string()
@@ -50,6 +52,15 @@ export const decryptSettingsSchema = z.object({
 
 export type DecryptSettings = z.output<typeof decryptSettingsSchema>;
 
+/** The settings deployed as a file bundled beside the code (a fleet's list outgrows Lambda's 4 KB of environment). */
+export const DECRYPT_SETTINGS_FILES = ['CLUSTER_RESOURCE_IDS'] as const;
+
+/** The environment the construct sets (`CLUSTER_RESOURCE_IDS_FILE` naming the bundled file). */
+export type DecryptLambdaEnvironment = LambdaEnvironment<
+  typeof decryptSettingsSchema,
+  (typeof DECRYPT_SETTINGS_FILES)[number]
+>;
+
 export class InvalidSettingsError extends Error {
   override readonly name = 'InvalidSettingsError';
 }
@@ -60,7 +71,7 @@ export function readDecryptSettings(
 ): DecryptSettings {
   // CLUSTER_RESOURCE_IDS deployed: read once from the bundled file CLUSTER_RESOURCE_IDS_FILE names.
   return parseSettings(decryptSettingsSchema, env, 'decrypt Lambda', InvalidSettingsError, {
-    settings: ['CLUSTER_RESOURCE_IDS'],
+    settings: DECRYPT_SETTINGS_FILES,
     baseDir,
   });
 }

@@ -1,18 +1,17 @@
 /**
- * The plan Lambda's settings, from environment variables set by the CDK construct
- * (`workflows/enable-activity-stream/construct.ts`). Invalid settings fail the cold start with a clear message.
+ * The plan Lambda's settings, declared once: the schema below is what the stream-workflow kit
+ * (`workflows/shared/stream-workflow-kit.ts`) fills, checked with `satisfies PlanLambdaEnvironment` at synth,
+ * and what the cold start parses. Invalid settings fail the cold start with a clear message.
  */
 import { z } from 'zod';
-import { jsonSetting, parseSettings } from '../shared/settings';
-
-const WEEKLY_WINDOW =
-  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
+import { RUNTIME_CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../core/identifiers';
+import { jsonSetting, type LambdaEnvironment, parseSettings } from '../shared/settings';
 
 export const plannedClusterSchema = z.object({
   /** DB cluster identifier (name). */
   identifier: z.string().min(1),
   /** `DbClusterResourceId`. */
-  resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
+  resourceId: z.string().regex(RUNTIME_CLUSTER_RESOURCE_ID),
   /** KMS key (or alias) ARN the activity stream is encrypted with. */
   activityStreamKmsKeyArn: z.string().min(1),
   /**
@@ -72,6 +71,15 @@ export const planSettingsSchema = z
 
 export type PlanSettings = z.output<typeof planSettingsSchema>;
 
+/** The settings deployed as a file bundled beside the code (a fleet's list outgrows Lambda's 4 KB of environment). */
+export const PLAN_SETTINGS_FILES = ['CLUSTERS'] as const;
+
+/** The environment the kit sets (`CLUSTERS_FILE` naming the bundled file). */
+export type PlanLambdaEnvironment = LambdaEnvironment<
+  typeof planSettingsSchema,
+  (typeof PLAN_SETTINGS_FILES)[number]
+>;
+
 export class InvalidSettingsError extends Error {
   override readonly name = 'InvalidSettingsError';
 }
@@ -81,7 +89,7 @@ export function readPlanSettings(
   baseDir: string = __dirname,
 ): PlanSettings {
   return parseSettings(planSettingsSchema, env, 'plan Lambda', InvalidSettingsError, {
-    settings: ['CLUSTERS'],
+    settings: PLAN_SETTINGS_FILES,
     baseDir,
   });
 }

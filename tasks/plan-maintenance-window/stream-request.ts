@@ -4,7 +4,7 @@
  * few rules of the configuration it needs ({@link StreamRequestRules}) and the clock: the plan Lambda passes
  * its settings (`streamRequestRules`), anything else (the CLI, a test) passes the configuration's values.
  *
- * Input (README "Enablement workflow", "Disable workflow"):
+ * Input (docs/workflows.md, "Enablement workflow" and "Disable workflow"):
  * `{"clusterIdentifier": "orders-db", "window": "now" | "next" | {"start": ISO, "end": ISO},
  *   "mode": "async" | "sync", "changeTicket": "CHG-1", "requestedBy": "alice"}`; `mode` is the enablement's
  * only (the disable workflow refuses it).

@@ -16,7 +16,7 @@
  */
 import type { ReportPeriod } from '../core/report-period';
 
-/** The execution input, as given (README "Report workflow"). */
+/** The execution input, as given (docs/reports.md "Report workflow"). */
 export interface ReportInput {
   readonly period?: 'daily' | 'weekly' | 'monthly';
   /** Local dates `YYYY-MM-DD`, both inclusive; instead of `period`. */
@@ -124,32 +124,6 @@ export function statementNameOf(query: string): string {
 
 /**
  * The Lambda's environment, set by the workflow construct and read by `settings.ts`
- * (`readReportSettings(process.env)`); every value is a string.
+ * (`readReportSettings(process.env)`): declared once there, as the settings schema.
  */
-export interface ReportLambdaEnvironment {
-  /**
-   * The file bundled beside the handler holding the configured clusters, JSON
-   * `[{"identifier": "orders-db", "resourceId": "cluster-…"}]` (read as `CLUSTERS`; a fleet's list outgrows
-   * Lambda's 4 KB of environment).
-   */
-  readonly CLUSTERS_FILE: string;
-  /** JSON `["compliance@example.com"]`: the configured report recipients. */
-  readonly RECIPIENTS: string;
-  /** SES identity: an email address, or a domain (then the sender is `aurora-audit@<domain>`). */
-  readonly SENDER: string;
-  /** `[prefix] Aurora audit …` */
-  readonly SUBJECT_PREFIX: string;
-  /** Default IANA time zone of the period's days. */
-  readonly TIME_ZONE: string;
-  /** The audit bucket (reading Athena results is through GetQueryResults; this is for the archive). */
-  readonly BUCKET: string;
-  /** The Athena workgroup. */
-  readonly WORKGROUP: string;
-  /** Rows shown per section before "and N more". */
-  readonly MAX_ROWS_PER_SECTION: string;
-  /** Extra redaction patterns (JSON array of regular expressions), as the other Lambdas take them. */
-  readonly REDACTION_PATTERNS: string;
-  /** `ROLE,DDL`: the classes the coverage check reconciles (the coverage-gaps query's parameter). */
-  readonly COVERAGE_CLASSES: string;
-  readonly POWERTOOLS_SERVICE_NAME: string;
-}
+export type { ReportLambdaEnvironment } from './settings';

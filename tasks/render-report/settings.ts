@@ -1,17 +1,18 @@
 /**
- * The report Lambda's settings, from the environment the workflow construct sets
- * (`ReportLambdaEnvironment` in ./contract.ts). Invalid settings fail the cold start with one message
- * naming every bad variable.
+ * The report Lambda's settings, declared once: the schema below is what the workflow construct
+ * (`workflows/compliance-report/construct.ts`) fills, checked with `satisfies ReportLambdaEnvironment` at synth,
+ * and what the cold start parses. Invalid settings fail the cold start with one message naming every bad
+ * variable.
  */
 import { z } from 'zod';
 import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
+import { RUNTIME_CLUSTER_RESOURCE_ID, SES_EMAIL_ADDRESS } from '../core/identifiers';
 import { createRedactor, InvalidRedactionPatternError } from '../core/redact';
 import { isTimeZone } from '../core/report-period';
-import { jsonSetting, parseSettings } from '../shared/settings';
+import { jsonSetting, type LambdaEnvironment, parseSettings } from '../shared/settings';
 
 /** An ASCII email address (SES `SendRawEmail` rejects the whole message if one recipient is invalid). */
-export const EMAIL =
-  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+export const EMAIL = SES_EMAIL_ADDRESS;
 const DOMAIN =
   /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
@@ -26,11 +27,12 @@ export const reportSettingsSchema = z.object({
       .array(
         z.object({
           identifier: z.string().min(1),
-          resourceId: z.string().regex(/^cluster-[A-Z0-9]+$/),
+          resourceId: z.string().regex(RUNTIME_CLUSTER_RESOURCE_ID),
         }),
       )
       .min(1),
   ),
+  /** JSON `["compliance@example.com"]`: the configured report recipients. */
   RECIPIENTS: jsonSetting(
     z.array(z.string().regex(EMAIL, 'must be an email address')).min(1).max(MAX_RECIPIENTS),
   ),
@@ -39,11 +41,17 @@ export const reportSettingsSchema = z.object({
     .string()
     .refine((s) => EMAIL.test(s) || DOMAIN.test(s), 'must be an email address or a domain')
     .transform((s) => (s.includes('@') ? s : `aurora-audit@${s}`)),
+  /** `[prefix] Aurora audit …` */
   SUBJECT_PREFIX: z.string().min(1).max(24),
+  /** Default IANA time zone of the period's days. */
   TIME_ZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone'),
+  /** The audit bucket (reading Athena results is through GetQueryResults; this is for the archive). */
   BUCKET: z.string().min(3),
+  /** The Athena workgroup. */
   WORKGROUP: z.string().min(1),
+  /** Rows shown per section before "and N more". */
   MAX_ROWS_PER_SECTION: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Extra redaction patterns (JSON array of regular expressions), as the other Lambdas take them. */
   REDACTION_PATTERNS: jsonSetting(z.array(z.string())).default([]),
   /** Optional: the raw message budget in bytes (CSV attachments beyond it are linked instead). */
   MAX_EMAIL_BYTES: z.coerce.number().int().min(100_000).max(10_000_000).default(DEFAULT_MAX_EMAIL_BYTES),
@@ -67,6 +75,19 @@ export const reportSettingsSchema = z.object({
 
 export type ReportSettings = z.output<typeof reportSettingsSchema>;
 
+/**
+ * The settings deployed as a file bundled beside the code: `CLUSTERS`, JSON
+ * `[{"identifier": "orders-db", "resourceId": "cluster-…"}]` (a fleet's list outgrows Lambda's 4 KB of
+ * environment).
+ */
+export const REPORT_SETTINGS_FILES = ['CLUSTERS'] as const;
+
+/** The environment the workflow construct sets (`CLUSTERS_FILE` naming the bundled file); every value a string. */
+export type ReportLambdaEnvironment = LambdaEnvironment<
+  typeof reportSettingsSchema,
+  (typeof REPORT_SETTINGS_FILES)[number]
+>;
+
 export class InvalidReportSettingsError extends Error {
   override readonly name = 'InvalidReportSettingsError';
 }
@@ -77,7 +98,7 @@ export function readReportSettings(
 ): ReportSettings {
   // CLUSTERS deployed: read once from the bundled file CLUSTERS_FILE names.
   const settings = parseSettings(reportSettingsSchema, env, 'report Lambda', InvalidReportSettingsError, {
-    settings: ['CLUSTERS'],
+    settings: REPORT_SETTINGS_FILES,
     baseDir,
   });
   try {

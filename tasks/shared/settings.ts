@@ -20,6 +20,20 @@ export const jsonSetting = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
+/**
+ * The environment a Lambda's construct sets, derived from the task's settings schema (one declaration: the
+ * construct checks its values with `satisfies` at synth, the settings parser reads them at run time): every
+ * variable of the schema, optional where the schema has a default or accepts absence, as a string (the
+ * schema's own string type where it has one, e.g. an enum's values); each setting of `FileSettings` replaced
+ * by its `<NAME>_FILE` variable (the file bundled beside the code); `AWS_REGION` left out (Lambda sets it).
+ */
+export type LambdaEnvironment<S extends z.ZodType, FileSettings extends string = never> = {
+  readonly [K in keyof Omit<z.input<S>, FileSettings | 'AWS_REGION'>]: EnvironmentValue<z.input<S>[K]>;
+} & { readonly [K in FileSettings as `${K}_FILE`]: string };
+
+/** A variable's value: the schema's string type, any string where the schema coerces (numbers, JSON). */
+type EnvironmentValue<T> = [Exclude<T, undefined>] extends [string] ? Exclude<T, undefined> : string;
+
 /** Settings that may come from a file bundled beside the handler (`infra/constructs/settings-files.ts`). */
 export interface SettingsFiles {
   /** Settings whose value `<NAME>_FILE` may name a file for (`CLUSTERS` from `CLUSTERS_FILE`). */

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -15,24 +14,20 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type ProjectFunction, projectFunction } from '../../infra/constructs/project-function';
 import type { ReportQueries } from '../../infra/constructs/report-queries';
 import {
-  registerSettingsFiles,
   type SettingsFile,
-  settingsFileSources,
+  settingsFileEnvironment,
   writeSettingsFile,
 } from '../../infra/constructs/settings-files';
-import { LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { nagArn } from '../../infra/nag';
 import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
-import {
-  type ReportInput,
-  type ReportLambdaEnvironment,
-  recipientDomains,
-} from '../../tasks/render-report/contract';
+import { type ReportInput, recipientDomains } from '../../tasks/render-report/contract';
+import type { REPORT_SETTINGS_FILES, ReportLambdaEnvironment } from '../../tasks/render-report/settings';
 import { buildWorkflow } from '../shared/workflow-construct';
 import { buildReportDefinition } from './definition';
 
@@ -138,9 +133,11 @@ export interface ComplianceReportWorkflowProps {
  */
 export class ComplianceReportWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /** The report Lambda (`projectFunction`): its function, log group, role and standard alarms. */
+  readonly report: ProjectFunction;
   readonly reportFunction: nodejs.NodejsFunction;
   /** The report Lambda's cluster file (`CLUSTERS_FILE`), bundled beside its code. */
-  readonly reportSettingsFiles: readonly SettingsFile[];
+  readonly reportSettingsFiles: readonly SettingsFile<(typeof REPORT_SETTINGS_FILES)[number]>[];
   readonly logGroup: logs.LogGroup;
   readonly schedules: readonly scheduler.Schedule[];
   readonly scheduleDeadLetterQueue: sqs.Queue;
@@ -169,21 +166,47 @@ export class ComplianceReportWorkflow extends Construct {
     );
 
     // ---- the report Lambda (prepare; render, send and archive)
-    const reportLogGroup = new logs.LogGroup(this, 'ReportLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const reportRole = new iam.Role(this, 'ReportRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
+    const entry = 'tasks/render-report/handler.ts';
+    if (!existsSync(path.join(__dirname, '..', '..', entry)))
+      throw new Error(`ComplianceReportWorkflow: the report Lambda's entry ${entry} is missing`);
+    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
+    this.reportSettingsFiles = [
+      writeSettingsFile(
+        this,
+        'CLUSTERS',
+        'clusters.json',
+        JSON.stringify(props.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId }))),
+      ),
+    ];
+    this.report = projectFunction(this, {
+      ids: { function: 'ReportFunction', logGroup: 'ReportLogs', role: 'ReportRole' },
+      entry,
+      description: 'aurora-audit: prepare the compliance report; render, send and archive it',
+      roleDescription:
         'aurora-audit report Lambda: reads Athena results, archives under reports/, sends with the SES identity',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      logRetention: props.logRetention,
+      serviceName: 'aurora-audit-report',
+      settingsFiles: this.reportSettingsFiles,
+      // The WASM renderer and the font are files the bundle reads at run time: copied beside it.
+      copyCommands: reportAssetCopyCommands,
+      alarms: { errors: 'Warning' },
+      environment: {
+        ...settingsFileEnvironment(this.reportSettingsFiles),
+        RECIPIENTS: JSON.stringify(props.recipients),
+        SENDER: props.sender,
+        SUBJECT_PREFIX: settings.subjectPrefix,
+        TIME_ZONE: settings.defaultTimeZone,
+        BUCKET: bucket.bucketName,
+        WORKGROUP: props.queries.workGroupName,
+        MAX_ROWS_PER_SECTION: String(settings.maxRowsPerSection),
+        REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns ?? []),
+        COVERAGE_CLASSES: (props.coverageClasses ?? DEFAULT_COVERAGE_CLASSES).join(','),
+      } satisfies ReportLambdaEnvironment,
     });
-    reportRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [reportLogGroup.logGroupArn],
-      }),
-    );
+    this.reportFunction = this.report.function;
+    const reportRole = this.report.role;
     reportRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['athena:GetQueryExecution', 'athena:GetQueryResults'],
@@ -233,67 +256,6 @@ export class ComplianceReportWorkflow extends Construct {
       reason:
         'The report archive (s3:PutObject only) under reports/<period>/<from>_<to>/<execution>/: the keys are known at run time.',
     });
-
-    const entry = path.join(__dirname, '..', '..', 'tasks', 'render-report', 'handler.ts');
-    if (!existsSync(entry))
-      throw new Error(`ComplianceReportWorkflow: the report Lambda's entry ${entry} is missing`);
-    // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
-    this.reportSettingsFiles = [
-      writeSettingsFile(
-        this,
-        'CLUSTERS',
-        'clusters.json', // CLUSTERS_FILE below
-        JSON.stringify(props.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId }))),
-      ),
-    ];
-    const environment = {
-      CLUSTERS_FILE: 'clusters.json',
-      RECIPIENTS: JSON.stringify(props.recipients),
-      SENDER: props.sender,
-      SUBJECT_PREFIX: settings.subjectPrefix,
-      TIME_ZONE: settings.defaultTimeZone,
-      BUCKET: bucket.bucketName,
-      WORKGROUP: props.queries.workGroupName,
-      MAX_ROWS_PER_SECTION: String(settings.maxRowsPerSection),
-      REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns ?? []),
-      COVERAGE_CLASSES: (props.coverageClasses ?? DEFAULT_COVERAGE_CLASSES).join(','),
-      POWERTOOLS_SERVICE_NAME: 'aurora-audit-report',
-    } satisfies ReportLambdaEnvironment;
-    this.reportFunction = new nodejs.NodejsFunction(this, 'ReportFunction', {
-      entry,
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-      timeout: Duration.minutes(5),
-      role: reportRole,
-      logGroup: reportLogGroup,
-      description: 'aurora-audit: prepare the compliance report; render, send and archive it',
-      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        externalModules: [],
-        // The WASM renderer and the font are files the bundle reads at run time: copied beside it.
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            ...reportAssetCopyCommands(outputDir),
-            ...settingsFileSources(this.reportSettingsFiles).map(
-              (f) => `cp "${f.source}" "${path.join(outputDir, f.name)}"`,
-            ),
-          ],
-        },
-      },
-      environment: {
-        ...environment,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
-    registerSettingsFiles(this.reportFunction, this.reportSettingsFiles);
 
     // ---- the state machine
     const start = buildReportDefinition(this, {

@@ -65,7 +65,7 @@ export interface DisableActivityStreamWorkflowProps {
 /**
  * The disable workflow: a standard Step Functions state machine that stops Database Activity Streams on a
  * configured cluster inside its maintenance window, waits through the restarts, removes the decrypt Lambda's
- * event source mapping of the stream and notifies (see `definition.ts` and README "Disable workflow"). Logs
+ * event source mapping of the stream and notifies (see `definition.ts` and docs/workflows.md "Disable workflow"). Logs
  * at level ALL, X-Ray tracing, alarms on failed, timed-out and aborted runs (`buildWorkflow`), with the
  * stream-workflow kit's plan Lambda and lock table.
  */

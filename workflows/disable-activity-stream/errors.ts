@@ -1,7 +1,7 @@
 /**
  * The error names a disable run can end with (the execution's `error`, the failure notification's `Error:`
- * line and its `error` message attribute), when each happens and what to do. The README's "Disable
- * workflow" section documents the same list; a test keeps them in step.
+ * line and its `error` message attribute), when each happens and what to do. The "Disable
+ * workflow" section of docs/workflows.md documents the same list; a test keeps them in step.
  */
 import { COMMON_STREAM_ERRORS, type WorkflowErrorInfo } from '../shared/stream-workflow';
 

@@ -74,7 +74,7 @@ export interface EnableActivityStreamWorkflowProps
 /**
  * The enablement workflow: a standard Step Functions state machine that starts Database Activity Streams on
  * a configured cluster inside its maintenance window, waits through the restarts, connects the stream to the
- * decrypt Lambda and notifies (see `definition.ts` and README "Enablement workflow"). With the stream-workflow
+ * decrypt Lambda and notifies (see `definition.ts` and docs/workflows.md "Enablement workflow"). With the stream-workflow
  * kit's plan Lambda and lock table, and the one workflow set-up (`buildWorkflow`: logs at level ALL, X-Ray
  * tracing, alarms on failed, timed-out and aborted runs).
  */

@@ -1,7 +1,7 @@
 /**
  * The error names an enablement run can end with (the execution's `error`, the failure notification's
- * `Error:` line and its `error` message attribute), when each happens and what to do. The README's
- * "Enablement workflow" section documents the same list; a test keeps them in step.
+ * `Error:` line and its `error` message attribute), when each happens and what to do. The
+ * "Enablement workflow" section of docs/workflows.md documents the same list; a test keeps them in step.
  */
 import { COMMON_STREAM_ERRORS, type WorkflowErrorInfo } from '../shared/stream-workflow';
 

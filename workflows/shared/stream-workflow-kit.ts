@@ -4,24 +4,25 @@
  * workflow's input and plans its maintenance window with one configuration; the lock table keeps one run per
  * cluster across all of them; the timeout and deadline match the windows the plan Lambda accepts.
  */
-import * as path from 'node:path';
-import { type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type ProjectFunction, projectFunction } from '../../infra/constructs/project-function';
 import {
-  bundlingWithFiles,
-  registerSettingsFiles,
   type SettingsFile,
   settingsFileEnvironment,
-  settingsFileSources,
   writeSettingsFile,
 } from '../../infra/constructs/settings-files';
-import { type EventSourceMappingDefinition, LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
+import type { EventSourceMappingDefinition } from '../../infra/constructs/stream-processing';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../../tasks/core/identifiers';
+import type {
+  PLAN_SETTINGS_FILES,
+  PlanLambdaEnvironment,
+} from '../../tasks/plan-maintenance-window/settings';
 import { createLockTable } from './lock';
 
 /** A cluster the stream workflows may work on. */
@@ -108,9 +109,11 @@ export interface StreamWorkflowKitLogicalIds {
  * validation errors (the enablement workflow builds one itself when used alone, and names it so).
  */
 export class StreamWorkflowKit extends Construct implements StreamWorkflowShared {
+  /** The plan Lambda (`projectFunction`): its function, log group, role and standard alarms. */
+  readonly plan: ProjectFunction;
   readonly planFunction: nodejs.NodejsFunction;
   /** The plan Lambda's cluster file (`CLUSTERS_FILE`), bundled beside its code. */
-  readonly planSettingsFiles: readonly SettingsFile[];
+  readonly planSettingsFiles: readonly SettingsFile<(typeof PLAN_SETTINGS_FILES)[number]>[];
   readonly lockTable: dynamodb.ITable;
   readonly timeout: Duration;
   readonly deadline: Duration;
@@ -153,20 +156,6 @@ export class StreamWorkflowKit extends Construct implements StreamWorkflowShared
     this.lockTable = props.lockTable ?? createLockTable(this, 'LockTable');
 
     // ---- the plan Lambda (computation only: validation and window planning)
-    const planLogGroup = new logs.LogGroup(this, 'PlanLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const planRole = new iam.Role(this, 'PlanRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'aurora-audit plan Lambda: writes its own logs, nothing else',
-    });
-    planRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [planLogGroup.logGroupArn],
-      }),
-    );
     // The cluster list outgrows Lambda's 4 KB of environment with a fleet: a file bundled beside the code.
     this.planSettingsFiles = [
       writeSettingsFile(
@@ -182,33 +171,29 @@ export class StreamWorkflowKit extends Construct implements StreamWorkflowShared
         ),
       ),
     ];
-    this.planFunction = new nodejs.NodejsFunction(this, 'PlanFunction', {
-      entry: path.join(__dirname, '..', '..', 'tasks', 'plan-maintenance-window', 'handler.ts'),
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
+    this.plan = projectFunction(this, {
+      ids: { function: 'PlanFunction', logGroup: 'PlanLogs', role: 'PlanRole' },
+      entry: 'tasks/plan-maintenance-window/handler.ts',
+      description: 'aurora-audit: validate the enablement input and plan the maintenance window',
+      roleDescription: 'aurora-audit plan Lambda: writes its own logs, nothing else',
       memorySize: 256,
       timeout: Duration.seconds(10),
-      role: planRole,
-      logGroup: planLogGroup,
-      description: 'aurora-audit: validate the enablement input and plan the maintenance window',
-      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: bundlingWithFiles(settingsFileSources(this.planSettingsFiles)),
+      logRetention: props.logRetention,
+      serviceName: 'aurora-audit-plan-window',
+      settingsFiles: this.planSettingsFiles,
+      alarms: { errors: 'Warning' },
       environment: {
         ...settingsFileEnvironment(this.planSettingsFiles),
         STREAM_ARN_PREFIX: streamArnPrefix,
         MIN_MINUTES_LEFT: String(settings.minimumMinutesLeft),
         WINDOW_POLICY: settings.window.policy,
         ...(settings.window.fixedWindow ? { FIXED_WINDOW: settings.window.fixedWindow } : {}),
-        ALLOW_IMMEDIATE: String(settings.window.allowImmediate),
+        ALLOW_IMMEDIATE: `${settings.window.allowImmediate}`,
         MAX_WAIT_SECONDS: String(settings.timeoutSeconds - settings.deadlineSeconds - 3600),
         LOCK_TTL_SECONDS: String(settings.timeoutSeconds + 3600),
-        POWERTOOLS_SERVICE_NAME: 'aurora-audit-plan-window',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      } satisfies PlanLambdaEnvironment,
     });
-    registerSettingsFiles(this.planFunction, this.planSettingsFiles);
+    this.planFunction = this.plan.function;
   }
 
   /**

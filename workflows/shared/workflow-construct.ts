@@ -239,7 +239,7 @@ export function acknowledgeStreamWorkflowRole(
 
 /**
  * The tag that marks a cluster this stack may start or stop activity streams on: key `aurora-audit`, value the
- * stack's `name`. Tag each configured cluster with it (README "Before you deploy").
+ * stack's `name`. Tag each configured cluster with it (docs/deploying.md "Before you deploy").
  */
 export const CLUSTER_TAG_KEY = 'aurora-audit';
 

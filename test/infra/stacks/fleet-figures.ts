@@ -1,5 +1,5 @@
 /**
- * Prints what fleets of clusters synthesize against each limit (README "Before you deploy", fleet ceiling):
+ * Prints what fleets of clusters synthesize against each limit (docs/deploying.md "Fleet ceiling"):
  *   npx tsx test/infra/stacks/fleet-figures.ts 1 50 200 [--ceiling]
  * With --ceiling, also the largest count every limit holds for, and the limit the next count breaks.
  */

@@ -17,7 +17,7 @@ import { readReportSettings } from '../../../tasks/render-report/settings';
 import { fleetConfigDocument, fleetFigures, synthFleet } from '../../builders/fleet';
 import { FLEET_LIMITS, fleetLimitBroken } from '../../builders/fleet-limits';
 
-/** The largest fleet every limit holds for (README "Before you deploy", fleet ceiling): the stack's 500 resources. */
+/** The largest fleet every limit holds for (docs/deploying.md "Fleet ceiling"): the stack's 500 resources. */
 const CEILING = 384;
 const LIMITS = FLEET_LIMITS;
 const figures = fleetFigures;

@@ -40,27 +40,6 @@ const SIGNATURES = [
   "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@",
 ];
 
-/**
- * Copies that stay until the change under way to how the Lambdas get their cluster list lands (their
- * settings parsers are being rewritten there): each must be replaced by an import then, and taken off this
- * list (the test fails while a listed file no longer holds its copy, so the list only shrinks).
- */
-const PENDING: Record<string, string[]> = {
-  'tasks/alert/settings.ts': ['RUNTIME_CLUSTER_RESOURCE_ID', 'cluster-[A-Z0-9]'],
-  'tasks/decrypt-activity-stream/settings.ts': ['RUNTIME_CLUSTER_RESOURCE_ID', 'cluster-[A-Z0-9]'],
-  'tasks/plan-maintenance-window/settings.ts': [
-    '(mon|tue|wed|thu|fri|sat|sun)',
-    'RUNTIME_CLUSTER_RESOURCE_ID',
-    'cluster-[A-Z0-9]',
-  ],
-  'tasks/render-report/settings.ts': [
-    'RUNTIME_CLUSTER_RESOURCE_ID',
-    'SES_EMAIL_ADDRESS',
-    "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@",
-    'cluster-[A-Z0-9]',
-  ],
-};
-
 function nonTestSources(): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -201,7 +180,7 @@ describe('one definition of every shared pattern', () => {
     );
   });
 
-  it('is written out in tasks/core/identifiers.ts only (outside test/ and the listed pending files)', () => {
+  it('is written out in tasks/core/identifiers.ts only (outside test/)', () => {
     const files = nonTestSources();
     expect(files).toContain(HOME);
     expect(files.length).toBeGreaterThan(100);
@@ -211,7 +190,6 @@ describe('one definition of every shared pattern', () => {
       const copies = copiesIn(file, readFileSync(join(ROOT, file), 'utf8'));
       if (copies.length > 0) found[file] = copies;
     }
-    const pending = Object.fromEntries(Object.entries(PENDING).map(([f, s]) => [f, [...s].sort()]));
-    expect(found).toEqual(pending);
+    expect(found).toEqual({});
   });
 });
