@@ -14,6 +14,14 @@
  *   Kept a day after that, so a report arriving later still finds it; then expired by TTL.
  * - `ref#<prefix>#<statement key>#<bucket>`: where an item's other keys point to (an event may be found
  *   under several keys: a twin whose ids disagree still meets it under the text-and-time key).
+ *
+ * Slots: identical statements run by several sessions in one window (a burst of the same failed login or
+ * GRANT) share the text key but are different statements. The first takes the key's own slot
+ * (`…#<bucket>`); another session's takes its pid slot (`…#<bucket>#p<pid>`), which its twin from the other
+ * source reads too (both sources report the backend pid); an item or ref whose slots are all taken by other
+ * statements goes to the event's own slot (`…#e<event id>`), found only through its other keys. Every item
+ * lists its `members` (source, pid and id key of each report it holds), so a statement never takes a second
+ * report from the same source of another session (as `pairStatements` gives each event one partner).
  * - `throttle#<rule>#<window start>`: alert emails sent in a window that matched the rule (atomic counter).
  * - `digest#<rule>#<cluster>#<window start>`: statements over the limit, counted with the first and last,
  *   sent once the window has closed.
@@ -38,6 +46,14 @@ import { severityRank } from '../core/alerts/rules';
 import type { AuditEvent, AuditSource } from '../core/audit-event';
 
 export const DUE_INDEX = 'due';
+
+/**
+ * Every slot an event could take holds another statement and none is its own: the invocation fails, so
+ * Lambda retries its batch (nothing is lost). Not expected: an event's own slot is named by its id.
+ */
+export class AlertStateConflictError extends Error {
+  override readonly name = 'AlertStateConflictError';
+}
 const DUE = 'due';
 /** How long a reconciled (or alerted) coverage record is kept for late reports of its statement. */
 const COVERAGE_KEEP_SECONDS = 86_400;
@@ -110,7 +126,8 @@ export interface StatementIdentity {
  * The statement identity of tasks/core/statement.ts: the id key and the text key; the other source's event
  * is ranked by `matchStrength` (so ids that disagree never beat a text match). Two reports from the same
  * source are one statement when they are the same event (a redelivery) or, within the window, share the id
- * key (pgAudit's SESSION and OBJECT entries of one statement), or the text key where an id is missing.
+ * key (pgAudit's SESSION and OBJECT entries of one statement), or the text key where an id is missing and
+ * the backend pids do not differ (the same statement text from two sessions is two statements).
  */
 export function statementIdentity(windowMs: number): StatementIdentity {
   return {
@@ -119,11 +136,37 @@ export function statementIdentity(windowMs: number): StatementIdentity {
       if (a.id === b.id) return -1;
       if (a.source !== b.source) return matchStrength(a, b, windowMs);
       if (!(Math.abs(eventMillis(a) - eventMillis(b)) <= windowMs)) return null;
-      const [idA, idB] = [idKey(a), idKey(b)];
-      if (idA !== null && idB !== null) return idA === idB ? 0 : null;
-      return statementKey(a) === statementKey(b) ? 2 : null;
+      const [ma, mb] = [memberOf(a), memberOf(b)];
+      if (ma.id !== '-' && mb.id !== '-') return ma.id === mb.id ? 0 : null;
+      return sameSourceCompatible(ma, mb) && statementKey(a) === statementKey(b) ? 2 : null;
     },
   };
+}
+
+/** A report an item holds: its source, backend pid and id key (`-` where missing). */
+interface Member {
+  readonly source: string;
+  readonly pid: string;
+  readonly id: string;
+}
+const memberOf = (event: AuditEvent): Member => ({
+  source: event.source,
+  pid: event.pid === null ? '-' : String(event.pid),
+  id: idKey(event) ?? '-',
+});
+const encodeMember = (m: Member) => [m.source, m.pid, m.id].join('|');
+const decodeMember = (member: string): Member => {
+  const [source = '', pid = '-', id = '-'] = member.split('|');
+  return { source, pid, id };
+};
+
+/**
+ * Whether two reports from the same source can be one statement: the same id key where both have one,
+ * else not two different backend pids.
+ */
+function sameSourceCompatible(a: Member, b: Member): boolean {
+  if (a.id !== '-' && b.id !== '-') return a.id === b.id;
+  return a.pid === '-' || b.pid === '-' || a.pid === b.pid;
 }
 
 export interface AlertStoreOptions {
@@ -228,49 +271,122 @@ export class AlertStore {
     return items;
   }
 
+  /** The slots of `key` in `bucket` that `event` reads and may take: the key's own, then its pid's. */
+  private slots(prefix: string, key: string, bucket: number, event: AuditEvent): string[] {
+    const base = `${prefix}#${key}#${bucket}`;
+    return event.pid === null ? [base] : [base, `${base}#p${event.pid}`];
+  }
+
+  /** The slot only `event` takes, when every other slot of its first key holds another statement. */
+  private ownSlot(prefix: string, event: AuditEvent): string {
+    const { own } = correlationBuckets(event, this.options.correlationWindowMs);
+    return `${prefix}#${this.identity.keys(event)[0]}#${own}#e${event.id}`;
+  }
+
   /**
-   * The item under `prefix` about the same statement as `event`: looked up under each of its keys in its
-   * own and both neighbouring time buckets, following `ref` items; the best match first, then the closest in
-   * time.
+   * Whether `item` can take `event`: it holds the event already, or every report it holds from the event's
+   * source can be the same statement as the event (a statement takes no second session's report).
+   */
+  private admits(item: Record<string, unknown>, event: AuditEvent): boolean {
+    if (listOf(item.ids).includes(event.id)) return true;
+    const members = listOf(item.members).map(decodeMember);
+    const held = members.length > 0 ? members : [memberOf(item.event as AuditEvent)];
+    const mine = memberOf(event);
+    return held.filter((m) => m.source === mine.source).every((m) => sameSourceCompatible(m, mine));
+  }
+
+  /**
+   * The item under `prefix` about the same statement as `event`: looked up in every slot of each of its keys
+   * in its own and both neighbouring time buckets, following `ref` items; the best match first, then the
+   * closest in time.
    */
   private async findStatement(
     prefix: string,
     event: AuditEvent,
   ): Promise<Record<string, unknown> | undefined> {
     const { all } = correlationBuckets(event, this.options.correlationWindowMs);
-    const pks = this.identity.keys(event).flatMap((key) => all.map((b) => `${prefix}#${key}#${b}`));
-    const found = await this.getAll([...pks, ...pks.map((pk) => `ref#${pk}`)]);
+    const pks = this.identity
+      .keys(event)
+      .flatMap((key) => all.flatMap((b) => this.slots(prefix, key, b, event)));
+    const found = await this.getAll([...pks, ...pks.map((pk) => `ref#${pk}`), this.ownSlot(prefix, event)]);
     const direct = found.filter((item) => item.kind !== 'ref');
     const refs = found.filter((item) => item.kind === 'ref').map((item) => String(item.ref));
     const known = new Set(direct.map((item) => String(item.pk)));
     const followed = await this.getAll(refs.filter((pk) => !known.has(pk)));
     const t = eventMillis(event);
     return [...direct, ...followed]
+      .filter((item) => this.admits(item, event))
       .map((item) => ({ item, rank: this.identity.rank(item.event as AuditEvent, event) }))
       .filter((c): c is { item: Record<string, unknown>; rank: number } => c.rank !== null)
       .map((c) => ({ ...c, apart: Math.abs(eventMillis(c.item.event as AuditEvent) - t) }))
       .sort((a, b) => a.rank - b.rank || a.apart - b.apart)[0]?.item;
   }
 
-  /** Creates `item` under the event's first key (own bucket) and `ref` items under its other keys. */
-  private async create(prefix: string, event: AuditEvent, item: Record<string, unknown>): Promise<void> {
+  /**
+   * Joins the item of `event`'s statement, or creates `item` for it: in the first free slot of its first key
+   * (own, pid, then the event's own slot), with `ref` items under its other keys. A slot taken meanwhile is
+   * looked at again: the same statement (a concurrent invocation, the other source) is joined; another
+   * statement makes it try the next slot. Never loops: there are at most three slots.
+   */
+  private async findOrCreate(
+    prefix: string,
+    event: AuditEvent,
+    item: Record<string, unknown>,
+    join: (existing: Record<string, unknown>) => Promise<RecordOutcome>,
+  ): Promise<RecordOutcome> {
     const { own } = correlationBuckets(event, this.options.correlationWindowMs);
-    const [first, ...others] = this.identity.keys(event);
-    const pk = `${prefix}#${first}#${own}`;
-    await this.db.send(
-      new PutCommand({
-        TableName: this.options.tableName,
-        Item: { pk, ...item },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    for (const key of others)
-      await this.db.send(
-        new PutCommand({
-          TableName: this.options.tableName,
-          Item: { pk: `ref#${prefix}#${key}#${own}`, kind: 'ref', ref: pk, expiresAt: item.expiresAt },
-        }),
-      );
+    const [first] = this.identity.keys(event);
+    const candidates = [...this.slots(prefix, String(first), own, event), this.ownSlot(prefix, event)];
+    for (const pk of candidates) {
+      const existing = await this.findStatement(prefix, event);
+      if (existing) return join(existing);
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.options.tableName,
+            Item: { pk, ...item, members: setOf([encodeMember(memberOf(event))]) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        continue;
+      }
+      await this.writeRefs(prefix, event, pk, item.expiresAt);
+      return 'new';
+    }
+    const existing = await this.findStatement(prefix, event);
+    if (existing) return join(existing);
+    throw new AlertStateConflictError(`every slot of event ${event.id} is taken by another statement`);
+  }
+
+  /**
+   * Points each slot of the event's keys that lookups read (own bucket) at `pk`: the first `ref` slot free
+   * (or already pointing there) of each key; a key whose slots all point elsewhere gets none (its twin then
+   * meets the item under another key).
+   */
+  private async writeRefs(prefix: string, event: AuditEvent, pk: string, expiresAt: unknown): Promise<void> {
+    const { own } = correlationBuckets(event, this.options.correlationWindowMs);
+    for (const key of this.identity.keys(event)) {
+      const slots = this.slots(prefix, key, own, event);
+      if (slots.includes(pk)) continue; // the item itself sits in one of this key's slots
+      for (const slot of slots) {
+        try {
+          await this.db.send(
+            new PutCommand({
+              TableName: this.options.tableName,
+              Item: { pk: `ref#${slot}`, kind: 'ref', ref: pk, expiresAt },
+              ConditionExpression: 'attribute_not_exists(pk) OR #ref = :ref',
+              ExpressionAttributeNames: { '#ref': 'ref' },
+              ExpressionAttributeValues: { ':ref': pk },
+            }),
+          );
+          break;
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+        }
+      }
+    }
   }
 
   /**
@@ -284,10 +400,10 @@ export class AlertStore {
     finding?: CoverageFinding,
   ): Promise<RecordOutcome> {
     const prefix = finding ? `alert#${finding.kind}` : 'alert';
-    const existing = await this.findStatement(prefix, event);
-    if (existing) return this.join(fromItem(existing) as PendingAlert, event, matches);
-    try {
-      await this.create(prefix, event, {
+    return this.findOrCreate(
+      prefix,
+      event,
+      {
         kind: 'alert',
         matches: bySeverity(matches),
         event,
@@ -298,13 +414,9 @@ export class AlertStore {
         dueKey: DUE,
         dueAt: finding ? nowMs : nowMs + this.options.holdMs,
         expiresAt: this.expiresAt(nowMs),
-      });
-      return 'new';
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      // Created meanwhile by a concurrent invocation: join it.
-      return this.recordMatch(event, matches, nowMs, finding);
-    }
+      },
+      (existing) => this.join(fromItem(existing) as PendingAlert, event, matches),
+    );
   }
 
   private async join(
@@ -318,12 +430,13 @@ export class AlertStore {
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { pk: item.pk },
-          UpdateExpression: 'ADD sources :source, ids :id SET matches = :matches',
+          UpdateExpression: 'ADD sources :source, ids :id, members :member SET matches = :matches',
           ConditionExpression: '#status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':source': setOf([event.source]),
             ':id': setOf([event.id]),
+            ':member': setOf([encodeMember(memberOf(event))]),
             ':matches': unionMatches(item.matches, matches),
             ':pending': 'pending',
           },
@@ -342,33 +455,10 @@ export class AlertStore {
    * same statement or creates one, due `graceSeconds` later. Safe to repeat.
    */
   async recordSeen(event: AuditEvent, nowMs: number, graceSeconds: number): Promise<RecordOutcome> {
-    const existing = await this.findStatement('coverage', event);
-    if (existing) {
-      const record = fromItem(existing) as CoverageRecord;
-      if (record.ids.includes(event.id)) return 'duplicate';
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.options.tableName,
-            Key: { pk: record.pk },
-            UpdateExpression: 'ADD sources :source, ids :id',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':source': setOf([event.source]),
-              ':id': setOf([event.id]),
-              ':pending': 'pending',
-            },
-          }),
-        );
-        return 'joined';
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-        return 'covered'; // checked already: a late report (the gap, if any, was alerted)
-      }
-    }
-    try {
-      await this.create('coverage', event, {
+    return this.findOrCreate(
+      'coverage',
+      event,
+      {
         kind: 'coverage',
         event,
         sources: setOf([event.source]),
@@ -378,12 +468,33 @@ export class AlertStore {
         dueKey: DUE,
         dueAt: nowMs + graceSeconds * 1000,
         expiresAt: this.expiresAt(nowMs, graceSeconds + COVERAGE_KEEP_SECONDS),
-      });
-      return 'new';
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      return this.recordSeen(event, nowMs, graceSeconds);
-    }
+      },
+      async (existing) => {
+        const record = fromItem(existing) as CoverageRecord;
+        if (record.ids.includes(event.id)) return 'duplicate';
+        try {
+          await this.db.send(
+            new UpdateCommand({
+              TableName: this.options.tableName,
+              Key: { pk: record.pk },
+              UpdateExpression: 'ADD sources :source, ids :id, members :member',
+              ConditionExpression: '#status = :pending',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':source': setOf([event.source]),
+                ':id': setOf([event.id]),
+                ':member': setOf([encodeMember(memberOf(event))]),
+                ':pending': 'pending',
+              },
+            }),
+          );
+          return 'joined';
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+          return 'covered'; // checked already: a late report (the gap, if any, was alerted)
+        }
+      },
+    );
   }
 
   /** Alerts, digests and coverage records whose time has come. */

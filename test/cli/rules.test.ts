@@ -25,11 +25,11 @@ describe('aurora-audit rules test', () => {
     );
     const log = file(
       'postgresql.log',
-      // Seven failed logins, 11 seconds apart (seven connections): seven statements for the alert Lambda,
-      // which takes identical lines within its 10-second correlation window for one statement.
+      // Seven failed logins a second apart, from seven connections (seven backend pids): seven statements
+      // for the alert Lambda, although the lines are identical and within its 10-second correlation window.
       Array.from({ length: 7 }, (_, i) =>
         failedLogin('mallory', {
-          time: `2026-11-24 10:0${Math.floor((i * 11) / 60)}:${String((i * 11) % 60).padStart(2, '0')} UTC`,
+          time: `2026-11-24 10:00:0${i} UTC`,
           pid: 5000 + i,
           remote: `10.0.0.9(${40000 + i})`,
         }),

@@ -12,8 +12,10 @@ import {
   reportQuery,
   UnknownReportQueryError,
 } from '../../reports/queries';
+import { alertSettingsSchema } from '../../tasks/alert/settings';
 import { loadRules } from '../../tasks/core/alerts/rules';
 import { reportPeriod } from '../../tasks/core/report-period';
+import { DEFAULT_CORRELATION_WINDOW_MS } from '../../tasks/core/statement';
 
 type Node = Record<string, unknown>;
 
@@ -230,6 +232,25 @@ describe('the report SQL as Athena accepts it', () => {
       expect(rest).toMatch(/FROM statements\b/);
       // Only the coverage check reads the events themselves: which clusters had both sources.
       expect(rest.includes('FROM events')).toBe(name === 'coverage-gaps');
+    }
+  });
+
+  it('pairs within the correlation window the alert Lambda and the statement identity use', () => {
+    const windowSeconds = DEFAULT_CORRELATION_WINDOW_MS / 1000;
+    expect(alertSettingsSchema.shape.CORRELATION_WINDOW_SECONDS.parse(undefined)).toBe(windowSeconds);
+    for (const name of names) {
+      const sql = querySql(name);
+      const pairing = sql.slice(
+        sql.indexOf('keyed AS ('),
+        sql.indexOf("WHERE source = 'das' OR paired = false\n)"),
+      );
+      // Cross-source windows; the one on `entry_before` collapses one source's SESSION and OBJECT entries.
+      const intervals = pairing
+        .split('\n')
+        .filter((line) => !line.includes('entry_before'))
+        .flatMap((line) => [...line.matchAll(/INTERVAL '(\d+)' SECOND/g)].map((m) => Number(m[1])));
+      expect(intervals.length).toBeGreaterThan(0);
+      expect(new Set(intervals)).toEqual(new Set([windowSeconds]));
     }
   });
 

@@ -579,3 +579,84 @@ describe('the coverage check', () => {
     expect(latest).toBeLessThanOrEqual(Math.floor(start / 1000) + GRACE + 1 + 86_400);
   });
 });
+
+describe('identical statements from several sessions', () => {
+  let w: World;
+  afterEach(() => w?.table.restore());
+
+  /** Sessions (backend pids) that each run the same statement within one correlation window. */
+  const PIDS = [5001, 5002, 5003];
+  const sessionGrant = (pid: number, i: number, overrides: Partial<AuditEvent> = {}) =>
+    auditEvent({
+      class: 'ROLE',
+      command: 'GRANT',
+      pid,
+      sessionId: `5ce5f7f0.${pid.toString(16)}`,
+      remotePort: String(40000 + pid),
+      time: `2026-11-24T10:00:2${i}.250000Z`,
+      ...overrides,
+    });
+  const pgTwin = (e: AuditEvent, overrides: Partial<AuditEvent> = {}) =>
+    auditEvent({ ...e, source: 'pgaudit', time: `${e.time.slice(0, 19)}Z`, sessionId: null, ...overrides });
+
+  it('sends one email per session when the statement carries no statement id', async () => {
+    w = world();
+    const grants = PIDS.map((pid, i) => sessionGrant(pid, i, { statementId: null, substatementId: null }));
+    const result = await w.processor.handleSubscription(dasPayload(grants));
+    expect(result.outcomes).toEqual({ new: PIDS.length });
+    expect(w.sent).toHaveLength(PIDS.length);
+    expect(w.sent.map((n) => n.message.match(/Event id: (\S+)/)?.[1]).sort()).toEqual(
+      grants.map((g) => g.id).sort(),
+    );
+  });
+
+  it('still takes a redelivered event of one session for the statement already recorded', async () => {
+    w = world();
+    const grants = PIDS.map((pid, i) => sessionGrant(pid, i, { statementId: null, substatementId: null }));
+    await w.processor.handleSubscription(dasPayload(grants));
+    const again = await w.processor.handleSubscription(dasPayload(grants));
+    expect(again.outcomes).toEqual({ duplicate: PIDS.length });
+    expect(w.sent).toHaveLength(PIDS.length);
+  });
+
+  it("pairs each session's report with its own twin from the other source, also when their ids disagree", async () => {
+    w = world({}, 60_000);
+    const das = PIDS.map((pid, i) => sessionGrant(pid, i));
+    // pgAudit's statement ids offset from the activity stream's: only the text key and the pid pair them.
+    const pg = das.map((e) => pgTwin(e, { statementId: 9 }));
+    await w.processor.handleSubscription(dasPayload(das));
+    const second = await w.processor.handleSubscription(dasPayload([...pg].reverse()));
+    expect(second.outcomes).toEqual({ joined: PIDS.length });
+    w.clock.now += 61_000;
+    await w.processor.flush();
+    expect(w.sent).toHaveLength(PIDS.length);
+    for (const [i, e] of das.entries()) {
+      const email = w.sent.find((n) => n.message.includes(`Event id: ${e.id}`));
+      expect(email?.attributes.source).toBe('das,pgaudit');
+      expect(email?.message).toContain(`Same statement, other source: ${pg[i]?.id}`);
+    }
+  });
+
+  it('reconciles every session in the coverage check: no gap when both sources saw each statement', async () => {
+    const GRACE = 900;
+    w = world({
+      match: () => [],
+      matchCoverageGap: () => [
+        { rule: 'audit-coverage-gap', severity: 'HIGH', limit: 20, windowSeconds: 3600 },
+      ],
+      coverage: { classes: new Set(['ROLE', 'DDL']), graceSeconds: GRACE },
+      clusters: [
+        { identifier: 'orders-db', resourceId: CLUSTER, silentInstances: new Set(), coverageCheck: true },
+      ],
+    });
+    const das = PIDS.map((pid, i) => sessionGrant(pid, i, { statementId: null, substatementId: null }));
+    // The second session's statement reached pgAudit only.
+    const pg = das.map((e) => pgTwin(e));
+    const first = await w.processor.handleSubscription(dasPayload([das[0]!, das[2]!, ...pg]));
+    expect(first.coverage).toEqual({ new: PIDS.length, joined: 2 });
+    w.clock.now += (GRACE + 1) * 1000;
+    expect(await w.processor.flush()).toMatchObject({ reconciled: 2, coverageGaps: 1 });
+    expect(w.sent).toHaveLength(1);
+    expect(w.sent[0]?.message).toContain(`Event id: ${pg[1]?.id}`);
+  });
+});
