@@ -50,7 +50,7 @@ import { activityEventsOf, PGAUDIT_CLASSES, runScenario, SECRET } from './scenar
 import { alertLambda, decryptLambda, SimulatedAws } from './simulated-aws';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const SETUP_SCRIPT = resolve(__dirname, '../../test/setup/install-debian-packages.sh');
+const SETUP_SCRIPT = resolve(__dirname, '../local/setup/install-debian-packages.sh');
 const MARKER = '.aurora-audit-demo';
 
 export interface DemoOptions {

@@ -67,7 +67,7 @@ function asPostgres(command: string, args: readonly string[]) {
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   if (!existsSync(join(PG_BIN, 'postgres')) || !existsSync(PGAUDIT_CONTROL)) {
     throw new PostgresUnavailableError(
-      'PostgreSQL 15 with pgAudit is not installed: run `bash test/setup/install-debian-packages.sh` as root ' +
+      'PostgreSQL 15 with pgAudit is not installed: run `bash cli/local/setup/install-debian-packages.sh` as root ' +
         '(it installs postgresql-15 and postgresql-15-pgaudit with apt-get).',
     );
   }
