@@ -11,9 +11,12 @@
  *   `.Input` are set.
  * - Task states inside Map iterators and Parallel branches are answered the same way (by state name). `$$.Execution.StartTime` is the executor's real time: definitions should not depend on it.
  * - The definition's `TimeoutSeconds` is enforced on the simulated clock (the run ends `TIMED_OUT`).
+ * - `States.DataLimitExceeded` is matched only by a Catch or Retry naming it, never by `States.ALL` (as in AWS;
+ *   the package matches it like any error: see executor.ts). A simulator raises it like any other fault.
  * The executor needs `Promise.withResolvers` (Node 22); it is polyfilled here for Node 20.
  */
 import type { SimClock } from './clock';
+import { type LocalStepFunctions, localStepFunctions } from './executor';
 import { readPath } from './path';
 import type { AslDefinition, AslState } from './template';
 
@@ -33,10 +36,10 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
   });
 }
 
-type LocalStepFunctions = typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' }});
 type LocalStateMachine = InstanceType<LocalStepFunctions['StateMachine']>;
-// The package is ESM-typed but ships a CommonJS build, which Jest (CommonJS) and tsx load with require.
-const { StateMachine } = require('aws-local-stepfunctions') as LocalStepFunctions;
+// The package's CommonJS build (it is ESM-typed), with `States.DataLimitExceeded` matched as AWS does
+// (executor.ts).
+const { StateMachine } = localStepFunctions();
 
 /** Validating a definition is the slow part of constructing a state machine: once per definition. */
 const machines = new WeakMap<AslDefinition, LocalStateMachine>();

@@ -40,7 +40,7 @@ export const SERVICE_MODEL = table as unknown as {
   readonly services: Record<string, ModelService>;
 };
 
-/** Error names of the States Language (https://states-language.net/spec.html#appendix-a), `States.Runtime` excepted: no Retry or Catch ever matches it. */
+/** Error names of the States Language (https://states-language.net/spec.html#appendix-a) and Step Functions, `States.Runtime` excepted: no Retry or Catch ever matches it. */
 export const STATES_ERRORS = [
   'States.ALL',
   'States.TaskFailed',
@@ -56,6 +56,9 @@ export const STATES_ERRORS = [
   'States.ExceedToleratedFailureThreshold',
   'States.ItemReaderFailed',
   'States.ResultWriterFailed',
+  // Step Functions' own (Developer Guide, "Handling errors"): terminal, not caught by States.ALL, caught when
+  // named.
+  'States.DataLimitExceeded',
 ];
 
 /**
