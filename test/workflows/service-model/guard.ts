@@ -13,6 +13,9 @@
  * - `resultPathProblems`: every path a Task's `ResultSelector` reads out of the call's result must exist in
  *   the operation's output shape and be a required member (an absent one is `States.Runtime`, which no Catch
  *   catches), unless the read is listed in `ALWAYS_PRESENT` with the reason AWS always returns it.
+ * - `documentReadProblems`: the same for every later read of what a Task left in the document (Choice rules,
+ *   Parameters, ItemsPath, …): a member AWS may leave out must be proved present by an `IsPresent` Choice rule
+ *   on every way to the read (the rule is spelled out on the function).
  */
 import { nestedStates } from '../../../cli/local/stepfunctions/runner';
 import type { AslDefinition, AslState } from '../../../cli/local/stepfunctions/template';
@@ -577,9 +580,10 @@ function graphReadProblems(
  * followed into the operation's output shape. Each prefix of it that AWS may leave out (a member the model
  * does not mark required and ALWAYS_PRESENT does not list, an index into a list that may be empty) must be
  * known present on every way into the read: proved by an `IsPresent` rule of a Choice on the way (a rule
- * that held, or an `IsPresent: false` / `Not(IsPresent)` rule that did not; And and Or rules count in
- * order, as Step Functions evaluates them), of that prefix or a path below it, with no state writing over it
- * since. A comparison that held also proves its Variable present. Anything else is a problem: when the
+ * that held, or an `IsPresent: false` / `Not(IsPresent)` rule that did not; inside And and Or the operands
+ * count in order: evaluation is assumed to stop at the first false / true operand, as aws-local-stepfunctions
+ * does and the workflows' `streamIs` already relies on, not verified on AWS), of that prefix or a path below
+ * it, with no state writing over it since. A comparison that held also proves its Variable present. Anything else is a problem: when the
  * member is absent the read is `States.Runtime`, which no Catch catches.
  */
 export function documentReadProblems(definition: AslDefinition): string[] {
