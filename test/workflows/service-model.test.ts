@@ -15,6 +15,7 @@ import {
 import { reportDeployment } from './compliance-report/fixture';
 import {
   calledOperation,
+  documentReadProblems,
   errorNameProblems,
   matchableErrors,
   resultPathProblems,
@@ -64,6 +65,153 @@ describe.each(definitions)('the %s state machine', (_name, definition, functionE
 
   it('reads out of SDK results only members AWS always returns', () => {
     expect(resultPathProblems(definition)).toEqual([]);
+  });
+
+  it('reads an SDK result through the document only where it is there: required, or checked with IsPresent on every way in', () => {
+    expect(documentReadProblems(definition)).toEqual([]);
+  });
+});
+
+describe('the document-read guard', () => {
+  const enable = streamDeployments().enable.definition;
+  const describe_ = {
+    Type: 'Task' as const,
+    Resource: 'arn:aws:states:::aws-sdk:rds:describeDBClusters',
+    Parameters: { 'DbClusterIdentifier.$': '$.id' },
+    ResultSelector: { 'cluster.$': '$.DbClusters[0]' },
+    ResultPath: '$.described',
+  };
+  const read = (next: string) => ({
+    Type: 'Pass' as const,
+    Parameters: { 'arn.$': "States.Format('{}', $.described.cluster.DbClusterArn)" },
+    ResultPath: '$.read',
+    Next: next,
+  });
+  const checked = (choices: Record<string, unknown>[], states: Record<string, AslState>): AslDefinition => ({
+    StartAt: 'Describe',
+    States: {
+      Describe: { ...describe_, Next: 'Check' },
+      Check: { Type: 'Choice', Choices: choices as never, Default: 'Read' },
+      Read: read('Done'),
+      Done: { Type: 'Succeed' },
+      Refuse: { Type: 'Fail', Error: 'Incomplete' },
+      ...states,
+    },
+  });
+  const ARN = '$.described.cluster.DbClusterArn';
+
+  it('accepts a read behind an IsPresent rule that held, or a Not(IsPresent) rule that did not', () => {
+    const held = checked([{ Variable: ARN, IsPresent: true, Next: 'Read' }], {
+      Check: {
+        Type: 'Choice',
+        Choices: [{ Variable: ARN, IsPresent: true, Next: 'Read' }],
+        Default: 'Refuse',
+      },
+    } as never);
+    expect(documentReadProblems(held)).toEqual([]);
+    const refused = checked([{ Or: [{ Not: { Variable: ARN, IsPresent: true } }], Next: 'Refuse' }], {});
+    expect(documentReadProblems(refused)).toEqual([]);
+    // And evaluates in order: the comparison is read only once IsPresent held.
+    const inAnd = checked(
+      [
+        {
+          And: [
+            { Variable: ARN, IsPresent: true },
+            { Variable: ARN, StringEquals: 'x' },
+          ],
+          Next: 'Read',
+        },
+      ],
+      {
+        Check: {
+          Type: 'Choice',
+          Choices: [
+            {
+              And: [
+                { Variable: ARN, IsPresent: true },
+                { Variable: ARN, StringEquals: 'x' },
+              ],
+              Next: 'Read',
+            },
+          ],
+          Default: 'Refuse',
+        },
+      } as never,
+    );
+    expect(documentReadProblems(inAnd)).toEqual([]);
+  });
+
+  it('fails on a read with no check, one way in without it, a check overwritten since, or a comparison before the check', () => {
+    const none = checked([], { Check: { Type: 'Pass', Next: 'Read' } } as never);
+    expect(documentReadProblems(none)).toEqual([
+      expect.stringMatching(
+        /^Read: \$\.described\.cluster\.DbClusterArn \(Describe's \$\.DbClusters\[0\]\.DbClusterArn\): .* is not a required member .* no IsPresent check on every way here/,
+      ),
+    ]);
+    // The default way reaches Read unchecked.
+    const oneWay = checked([{ Variable: ARN, IsPresent: true, Next: 'Read' }], {});
+    expect(documentReadProblems(oneWay)).toHaveLength(1);
+    // Checked, then described again.
+    const overwritten = checked([{ Variable: ARN, IsPresent: true, Next: 'Again' }], {
+      Check: {
+        Type: 'Choice',
+        Choices: [{ Variable: ARN, IsPresent: true, Next: 'Again' }],
+        Default: 'Refuse',
+      },
+      Again: { ...describe_, Next: 'Read' },
+    } as never);
+    expect(documentReadProblems(overwritten)).toEqual([expect.stringMatching(/^Read: /)]);
+    const compareFirst = checked([], {
+      Check: {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: ARN, StringEquals: 'x' },
+              { Variable: ARN, IsPresent: true },
+            ],
+            Next: 'Read',
+          },
+        ],
+        Default: 'Refuse',
+      },
+    } as never);
+    expect(documentReadProblems(compareFirst)).toEqual([expect.stringMatching(/^Check: /)]);
+  });
+
+  it('fails on the enable workflow without the presence rules of Check cluster and Check stream status', () => {
+    const dropFirstRule = (s: AslState) => ({ ...s, Choices: (s.Choices ?? []).slice(1) });
+    const bad = withState(
+      withState(enable, 'Check cluster', dropFirstRule),
+      'Check stream status',
+      dropFirstRule,
+    );
+    const problems = documentReadProblems(bad).map((p) => p.replace(/ \(.*$/, ''));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'Check cluster: $.described.cluster.Engine',
+        'Check cluster: $.described.cluster.DbClusterResourceId',
+        'Describe instances: $.described.cluster.DbClusterArn',
+        'Start activity stream: $.described.cluster.DbClusterArn',
+        'Poll instances: $.described.cluster.DbClusterArn',
+        'Stream start timed out: $.described.cluster.Status',
+      ]),
+    );
+  });
+
+  it('fails on a mapping read of the enable workflow without its IsPresent rule (the list may be empty, Uuid and State are optional)', () => {
+    const bad = withState(enable, 'Check event source mapping', (s) => ({
+      ...s,
+      Choices: (s.Choices ?? []).filter((_c, i) => i !== 1),
+    }));
+    expect(documentReadProblems(bad)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^Check event source mapping: \$\.mappings\.mappings\[0\]\.State .*may be empty/,
+        ),
+        expect.stringMatching(/^Enable event source mapping: \$\.mappings\.mappings\[0\]\.Uuid /),
+      ]),
+    );
   });
 });
 

@@ -37,6 +37,9 @@ import { payloadFields } from '../shared/lambda-payload';
 import { retryThrottling } from '../shared/retry';
 import { REPORT_ERRORS, type ReportErrorName } from './errors';
 
+/** The terminal error `States.ALL` does not catch (Step Functions Developer Guide, error names). */
+export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
+
 /** The names of the states, as they appear in the console, the execution history and the local harness. */
 export const STATES = {
   prepare: 'Prepare report',
@@ -242,10 +245,18 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     resultPath: '$.sections',
   });
   runQueries.itemProcessor(runQuery);
-  catchInto(
-    runQueries,
-    failure('Queries failed', 'QueriesFailed', STATES.runQueries, CAUGHT_CAUSE, reportName),
+  const queriesFailed = failure(
+    'Queries failed',
+    'QueriesFailed',
+    STATES.runQueries,
+    CAUGHT_CAUSE,
+    reportName,
   );
+  // States.ALL does not catch States.DataLimitExceeded (terminal in AWS: the Map's result, or an iteration's,
+  // over the payload quota; the iteration's own Catch does not take it either): named, it fails the run
+  // QueriesFailed with a notification instead of ending it silently.
+  runQueries.addCatch(queriesFailed, { errors: [DATA_LIMIT_EXCEEDED], resultPath: '$.caught' });
+  catchInto(runQueries, queriesFailed);
 
   const checkInput = new sfn.Choice(scope, STATES.checkInput)
     .when(

@@ -23,7 +23,7 @@ export const REPORT_ERRORS = {
       "Read the report Lambda's log group for the error, then start a new execution with the same input. No query was run and no report was sent.",
   },
   QueriesFailed: {
-    when: 'the Map of report queries failed as a whole (a Step Functions runtime error, not a failed query: those become FAILED sections)',
+    when: 'the Map of report queries failed as a whole (an error Step Functions raises on the Map, e.g. States.DataLimitExceeded when the sections outgrow the 256 KiB payload; not a failed query: those become FAILED sections)',
     advice:
       'Open the execution in the Step Functions console to see which iteration failed and why, then start a new execution. No report was sent.',
   },

@@ -29,7 +29,13 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { retryThrottling } from '../shared/retry';
 import { sdkTask } from '../shared/sdk-task';
-import { CAUGHT_CAUSE, DESCRIBED, FRAME_STATES, StreamWorkflowFrame } from '../shared/stream-workflow';
+import {
+  CAUGHT_CAUSE,
+  CLUSTER_MEMBERS_READ,
+  DESCRIBED,
+  FRAME_STATES,
+  StreamWorkflowFrame,
+} from '../shared/stream-workflow';
 import { DISABLE_ERRORS, type DisableErrorName } from './errors';
 
 /** The names of the states, as they appear in the console, the execution history and the local harness. */
@@ -180,6 +186,19 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
   const mappingState = '$.mappings.mappings[0].State';
   const checkMapping = new sfn.Choice(scope, STATES.checkMapping)
     .when(sfn.Condition.numberEquals('$.mappings.count', 0), noMapping)
+    .when(
+      // Uuid and State are not required members of a listed mapping (Lambda's model).
+      sfn.Condition.or(
+        sfn.Condition.not(sfn.Condition.isPresent('$.mappings.mappings[0].Uuid')),
+        sfn.Condition.not(sfn.Condition.isPresent(mappingState)),
+      ),
+      failure(
+        'Mapping listed incomplete',
+        'StreamDisconnectFailed',
+        STATES.listMappings,
+        "ListEventSourceMappings listed the decrypt Lambda's mapping of the stream without its UUID or State, which the Lambda API does not promise; nothing was changed by this step",
+      ),
+    )
     .when(sfn.Condition.stringEquals(mappingState, 'Deleting'), mappingBeingDeleted)
     .when(sfn.Condition.stringEquals(mappingState, 'Disabled'), deleteMapping)
     .otherwise(disableMapping);
@@ -264,7 +283,16 @@ export function buildDisableDefinition(scope: Construct, props: DisableDefinitio
     .otherwise(planWindow);
 
   const checkCluster = frame
-    .checkClusterIdentity(STATES.checkCluster, STATES.describeCluster, 'manages')
+    .checkClusterIdentity(
+      STATES.checkCluster,
+      STATES.describeCluster,
+      'manages',
+      frame.incompleteDescription(
+        'Cluster description incomplete',
+        STATES.describeCluster,
+        CLUSTER_MEMBERS_READ.join(', '),
+      ),
+    )
     .when(streamIs('started'), stopNow)
     .when(streamIs('stopping'), startPolling)
     .when(

@@ -18,7 +18,7 @@ export const DISABLE_ERRORS = {
       'Wait until the stream is started (RDS-EVENT-0179, or the enablement notification), then run the disable workflow again. Nothing was changed.',
   },
   RdsDescribeFailed: {
-    when: 'DescribeDBClusters or DescribeDBInstances kept failing (permissions, throttling beyond the retries)',
+    when: 'DescribeDBClusters or DescribeDBInstances kept failing (permissions, throttling beyond the retries), or DescribeDBClusters answered without a member the workflow reads (Engine, DbClusterArn, DbClusterResourceId, Status; the cause names them), which the RDS API does not promise',
     advice:
       'Check the state machine role and RDS health. If the cluster state below shows the stream stopping or stopped, run the workflow again: it picks up where it is.',
   },
@@ -38,7 +38,7 @@ export const DISABLE_ERRORS = {
       'Check the instances named in the cause (console, RDS events). Once they are available, run the workflow again to remove the event source mapping.',
   },
   StreamDisconnectFailed: {
-    when: "the decrypt Lambda's event source mapping of the stream could not be listed, disabled or deleted",
+    when: "the decrypt Lambda's event source mapping of the stream could not be listed, disabled or deleted, or was listed without its UUID or State",
     advice:
       'The activity stream is stopped; only the mapping is left. Fix the cause and run the workflow again (it does not stop the stream twice), or delete the mapping named in the cause in the Lambda console.',
   },

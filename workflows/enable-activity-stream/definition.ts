@@ -22,7 +22,13 @@ import type { Construct } from 'constructs';
 import type { EventSourceMappingDefinition } from '../../infra/constructs/stream-processing';
 import { retryThrottling } from '../shared/retry';
 import { sdkTask } from '../shared/sdk-task';
-import { CAUGHT_CAUSE, DESCRIBED, FRAME_STATES, StreamWorkflowFrame } from '../shared/stream-workflow';
+import {
+  CAUGHT_CAUSE,
+  CLUSTER_MEMBERS_READ,
+  DESCRIBED,
+  FRAME_STATES,
+  StreamWorkflowFrame,
+} from '../shared/stream-workflow';
 import { ENABLE_ERRORS, type EnableErrorName } from './errors';
 
 /** The names of the states, as they appear in the console, the execution history and the local harness. */
@@ -264,6 +270,19 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   const checkMapping = new sfn.Choice(scope, STATES.checkMapping)
     .when(sfn.Condition.numberEquals('$.mappings.count', 0), createMapping)
     .when(
+      // Uuid and State are not required members of a listed mapping (Lambda's model).
+      sfn.Condition.or(
+        sfn.Condition.not(sfn.Condition.isPresent('$.mappings.mappings[0].Uuid')),
+        sfn.Condition.not(sfn.Condition.isPresent('$.mappings.mappings[0].State')),
+      ),
+      failure(
+        'Mapping listed incomplete',
+        'StreamConnectFailed',
+        STATES.listMappings,
+        "ListEventSourceMappings listed the decrypt Lambda's mapping of the stream without its UUID or State, which the Lambda API does not promise; nothing was changed by this step",
+      ),
+    )
+    .when(
       sfn.Condition.and(
         mappingDeleting,
         sfn.Condition.numberGreaterThanEquals('$.outcome.mappingChecks', mappingChecks),
@@ -336,6 +355,9 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
   enableMapping.next(releaseLock);
   mappingExists.next(releaseLock);
 
+  // A started stream is connected from ActivityStreamKinesisStreamName, which the RDS model does not promise:
+  // checked present wherever the stream is found started (Check cluster, Check stream status).
+  const streamName = ['ActivityStreamKinesisStreamName'];
   const alreadyStarted = new sfn.Pass(scope, STATES.alreadyStarted, {
     resultPath: '$.outcome',
     parameters: {
@@ -356,6 +378,7 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
       instances: 'InstancesNotAvailableTimeout',
     },
     names: { reversed: 'Stream stopped', timeout: 'Stream start timed out' },
+    targetMembers: streamName,
     outcome: { kinesisChecks: 0, mappingChecks: 0 },
     next: describeKinesis,
   });
@@ -387,9 +410,18 @@ export function buildEnableDefinition(scope: Construct, props: EnableDefinitionP
     .otherwise(planWindow);
   describeInstances.next(checkInstanceClasses);
 
+  const incomplete = frame.incompleteDescription(
+    'Cluster description incomplete',
+    STATES.describeCluster,
+    `${CLUSTER_MEMBERS_READ.join(', ')} or (the stream started) ActivityStreamKinesisStreamName`,
+  );
   const checkCluster = frame
-    .checkClusterIdentity(STATES.checkCluster, STATES.describeCluster, 'enables')
-    .when(streamIs('started'), alreadyStarted)
+    .checkClusterIdentity(STATES.checkCluster, STATES.describeCluster, 'enables', incomplete)
+    .when(
+      sfn.Condition.and(streamIs('started'), ...StreamWorkflowFrame.describedHas(streamName)),
+      alreadyStarted,
+    )
+    .when(streamIs('started'), incomplete)
     .when(
       // DBClusterMembers is not a required member of the answer: an absent list is no instance too.
       sfn.Condition.not(sfn.Condition.isPresent(`${DESCRIBED}.DbClusterMembers[0]`)),

@@ -15,7 +15,7 @@ export const ENABLE_ERRORS = {
       'Activity streams need Aurora PostgreSQL on memory-optimized classes (db.r*, db.x2g): modify the cluster, or correct clusters[].resourceId in the configuration. Nothing was changed.',
   },
   RdsDescribeFailed: {
-    when: 'DescribeDBClusters or DescribeDBInstances kept failing (permissions, throttling beyond the retries)',
+    when: 'DescribeDBClusters or DescribeDBInstances kept failing (permissions, throttling beyond the retries), or DescribeDBClusters answered without a member the workflow reads (Engine, DbClusterArn, DbClusterResourceId, Status; the cause names them), which the RDS API does not promise',
     advice:
       'Check the state machine role and RDS health. If the cluster state below shows the stream starting or started, run the workflow again: it picks up where it is.',
   },
@@ -35,7 +35,7 @@ export const ENABLE_ERRORS = {
       'Check the instances named in the cause (console, RDS events). Once they are available, run the workflow again to connect the stream.',
   },
   StreamConnectFailed: {
-    when: "the stream's Kinesis stream did not become ACTIVE, the event source mapping could not be created or enabled, or a mapping being deleted did not go away",
+    when: "the stream's Kinesis stream did not become ACTIVE, the event source mapping could not be listed, created or enabled (or was listed without its UUID or State), or a mapping being deleted did not go away",
     advice:
       'The activity stream is running but nothing reads it, and Kinesis keeps records for 24 hours only: fix the cause and run the workflow again now (it does not start the stream twice nor create a second mapping).',
   },

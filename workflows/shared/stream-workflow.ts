@@ -137,6 +137,15 @@ export interface SuccessNotification {
 
 export const DESCRIBED = '$.described.cluster';
 
+/**
+ * Members of the described cluster that later states read (Choice rules, the instance filter, Start/Stop's
+ * ResourceArn, causes). The RDS model marks no member of DBCluster required: a Choice checks them with
+ * IsPresent before anything reads them (an absent one read is `States.Runtime`, which no Catch catches).
+ */
+export const CLUSTER_MEMBERS_READ = ['Engine', 'DbClusterArn', 'DbClusterResourceId'] as const;
+/** The same after a poll: the instance filter and the timeout's cause. */
+export const POLLED_MEMBERS_READ = ['DbClusterArn', 'Status'] as const;
+
 /** A failure's cause that is the caught error (`Error: Cause`, or the error alone when it has no Cause). */
 export { CAUGHT_CAUSE };
 
@@ -442,6 +451,32 @@ export class StreamWorkflowFrame<E extends string> {
     );
   }
 
+  /** True when the described cluster lacks one of `members` (none of which the RDS model promises). */
+  static describedLacks(members: readonly string[]): sfn.Condition {
+    const absent = members.map((m) => sfn.Condition.not(sfn.Condition.isPresent(`${DESCRIBED}.${m}`)));
+    const [first, ...rest] = absent;
+    if (!first) throw new Error('describedLacks: no member');
+    return rest.length === 0 ? first : sfn.Condition.or(first, ...rest);
+  }
+
+  /** True when the described cluster has every one of `members`. */
+  static describedHas(members: readonly string[]): sfn.Condition[] {
+    return members.map((m) => sfn.Condition.isPresent(`${DESCRIBED}.${m}`));
+  }
+
+  /**
+   * RdsDescribeFailed as `step`: DescribeDBClusters answered without a member a later state reads (`members`,
+   * in the cause).
+   */
+  incompleteDescription(name: string, step: string, members: string): sfn.IChainable {
+    return this.failure(
+      name,
+      'RdsDescribeFailed',
+      step,
+      `DescribeDBClusters answered without ${members}, which the RDS API does not promise and this workflow reads; nothing was changed by this step`,
+    );
+  }
+
   /** True when the described cluster's activity stream has `status`. */
   static streamIs(status: string): sfn.Condition {
     return sfn.Condition.and(
@@ -464,11 +499,13 @@ export class StreamWorkflowFrame<E extends string> {
   }
 
   /**
-   * A Choice that first refuses a cluster that is not aurora-postgresql or no longer has the configured
-   * resource id (UnsupportedCluster, as `step`); the caller adds its own branches.
+   * A Choice that first refuses an answer without a member the workflow reads (CLUSTER_MEMBERS_READ: to
+   * `incomplete`), then a cluster that is not aurora-postgresql or no longer has the configured resource id
+   * (UnsupportedCluster, as `step`); the caller adds its own branches.
    */
-  checkClusterIdentity(id: string, step: string, verb: string): sfn.Choice {
+  checkClusterIdentity(id: string, step: string, verb: string, incomplete: sfn.IChainable): sfn.Choice {
     return new sfn.Choice(this.scope, id)
+      .when(StreamWorkflowFrame.describedLacks(CLUSTER_MEMBERS_READ), incomplete)
       .when(
         sfn.Condition.not(sfn.Condition.stringEquals(`${DESCRIBED}.Engine`, 'aurora-postgresql')),
         this.failure(
@@ -563,6 +600,8 @@ export class StreamWorkflowFrame<E extends string> {
     readonly verb: 'start' | 'stop';
     readonly errors: { readonly reversed: E; readonly timeout: E; readonly instances: E };
     readonly names: { readonly reversed: string; readonly timeout: string };
+    /** Members of the described cluster the steps after `target` read besides POLLED_MEMBERS_READ. */
+    readonly targetMembers?: readonly string[];
     /** Extra fields of `$.outcome` (e.g. a counter the next steps use). */
     readonly outcome?: Readonly<Record<string, unknown>>;
     readonly next: sfn.IChainable;
@@ -602,8 +641,27 @@ export class StreamWorkflowFrame<E extends string> {
         sfn.JsonPath.stringAt('$.poll.elapsed'),
       ),
     );
-    const checkStream = new sfn.Choice(this.scope, states.checkStream)
-      .when(streamIs(target), pollInstances)
+    const targetMembers = options.targetMembers ?? [];
+    const incomplete = this.incompleteDescription(
+      `Polled cluster incomplete`,
+      states.pollCluster,
+      [...POLLED_MEMBERS_READ, ...targetMembers.map((m) => `${m} (the stream ${target})`)].join(', '),
+    );
+    const checkStream = new sfn.Choice(this.scope, states.checkStream).when(
+      StreamWorkflowFrame.describedLacks(POLLED_MEMBERS_READ),
+      incomplete,
+    );
+    if (targetMembers.length > 0) {
+      checkStream
+        .when(
+          sfn.Condition.and(streamIs(target), ...StreamWorkflowFrame.describedHas(targetMembers)),
+          pollInstances,
+        )
+        .when(streamIs(target), incomplete);
+    } else {
+      checkStream.when(streamIs(target), pollInstances);
+    }
+    checkStream
       .when(streamIs(options.reverse), reversed)
       .when(
         sfn.Condition.and(streamIs(options.from), sfn.Condition.numberGreaterThanEquals('$.poll.index', 1)),

@@ -62,6 +62,10 @@ export class AwsWorld {
   readonly dynamodb: DynamoDbSimulator;
   readonly athena: AthenaSimulator;
   private readonly handlers: Record<string, Handler>;
+  private readonly changes: {
+    target: string;
+    change: (n: number, answer: Record<string, unknown>) => unknown;
+  }[] = [];
   private readonly hooks: { target: string; hook: (n: number, params: Record<string, unknown>) => void }[] =
     [];
 
@@ -113,6 +117,16 @@ export class AwsWorld {
     return this;
   }
 
+  /**
+   * Runs `change` on the answer of each successful call of `target`, with the call's number (1 for the first)
+   * and a copy of the answer; what it returns is the answer. For answers AWS may give and the simulators do
+   * not, e.g. without a member the service model does not promise (`delete answer.DbClusters[0].Engine`).
+   */
+  after(target: string, change: (n: number, answer: Record<string, unknown>) => unknown): this {
+    this.changes.push({ target, change });
+    return this;
+  }
+
   /** Answers a Task state. */
   readonly dispatch = async (call: TaskCall): Promise<unknown> => {
     const { service, action, direct } = parseResource(call.resource);
@@ -131,7 +145,10 @@ export class AwsWorld {
     for (const h of this.hooks) if (h.target === key) h.hook(n, params);
     try {
       this.faults.check(key, params);
-      const result = await handler(params);
+      let result = await handler(params);
+      for (const c of this.changes) {
+        if (c.target === key) result = c.change(n, structuredClone(result) as Record<string, unknown>);
+      }
       record();
       return direct ? (result as { Payload: unknown }).Payload : result;
     } catch (err) {

@@ -11,9 +11,14 @@
  *   `.Input` are set.
  * - Task states inside Map iterators and Parallel branches are answered the same way (by state name). `$$.Execution.StartTime` is the executor's real time: definitions should not depend on it.
  * - The definition's `TimeoutSeconds` is enforced on the simulated clock (the run ends `TIMED_OUT`).
+ * - A run returns once every Task call it made has been answered, those of iterations a failing Map aborted
+ *   included (a simulator is never left working after the run).
+ * - `States.DataLimitExceeded` is matched only by a Catch or Retry naming it, never by `States.ALL` (as in AWS;
+ *   the package matches it like any error: see executor.ts). A simulator raises it like any other fault.
  * The executor needs `Promise.withResolvers` (Node 22); it is polyfilled here for Node 20.
  */
 import type { SimClock } from './clock';
+import { type LocalStepFunctions, localStepFunctions } from './executor';
 import { readPath } from './path';
 import type { AslDefinition, AslState } from './template';
 
@@ -33,10 +38,10 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
   });
 }
 
-type LocalStepFunctions = typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' }});
 type LocalStateMachine = InstanceType<LocalStepFunctions['StateMachine']>;
-// The package is ESM-typed but ships a CommonJS build, which Jest (CommonJS) and tsx load with require.
-const { StateMachine } = require('aws-local-stepfunctions') as LocalStepFunctions;
+// The package's CommonJS build (it is ESM-typed), with `States.DataLimitExceeded` matched as AWS does
+// (executor.ts).
+const { StateMachine } = localStepFunctions();
 
 /** Validating a definition is the slow part of constructing a state machine: once per definition. */
 const machines = new WeakMap<AslDefinition, LocalStateMachine>();
@@ -216,6 +221,9 @@ export class LocalWorkflow {
       runOptions.onEvent?.(event, clock.iso());
     };
 
+    // Calls still being answered: a Map that fails aborts its other iterations, whose calls may still be
+    // running in a simulator (a query on the SQL engine); the run returns once they are done.
+    const inflight = new Set<Promise<unknown>>();
     const taskHandlers = new Proxy(
       {},
       {
@@ -228,13 +236,21 @@ export class LocalWorkflow {
             // Let the event log catch up (Wait states, retries) so the clock is current.
             await new Promise((resolve) => setImmediate(resolve));
             if (timedOut) throw new HarnessError('Harness.ExecutionTimedOut', 'the execution timed out');
-            const result = await this.options.dispatch({
-              stateName,
-              resource: state.Resource as string,
-              input: taskInput,
-              executionArn,
-            });
-            return JSON.parse(JSON.stringify(result ?? null));
+            const call = Promise.resolve(
+              this.options.dispatch({
+                stateName,
+                resource: state.Resource as string,
+                input: taskInput,
+                executionArn,
+              }),
+            );
+            inflight.add(call);
+            try {
+              const result = await call;
+              return JSON.parse(JSON.stringify(result ?? null));
+            } finally {
+              inflight.delete(call);
+            }
           };
         },
       },
@@ -263,6 +279,7 @@ export class LocalWorkflow {
       status = 'FAILED';
     }
     await consumer;
+    await Promise.allSettled([...inflight]);
     const terminal = events.find((e) => e.type === 'ExecutionFailed' || e.type === 'ExecutionAborted');
     if (timedOut) status = 'TIMED_OUT';
     else if (terminal?.type === 'ExecutionAborted') status = 'ABORTED';

@@ -105,11 +105,15 @@ describe('the compliance-report definition', () => {
     ).toEqual([`${STATES.runQuery}: Catch States.ALL → ${STATES.sectionSucceeded}`]);
   });
 
-  it('catches a failure of the Map as a whole into the failure notification', () => {
+  it('catches a failure of the Map as a whole into the failure notification, States.DataLimitExceeded by name (States.ALL does not catch it)', () => {
     expect(map.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.caught' }),
       expect.objectContaining({ ErrorEquals: ['States.ALL'], ResultPath: '$.caught' }),
     ]);
-    expect(reachableFrom(definition, map.Catch?.[0]?.Next as string).has(STATES.notifyFailure)).toBe(true);
+    for (const c of map.Catch ?? []) {
+      expect(c.Next).toBe('Queries failed');
+      expect(reachableFrom(definition, c.Next).has(STATES.notifyFailure)).toBe(true);
+    }
   });
 
   it('uses JSONPath only (the local executor silently mis-runs JSONata)', () => {

@@ -423,6 +423,37 @@ describe('the compliance-report workflow, failures', () => {
     },
   );
 
+  it('fails QueriesFailed when the Map fails as a whole with an error without a Cause, and tells the operators (no States.Runtime)', async () => {
+    // The iteration's `States.ALL` Catch does not catch States.DataLimitExceeded (terminal in AWS): the Map
+    // fails as a whole, and only a Catch of the Map naming it sends the run to QueriesFailed.
+    const s = await open();
+    s.world.before('athena:startQueryExecution', (n) => {
+      if (n === 2) {
+        s.world.faults.inject({
+          target: 'athena:startQueryExecution',
+          error: 'States.DataLimitExceeded',
+          cause: null,
+        });
+      }
+    });
+    const run = await s.run(DAILY_BERLIN);
+    expect(s.world.callsTo('athena', 'startQueryExecution').filter((c) => c.error !== undefined)).toEqual([
+      expect.objectContaining({ error: 'States.DataLimitExceeded', stateName: STATES.runQuery }),
+    ]);
+    expect(run.states).toContain('Queries failed');
+    expect(run.states).toContain(STATES.caughtWithoutCause);
+    const message = expectFailure(run, s, 'QueriesFailed');
+    expect(message.subject).toBe(
+      '[aurora-audit] Compliance report FAILED: daily report 2026-11-23 to 2026-11-23',
+    );
+    expect(message.message).toMatch(/^Step: Run report queries$/m);
+    expect(message.message).toContain('Cause: States.DataLimitExceeded (the service gave no cause)');
+    expect(run.cause).toBe('States.DataLimitExceeded (the service gave no cause)');
+    // Nothing was rendered or sent.
+    expect(s.world.callsTo('lambda', 'invoke').map((c) => c.stateName)).toEqual([STATES.prepare]);
+    expect(s.sent).toEqual([]);
+  });
+
   it('fails NotificationFailed when the incomplete-report notice fails without a Cause', async () => {
     const s = await open();
     s.world.athena.failQuery(statementNameOf('privilege-changes'), 'COLUMN_NOT_FOUND');

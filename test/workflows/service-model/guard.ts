@@ -13,6 +13,9 @@
  * - `resultPathProblems`: every path a Task's `ResultSelector` reads out of the call's result must exist in
  *   the operation's output shape and be a required member (an absent one is `States.Runtime`, which no Catch
  *   catches), unless the read is listed in `ALWAYS_PRESENT` with the reason AWS always returns it.
+ * - `documentReadProblems`: the same for every later read of what a Task left in the document (Choice rules,
+ *   Parameters, ItemsPath, …): a member AWS may leave out must be proved present by an `IsPresent` Choice rule
+ *   on every way to the read (the rule is spelled out on the function).
  */
 import { nestedStates } from '../../../cli/local/stepfunctions/runner';
 import type { AslDefinition, AslState } from '../../../cli/local/stepfunctions/template';
@@ -40,7 +43,7 @@ export const SERVICE_MODEL = table as unknown as {
   readonly services: Record<string, ModelService>;
 };
 
-/** Error names of the States Language (https://states-language.net/spec.html#appendix-a), `States.Runtime` excepted: no Retry or Catch ever matches it. */
+/** Error names of the States Language (https://states-language.net/spec.html#appendix-a) and Step Functions, `States.Runtime` excepted: no Retry or Catch ever matches it. */
 export const STATES_ERRORS = [
   'States.ALL',
   'States.TaskFailed',
@@ -56,6 +59,9 @@ export const STATES_ERRORS = [
   'States.ExceedToleratedFailureThreshold',
   'States.ItemReaderFailed',
   'States.ResultWriterFailed',
+  // Step Functions' own (Developer Guide, "Handling errors"): terminal, not caught by States.ALL, caught when
+  // named.
+  'States.DataLimitExceeded',
 ];
 
 /**
@@ -253,43 +259,72 @@ export function resultSelectorPaths(selector: unknown): string[] {
   return paths;
 }
 
-/** Why reading `path` out of `called`'s result may fail, or undefined when it cannot. */
-export function pathProblem(called: CalledOperation, path: string): string | undefined {
+/** A prefix of a read that AWS may leave out: a member the model does not mark required, or an index into a list that may be empty. */
+interface OptionalPrefix {
+  readonly prefix: string;
+  readonly why: string;
+}
+
+/**
+ * Walks `path` through `called`'s output shape: a hard `error` (no such member, a wrong kind), or the
+ * prefixes of the path that may be absent from a successful answer (not required, not in ALWAYS_PRESENT).
+ */
+function walkResultPath(
+  called: CalledOperation,
+  path: string,
+): { readonly error?: string; readonly optional: OptionalPrefix[] } {
   const { shapes, output } = called.model;
-  if (!output) return `${path}: the operation has no output`;
+  if (!output) return { error: `${path}: the operation has no output`, optional: [] };
   const memberName = (m: string) => (called.integration === 'aws-sdk' ? javaV2PascalCase(m) : m);
+  const optional: OptionalPrefix[] = [];
   let shape: ModelShape | undefined = shapes[output];
   let projected = false;
   let sofar = '$';
   for (const segment of parsePath(path)) {
-    if (!shape) return undefined;
+    if (!shape) break;
     if ('index' in segment) {
       sofar += `[${segment.index}]`;
-      if (shape.type !== 'list') return `${path}: ${sofar} indexes a ${shape.type}`;
+      if (shape.type !== 'list') return { error: `${path}: ${sofar} indexes a ${shape.type}`, optional };
       if (segment.index === '*') projected = true;
       else if (!projected && !ALWAYS_PRESENT[`${called.service}:${called.operation} ${sofar}`]) {
-        return `${path}: the list at ${sofar.replace(/\[\d+\]$/, '')} may be empty`;
+        optional.push({ prefix: sofar, why: `the list at ${sofar.replace(/\[\d+\]$/, '')} may be empty` });
       }
       shape = shapes[shape.member as string];
       continue;
     }
     sofar += `.${segment.name}`;
     // Below a blob (a Lambda's Payload): the function's own contract, not the model's.
-    if (shape.type === 'blob') return undefined;
-    if (shape.type !== 'structure') return `${path}: ${sofar} reads into a ${shape.type}`;
+    if (shape.type === 'blob') break;
+    if (shape.type !== 'structure')
+      return { error: `${path}: ${sofar} reads into a ${shape.type}`, optional };
     const member = Object.keys(shape.members ?? {}).find((m) => memberName(m) === segment.name);
     if (!member) {
-      return `${path}: no member ${segment.name} (members: ${Object.keys(shape.members ?? {})
+      const members = Object.keys(shape.members ?? {})
         .map(memberName)
-        .join(', ')})`;
+        .join(', ');
+      return { error: `${path}: no member ${segment.name} (members: ${members})`, optional };
     }
     const required = (shape.required ?? []).includes(member);
     if (!required && !projected && !ALWAYS_PRESENT[`${called.service}:${called.operation} ${sofar}`]) {
-      return `${path}: ${sofar} is not a required member of ${called.operation}'s result: when absent the read is States.Runtime, which no Catch catches`;
+      optional.push({
+        prefix: sofar,
+        why: `${sofar} is not a required member of ${called.operation}'s result`,
+      });
     }
     shape = shapes[shape.members?.[member] as string];
   }
-  return undefined;
+  return { optional };
+}
+
+/** Why reading `path` out of `called`'s result may fail, or undefined when it cannot. */
+export function pathProblem(called: CalledOperation, path: string): string | undefined {
+  const { error, optional } = walkResultPath(called, path);
+  if (error) return error;
+  const [first] = optional;
+  if (!first) return undefined;
+  return first.why.startsWith('the list')
+    ? `${path}: ${first.why}`
+    : `${path}: ${first.why}: when absent the read is States.Runtime, which no Catch catches`;
 }
 
 /** Reads of SDK results (ResultSelector) that may point at nothing. */
@@ -304,4 +339,253 @@ export function resultPathProblems(definition: AslDefinition): string[] {
     }
   }
   return problems;
+}
+
+// ---------------------------------------------------------------- reads of SDK results through the document
+
+/**
+ * Where a Task leaves (part of) an SDK call's result in the document: the document path `at` holds what the
+ * result has at `modelPath` (`$.described.cluster` ← DescribeDBClusters `$.DbClusters[0]`).
+ */
+interface ResultAlias {
+  readonly task: string;
+  readonly at: string;
+  readonly called: CalledOperation;
+  readonly modelPath: string;
+}
+
+const PURE_PATH = /^\$(?:\.[A-Za-z_]\w*|\[(?:\d+|\*)\])*$/;
+
+/** True when `path` is `prefix` or lies below it. */
+function within(path: string, prefix: string): boolean {
+  return prefix === '$' || path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+}
+
+/**
+ * The aliases of one graph's AWS API Tasks. A Lambda invocation's result is the function's contract (a blob
+ * to the model), not an alias. A Task that writes an SDK result over the whole document is refused: the guard
+ * could not follow it.
+ */
+function resultAliases(states: Record<string, AslState>): { aliases: ResultAlias[]; problems: string[] } {
+  const aliases: ResultAlias[] = [];
+  const problems: string[] = [];
+  for (const [task, state] of Object.entries(states)) {
+    if (state.Type !== 'Task' || !state.Resource) continue;
+    const called = calledOperation(state.Resource);
+    if (called.service === 'lambda' && called.operation === 'Invoke') continue;
+    const resultPath = state.ResultPath as string | null | undefined;
+    if (resultPath === null) continue;
+    if (resultPath === undefined || resultPath === '$' || state.OutputPath !== undefined) {
+      problems.push(
+        `${task}: its result replaces the document (ResultPath $ or OutputPath): give it a ResultPath`,
+      );
+      continue;
+    }
+    const selector = state.ResultSelector as Record<string, unknown> | undefined;
+    if (!selector) {
+      aliases.push({ task, at: resultPath, called, modelPath: '$' });
+      continue;
+    }
+    for (const [key, value] of Object.entries(selector)) {
+      // A value computed by an intrinsic is there whenever the selector succeeded: no alias.
+      if (key.endsWith('.$') && typeof value === 'string' && PURE_PATH.test(value)) {
+        aliases.push({ task, at: `${resultPath}.${key.slice(0, -2)}`, called, modelPath: value });
+      }
+    }
+  }
+  return { aliases, problems };
+}
+
+/** Document paths known to be present. `undefined` stands for "not reached yet" (every path). */
+type Facts = ReadonlySet<string> | undefined;
+
+const intersect = (a: Facts, b: Facts): Facts =>
+  a === undefined ? b : b === undefined ? a : new Set([...a].filter((f) => b.has(f)));
+const union = (...sets: ReadonlySet<string>[]): ReadonlySet<string> => new Set(sets.flatMap((s) => [...s]));
+/** What is left of `facts` once `path` is written (`undefined`: the whole document is replaced). */
+const kill = (facts: ReadonlySet<string>, path: string | undefined): ReadonlySet<string> =>
+  path === undefined ? new Set() : new Set([...facts].filter((f) => !within(f, path) && !within(path, f)));
+
+type Rule = Record<string, unknown>;
+const COMPARISON_PATH_KEYS =
+  /^(String|Numeric|Boolean|Timestamp)(Equals|LessThan|GreaterThan|LessThanEquals|GreaterThanEquals|Matches)Path$/;
+
+/** The paths a Choice rule proves present when it is true, and when it is false. */
+function whenTrue(rule: Rule): ReadonlySet<string> {
+  if (Array.isArray(rule.And)) return union(...(rule.And as Rule[]).map(whenTrue));
+  if (Array.isArray(rule.Or))
+    return (rule.Or as Rule[]).map(whenTrue).reduce((a, b) => intersect(a, b) as ReadonlySet<string>);
+  if (rule.Not) return whenFalse(rule.Not as Rule);
+  if (rule.IsPresent === false) return new Set();
+  // IsPresent: true, or a comparison that held: the Variable was there.
+  return typeof rule.Variable === 'string' ? new Set([rule.Variable]) : new Set();
+}
+function whenFalse(rule: Rule): ReadonlySet<string> {
+  if (Array.isArray(rule.And))
+    return (rule.And as Rule[]).map(whenFalse).reduce((a, b) => intersect(a, b) as ReadonlySet<string>);
+  if (Array.isArray(rule.Or)) return union(...(rule.Or as Rule[]).map(whenFalse));
+  if (rule.Not) return whenTrue(rule.Not as Rule);
+  if (rule.IsPresent === false && typeof rule.Variable === 'string') return new Set([rule.Variable]);
+  return new Set();
+}
+
+/** The reads of a Choice rule, each with what is known when it is evaluated (And and Or evaluate in order). */
+function ruleReads(rule: Rule, facts: ReadonlySet<string>, out: [string, ReadonlySet<string>][]): void {
+  if (Array.isArray(rule.And)) {
+    let known = facts;
+    for (const r of rule.And as Rule[]) {
+      ruleReads(r, known, out);
+      known = union(known, whenTrue(r));
+    }
+    return;
+  }
+  if (Array.isArray(rule.Or)) {
+    let known = facts;
+    for (const r of rule.Or as Rule[]) {
+      ruleReads(r, known, out);
+      known = union(known, whenFalse(r));
+    }
+    return;
+  }
+  if (rule.Not) {
+    ruleReads(rule.Not as Rule, facts, out);
+    return;
+  }
+  if ('IsPresent' in rule) return; // IsPresent never fails: it is the check, not a read.
+  if (typeof rule.Variable === 'string') out.push([rule.Variable, facts]);
+  for (const [key, value] of Object.entries(rule)) {
+    if (COMPARISON_PATH_KEYS.test(key) && typeof value === 'string') out.push([value, facts]);
+  }
+}
+
+/** The `$.…` paths a state reads from the document, apart from Choice rules and a Task's own ResultSelector. */
+function stateReads(state: AslState): string[] {
+  const paths: string[] = [];
+  for (const field of ['Parameters', 'ItemSelector', 'Arguments']) {
+    if (state[field] !== undefined) paths.push(...resultSelectorPaths(state[field]));
+  }
+  for (const field of ['ItemsPath', 'InputPath', 'SecondsPath', 'TimestampPath', 'ErrorPath', 'CausePath']) {
+    const value = state[field];
+    if (typeof value === 'string') paths.push(value);
+  }
+  // A Task's OutputPath reads its result merged into the document; others read the document.
+  if (state.Type !== 'Task' && typeof state.OutputPath === 'string') paths.push(state.OutputPath);
+  return paths.filter((p) => p !== '$');
+}
+
+/** The document path a state writes on success (`undefined`: the whole document), or null for nothing. */
+function written(state: AslState): string | null | undefined {
+  if (state.Type === 'Choice' || state.Type === 'Wait' || state.Type === 'Succeed' || state.Type === 'Fail')
+    return null;
+  if (typeof state.OutputPath === 'string' && state.OutputPath !== '$') return undefined;
+  const resultPath = state.ResultPath as string | null | undefined;
+  if (state.Type === 'Pass') {
+    const produces = state.Parameters !== undefined || state.Result !== undefined;
+    if (resultPath === null) return null;
+    if (resultPath === undefined || resultPath === '$') return produces || state.InputPath ? undefined : null;
+    return resultPath;
+  }
+  if (resultPath === null) return null;
+  return resultPath === undefined || resultPath === '$' ? undefined : resultPath;
+}
+
+/** The problems of one graph (a definition's top level, a Map's iterator, a Parallel branch). */
+function graphReadProblems(
+  graph: { StartAt: string; States: Record<string, AslState> },
+  scope: string,
+): string[] {
+  const { aliases, problems } = resultAliases(graph.States);
+  // Known-present paths on entry to each state: a must-analysis (intersection over the ways in), to a fixpoint.
+  const entry = new Map<string, Facts>([[graph.StartAt, new Set()]]);
+  const flow = (to: string, facts: ReadonlySet<string>): boolean => {
+    const before = entry.get(to);
+    const after = entry.has(to) ? intersect(before, facts) : facts;
+    if (entry.has(to) && before !== undefined && after !== undefined && after.size === before.size)
+      return false;
+    entry.set(to, after);
+    return true;
+  };
+  const queue = [graph.StartAt];
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    const state = graph.States[name];
+    const facts = entry.get(name);
+    if (!state || facts === undefined) continue;
+    const edges: [string, ReadonlySet<string>][] = [];
+    if (state.Type === 'Choice') {
+      let known = facts;
+      for (const rule of (state.Choices ?? []) as unknown as Rule[]) {
+        edges.push([rule.Next as string, union(known, whenTrue(rule))]);
+        known = union(known, whenFalse(rule));
+      }
+      if (state.Default) edges.push([state.Default, known]);
+    } else {
+      const w = written(state);
+      if (state.Next) edges.push([state.Next, w === null ? facts : kill(facts, w)]);
+    }
+    for (const c of state.Catch ?? []) edges.push([c.Next, kill(facts, c.ResultPath ?? undefined)]);
+    for (const [to, f] of edges) if (flow(to, f)) queue.push(to);
+  }
+
+  const check = (where: string, path: string, facts: ReadonlySet<string>) => {
+    const alias = aliases.filter((a) => within(path, a.at)).sort((a, b) => b.at.length - a.at.length)[0];
+    if (!alias) return;
+    const modelPath = `${alias.modelPath}${path.slice(alias.at.length)}`;
+    const { error, optional } = walkResultPath(alias.called, modelPath);
+    if (error) {
+      problems.push(`${where}: ${path} (${alias.task}'s ${modelPath}): ${error}`);
+      return;
+    }
+    for (const o of optional) {
+      // Prefixes inside the alias itself were the selector's to check (resultPathProblems).
+      if (o.prefix.length <= alias.modelPath.length) continue;
+      const documentPrefix = `${alias.at}${o.prefix.slice(alias.modelPath.length)}`;
+      if (![...facts].some((f) => within(f, documentPrefix))) {
+        problems.push(
+          `${where}: ${path} (${alias.task}'s ${o.prefix}): ${o.why}, and no IsPresent check on every way here: when absent the read is States.Runtime, which no Catch catches`,
+        );
+        return;
+      }
+    }
+  };
+  for (const [name, state] of Object.entries(graph.States)) {
+    const facts = entry.get(name);
+    if (facts === undefined) continue; // unreachable
+    const where = `${scope}${name}`;
+    for (const path of stateReads(state)) check(where, path, facts);
+    if (state.Type === 'Choice') {
+      let known = facts;
+      for (const rule of (state.Choices ?? []) as unknown as Rule[]) {
+        const reads: [string, ReadonlySet<string>][] = [];
+        ruleReads(rule, known, reads);
+        for (const [path, f] of reads) check(where, path, f);
+        known = union(known, whenFalse(rule));
+      }
+    }
+    const processor = (state.ItemProcessor ?? state.Iterator) as
+      | { StartAt: string; States: Record<string, AslState> }
+      | undefined;
+    if (processor) problems.push(...graphReadProblems(processor, `${name} › `));
+    for (const branch of (state.Branches ?? []) as { StartAt: string; States: Record<string, AslState> }[])
+      problems.push(...graphReadProblems(branch, `${name} › `));
+  }
+  return problems;
+}
+
+/**
+ * Reads of SDK results through the document that may point at nothing. Every `$.…` path a state reads (a
+ * Choice rule's Variable and `…Path` operand, Parameters/ItemSelector `.$` values and the paths inside their
+ * intrinsics, ItemsPath, InputPath, a Wait's or a Fail's paths, a non-Task's OutputPath) that lies in a part
+ * of the document an AWS API Task wrote (its ResultPath, or a ResultSelector field copied by a plain path) is
+ * followed into the operation's output shape. Each prefix of it that AWS may leave out (a member the model
+ * does not mark required and ALWAYS_PRESENT does not list, an index into a list that may be empty) must be
+ * known present on every way into the read: proved by an `IsPresent` rule of a Choice on the way (a rule
+ * that held, or an `IsPresent: false` / `Not(IsPresent)` rule that did not; inside And and Or the operands
+ * count in order: evaluation is assumed to stop at the first false / true operand, as aws-local-stepfunctions
+ * does and the workflows' `streamIs` already relies on, not verified on AWS), of that prefix or a path below
+ * it, with no state writing over it since. A comparison that held also proves its Variable present. Anything else is a problem: when the
+ * member is absent the read is `States.Runtime`, which no Catch catches.
+ */
+export function documentReadProblems(definition: AslDefinition): string[] {
+  return graphReadProblems(definition, '');
 }

@@ -193,6 +193,75 @@ describe('LocalWorkflow', () => {
     expect(run.cause).toContain('no simulator answers');
   });
 
+  it('lets States.ALL catch neither States.DataLimitExceeded nor States.TaskFailed retry it; a Catch naming it does, in a Map too', async () => {
+    // AWS: States.DataLimitExceeded is terminal for States.ALL; named explicitly it is caught.
+    const limit = () => {
+      throw new HarnessError('States.DataLimitExceeded', 'The state/task returned a result too large');
+    };
+    const iteration = {
+      StartAt: 'Call',
+      States: {
+        Call: task('Ok', {
+          Retry: [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 2 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'Ok' }],
+        }),
+        Ok: { Type: 'Succeed' },
+      },
+    };
+    const map = (catchers: { ErrorEquals: string[]; Next: string }[]): AslDefinition => ({
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.ids',
+          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, ...iteration },
+          ItemSelector: { 'id.$': '$$.Map.Item.Value' },
+          ResultPath: '$.each',
+          Catch: catchers.map((c) => ({ ...c, ResultPath: '$.caught' })),
+          Next: 'Done',
+        },
+        Handled: { Type: 'Pass', Next: 'Done' },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    const calls: string[] = [];
+    const dispatch = (call: TaskCall) => {
+      calls.push(call.stateName);
+      return limit();
+    };
+    const wildcardOnly = await new LocalWorkflow(map([{ ErrorEquals: ['States.ALL'], Next: 'Handled' }]), {
+      clock: new SimClock(),
+      dispatch,
+    }).run({ ids: ['a'] });
+    expect({ status: wildcardOnly.status, error: wildcardOnly.error }).toEqual({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+    });
+    expect(wildcardOnly.retries).toEqual([]);
+    expect(calls).toEqual(['Call']);
+
+    const named = await new LocalWorkflow(
+      map([
+        { ErrorEquals: ['States.DataLimitExceeded'], Next: 'Handled' },
+        { ErrorEquals: ['States.ALL'], Next: 'Done' },
+      ]),
+      { clock: new SimClock(), dispatch },
+    ).run({ ids: ['a'] });
+    expect(named.status).toBe('SUCCEEDED');
+    expect(named.states).toEqual(['Each', 'Call', 'Handled', 'Done']);
+    expect(named.output).toMatchObject({ caught: { Error: 'States.DataLimitExceeded' } });
+
+    // Any other error is still caught by States.ALL inside the iteration.
+    const other = await new LocalWorkflow(map([{ ErrorEquals: ['States.ALL'], Next: 'Handled' }]), {
+      clock: new SimClock(),
+      dispatch: () => {
+        throw new HarnessError('Rds.RdsException', 'Rate exceeded');
+      },
+    }).run({ ids: ['a'] });
+    expect(other.status).toBe('SUCCEEDED');
+    expect(other.states).not.toContain('Handled');
+  });
+
   it('refuses JSONata definitions', () => {
     const definition = {
       QueryLanguage: 'JSONata',
