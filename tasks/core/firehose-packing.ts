@@ -64,65 +64,87 @@ export interface Packing<K> {
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
-/** The line without its trailing newline, or why it cannot be packed. */
-function objectText(line: string): string | { reason: string } {
-  const end = line.endsWith('\r\n') ? line.length - 2 : line.endsWith('\n') ? line.length - 1 : line.length;
-  const text = end === line.length ? line : line.slice(0, end);
-  if (text.charCodeAt(0) !== OPEN_BRACE || text.charCodeAt(text.length - 1) !== CLOSE_BRACE) {
-    return { reason: 'not a JSON object: Firehose JSON deaggregation accepts only consecutive objects' };
-  }
-  if (text.includes('\n')) return { reason: 'a JSON object spread over several lines' };
-  return text;
+/** Length of the line's trailing newline (`\n` or `\r\n`), 0 if none. */
+function newlineLength(line: string): number {
+  if (line.charCodeAt(line.length - 1) !== NEWLINE) return 0;
+  return line.charCodeAt(line.length - 2) === CARRIAGE_RETURN ? 2 : 1;
 }
 
-/** Packs lines into as few records and calls as the limits allow, keeping their order. */
+/** Why the line (without its newline, `length` characters) cannot go in a JSON-deaggregated record, if so. */
+function unpackable(line: string, length: number): string | undefined {
+  if (line.charCodeAt(0) !== OPEN_BRACE || line.charCodeAt(length - 1) !== CLOSE_BRACE) {
+    return 'not a JSON object: Firehose JSON deaggregation accepts only consecutive objects';
+  }
+  const newline = line.indexOf('\n');
+  if (newline >= 0 && newline < length) return 'a JSON object spread over several lines';
+  return undefined;
+}
+
+/**
+ * Packs lines into as few records and calls as the limits allow, keeping their order. Each line is encoded
+ * once, straight into the record being built (the hot path of the decrypt Lambda: no intermediate strings).
+ */
 export function packForFirehose<K>(
   items: readonly PackItem<K>[],
   limits: FirehoseLimits = FIREHOSE_LIMITS,
 ): Packing<K> {
   const batches: PackedRecord<K>[][] = [];
   const rejected: RejectedItem<K>[] = [];
+  const max = limits.maxRecordBytes;
+  let chars = 0;
+  for (const item of items) chars += item.line.length;
+  // Room for a full record plus the newline written (then dropped) after its last object.
+  const record = Buffer.allocUnsafe(Math.min(max, chars * 3) + 2);
   let batch: PackedRecord<K>[] = [];
   let batchBytes = 0;
-  let parts: string[] = [];
+  let events = 0;
   let owners: K[] = [];
   let recordBytes = 0;
 
   const closeRecord = () => {
-    if (parts.length === 0) return;
-    const data = Buffer.from(parts.length === 1 ? (parts[0] as string) : parts.join(''), 'utf8');
+    if (events === 0) return;
+    const data = Buffer.from(record.subarray(0, recordBytes));
     if (batch.length === limits.maxBatchRecords || batchBytes + data.length > limits.maxBatchBytes) {
       batches.push(batch);
       batch = [];
       batchBytes = 0;
     }
-    batch.push({ data, owners, events: parts.length });
+    batch.push({ data, owners, events });
     batchBytes += data.length;
-    parts = [];
+    events = 0;
     owners = [];
     recordBytes = 0;
   };
 
   for (const item of items) {
-    const text = objectText(item.line);
-    if (typeof text !== 'string') {
-      rejected.push({ item, original: Buffer.from(item.line, 'utf8'), reason: text.reason });
+    const { line } = item;
+    const newline = newlineLength(line);
+    const length = line.length - newline;
+    const reason = unpackable(line, length);
+    if (reason !== undefined) {
+      rejected.push({ item, original: Buffer.from(line, 'utf8'), reason });
       continue;
     }
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > limits.maxRecordBytes) {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: the exact size is needed only near a limit.
+    let bytes = length * 3 > max ? Buffer.byteLength(line, 'utf8') - newline : undefined;
+    if (bytes !== undefined && bytes > max) {
       rejected.push({
         item,
-        original: Buffer.from(item.line, 'utf8'),
-        reason: `an event of ${bytes} bytes exceeds Firehose's ${limits.maxRecordBytes}-byte record limit`,
+        original: Buffer.from(line, 'utf8'),
+        reason: `an event of ${bytes} bytes exceeds Firehose's ${max}-byte record limit`,
       });
       continue;
     }
-    if (parts.length === limits.maxEventsPerRecord || recordBytes + bytes > limits.maxRecordBytes)
-      closeRecord();
-    parts.push(text);
-    recordBytes += bytes;
+    if (events === limits.maxEventsPerRecord) closeRecord();
+    if (length * 3 > max - recordBytes) {
+      bytes ??= Buffer.byteLength(line, 'utf8') - newline;
+      if (recordBytes + bytes > max) closeRecord();
+    }
+    recordBytes += record.write(line, recordBytes, 'utf8') - newline;
+    events++;
     if (owners.length === 0 || owners[owners.length - 1] !== item.owner) {
       if (!owners.includes(item.owner)) owners.push(item.owner);
     }
