@@ -2,7 +2,8 @@
  * Simulated AWS for the demo, at the SDK boundary only, exactly as the tests stub it (aws-sdk-client-mock on
  * the client classes, so the real handler modules' own clients are answered):
  * - KMS Decrypt by the local KMS stand-in (`cli/local/kms.ts`, real AES-GCM with the encryption context);
- * - Firehose PutRecordBatch: each batch's records written as Firehose's dynamic partitioning writes them,
+ * - Firehose PutRecordBatch: each batch's records deaggregated (`cli/local/aws/firehose.ts`) and written as
+ *   Firehose's dynamic partitioning writes them,
  *   one GZIP object per partition under `events/cluster=…/day=…/` of the local bucket (the real
  *   `partitionOf` and `eventsPrefix`);
  * - S3 PutObject (quarantine, report archive): files under the local bucket;
@@ -35,6 +36,7 @@ import { DUE_INDEX } from '../../tasks/alert/store';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
 import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
 import { eventsPrefix, partitionOf } from '../../tasks/core/storage-layout';
+import { deliveredLines } from '../local/aws/firehose';
 import { DynamoTable } from '../local/dynamodb-table';
 import type { LocalKms } from '../local/kms';
 
@@ -128,10 +130,16 @@ export class SimulatedAws {
     this.firehoseCalls++;
     const records = input.Records ?? [];
     const byPrefix = new Map<string, Buffer[]>();
+    let events = 0;
     for (const record of records) {
-      const data = Buffer.from(record.Data as Uint8Array);
-      const prefix = eventsPrefix(partitionOf(parseAuditEvent(JSON.parse(data.toString('utf8')))));
-      byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), data]);
+      // Deaggregation, newline, then each event's own partition (cli/local/aws/firehose.ts).
+      for (const line of deliveredLines(record.Data as Uint8Array)) {
+        const prefix = eventsPrefix(partitionOf(parseAuditEvent(JSON.parse(line))));
+        const lines = byPrefix.get(prefix) ?? [];
+        lines.push(Buffer.from(line, 'utf8'));
+        byPrefix.set(prefix, lines);
+        events++;
+      }
     }
     const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '-');
     for (const [prefix, lines] of byPrefix) {
@@ -139,7 +147,7 @@ export class SimulatedAws {
       const name = `aurora-audit-events-1-${stamp}-${String(this.objectCount).padStart(6, '0')}.json.gz`;
       this.writeObject(`${prefix}${name}`, gzipSync(Buffer.concat(lines)));
     }
-    this.storedEvents += records.length;
+    this.storedEvents += events;
     return { FailedPutCount: 0, RequestResponses: records.map((_, i) => ({ RecordId: `local-${i}` })) };
   }
 

@@ -207,7 +207,15 @@ export class StreamProcessing extends Construct {
         dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
         processingConfiguration: {
           enabled: true,
+          // Firehose order: deaggregation → delimiter → partition keys. The writers send up to 500 events
+          // per record as consecutive JSON objects (tasks/core/firehose-packing.ts); each is split out,
+          // given its newline (the processor's default delimiter) and partitioned by its own keys.
           processors: [
+            {
+              type: 'RecordDeAggregation',
+              parameters: [{ parameterName: 'SubRecordType', parameterValue: 'JSON' }],
+            },
+            { type: 'AppendDelimiterToRecord' },
             {
               type: 'MetadataExtraction',
               parameters: [

@@ -40,12 +40,33 @@ const processor = createAlertProcessor({
     retentionSeconds: 14 * 86_400,
   }),
   publish: snsPublisher(new SNSClient({}), settings.TOPIC_ARN),
-  archive: (events) =>
-    deliverToFirehose(
+  archive: async (events) => {
+    const delivery = await deliverToFirehose(
       firehose,
       settings.DELIVERY_STREAM_NAME,
       events.map((e, i) => ({ line: storedLine(e).line, owner: i })),
-    ),
+    );
+    // An event that fits in no Firehose record (stored lines are cut to fit, so only a bug gets here) is
+    // quarantined with its line and the reason; if that write fails, the payload is retried.
+    const failedOwners = new Set(delivery.refusedOwners);
+    for (const { item, original, reason } of delivery.rejected) {
+      const event = events[item.owner];
+      try {
+        const key = await quarantineWriter({
+          source: 'pgaudit',
+          name: `unstorable-${event?.id ?? item.owner}`.replace(/[^A-Za-z0-9._=-]/g, '-'),
+          reason,
+          errorName: 'UnstorableEventError',
+          original,
+          metadata: { eventId: event?.id, clusterId: event?.clusterId, instanceId: event?.instanceId },
+        });
+        logger.warn(LOGGED.pgAuditEntryQuarantined, { key, reason });
+      } catch {
+        failedOwners.add(item.owner);
+      }
+    }
+    return { failedOwners, errors: delivery.errors };
+  },
   match: (event) => rules.evaluate(event),
   matchCoverageGap: (event) => rules.evaluateFinding('coverage-gap', event),
   coverage: {

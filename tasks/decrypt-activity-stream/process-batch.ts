@@ -25,6 +25,11 @@ import type { Redactor } from '../core/redact';
 import type { DeliveryItem, DeliveryResult } from '../shared/firehose-delivery';
 import type { QuarantineWriter } from '../shared/quarantine';
 
+/** An event that fits in no Firehose record: its input record is quarantined with this name. */
+export class UnstorableEventError extends Error {
+  override readonly name = 'UnstorableEventError';
+}
+
 export interface DecryptBatchDeps {
   readonly resolveDataKey: DataKeyResolver;
   /** The cache behind resolveDataKey, for its statistics in the batch log. */
@@ -140,7 +145,26 @@ export function createDecryptBatchHandler(deps: DecryptBatchDeps) {
     }
 
     const delivery = items.length > 0 ? await deps.deliver(items) : undefined;
-    for (const owner of delivery?.failedOwners ?? []) failures.add(owner);
+    for (const owner of delivery?.refusedOwners ?? []) failures.add(owner);
+    // An event that fits in no Firehose record (stored lines are cut to fit, so only a bug gets here): its
+    // whole input record is quarantined with the reason, or the record fails if that write fails.
+    const rejectedReasons = new Map<string, string[]>();
+    for (const r of delivery?.rejected ?? []) {
+      rejectedReasons.set(r.item.owner, [...(rejectedReasons.get(r.item.owner) ?? []), r.reason]);
+    }
+    for (const { record } of delivered) {
+      const reasons = rejectedReasons.get(record.kinesis.sequenceNumber);
+      if (!reasons || failures.has(record.kinesis.sequenceNumber)) continue;
+      try {
+        await quarantine(record, UnstorableEventError.name, reasons.join('; '));
+      } catch (err) {
+        failures.add(record.kinesis.sequenceNumber);
+        logger.error('quarantine of an unstorable event failed, will be retried', {
+          sequenceNumber: record.kinesis.sequenceNumber,
+          error: (err as Error).message,
+        });
+      }
+    }
 
     let alerts = 0;
     for (const { record, outcome } of delivered) {
@@ -155,6 +179,8 @@ export function createDecryptBatchHandler(deps: DecryptBatchDeps) {
       records: event.Records.length,
       events: items.length,
       delivered: delivery?.delivered ?? 0,
+      firehoseRecords: delivery?.deliveredRecords ?? 0,
+      unstorableEvents: delivery?.rejected.length ?? 0,
       firehoseCalls: delivery?.calls ?? 0,
       retriedEntries: delivery?.retriedEntries ?? 0,
       deliveryErrors: delivery?.errors ?? [],

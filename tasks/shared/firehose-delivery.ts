@@ -1,65 +1,49 @@
 /**
- * Delivery of JSON lines to Firehose with PutRecordBatch: at most 500 records and 4 MiB per call, entries
- * that come back failed are retried with exponential backoff and jitter, and what still fails after the
- * last attempt is returned by owner, so the caller can report those inputs as failures to be retried.
+ * Delivery of JSON lines to Firehose with PutRecordBatch. The lines are packed many per record
+ * (../core/firehose-packing: at most 500 events and 1,000 KiB per record, 500 records and 4 MiB per call);
+ * records that come back failed are retried with exponential backoff and jitter, and what still fails after
+ * the last attempt is returned by owner (every owner with an event in a failed record), so the caller can
+ * report exactly those inputs as failures to be retried. Lines that fit in no record are returned as
+ * rejected, for the caller to quarantine.
  */
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { FIREHOSE_LIMITS, type PackItem, packForFirehose, type RejectedItem } from '../core/firehose-packing';
 
-export const MAX_BATCH_RECORDS = 500;
-export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+export const MAX_BATCH_RECORDS = FIREHOSE_LIMITS.maxBatchRecords;
+export const MAX_BATCH_BYTES = FIREHOSE_LIMITS.maxBatchBytes;
 /** Firehose's limit for one record (1,000 KiB). */
-export const MAX_RECORD_BYTES = 1000 * 1024;
+export const MAX_RECORD_BYTES = FIREHOSE_LIMITS.maxRecordBytes;
 
-export interface DeliveryItem<K> {
-  readonly line: string;
-  readonly owner: K;
-}
+export type DeliveryItem<K> = PackItem<K>;
 
 export interface DeliveryResult<K> {
-  /** Owners with at least one line that was not delivered. */
+  /**
+   * Owners with at least one event that was not delivered: its record refused after the last attempt, or the
+   * event rejected. A caller that quarantines the rejected events uses {@link refusedOwners} instead.
+   */
   readonly failedOwners: Set<K>;
+  /** Owners with at least one event in a record Firehose still refused after the last attempt. */
+  readonly refusedOwners: Set<K>;
+  /** Events delivered. */
   delivered: number;
+  /** Firehose records delivered (each carrying one or more events). */
+  deliveredRecords: number;
   calls: number;
+  /** Records sent again after a failure. */
   retriedEntries: number;
+  /** Events that fit in no Firehose record, with their bytes and the reason: the caller quarantines them. */
+  readonly rejected: RejectedItem<K>[];
   /** Last error per failure kind, for the log. */
   readonly errors: string[];
 }
 
 export interface DeliveryOptions {
-  /** Attempts per entry, the first included. Default 5. */
+  /** Attempts per record, the first included. Default 5. */
   readonly maxAttempts?: number;
   /** First backoff in ms, doubled each attempt, with full jitter. Default 100. */
   readonly baseDelayMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
-}
-
-export class RecordTooLargeError extends Error {
-  override readonly name = 'RecordTooLargeError';
-}
-
-/** Splits items into PutRecordBatch-sized groups. */
-export function toBatches<K>(items: readonly DeliveryItem<K>[]): { item: DeliveryItem<K>; data: Buffer }[][] {
-  const batches: { item: DeliveryItem<K>; data: Buffer }[][] = [];
-  let current: { item: DeliveryItem<K>; data: Buffer }[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const data = Buffer.from(item.line, 'utf8');
-    if (data.length > MAX_RECORD_BYTES) {
-      throw new RecordTooLargeError(
-        `a line of ${data.length} bytes exceeds Firehose's ${MAX_RECORD_BYTES}-byte record limit`,
-      );
-    }
-    if (current.length === MAX_BATCH_RECORDS || bytes + data.length > MAX_BATCH_BYTES) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push({ item, data });
-    bytes += data.length;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
 }
 
 export async function deliverToFirehose<K>(
@@ -72,15 +56,19 @@ export async function deliverToFirehose<K>(
   const baseDelayMs = options.baseDelayMs ?? 100;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
+  const { batches, rejected } = packForFirehose(items);
   const result: DeliveryResult<K> = {
-    failedOwners: new Set(),
+    failedOwners: new Set(rejected.map((r) => r.item.owner)),
+    refusedOwners: new Set(),
     delivered: 0,
+    deliveredRecords: 0,
     calls: 0,
     retriedEntries: 0,
+    rejected,
     errors: [],
   };
 
-  for (const batch of toBatches(items)) {
+  for (const batch of batches) {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > 1) {
@@ -109,11 +97,21 @@ export async function deliverToFirehose<K>(
         result.errors.push(`${(err as Error).name}: ${(err as Error).message}`);
         failed = pending;
       }
-      result.delivered += pending.length - failed.length;
+      const refused = new Set(failed);
+      for (const p of pending) {
+        if (refused.has(p)) continue;
+        result.delivered += p.events;
+        result.deliveredRecords++;
+      }
       pending = failed;
       if (attempt >= maxAttempts) break;
     }
-    for (const p of pending) result.failedOwners.add(p.item.owner);
+    for (const p of pending) {
+      for (const owner of p.owners) {
+        result.failedOwners.add(owner);
+        result.refusedOwners.add(owner);
+      }
+    }
   }
   result.errors.splice(0, Math.max(0, result.errors.length - 10));
   return result;

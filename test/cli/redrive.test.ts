@@ -12,6 +12,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deliveredLines } from '../../cli/local/aws/firehose';
 import { LocalKms } from '../../cli/local/kms';
 import {
   activityEvent,
@@ -65,9 +66,9 @@ beforeEach(() => {
   });
   firehoseMock.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
     const responses = (input.Records ?? []).map((r) => {
-      const line = Buffer.from(r.Data as Uint8Array).toString();
-      if (refuse(line)) return { ErrorCode: 'InternalFailure', ErrorMessage: 'nope' };
-      stored.push(line);
+      const lines = deliveredLines(r.Data as Uint8Array);
+      if (lines.some(refuse)) return { ErrorCode: 'InternalFailure', ErrorMessage: 'nope' };
+      stored.push(...lines);
       return { RecordId: 'x' };
     });
     return { FailedPutCount: responses.filter((r) => 'ErrorCode' in r).length, RequestResponses: responses };
@@ -138,7 +139,7 @@ describe('aurora-audit redrive', () => {
     const run = await runCli(...args);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /still failing {2}quarantine\/das\/2026-11-24\/half\.json: Error: Firehose refused 1 of 2 events/,
+      /still failing {2}quarantine\/das\/2026-11-24\/half\.json: Error: Firehose refused 2 of 2 events/,
     );
     expect(bucket.size).toBe(1);
   }, 20_000);

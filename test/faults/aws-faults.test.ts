@@ -62,6 +62,7 @@ import {
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { athenaResultsServer } from '../../cli/local/athena-results';
+import { deliveredLines } from '../../cli/local/aws/firehose';
 import { DynamoTable } from '../../cli/local/dynamodb-table';
 import { LocalKms } from '../../cli/local/kms';
 import {
@@ -180,7 +181,8 @@ function stubAll(): void {
         injected++;
         return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
       }
-      accepted.push(Buffer.from(r.Data as Uint8Array).toString('utf8'));
+      // Firehose deaggregates each record into its events (as the delivery stream is configured).
+      accepted.push(...deliveredLines(r.Data as Uint8Array));
       return { RecordId: `r${accepted.length}` };
     });
     if (partial) partial.remaining--;

@@ -17,6 +17,7 @@ import {
 import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deliveredLines } from '../../cli/local/aws/firehose';
 import { DynamoTable } from '../../cli/local/dynamodb-table';
 import { subscriptionEvent } from '../../cli/local/records/logs-subscription';
 import { auditEntry, failedLogin, prefix } from '../../cli/local/records/pgaudit-log';
@@ -234,7 +235,8 @@ describe('the alert Lambda on fuzzed pgAudit payloads', () => {
     });
     firehose.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
       for (const r of input.Records ?? [])
-        archived.push(JSON.parse(Buffer.from(r.Data as Uint8Array).toString()) as AuditEvent);
+        for (const line of deliveredLines(r.Data as Uint8Array))
+          archived.push(JSON.parse(line) as AuditEvent);
       return { FailedPutCount: 0, RequestResponses: (input.Records ?? []).map(() => ({ RecordId: 'r' })) };
     });
     s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {

@@ -25,6 +25,7 @@ import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deliveredLines } from '../../cli/local/aws/firehose';
 import { DynamoTable } from '../../cli/local/dynamodb-table';
 import { LocalKms } from '../../cli/local/kms';
 import { leaves, parseMime } from '../../cli/local/mime';
@@ -81,8 +82,8 @@ kmsMock.on(DecryptCommand).callsFake((input) => ({
   Plaintext: localKms.decrypt(input.CiphertextBlob, input.EncryptionContext ?? {}),
 }));
 firehoseMock.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
-  for (const r of input.Records ?? [])
-    firehoseRecords.push(Buffer.from(r.Data as Uint8Array).toString('utf8'));
+  // The events Firehose stores: each record deaggregated, as the delivery stream is configured.
+  for (const r of input.Records ?? []) firehoseRecords.push(...deliveredLines(r.Data as Uint8Array));
   return { FailedPutCount: 0, RequestResponses: (input.Records ?? []).map(() => ({ RecordId: 'r' })) };
 });
 s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {

@@ -24,6 +24,7 @@ import { DecryptCommand, KMSClient, KMSServiceException } from '@aws-sdk/client-
 import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deliveredLines } from '../../cli/local/aws/firehose';
 import { LocalKms } from '../../cli/local/kms';
 import {
   activityEvent,
@@ -541,10 +542,12 @@ firehoseMock.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandIn
       faultsThisBatch++;
       return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
     }
-    const line = Buffer.from(r.Data as Uint8Array).toString('utf8');
-    batch.output.push(line);
-    const marker = (JSON.parse(line) as { clientApplication: string | null }).clientApplication ?? '';
-    batch.accepted.set(marker, (batch.accepted.get(marker) ?? 0) + 1);
+    // Firehose deaggregates each accepted record into its events (as the delivery stream is configured).
+    for (const line of deliveredLines(r.Data as Uint8Array)) {
+      batch.output.push(line);
+      const marker = (JSON.parse(line) as { clientApplication: string | null }).clientApplication ?? '';
+      batch.accepted.set(marker, (batch.accepted.get(marker) ?? 0) + 1);
+    }
     return { RecordId: `rid-${stats.firehoseCalls}` };
   });
   return { FailedPutCount: responses.filter((r) => r.ErrorCode).length, RequestResponses: responses };

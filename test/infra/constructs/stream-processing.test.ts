@@ -41,7 +41,7 @@ describe('the activity-stream processing', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
-  it('partitions Firehose output by cluster and UTC day into events/, GZIP, with an error prefix', () => {
+  it('deaggregates JSON records, newline-terminates each event and partitions it by cluster and UTC day into events/, GZIP, with an error prefix', () => {
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK' },
       ExtendedS3DestinationConfiguration: Match.objectLike({
@@ -53,6 +53,11 @@ describe('the activity-stream processing', () => {
         ProcessingConfiguration: {
           Enabled: true,
           Processors: [
+            {
+              Type: 'RecordDeAggregation',
+              Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }],
+            },
+            { Type: 'AppendDelimiterToRecord' },
             {
               Type: 'MetadataExtraction',
               Parameters: Match.arrayWith([

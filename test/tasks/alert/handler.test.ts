@@ -11,6 +11,7 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deliveredLines } from '../../../cli/local/aws/firehose';
 import { DynamoTable } from '../../../cli/local/dynamodb-table';
 import { type PostgresServer, startPostgres, waitForLog } from '../../../cli/local/postgres';
 import { auditEvent } from '../../../cli/local/records/audit-event';
@@ -128,7 +129,8 @@ beforeEach(() => {
   });
   firehose.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
     for (const r of input.Records ?? [])
-      archived.push(parseAuditEvent(JSON.parse(Buffer.from(r.Data as Uint8Array).toString())));
+      for (const line of deliveredLines(r.Data as Uint8Array))
+        archived.push(parseAuditEvent(JSON.parse(line)));
     return { FailedPutCount: 0, RequestResponses: (input.Records ?? []).map(() => ({ RecordId: 'r' })) };
   });
   s3.on(PutObjectCommand).resolves({});

@@ -6,6 +6,7 @@ import type * as S3Module from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type * as ClientMockModule from 'aws-sdk-client-mock';
+import { deliveredLines } from '../../../cli/local/aws/firehose';
 import { LocalKms, LocalKmsError } from '../../../cli/local/kms';
 import {
   activityEvent,
@@ -107,7 +108,9 @@ function stubServices(
     const records = input.Records ?? [];
     const responses = records.map((r, i) => {
       if (fault?.(i)) return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
-      world.stored.push(parseAuditEvent(JSON.parse(Buffer.from(r.Data as Uint8Array).toString('utf8'))));
+      // Firehose deaggregates each record into its events (as the delivery stream is configured).
+      for (const line of deliveredLines(r.Data as Uint8Array))
+        world.stored.push(parseAuditEvent(JSON.parse(line)));
       return { RecordId: `rid-${world.stored.length}` };
     });
     return { FailedPutCount: responses.filter((r) => 'ErrorCode' in r).length, RequestResponses: responses };
@@ -400,12 +403,17 @@ describe('the decrypt Lambda', () => {
 
   it('retries Firehose entries that came back failed and delivers each event once', async () => {
     const w = world({}, (call) => (call === 1 ? (i) => i % 2 === 0 : undefined));
+    // Events of 900 KB: one per Firehose record (1,000 KiB each), four records per call (4 MiB).
+    const big = 'x'.repeat(900_000);
     const records = await Promise.all(
-      Array.from({ length: 6 }, () => activityRecord(localKms, [activityEvent()])),
+      Array.from({ length: 6 }, () =>
+        activityRecord(localKms, [activityEvent({ commandText: `SELECT '${big}'` })]),
+      ),
     );
     const response = await w.handler(kinesisEvent(records.map((r) => kinesisRecord(r.data))));
     expect(response.batchItemFailures).toEqual([]);
-    expect(w.firehoseCalls.map((c) => c.Records?.length)).toEqual([6, 3]);
+    // Call 1: records 1-4, the 1st and 3rd refused; call 2: records 5-6; call 3: the two refused ones again.
+    expect(w.firehoseCalls.map((c) => c.Records?.length)).toEqual([4, 2, 2]);
     expect(new Set(w.stored.map((e) => e.id)).size).toBe(6);
     expect(w.stored).toHaveLength(6);
   });
@@ -420,15 +428,19 @@ describe('the decrypt Lambda', () => {
   });
 
   it('reports the records whose events Firehose still refused after the last attempt', async () => {
+    // Events of 900 KB: one per Firehose record.
+    const big = 'x'.repeat(900_000);
     const records = await Promise.all(
-      Array.from({ length: 4 }, () => activityRecord(localKms, [activityEvent()])),
+      Array.from({ length: 4 }, () =>
+        activityRecord(localKms, [activityEvent({ commandText: `SELECT '${big}'` })]),
+      ),
     );
     const kinesis = records.map((r) => kinesisRecord(r.data));
-    // The second record's line is refused every time.
-    const refused = (input: PutRecordBatchCommandInput) => (i: number) => {
-      const line = Buffer.from(input.Records?.[i]?.Data as Uint8Array).toString();
-      return JSON.parse(line).statementId === records[1]!.events[0]!.statementId;
-    };
+    // The record carrying the second Kinesis record's event is refused every time.
+    const refused = (input: PutRecordBatchCommandInput) => (i: number) =>
+      deliveredLines(input.Records?.[i]?.Data as Uint8Array).some(
+        (line) => JSON.parse(line).statementId === records[1]!.events[0]!.statementId,
+      );
     const w = world({ FIREHOSE_MAX_ATTEMPTS: '3' }, (_call, input) => refused(input));
     const response = await w.handler(kinesisEvent(kinesis));
     expect(failuresOf(response)).toEqual([seq(kinesis[1]!)]);
@@ -437,7 +449,7 @@ describe('the decrypt Lambda', () => {
     expect(w.alertLines).toHaveLength(3); // no alert for the undelivered record
   });
 
-  it('splits deliveries at 500 records per PutRecordBatch call', async () => {
+  it('packs at most 500 events per Firehose record, in one PutRecordBatch call', async () => {
     const w = world();
     const events = Array.from({ length: 1200 }, (_, i) =>
       activityEvent({ class: 'READ', statementId: i + 1 }),
@@ -445,18 +457,49 @@ describe('the decrypt Lambda', () => {
     const record = await activityRecord(localKms, events);
     const response = await w.handler(kinesisEvent([kinesisRecord(record.data)]));
     expect(response.batchItemFailures).toEqual([]);
-    expect(w.firehoseCalls.map((c) => c.Records?.length)).toEqual([500, 500, 200]);
-    expect(w.stored).toHaveLength(1200);
+    expect(w.firehoseCalls.map((c) => c.Records?.length)).toEqual([3]);
+    expect(w.firehoseCalls[0]!.Records!.map((r) => deliveredLines(r.Data as Uint8Array).length)).toEqual([
+      500, 500, 200,
+    ]);
+    expect(w.stored.map((e) => e.statementId)).toEqual(events.map((e) => e.statementId));
   });
 
-  it('sends each event to Firehose as one newline-terminated JSON line of the event model', async () => {
+  it('fails exactly the Kinesis records whose events were in a refused aggregated record', async () => {
+    // 3 Kinesis records of 400 events: Firehose records of 500 carry [k0 ×400, k1 ×100], [k1 ×300, k2 ×200],
+    // [k2 ×200]. The first is refused every time: k0 and k1 fail (k1's other events were delivered and will
+    // be again: at least once), k2 is delivered.
+    const records = await Promise.all(
+      [0, 1, 2].map((k) =>
+        activityRecord(
+          localKms,
+          Array.from({ length: 400 }, (_, i) => activityEvent({ class: 'READ', statementId: k * 1000 + i })),
+        ),
+      ),
+    );
+    const kinesis = records.map((r) => kinesisRecord(r.data));
+    const w = world(
+      { FIREHOSE_MAX_ATTEMPTS: '2' },
+      (_call, input) => (i: number) =>
+        deliveredLines(input.Records?.[i]?.Data as Uint8Array).some((l) => JSON.parse(l).statementId === 0),
+    );
+    const response = await w.handler(kinesisEvent(kinesis));
+    expect(failuresOf(response)).toEqual([seq(kinesis[0]!), seq(kinesis[1]!)].sort());
+    expect(w.stored).toHaveLength(700);
+    expect(w.stored.filter((e) => (e.statementId ?? 0) >= 2000)).toHaveLength(400);
+    expect(w.stored.filter((e) => (e.statementId ?? 0) < 1000)).toHaveLength(0);
+  });
+
+  it('sends events to Firehose as consecutive JSON objects of the event model, stored one per line', async () => {
     const w = world();
-    const record = await activityRecord(localKms, [activityEvent()]);
+    const record = await activityRecord(localKms, [activityEvent(), activityEvent()]);
     await w.handler(kinesisEvent([kinesisRecord(record.data)]));
+    expect(w.firehoseCalls[0]!.Records).toHaveLength(1);
     const data = Buffer.from(w.firehoseCalls[0]!.Records![0]!.Data as Uint8Array).toString();
-    expect(data.endsWith('\n')).toBe(true);
-    expect(data.slice(0, -1)).not.toContain('\n');
-    expect(parseAuditEvent(JSON.parse(data))).toEqual(w.stored[0]);
+    expect(data).not.toContain('\n');
+    expect(data.startsWith('{') && data.endsWith('}')).toBe(true);
+    const lines = deliveredLines(Buffer.from(data));
+    expect(lines.map((l) => l.endsWith('\n'))).toEqual([true, true]);
+    expect(lines.map((l) => parseAuditEvent(JSON.parse(l)))).toEqual(w.stored);
   });
 
   it('refuses to start with invalid settings and names them', () => {
