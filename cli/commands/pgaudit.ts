@@ -14,6 +14,7 @@ import { serviceUserSet } from '../../tasks/core/das/normalize';
 import { parsePgAuditLines } from '../../tasks/core/pgaudit/parser';
 import { InvalidSetupError, setupSql } from '../../tasks/core/pgaudit/setup-sql';
 import { createRedactor } from '../../tasks/core/redact';
+import { awsClientConfig } from '../aws-settings';
 import type { CommandContext, RegisterCommands } from '../io';
 import { inputLines } from '../lines';
 import { processingOptions } from '../processing-options';
@@ -108,7 +109,7 @@ export function registerPgauditSetup(group: Command, { io, setExit }: CommandCon
         setExit(2);
         return;
       }
-      const checks = await checkPgAudit(new RDSClient({}), identifier);
+      const checks = await checkPgAudit(new RDSClient(awsClientConfig()), identifier);
       if (opts.json)
         io.stdout(`${JSON.stringify({ cluster: identifier, ok: checks.every((c) => c.ok), checks })}\n`);
       else {

@@ -19,6 +19,7 @@ import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig, ClusterConfig } from '../../infra/config/schema';
 import { OUTPUTS, type OutputName } from '../../infra/outputs';
 import { STREAM_WORKFLOWS, type StreamWorkflowVerb } from '../../workflows/registry';
+import { awsClientConfig } from '../aws-settings';
 import type { CliIo, RegisterCommands } from '../io';
 
 /** A stream workflow's CLI verb (the registry's). */
@@ -163,7 +164,7 @@ export async function startExecution(
 ): Promise<void> {
   const { io, setExit } = ctx;
   const { stateMachineArn, name } = request;
-  const sfn = new SFNClient({});
+  const sfn = new SFNClient(awsClientConfig());
   let executionArn: string;
   let already = false;
   try {
@@ -228,7 +229,7 @@ export function registerWorkflowCommands(
   ) => {
     const action: WorkflowAction = workflow.cli.verb;
     const { cluster, stack } = resolve(opts);
-    const outputs = await stackOutputs(new CloudFormationClient({}), stack);
+    const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
     const stateMachineArn = requireOutput(outputs, workflow.output, stack);
     const input = {
       clusterIdentifier: cluster.identifier,
@@ -279,8 +280,8 @@ export function registerWorkflowCommands(
     .action((opts: CommonOptions) =>
       guard(async () => {
         const { cluster, stack } = resolve(opts);
-        const outputs = await stackOutputs(new CloudFormationClient({}), stack);
-        const { DBClusters } = await new RDSClient({}).send(
+        const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
+        const { DBClusters } = await new RDSClient(awsClientConfig()).send(
           new DescribeDBClustersCommand({ DBClusterIdentifier: cluster.identifier }),
         );
         const db = DBClusters?.[0];
@@ -288,13 +289,13 @@ export function registerWorkflowCommands(
         let mapping: { uuid: string | null; state: string | null } | null = null;
         if (streamName) {
           const fn = requireOutput(outputs, OUTPUTS.decryptFunction, stack);
-          const { EventSourceMappings } = await new LambdaClient({}).send(
+          const { EventSourceMappings } = await new LambdaClient(awsClientConfig()).send(
             new ListEventSourceMappingsCommand({ FunctionName: fn }),
           );
           const m = EventSourceMappings?.find((e) => e.EventSourceArn?.endsWith(`:stream/${streamName}`));
           mapping = m ? { uuid: m.UUID ?? null, state: m.State ?? null } : null;
         }
-        const sfn = new SFNClient({});
+        const sfn = new SFNClient(awsClientConfig());
         const runs: { name: string; status: string; startDate: string | null }[] = [];
         for (const workflow of STREAM_WORKFLOWS) {
           const arn = outputs.get(workflow.output);
