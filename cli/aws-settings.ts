@@ -15,6 +15,8 @@ export interface AwsSettings {
   readonly configFile?: string;
   /** Where notes go (stderr). */
   readonly note: (text: string) => void;
+  /** Notes meant for a person (the SDK's Node notice) only on a terminal. Default: stderr is a TTY. */
+  readonly interactive?: boolean;
 }
 
 let settings: AwsSettings = { note: (t) => process.stderr.write(t) };
@@ -125,8 +127,8 @@ export function usedRegion(): string | undefined {
 /**
  * The SDK prints an 8-line notice at every start on Node < 22 (`emitWarningIfUnsupportedVersion` in
  * @aws-sdk/core); `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true` is its documented switch. The CLI sets
- * it and says the same in one line, once per user and Node major version (remembered in ~/.cache/aurora-audit).
- * A user who sets the variable themselves decides.
+ * it and says the same in one line on a terminal, once per user and Node major version (remembered in
+ * ~/.cache/aurora-audit; scripts never see it). A user who sets the variable themselves decides.
  */
 export function limitNodeVersionNotice(): void {
   const NAME = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
@@ -136,7 +138,7 @@ export function limitNodeVersionNotice(): void {
   if (major >= 22) return;
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'aurora-audit');
   const marker = join(dir, `node-${major}-sdk-notice`);
-  if (existsSync(marker)) return;
+  if (existsSync(marker) || !(settings.interactive ?? process.stderr.isTTY === true)) return;
   settings.note(
     `note: AWS SDK releases from January 2027 need Node.js 22 or later; this is Node.js ${process.versions.node} (shown once)\n`,
   );

@@ -74,7 +74,7 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
         }
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           io.stderr(`rules file not found: ${opts.rules}\n`);
-          setExit(1);
+          setExit(2);
           return;
         }
         throw err;
