@@ -84,7 +84,8 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
         try {
           events.push(...(await eventsOfText(readFileSync(file, 'utf8'), file)));
         } catch (err) {
-          io.stderr(`${(err as Error).message}\n`);
+          const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+          io.stderr(`${missing ? `file not found: ${file}` : (err as Error).message}\n`);
           setExit(2);
           return;
         }
