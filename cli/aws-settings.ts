@@ -25,6 +25,7 @@ let resolved: { region?: string; source: string; configRegion?: string } | undef
 export function configureAws(next: AwsSettings): void {
   settings = next;
   resolved = undefined;
+  noticeChecked = false;
 }
 
 /** An error the user fixes in their set-up (profile, credentials, region, stack name): exit code 2. */
@@ -124,6 +125,17 @@ export function usedRegion(): string | undefined {
   return resolved?.region;
 }
 
+const SDK_NOTICE_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+let silencedHere = false;
+let noticeChecked = false;
+
+/** Turns the SDK's own notice off for this process (unless the user set the switch): every command. */
+export function silenceSdkNodeNotice(): void {
+  if (process.env[SDK_NOTICE_SWITCH] !== undefined) return;
+  process.env[SDK_NOTICE_SWITCH] = 'true';
+  silencedHere = true;
+}
+
 /**
  * The SDK prints an 8-line notice at every start on Node < 22 (`emitWarningIfUnsupportedVersion` in
  * @aws-sdk/core); `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true` is its documented switch. The CLI sets
@@ -131,9 +143,9 @@ export function usedRegion(): string | undefined {
  * ~/.cache/aurora-audit; scripts never see it). A user who sets the variable themselves decides.
  */
 export function limitNodeVersionNotice(): void {
-  const NAME = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
-  if (process.env[NAME] !== undefined) return;
-  process.env[NAME] = 'true';
+  silenceSdkNodeNotice();
+  if (!silencedHere || noticeChecked) return;
+  noticeChecked = true;
   const major = Number(process.versions.node.split('.')[0]);
   if (major >= 22) return;
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'aurora-audit');

@@ -9,7 +9,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { STREAM_WORKFLOWS } from '../workflows/registry';
-import { AwsSetupError, configureAws, explainAwsError } from './aws-settings';
+import { AwsSetupError, configureAws, explainAwsError, silenceSdkNodeNotice } from './aws-settings';
 import type { CliIo, RegisterCommands } from './io';
 
 export type { CliIo } from './io';
@@ -154,6 +154,8 @@ function applyGlobalOptions(program: Command, action: Command, io: CliIo): void 
   const global = program.opts<GlobalOptions>();
   const own = action.opts<{ config?: string }>();
   configureAws({ profile: global.profile, region: global.region, configFile: own.config, note: io.stderr });
+  // Local commands create SDK clients too (the replayed alert Lambda's table): never the SDK's 8-line notice.
+  silenceSdkNodeNotice();
   if (global.output === 'json' && action.options.some((o) => o.long === '--json')) {
     action.setOptionValue('json', true);
   }
