@@ -89,10 +89,7 @@ describe('pgaudit parse says why an input gave no event', () => {
     const run = await runCli(
       'pgaudit',
       'parse',
-      file(
-        'no-audit.log',
-        `${prefix()}checkpoint starting: time\n${prefix()}checkpoint complete\n`,
-      ),
+      file('no-audit.log', `${prefix()}checkpoint starting: time\n${prefix()}checkpoint complete\n`),
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
