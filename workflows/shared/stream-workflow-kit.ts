@@ -23,6 +23,7 @@ import {
 import { type EventSourceMappingDefinition, LAMBDA_RUNTIME } from '../../infra/constructs/stream-processing';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../../tasks/core/identifiers';
 import { createLockTable } from './lock';
+import { planRequestLimits, STREAM_WORKFLOW_DEFAULTS } from './stream-workflow-defaults';
 
 /** A cluster the stream workflows may work on. */
 export interface EnableWorkflowCluster {
@@ -201,8 +202,8 @@ export class StreamWorkflowKit extends Construct implements StreamWorkflowShared
         WINDOW_POLICY: settings.window.policy,
         ...(settings.window.fixedWindow ? { FIXED_WINDOW: settings.window.fixedWindow } : {}),
         ALLOW_IMMEDIATE: String(settings.window.allowImmediate),
-        MAX_WAIT_SECONDS: String(settings.timeoutSeconds - settings.deadlineSeconds - 3600),
-        LOCK_TTL_SECONDS: String(settings.timeoutSeconds + 3600),
+        MAX_WAIT_SECONDS: String(planRequestLimits(settings).maxWaitSeconds),
+        LOCK_TTL_SECONDS: String(planRequestLimits(settings).lockTtlSeconds),
         POWERTOOLS_SERVICE_NAME: 'aurora-audit-plan-window',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
@@ -263,15 +264,25 @@ function validateKitProps(props: StreamWorkflowKitProps, label: string): Validat
       );
     }
   });
-  const minimumMinutesLeft = props.minimumMinutesLeft ?? 30;
+  const minimumMinutesLeft = props.minimumMinutesLeft ?? STREAM_WORKFLOW_DEFAULTS.minimumMinutesLeft;
   if (!Number.isInteger(minimumMinutesLeft) || minimumMinutesLeft < 0 || minimumMinutesLeft > 1440) {
     fail(`minimumMinutesLeft must be an integer from 0 to 1440, got ${minimumMinutesLeft}`);
   }
-  const deadlineSeconds = wholeSeconds('deadline', props.deadline, 45 * 60, fail);
+  const deadlineSeconds = wholeSeconds(
+    'deadline',
+    props.deadline,
+    STREAM_WORKFLOW_DEFAULTS.deadlineSeconds,
+    fail,
+  );
   if (deadlineSeconds < 300 || deadlineSeconds > 12 * 3600) {
     fail(`deadline must be from 5 minutes to 12 hours, got ${deadlineSeconds} s`);
   }
-  const timeoutSeconds = wholeSeconds('timeout', props.timeout, 8 * 24 * 3600, fail);
+  const timeoutSeconds = wholeSeconds(
+    'timeout',
+    props.timeout,
+    STREAM_WORKFLOW_DEFAULTS.timeoutSeconds,
+    fail,
+  );
   if (timeoutSeconds < deadlineSeconds + 2 * 3600 || timeoutSeconds > 365 * 24 * 3600) {
     fail(
       `timeout must be at least the deadline plus 2 hours (${deadlineSeconds + 7200} s) and at most 365 days, got ${timeoutSeconds} s`,
