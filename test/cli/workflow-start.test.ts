@@ -137,14 +137,12 @@ describe('a new attempt after a run that failed', () => {
       ['enable-orders-db-CHG2-2', 'FAILED'],
       ['enable-orders-db-CHG2-3', 'RUNNING'],
     ] as const) {
-      sfn
-        .on(DescribeExecutionCommand, { executionArn: execArn(name) })
-        .resolves({
-          executionArn: execArn(name),
-          stateMachineArn: ENABLE_ARN,
-          status,
-          startDate: new Date(),
-        });
+      sfn.on(DescribeExecutionCommand, { executionArn: execArn(name) }).resolves({
+        executionArn: execArn(name),
+        stateMachineArn: ENABLE_ARN,
+        status,
+        startDate: new Date(),
+      });
     }
     const run = await runCli(
       'enable',
