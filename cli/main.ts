@@ -79,6 +79,9 @@ const processIo: CliIo = {
   stdin: () => process.stdin,
 };
 
+/** What a run changed in the process and puts back when it ends (in-process runs: tests). */
+const restoreAfterRun: (() => void)[] = [];
+
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--profile', '--region', '--output']);
 
 /** The command word of `args` (after the program name): the first that is not an option or its value. */
@@ -120,11 +123,10 @@ export function buildProgram(
       "AWS region (default: AWS_REGION, else the configuration's deployment.region, else the profile's)",
     )
     .addOption(
-      new Option('--output <format>', 'output format: json (stable, for scripts), table or text').choices([
-        'json',
-        'table',
-        'text',
-      ]),
+      new Option(
+        '--output <format>',
+        'json (stable, for scripts: the JSON of --json), or table/text (the default)',
+      ).choices(['json', 'table', 'text']),
     )
     .option('--no-color', 'no colours or cursor movement (also NO_COLOR=1)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -159,7 +161,10 @@ function applyGlobalOptions(program: Command, action: Command, io: CliIo): void 
   if (global.output === 'json' && action.options.some((o) => o.long === '--json')) {
     action.setOptionValue('json', true);
   }
-  if (!global.color) process.env.NO_COLOR = '1';
+  if (!global.color) {
+    if (process.env.NO_COLOR === undefined) restoreAfterRun.push(() => delete process.env.NO_COLOR);
+    process.env.NO_COLOR = '1';
+  }
 }
 
 /** The exit code and message of an error an action threw: explained once, without a stack trace. */
@@ -207,5 +212,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return reportError(err, io);
   } finally {
     configureAws({ note: (t) => process.stderr.write(t) });
+    for (const restore of restoreAfterRun.splice(0)) restore();
   }
 }

@@ -210,7 +210,7 @@ export async function checkPgAudit(rds: RDSClient, identifier: string): Promise<
         name: 'cluster',
         ok: false,
         detail: `${identifier} not found`,
-        fix: 'check the name and the region (AWS_REGION)',
+        fix: 'check the name and the region (--region, AWS_REGION)',
       },
     ];
   }

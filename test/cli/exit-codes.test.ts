@@ -10,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { configureAws, limitNodeVersionNotice } from '../../cli/aws-settings';
 import { auditEntry } from '../../cli/local/records/pgaudit-log';
+import { main } from '../../cli/main';
 import { runCli } from '../helpers/cli';
 import { CLI_BIN, runBinIntoHead } from '../helpers/cli-process';
 
@@ -160,5 +161,23 @@ describe('global options', () => {
       if (savedCache === undefined) delete process.env.XDG_CACHE_HOME;
       configureAws({ note: (t) => process.stderr.write(t) });
     }
+  });
+});
+
+describe('--no-color', () => {
+  it('sets NO_COLOR for the run only', async () => {
+    const saved = process.env.NO_COLOR;
+    delete process.env.NO_COLOR;
+    let during: string | undefined;
+    const code = await main(['node', 'aurora-audit', '--no-color', 'config', 'check'], {
+      stdout: () => {
+        during ??= process.env.NO_COLOR;
+      },
+      stderr: () => {},
+    });
+    expect(code).toBe(0);
+    expect(during).toBe('1');
+    expect(process.env.NO_COLOR).toBeUndefined();
+    if (saved !== undefined) process.env.NO_COLOR = saved;
   });
 });
