@@ -8,6 +8,7 @@ import { processActivityRecord } from '../../tasks/core/das/pipeline';
 import { decodeBase64 } from '../../tasks/core/das/record';
 import { createRedactor } from '../../tasks/core/redact';
 import { kmsResolver } from '../aws';
+import { explainAwsError } from '../aws-settings';
 import type { RegisterCommands } from '../io';
 import { inputLines } from '../lines';
 import { processingOptions } from '../processing-options';
@@ -72,6 +73,8 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
           for (const event of processed.events) io.stdout(toJsonLine(event));
           for (const problem of processed.problems) io.stderr(`line ${n}: ${problem}\n`);
         } catch (err) {
+          // Credentials, region, network: the same for every line; stop and say it once (cli/main.ts).
+          if (explainAwsError(err)) throw err;
           failed++;
           io.stderr(`line ${n}: ${(err as Error).name}: ${(err as Error).message}\n`);
         }

@@ -30,7 +30,7 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
       const { runDemo } = require('../demo/run-demo') as typeof import('../demo/run-demo');
       const { textDisplay } = require('../demo/display') as typeof import('../demo/display');
       // A terminal gets the step lists redrawn in place, and a little pacing to follow them.
-      const interactive = process.stdout.isTTY === true;
+      const interactive = process.stdout.isTTY === true && !process.env.NO_COLOR; // --no-color, NO_COLOR
       const display = textDisplay(io.stdout, { interactive, totalPhases: 6 });
       io.stdout(
         'aurora-audit demo: the audit pipeline on this machine; AWS is SIMULATED (no account, no network)\n',

@@ -11,9 +11,11 @@ import type { Command } from 'commander';
 import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import { toJsonLine } from '../../tasks/core/audit-event';
 import { serviceUserSet } from '../../tasks/core/das/normalize';
-import { parsePgAuditLines } from '../../tasks/core/pgaudit/parser';
+import { csvlogToStderrLines, looksLikeCsvlog } from '../../tasks/core/pgaudit/csvlog';
+import { AURORA_LOG_LINE_PREFIX, hasAuroraPrefix, parsePgAuditLines } from '../../tasks/core/pgaudit/parser';
 import { InvalidSetupError, setupSql } from '../../tasks/core/pgaudit/setup-sql';
 import { createRedactor } from '../../tasks/core/redact';
+import { awsClientConfig } from '../aws-settings';
 import type { CommandContext, RegisterCommands } from '../io';
 import { inputLines } from '../lines';
 import { processingOptions } from '../processing-options';
@@ -31,7 +33,7 @@ export function registerPgauditParse(group: Command, { io, setExit }: CommandCon
     .description('Parse pgAudit log text (stdin without FILE) into audit events, one JSON line each')
     .argument(
       '[file]',
-      'PostgreSQL log file with the Aurora prefix %t:%r:%u@%d:[%p]: (default: standard input)',
+      'PostgreSQL log file: stderr log with the Aurora prefix %t:%r:%u@%d:[%p]:, or csvlog (default: standard input)',
     )
     .option('--cluster-resource-id <id>', 'set clusterId on the events (cluster-…)')
     .option('--cluster <name>', 'resolve the resource id from the configuration by cluster name')
@@ -44,8 +46,10 @@ export function registerPgauditParse(group: Command, { io, setExit }: CommandCon
         return;
       }
       let unreadable = 0;
+      let count = 0;
       const redact = createRedactor(resolved.redactionPatterns);
-      const events = parsePgAuditLines(inputLines(io, file), {
+      const input = examinedLines(inputLines(io, file));
+      const events = parsePgAuditLines(input.lines, {
         clusterId: resolved.clusterId ?? null,
         instanceId: opts.instance ?? null,
         redact,
@@ -56,9 +60,78 @@ export function registerPgauditParse(group: Command, { io, setExit }: CommandCon
           io.stderr(`unreadable entry: ${reason}: ${redact(raw).slice(0, 200)}\n`);
         },
       });
-      for await (const event of events) io.stdout(toJsonLine(event));
-      setExit(unreadable > 0 ? 1 : 0);
+      for await (const event of events) {
+        count++;
+        io.stdout(toJsonLine(event));
+      }
+      const why = count === 0 ? noEventReason(input.seen, redact) : undefined;
+      if (why) io.stderr(`${why}\n`);
+      setExit(unreadable > 0 || why ? 1 : 0);
     });
+}
+
+/** What the input held, to say why it yielded no event. */
+interface SeenLines {
+  format: 'stderr' | 'csvlog';
+  lines: number;
+  prefixed: number;
+  audit: number;
+  first?: string;
+}
+
+/** The input's lines for the parser (a csvlog turned into the stderr form), counting what they hold. */
+export function examinedLines(lines: AsyncIterable<string>): {
+  lines: AsyncGenerator<string>;
+  seen: SeenLines;
+} {
+  const seen: SeenLines = { format: 'stderr', lines: 0, prefixed: 0, audit: 0 };
+  async function* counted(source: AsyncIterable<string>): AsyncGenerator<string> {
+    for await (const line of source) {
+      if (line.trim() !== '') {
+        seen.lines++;
+        seen.first ??= line;
+        if (hasAuroraPrefix(line)) seen.prefixed++;
+        if (line.includes('AUDIT: ')) seen.audit++;
+      }
+      yield line;
+    }
+  }
+  async function* detect(): AsyncGenerator<string> {
+    const it = lines[Symbol.asyncIterator]();
+    const head: string[] = [];
+    let next = await it.next();
+    while (!next.done && next.value.trim() === '') {
+      head.push(next.value);
+      next = await it.next();
+    }
+    if (!next.done) head.push(next.value);
+    const rest = async function* () {
+      yield* head;
+      for (;;) {
+        const n = await it.next();
+        if (n.done) return;
+        yield n.value;
+      }
+    };
+    if (!next.done && looksLikeCsvlog(next.value)) {
+      seen.format = 'csvlog';
+      yield* counted(csvlogToStderrLines(rest()));
+    } else yield* counted(rest());
+  }
+  return { lines: detect(), seen };
+}
+
+/** Why a non-empty input gave no event (undefined for an empty input). */
+export function noEventReason(seen: SeenLines, redact: (s: string) => string): string | undefined {
+  if (seen.lines === 0) return undefined;
+  const n = `${seen.lines} line${seen.lines === 1 ? '' : 's'}`;
+  if (seen.prefixed === 0) {
+    return `no event in ${n}: no line starts with the Aurora prefix ${AURORA_LOG_LINE_PREFIX} (e.g. "2026-11-24 16:59:02 UTC:10.0.0.5(49182):app_user@appdb:[11660]:LOG:  AUDIT: …"); the first line is: ${redact(seen.first ?? '').slice(0, 120)}\n  a PostgreSQL log with another log_line_prefix cannot be read; a csvlog file (log_destination=csvlog) can`;
+  }
+  if (seen.audit === 0) {
+    return `no event in ${n}: the lines have the Aurora prefix but none is a pgAudit entry ("AUDIT: ") or a failed login; is pgaudit.log set (aurora-audit pgaudit check)?`;
+  }
+  return `no event in ${n}: every pgAudit entry was left out (service users: see serviceUsers in the configuration) or unreadable`;
 }
 
 export function registerPgauditSetup(group: Command, { io, setExit }: CommandContext): void {
@@ -108,7 +181,7 @@ export function registerPgauditSetup(group: Command, { io, setExit }: CommandCon
         setExit(2);
         return;
       }
-      const checks = await checkPgAudit(new RDSClient({}), identifier);
+      const checks = await checkPgAudit(new RDSClient(awsClientConfig()), identifier);
       if (opts.json)
         io.stdout(`${JSON.stringify({ cluster: identifier, ok: checks.every((c) => c.ok), checks })}\n`);
       else {
@@ -137,7 +210,7 @@ export async function checkPgAudit(rds: RDSClient, identifier: string): Promise<
         name: 'cluster',
         ok: false,
         detail: `${identifier} not found`,
-        fix: 'check the name and the region (AWS_REGION)',
+        fix: 'check the name and the region (--region, AWS_REGION)',
       },
     ];
   }

@@ -19,6 +19,7 @@ import { createRedactor } from '../../tasks/core/redact';
 import { ON_FAILURE_PREFIX, QUARANTINE_PREFIX } from '../../tasks/core/storage-layout';
 import { deliverToFirehose } from '../../tasks/shared/firehose-delivery';
 import { kmsResolver, s3Client } from '../aws';
+import { awsClientConfig } from '../aws-settings';
 import type { RegisterCommands } from '../io';
 
 export const DEFAULT_REDRIVE_PREFIXES = [`${QUARANTINE_PREFIX}das/`, ON_FAILURE_PREFIX] as const;
@@ -227,7 +228,7 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
       const summary = await redrive(
         {
           s3: s3Client(),
-          firehose: new FirehoseClient({}),
+          firehose: new FirehoseClient(awsClientConfig()),
           resolveDataKey: kmsResolver(),
           bucket,
           deliveryStream,

@@ -9,6 +9,7 @@ import { OUTPUTS } from '../../infra/outputs';
 import type { PeriodName } from '../../tasks/core/report-period';
 import type { ReportInput } from '../../tasks/render-report/contract';
 import { validateReportRequest } from '../../tasks/render-report/request';
+import { awsClientConfig } from '../aws-settings';
 import type { RegisterCommands } from '../io';
 import {
   defaultWait,
@@ -94,7 +95,7 @@ export function registerReportCommand(
         );
         if (!prepared.valid) throw new UsageError(prepared.problem);
         const stack = opts.stack ?? config.name;
-        const outputs = await stackOutputs(new CloudFormationClient({}), stack);
+        const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
         const stateMachineArn = requireOutput(outputs, OUTPUTS.reportWorkflow, stack);
         const { periodName, period } = prepared;
         await startExecution(ctx, waitOptions, {

@@ -18,7 +18,14 @@ import {
 import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig, ClusterConfig } from '../../infra/config/schema';
 import { OUTPUTS, type OutputName } from '../../infra/outputs';
+import { nextOccurrence, parseWeeklyWindow, type WindowRequest } from '../../tasks/core/maintenance-window';
+import {
+  type StreamRequestRules,
+  validateStreamRequest,
+} from '../../tasks/plan-maintenance-window/stream-request';
 import { STREAM_WORKFLOWS, type StreamWorkflowVerb } from '../../workflows/registry';
+import { planRequestLimits, STREAM_WORKFLOW_DEFAULTS } from '../../workflows/shared/stream-workflow-defaults';
+import { awsClientConfig, explainAwsError } from '../aws-settings';
 import type { CliIo, RegisterCommands } from '../io';
 
 /** A stream workflow's CLI verb (the registry's). */
@@ -92,6 +99,55 @@ function resolve(opts: CommonOptions): { config: AuroraAuditConfig; cluster: Clu
   return { config, cluster, stack: opts.stack ?? config.name };
 }
 
+/**
+ * The rules the plan Lambda validates a request with, from the configuration and the stream workflows'
+ * defaults (what the stack deploys): the CLI refuses locally what the workflow would refuse, before any AWS call.
+ */
+export function streamRequestRulesOf(config: AuroraAuditConfig): StreamRequestRules {
+  return {
+    clusters: config.clusters.map((c) => ({
+      identifier: c.identifier,
+      resourceId: c.resourceId,
+      activityStreamKmsKeyArn: c.activityStreamKmsKeyArn,
+      // Only the deployed plan Lambda knows the account and region of the stream: not needed to validate.
+      streamArn: '',
+    })),
+    windowPolicy: config.maintenanceWindow.policy,
+    allowImmediate: config.maintenanceWindow.allowImmediate,
+    minMinutesLeft: STREAM_WORKFLOW_DEFAULTS.minimumMinutesLeft,
+    ...planRequestLimits(STREAM_WORKFLOW_DEFAULTS),
+  };
+}
+
+/** When the workflow will start the change, as far as can be known here (the plan Lambda decides). */
+export async function plannedStart(
+  window: WindowRequest,
+  config: AuroraAuditConfig,
+  cluster: ClusterConfig,
+  now: Date,
+): Promise<string> {
+  if (window.kind === 'now') return 'now (the instances restart)';
+  if (window.kind === 'range') return `${window.start} (window until ${window.end})`;
+  let weekly = config.maintenanceWindow.policy === 'fixed' ? config.maintenanceWindow.fixedWindow : undefined;
+  let source = 'the fixed window';
+  if (weekly === undefined) {
+    source = "the cluster's preferred maintenance window";
+    try {
+      const described = await new RDSClient(awsClientConfig()).send(
+        new DescribeDBClustersCommand({ DBClusterIdentifier: cluster.identifier }),
+      );
+      weekly = described?.DBClusters?.[0]?.PreferredMaintenanceWindow;
+    } catch (err) {
+      // Credentials, region, network: said once by cli/main.ts. Anything else (no permission to describe the
+      // cluster): the start is still the workflow's to plan.
+      if (explainAwsError(err)) throw err;
+    }
+  }
+  if (!weekly) return "the cluster's next maintenance window (the workflow reads it from RDS)";
+  const next = nextOccurrence(parseWeeklyWindow(weekly), now, STREAM_WORKFLOW_DEFAULTS.minimumMinutesLeft);
+  return `${new Date(Math.max(next.start.getTime(), now.getTime())).toISOString()} (${source} ${weekly} UTC, until ${next.end.toISOString()})`;
+}
+
 export interface WaitOptions {
   readonly pollMs: number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -149,7 +205,17 @@ export interface StartExecutionRequest {
   readonly json?: boolean;
   /** Fields that lead the `--json` output, e.g. `{ action, cluster }`. */
   readonly summary: Readonly<Record<string, unknown>>;
+  /**
+   * After a run of this name ended without success (FAILED, TIMED_OUT, ABORTED), start a new attempt named
+   * `<name>-2`, `<name>-3`, … instead of reporting the old run. Default false.
+   */
+  readonly retryFailed?: boolean;
+  /** A line printed before the run starts (text output), e.g. the planned start. */
+  readonly plan?: string;
 }
+
+const ENDED_WITHOUT_SUCCESS = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+const MAX_ATTEMPTS = 20;
 
 /**
  * Starts an execution (or finds the one a previous identical command started), prints the console link,
@@ -162,24 +228,44 @@ export async function startExecution(
   request: StartExecutionRequest,
 ): Promise<void> {
   const { io, setExit } = ctx;
-  const { stateMachineArn, name } = request;
-  const sfn = new SFNClient({});
-  let executionArn: string;
+  const { stateMachineArn } = request;
+  const sfn = new SFNClient(awsClientConfig());
+  let executionArn = '';
   let already = false;
-  try {
-    // Same name and input while running: Step Functions returns the running execution (idempotent).
-    ({ executionArn = '' } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request.input) }),
-    ));
-  } catch (err) {
-    if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists')
-      throw err;
-    // The same command ran before (finished, or with other input): report that run instead of starting anew.
+  let name = request.name;
+  let attempt = 1;
+  const previous: { name: string; status: string }[] = [];
+  for (;;) {
+    try {
+      // Same name and input while running: Step Functions returns the running execution (idempotent).
+      ({ executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request.input) }),
+      ));
+      break;
+    } catch (err) {
+      if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists')
+        throw err;
+    }
+    // The same command ran before (finished, or with other input).
     executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    if (request.retryFailed && attempt < MAX_ATTEMPTS) {
+      const earlier = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (earlier?.status && ENDED_WITHOUT_SUCCESS.has(earlier.status)) {
+        previous.push({ name, status: earlier.status });
+        attempt++;
+        name = `${request.name}-${attempt}`.slice(0, 80);
+        continue;
+      }
+    }
+    // Running or succeeded: report that run instead of starting anew.
     already = true;
+    break;
   }
   if (!request.json) {
-    io.stdout(`${already ? 'already started' : 'started'} ${name}\n  ${consoleLink(executionArn)}\n`);
+    if (request.plan) io.stdout(`${request.plan}\n`);
+    const last = previous[previous.length - 1];
+    const retry = last && !already ? ` (attempt ${attempt}: ${last.name} ended ${last.status})` : '';
+    io.stdout(`${already ? 'already started' : 'started'} ${name}${retry}\n  ${consoleLink(executionArn)}\n`);
   }
   let execution: DescribeExecutionCommandOutput | undefined;
   if (request.wait || already) {
@@ -190,7 +276,7 @@ export async function startExecution(
   const status = execution?.status ?? 'RUNNING';
   if (request.json) {
     io.stdout(
-      `${JSON.stringify({ ...request.summary, executionName: name, executionArn, alreadyStarted: already, status, error: execution?.error ?? null, cause: execution?.cause ?? null, console: consoleLink(executionArn) })}\n`,
+      `${JSON.stringify({ ...request.summary, executionName: name, executionArn, alreadyStarted: already, attempt, previousAttempts: previous, status, error: execution?.error ?? null, cause: execution?.cause ?? null, console: consoleLink(executionArn) })}\n`,
     );
   } else if (execution) {
     io.stdout(
@@ -227,23 +313,32 @@ export function registerWorkflowCommands(
     opts: CommonOptions & { window?: string; ticket?: string; wait?: boolean; requestedBy?: string },
   ) => {
     const action: WorkflowAction = workflow.cli.verb;
-    const { cluster, stack } = resolve(opts);
-    const outputs = await stackOutputs(new CloudFormationClient({}), stack);
-    const stateMachineArn = requireOutput(outputs, workflow.output, stack);
+    const { config, cluster, stack } = resolve(opts);
+    const now = new Date(waitOptions.now());
     const input = {
       clusterIdentifier: cluster.identifier,
       window: workflowWindow(opts.window),
-      ...(opts.ticket ? { changeTicket: opts.ticket } : {}),
+      ...(opts.ticket !== undefined ? { changeTicket: opts.ticket } : {}),
       requestedBy: opts.requestedBy ?? process.env.USER ?? 'aurora-audit-cli',
     };
-    const name = executionName(action, cluster.identifier, opts.ticket, new Date(waitOptions.now()));
+    // The plan Lambda's own validation, here, before any AWS call: a request it would refuse starts nothing
+    // (and emails no FAILED notice to the alert topic).
+    const checked = validateStreamRequest(input, streamRequestRulesOf(config), now, workflow.name);
+    if (!checked.valid)
+      throw new UsageError(`the ${action} workflow would refuse this request: ${checked.problem}`);
+    const plan = `planned start: ${await plannedStart(checked.request.window, config, cluster, now)}`;
+    const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
+    const stateMachineArn = requireOutput(outputs, workflow.output, stack);
+    const name = executionName(action, cluster.identifier, opts.ticket, now);
     await startExecution(ctx, waitOptions, {
       stateMachineArn,
       name,
       input,
       wait: opts.wait,
       json: opts.json,
-      summary: { action, cluster: cluster.identifier },
+      summary: { action, cluster: cluster.identifier, plannedStart: plan.replace('planned start: ', '') },
+      retryFailed: true,
+      plan,
     });
   };
 
@@ -279,8 +374,8 @@ export function registerWorkflowCommands(
     .action((opts: CommonOptions) =>
       guard(async () => {
         const { cluster, stack } = resolve(opts);
-        const outputs = await stackOutputs(new CloudFormationClient({}), stack);
-        const { DBClusters } = await new RDSClient({}).send(
+        const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
+        const { DBClusters } = await new RDSClient(awsClientConfig()).send(
           new DescribeDBClustersCommand({ DBClusterIdentifier: cluster.identifier }),
         );
         const db = DBClusters?.[0];
@@ -288,13 +383,13 @@ export function registerWorkflowCommands(
         let mapping: { uuid: string | null; state: string | null } | null = null;
         if (streamName) {
           const fn = requireOutput(outputs, OUTPUTS.decryptFunction, stack);
-          const { EventSourceMappings } = await new LambdaClient({}).send(
+          const { EventSourceMappings } = await new LambdaClient(awsClientConfig()).send(
             new ListEventSourceMappingsCommand({ FunctionName: fn }),
           );
           const m = EventSourceMappings?.find((e) => e.EventSourceArn?.endsWith(`:stream/${streamName}`));
           mapping = m ? { uuid: m.UUID ?? null, state: m.State ?? null } : null;
         }
-        const sfn = new SFNClient({});
+        const sfn = new SFNClient(awsClientConfig());
         const runs: { name: string; status: string; startDate: string | null }[] = [];
         for (const workflow of STREAM_WORKFLOWS) {
           const arn = outputs.get(workflow.output);

@@ -21,6 +21,8 @@ export interface PostgresOptions {
   readonly pgauditLog?: string;
   /** Superuser password (TCP logins use scram-sha-256). */
   readonly superuserPassword?: string;
+  /** Also write a csvlog (`log_destination = 'stderr,csvlog'`, read with `csvLog()`). Default false. */
+  readonly csvlog?: boolean;
 }
 
 export interface PsqlOptions {
@@ -40,6 +42,8 @@ export interface PostgresServer {
   psql(sql: string, options?: PsqlOptions): { stdout: string; stderr: string; status: number };
   /** The server log so far. */
   log(): string;
+  /** The csvlog so far (with `csvlog: true`). */
+  csvLog(): string;
   stop(): void;
 }
 
@@ -114,8 +118,16 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       "log_line_prefix = '%t:%r:%u@%d:[%p]:'",
       "log_timezone = 'UTC'",
       "timezone = 'UTC'",
-      'logging_collector = off',
-      "log_destination = 'stderr'",
+      ...(options.csvlog
+        ? [
+            // csvlog needs the collector, which then writes the stderr log beside it as well.
+            'logging_collector = on',
+            "log_destination = 'stderr,csvlog'",
+            "log_directory = 'log'",
+            "log_filename = 'postgresql.log'",
+            'log_file_mode = 0644',
+          ]
+        : ['logging_collector = off', "log_destination = 'stderr'"]),
       'fsync = off',
       'synchronous_commit = off',
       'full_page_writes = off',
@@ -166,7 +178,11 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         throw new Error(`psql failed (${out.status}): ${out.stderr}`);
       return out;
     },
-    log: () => readFileSync(logFile, 'utf8'),
+    log: () =>
+      options.csvlog
+        ? readFileSync(join(dataDir, 'log', 'postgresql.log'), 'utf8')
+        : readFileSync(logFile, 'utf8'),
+    csvLog: () => readFileSync(join(dataDir, 'log', 'postgresql.csv'), 'utf8'),
     stop() {
       if (stopped) return;
       stopped = true;

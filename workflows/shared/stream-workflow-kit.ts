@@ -24,6 +24,7 @@ import type {
   PlanLambdaEnvironment,
 } from '../../tasks/plan-maintenance-window/settings';
 import { createLockTable } from './lock';
+import { planRequestLimits, STREAM_WORKFLOW_DEFAULTS } from './stream-workflow-defaults';
 
 /** A cluster the stream workflows may work on. */
 export interface EnableWorkflowCluster {
@@ -189,8 +190,8 @@ export class StreamWorkflowKit extends Construct implements StreamWorkflowShared
         WINDOW_POLICY: settings.window.policy,
         ...(settings.window.fixedWindow ? { FIXED_WINDOW: settings.window.fixedWindow } : {}),
         ALLOW_IMMEDIATE: `${settings.window.allowImmediate}`,
-        MAX_WAIT_SECONDS: String(settings.timeoutSeconds - settings.deadlineSeconds - 3600),
-        LOCK_TTL_SECONDS: String(settings.timeoutSeconds + 3600),
+        MAX_WAIT_SECONDS: String(planRequestLimits(settings).maxWaitSeconds),
+        LOCK_TTL_SECONDS: String(planRequestLimits(settings).lockTtlSeconds),
       } satisfies PlanLambdaEnvironment,
     });
     this.planFunction = this.plan.function;
@@ -248,15 +249,25 @@ function validateKitProps(props: StreamWorkflowKitProps, label: string): Validat
       );
     }
   });
-  const minimumMinutesLeft = props.minimumMinutesLeft ?? 30;
+  const minimumMinutesLeft = props.minimumMinutesLeft ?? STREAM_WORKFLOW_DEFAULTS.minimumMinutesLeft;
   if (!Number.isInteger(minimumMinutesLeft) || minimumMinutesLeft < 0 || minimumMinutesLeft > 1440) {
     fail(`minimumMinutesLeft must be an integer from 0 to 1440, got ${minimumMinutesLeft}`);
   }
-  const deadlineSeconds = wholeSeconds('deadline', props.deadline, 45 * 60, fail);
+  const deadlineSeconds = wholeSeconds(
+    'deadline',
+    props.deadline,
+    STREAM_WORKFLOW_DEFAULTS.deadlineSeconds,
+    fail,
+  );
   if (deadlineSeconds < 300 || deadlineSeconds > 12 * 3600) {
     fail(`deadline must be from 5 minutes to 12 hours, got ${deadlineSeconds} s`);
   }
-  const timeoutSeconds = wholeSeconds('timeout', props.timeout, 8 * 24 * 3600, fail);
+  const timeoutSeconds = wholeSeconds(
+    'timeout',
+    props.timeout,
+    STREAM_WORKFLOW_DEFAULTS.timeoutSeconds,
+    fail,
+  );
   if (timeoutSeconds < deadlineSeconds + 2 * 3600 || timeoutSeconds > 365 * 24 * 3600) {
     fail(
       `timeout must be at least the deadline plus 2 hours (${deadlineSeconds + 7200} s) and at most 365 days, got ${timeoutSeconds} s`,

@@ -19,6 +19,14 @@ import { toIsoUtc } from '../time';
 const PREFIX =
   /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?(?: [A-Za-z0-9+-]{1,6})?):(\[local\]|[^()\s]*\(\d+\)|):([^@:]*)@([^:]*):\[(\d+)\]:([A-Z]+[0-9]?):\s\s?(.*)$/;
 
+/** The prefix the parser reads, as `log_line_prefix` writes it (for saying why a log yields no event). */
+export const AURORA_LOG_LINE_PREFIX = '%t:%r:%u@%d:[%p]:';
+
+/** Whether a line starts with Aurora's prefix (`%t:%r:%u@%d:[%p]:LEVEL:  `). */
+export function hasAuroraPrefix(line: string): boolean {
+  return PREFIX.test(line);
+}
+
 const FAILED_LOGIN = /^password authentication failed for user "((?:[^"]|"")*)"/;
 
 export const DEFAULT_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
