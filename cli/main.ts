@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { register as registerConfig } from './commands/config';
 import { register as registerDecode } from './commands/decode';
 import { register as registerDemo } from './commands/demo';
+import { register as registerEvents } from './commands/events';
 import { register as registerPgaudit } from './commands/pgaudit';
 import { register as registerRedrive } from './commands/redrive';
 import { register as registerReport } from './commands/report';
@@ -22,6 +23,7 @@ const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerRedrive,
   registerWorkflows,
   registerReport,
+  registerEvents,
   registerPgaudit,
   registerRules,
   registerDemo,
