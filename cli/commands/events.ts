@@ -81,7 +81,8 @@ export function formatBytes(bytes: number): string {
 }
 
 /** `1.2 MB (1234567 bytes)`, or `514 bytes`. */
-const bytesText = (bytes: number) => (bytes < 1000 ? `${bytes} bytes` : `${formatBytes(bytes)} (${bytes} bytes)`);
+const bytesText = (bytes: number) =>
+  bytes < 1000 ? `${bytes} bytes` : `${formatBytes(bytes)} (${bytes} bytes)`;
 
 const usd = (n: number) => `$${n < 0.01 ? n.toFixed(6) : n.toFixed(2)}`;
 
@@ -154,6 +155,7 @@ async function searchAthena(
     await wait.sleep(wait.pollMs);
   }
   const rows: EventRow[] = [];
+  const pageSize = Math.min(1000, request.limit + 2);
   let token: string | undefined;
   let first = true;
   let more = false;
@@ -162,8 +164,9 @@ async function searchAthena(
       new GetQueryResultsCommand({
         QueryExecutionId: id,
         NextToken: token,
-        // One row more than wanted tells whether there are more; the header row counts on the first page.
-        MaxResults: Math.min(1000, request.limit - rows.length + 1 + (first ? 1 : 0)),
+        // One size for every page (a NextToken continues the pages cut at that size): up to one row more
+        // than wanted, which tells whether more matched; the header row counts on the first page.
+        MaxResults: pageSize,
       }),
     );
     let data = page.ResultSet?.Rows ?? [];
