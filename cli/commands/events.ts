@@ -299,7 +299,12 @@ const cut = (text: string, max: number) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-export function formatRows(rows: readonly EventRow[], output: string): string {
+/** The rows as `output` (table, json or csv); the table names clusters by their configured names. */
+export function formatRows(
+  rows: readonly EventRow[],
+  output: string,
+  clusterNames: ReadonlyMap<string, string> = new Map(),
+): string {
   if (output === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
   if (output === 'csv')
     return [
@@ -307,7 +312,8 @@ export function formatRows(rows: readonly EventRow[], output: string): string {
       ...rows.map((r) => csvRecord(EVENT_SEARCH_COLUMNS.map((c) => r[c]))),
     ].join('');
   if (rows.length === 0) return '';
-  const cells = rows.map((r) => TABLE_COLUMNS.map((c) => cut(c.value(r), c.max)));
+  const named = rows.map((r) => ({ ...r, cluster: r.cluster && (clusterNames.get(r.cluster) ?? r.cluster) }));
+  const cells = named.map((r) => TABLE_COLUMNS.map((c) => cut(c.value(r), c.max)));
   const widths = TABLE_COLUMNS.map((c, i) =>
     Math.max(c.header.length, ...cells.map((row) => row[i]?.length ?? 0)),
   );
@@ -385,7 +391,9 @@ export function registerEventsCommand(
           ...r,
           commandtext: r.commandtext === null ? null : redact(r.commandtext),
         }));
-        io.stdout(formatRows(rows, search.output));
+        io.stdout(
+          formatRows(rows, search.output, new Map(config.clusters.map((c) => [c.resourceId, c.identifier]))),
+        );
         io.stderr(
           `${rows.length} statement(s)${result.more ? `; more matched: raise --limit (${search.limit}) or narrow the search` : ''}\n${result.summary}\n`,
         );
