@@ -264,7 +264,10 @@ describe('the event search SQL (reports/search/events.sql) as Athena accepts it'
   });
 
   it('has as many placeholders as parameters, and never interpolates', () => {
-    const range = eventSearchRange({ from: '2026-11-23', to: '2026-11-23' }, new Date('2026-12-01T00:00:00Z'));
+    const range = eventSearchRange(
+      { from: '2026-11-23', to: '2026-11-23' },
+      new Date('2026-12-01T00:00:00Z'),
+    );
     expect(placeholders(sql)).toBe(eventSearchParameters(range, {}).length);
     expect(sql).not.toMatch(/\$\{|\{\{|%s/);
   });
