@@ -215,7 +215,9 @@ describe('aurora-audit report --preview (Athena)', () => {
   });
   afterAll(() => engine.close());
 
-  it('runs the prepared statements with the planned parameters in the workgroup and renders their results', async () => {
+  /** The stack's outputs, and Athena answered by the embedded engine; `fails` names a statement whose query fails. */
+  function stubAws(fails?: string) {
+    const failing = new Set<string>();
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [
         {
@@ -237,6 +239,7 @@ describe('aurora-audit report --preview (Athena)', () => {
       const values = (input.ExecutionParameters as string[]).map((v) => v.slice(1, -1).replace(/''/g, "'"));
       const table = await engine.table(querySql(statement.replace(/_/g, '-')), values);
       const id = `q-${++n}`;
+      if (statement === fails) failing.add(id);
       results.set(id, {
         columns: table.columns.map((c) => ({ name: c.name, type: athenaType(c.type) })),
         rows: table.rows,
@@ -246,11 +249,17 @@ describe('aurora-audit report --preview (Athena)', () => {
     athena.on(GetQueryExecutionCommand).callsFake((input) => ({
       QueryExecution: {
         QueryExecutionId: input.QueryExecutionId,
-        Status: { State: 'SUCCEEDED' },
+        Status: failing.has(input.QueryExecutionId)
+          ? { State: 'FAILED', StateChangeReason: 'HIVE_CURSOR_ERROR: simulated' }
+          : { State: 'SUCCEEDED' },
         Statistics: { DataScannedInBytes: 1_500_000 },
       },
     }));
     athena.on(GetQueryResultsCommand).callsFake(athenaResultsServer(results));
+  }
+
+  it('runs the prepared statements with the planned parameters in the workgroup and renders their results', async () => {
+    stubAws();
 
     const run = await runCli('report', '--preview', ...PERIOD, '--out-dir', out);
     expect(run.code).toBe(0);
@@ -272,5 +281,19 @@ describe('aurora-audit report --preview (Athena)', () => {
     expect(run.stderr).toContain(
       '10 Athena queries in aurora-audit: 15.0 MB scanned (15000000 bytes), billed as 100.0 MB: $0.000500 at $5 per TB',
     );
+  });
+
+  it('renders a failed section as failed, writes the report anyway and exits 1', async () => {
+    stubAws('top_hosts');
+    const run = await runCli('report', '--preview', ...PERIOD, '--out-dir', out);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('top-hosts: FAILED');
+    expect(run.stderr).toContain('1 section(s) failed');
+    const message = parseMime(readFileSync(join(out, 'report.eml'), 'latin1'));
+    expect(decodeWords(message.headers.get('subject') ?? '')).toContain('1 section failed');
+    expect(existsSync(join(out, 'top-hosts.csv'))).toBe(false);
+    expect(csvRows('privilege-changes.csv')).toHaveLength(PRIVILEGE_CHANGES.length);
+    expect(ses.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
   });
 });
