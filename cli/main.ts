@@ -58,6 +58,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: () => (require('./commands/report') as Loaded).register,
   },
   {
+    commands: {
+      events:
+        'Search the stored audit trail: statements (each once, with the sources that saw it) by cluster, user, database, class, command, object, source, text and time range, in Athena or locally',
+    },
+    load: () => (require('./commands/events') as Loaded).register,
+  },
+  {
     commands: { pgaudit: 'pgAudit tools: parse logs, set-up SQL, set-up check' },
     load: () => (require('./commands/pgaudit') as Loaded).register,
   },

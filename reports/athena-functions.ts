@@ -116,6 +116,12 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
     use: 'the reconciled classes, one execution parameter `ROLE,DDL` (coverage gaps)',
   },
   {
+    name: 'strpos',
+    kind: 'scalar',
+    signature: 'strpos(string, substring) → bigint: the 1-based position of the first occurrence, 0 if none',
+    use: 'the event search: part of an object name or statement text (no LIKE wildcards in what a user types)',
+  },
+  {
     name: 'contains',
     kind: 'scalar',
     signature: 'contains(x, element) → boolean: whether the array x contains element',

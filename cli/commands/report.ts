@@ -11,6 +11,8 @@ import type { ReportInput } from '../../tasks/render-report/contract';
 import { validateReportRequest } from '../../tasks/render-report/request';
 import { awsClientConfig } from '../aws-settings';
 import type { RegisterCommands } from '../io';
+import { defaultSearchWait } from './events';
+import { DEFAULT_PREVIEW_DIR, previewReport } from './report-preview';
 import {
   defaultWait,
   guardUsage,
@@ -32,6 +34,9 @@ export interface ReportOptions {
   json?: boolean;
   config?: string;
   stack?: string;
+  preview?: boolean;
+  outDir?: string;
+  local?: string;
 }
 
 /** The workflow input of the options; throws UsageError for a combination the workflow would refuse. */
@@ -77,11 +82,34 @@ export function registerReportCommand(
     .option('--json', 'print the result as JSON')
     .option('-c, --config <file>', 'configuration file (default: the embedded example)')
     .option('--stack <name>', 'deployed stack name (default: the configuration name)')
+    .option('--preview', 'render the report here (HTML, text, chart, .eml) without sending or archiving it')
+    .option('--out-dir <dir>', `with --preview: where to write the files (default ./${DEFAULT_PREVIEW_DIR})`)
+    .option('--local <dir>', 'with --preview: query a stored layout on the embedded engine instead of Athena')
     .action((opts: ReportOptions) =>
       guardUsage(io, setExit, async () => {
         const config = loadConfig(opts.config);
         const input = reportInput(opts);
         const now = new Date(waitOptions.now());
+        if (!opts.preview && (opts.outDir !== undefined || opts.local !== undefined))
+          throw new UsageError('--out-dir and --local go with --preview');
+        if (opts.preview) {
+          if (opts.wait || opts.json)
+            throw new UsageError('--preview starts no run: leave out --wait and --json');
+          // Part of the file names only (the archive prefix and the Message-ID of the .eml).
+          const name = `preview-${now.toISOString().slice(0, 16).replace(/[-:]/g, '')}`;
+          setExit(
+            await previewReport(io, defaultSearchWait, {
+              config,
+              input,
+              executionName: name,
+              now,
+              outDir: opts.outDir,
+              local: opts.local,
+              stack: opts.stack,
+            }),
+          );
+          return;
+        }
         // The Lambda's own validation, with the configuration's clusters and recipients (the Lambda's default
         // time zone is UTC: the stack sets no other).
         const prepared = validateReportRequest(

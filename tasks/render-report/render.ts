@@ -167,7 +167,7 @@ function checkSections(sections: unknown): SectionOutcome[] {
 }
 
 /** Reads every page of one query's results into a section (rows bounded, CSV complete). */
-async function readResults(
+export async function readResults(
   athena: AthenaClient,
   queryExecutionId: string,
   maxRows: number,
@@ -219,21 +219,40 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-interface ArchiveObject {
+export interface ArchiveObject {
   readonly key: string;
   readonly body: Uint8Array | string;
   readonly contentType: string;
 }
 
-async function render(
-  event: RenderEvent,
+/** Reads a succeeded section's rows (every row to `onRow`, redacted) into a collected section. */
+export type SectionReader = (
+  queryExecutionId: string,
+  onRow?: (values: readonly (string | null)[], columns: readonly string[]) => void,
+) => Promise<CollectedSection>;
+
+/** A rendered report: the message and every file of its archive, nothing written or sent yet. */
+export interface ComposedReport {
+  readonly subject: string;
+  /** The archive's files but the `.eml` (CSVs, chart, `report.html`, `report.txt`), keys under the prefix. */
+  readonly objects: readonly ArchiveObject[];
+  /** `report.eml`: the exact message, archived last. */
+  readonly eml: ArchiveObject;
+  readonly failedSections: number;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/**
+ * Steps 1 and 2 of {@link render}: reads the sections' results with `read`, renders the chart, HTML, text
+ * and the MIME message. Pure but for `read`: the CLI's preview runs it on its own results.
+ */
+export async function composeReport(
+  request: ReportRequest,
+  outcomes: readonly SectionOutcome[],
   settings: ReportSettings,
-  deps: ReportDeps,
-  redact: Redactor,
-): Promise<RenderResult> {
-  const request = checkRequest(event.request);
-  const outcomes = checkSections(event.sections);
-  const clock = deps.clock ?? (() => new Date());
+  read: SectionReader,
+  clock: () => Date,
+): Promise<ComposedReport> {
   const region = settings.AWS_REGION;
   const bucket = settings.BUCKET;
   const order = (cluster: string) =>
@@ -277,13 +296,7 @@ async function render(
             activityRows.push(values);
           }
         : undefined;
-    const collected = await readResults(
-      deps.athena,
-      outcome.queryExecutionId,
-      settings.MAX_ROWS_PER_SECTION,
-      redact,
-      onRow,
-    );
+    const collected = await read(outcome.queryExecutionId, onRow);
     const csvKey = `${request.archivePrefix}${csvName}`;
     if (csvs.has(csvKey)) throw new InvalidReportEventError(`two sections for ${csvName}`);
     csvs.set(csvKey, collected.csv);
@@ -396,7 +409,7 @@ async function render(
     message = compose(attach);
   }
 
-  // 3. Archive (the chart referenced by file name in the archived HTML; the .eml is the exact message).
+  // The archive's files (the chart referenced by file name in the archived HTML; the .eml is the exact message).
   const objects: ArchiveObject[] = [
     ...[...csvs].map(([key, body]) => ({ key, body: new Uint8Array(body), contentType: CSV_TYPE })),
     ...(png
@@ -413,6 +426,36 @@ async function render(
       contentType: 'text/plain; charset=utf-8',
     },
   ];
+  const eml: ArchiveObject = {
+    key: `${request.archivePrefix}${ARCHIVE_FILES.eml}`,
+    body: new Uint8Array(message.raw),
+    contentType: 'message/rfc822',
+  };
+  return { subject, objects, eml, failedSections, counts: subjectCounts({ sections }) };
+}
+
+async function render(
+  event: RenderEvent,
+  settings: ReportSettings,
+  deps: ReportDeps,
+  redact: Redactor,
+): Promise<RenderResult> {
+  const request = checkRequest(event.request);
+  const outcomes = checkSections(event.sections);
+  const clock = deps.clock ?? (() => new Date());
+  const bucket = settings.BUCKET;
+
+  // 1. Results; 2. chart, HTML, text, message.
+  const { subject, objects, eml, failedSections, counts } = await composeReport(
+    request,
+    outcomes,
+    settings,
+    (queryExecutionId, onRow) =>
+      readResults(deps.athena, queryExecutionId, settings.MAX_ROWS_PER_SECTION, redact, onRow),
+    clock,
+  );
+
+  // 3. Archive (the .eml last).
   const put = async (o: ArchiveObject) => {
     try {
       await deps.s3.send(
@@ -424,13 +467,7 @@ async function render(
     return o.key;
   };
   const archived = await mapLimit(objects, ARCHIVE_CONCURRENCY, put);
-  archived.push(
-    await put({
-      key: `${request.archivePrefix}${ARCHIVE_FILES.eml}`,
-      body: new Uint8Array(message.raw),
-      contentType: 'message/rfc822',
-    }),
-  );
+  archived.push(await put(eml));
 
   // 4. Send.
   let sesMessageId: string;
@@ -441,7 +478,7 @@ async function render(
         Destinations: [...request.recipients],
         // No SourceArn: the identity is this account's (sending authorization is for other accounts'), and
         // SES checks the address's own identity or, when only its domain is verified, the domain's.
-        RawMessage: { Data: new Uint8Array(message.raw) },
+        RawMessage: { Data: eml.body as Uint8Array },
       }),
     );
     sesMessageId = sent.MessageId ?? '';
@@ -451,7 +488,7 @@ async function render(
       err,
     );
   }
-  return { subject, messageId: sesMessageId, archived, failedSections, counts: subjectCounts({ sections }) };
+  return { subject, messageId: sesMessageId, archived, failedSections, counts };
 }
 
 /** The Lambda's logic for both actions. */

@@ -12,6 +12,7 @@ import {
   reportQuery,
   UnknownReportQueryError,
 } from '../../reports/queries';
+import { eventSearchParameters, eventSearchRange, eventSearchSql } from '../../reports/search';
 import { alertSettingsSchema } from '../../tasks/alert/settings';
 import { loadRules } from '../../tasks/core/alerts/rules';
 import { reportPeriod } from '../../tasks/core/report-period';
@@ -265,5 +266,39 @@ describe('the report SQL as Athena accepts it', () => {
     expect(querySql('audit-tampering')).toContain(
       `regexp_like(coalesce(commandtext, command), '${AUDIT_TAMPERING_REGEX}')`,
     );
+  });
+});
+
+describe('the event search SQL (reports/search/events.sql) as Athena accepts it', () => {
+  const sql = eventSearchSql();
+  const statementsCte = (text: string) =>
+    text.slice(text.indexOf('keyed AS ('), text.indexOf("WHERE source = 'das' OR paired = false\n)") + 40);
+
+  it('parses as Trino SQL and calls only the documented functions', () => {
+    const called = functionsCalled(sql);
+    expect(called.size).toBeGreaterThan(0);
+    expect([...called].filter((f) => !ATHENA_FUNCTION_NAMES.includes(f))).toEqual([]);
+  });
+
+  it('reads the table only within the day partitions, cluster and instants of the range', () => {
+    expect(unrestrictedScans(sql)).toEqual([]);
+  });
+
+  it('has as many placeholders as parameters, and never interpolates', () => {
+    const range = eventSearchRange(
+      { from: '2026-11-23', to: '2026-11-23' },
+      new Date('2026-12-01T00:00:00Z'),
+    );
+    expect(placeholders(sql)).toBe(eventSearchParameters(range, {}).length);
+    expect(sql).not.toMatch(/\$\{|\{\{|%s/);
+  });
+
+  it('deduplicates and pairs the sources exactly as the report queries do, and lists statements', () => {
+    const report = querySql('privilege-changes');
+    expect(eventsCte(sql)).toBe(eventsCte(report));
+    expect(statementsCte(sql)).toBe(statementsCte(report));
+    const rest = sql.slice(sql.indexOf(statementsCte(report)) + statementsCte(report).length);
+    expect(rest).toMatch(/FROM statements\b/);
+    expect(rest).not.toMatch(/FROM events\b/);
   });
 });

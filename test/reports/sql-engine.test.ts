@@ -129,6 +129,11 @@ const checks: Record<string, { sql: string; expected: Record<string, unknown> }>
     sql: "SELECT split('ROLE,DDL', ',') AS two, split('ROLE', ',') AS one, split('', ',') AS empty_string",
     expected: { two: ['ROLE', 'DDL'], one: ['ROLE'], empty_string: [''] },
   },
+  strpos: {
+    // Trino: 1-based position of the first occurrence, 0 when absent, case-sensitive; '%' and '_' are literal.
+    sql: "SELECT strpos('grant select on orders', 'select') AS at, strpos('GRANT', 'grant') AS other_case, strpos('a_b', '%') AS percent, strpos('100%', '%') AS literal",
+    expected: { at: '7', other_case: '0', percent: '0', literal: '4' },
+  },
   contains: {
     // Trino: whether the array contains the element (case-sensitive equality).
     sql: "SELECT contains(split('ROLE,DDL', ','), 'DDL') AS yes, contains(split('ROLE,DDL', ','), 'ddl') AS other_case, contains(split('', ','), 'ROLE') AS none, contains(split('ROLE,DDL', ','), 'ROL') AS prefix",
