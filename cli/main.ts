@@ -106,7 +106,7 @@ export function commandWord(args: readonly string[]): string | undefined {
 export interface GlobalOptions {
   readonly profile?: string;
   readonly region?: string;
-  readonly output?: 'json' | 'table' | 'text';
+  readonly output?: 'json' | 'table' | 'text' | 'csv';
   readonly color: boolean;
 }
 
@@ -132,8 +132,8 @@ export function buildProgram(
     .addOption(
       new Option(
         '--output <format>',
-        'json (stable, for scripts: the JSON of --json), or table/text (the default)',
-      ).choices(['json', 'table', 'text']),
+        'json (stable, for scripts: the JSON of --json), or table/text (the default); csv for `events`',
+      ).choices(['json', 'table', 'text', 'csv']),
     )
     .option('--no-color', 'no colours or cursor movement (also NO_COLOR=1)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })

@@ -15,6 +15,7 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { Command } from 'commander';
 import { findCluster, loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
 import { OUTPUTS } from '../../infra/outputs';
@@ -32,6 +33,7 @@ import {
 } from '../../reports/search';
 import { createRedactor } from '../../tasks/core/redact';
 import { csvRecord } from '../../tasks/core/report/csv';
+import { awsClientConfig } from '../aws-settings';
 import type { CliIo, RegisterCommands } from '../io';
 import { sqlEngine } from '../local/sql-engine';
 import { guardUsage, requireOutput, stackOutputs, UsageError } from './workflows';
@@ -125,7 +127,7 @@ async function searchAthena(
   wait: SearchWait,
   request: { workGroup: string; table: string; parameters: string[]; limit: number },
 ): Promise<SearchResult> {
-  const athena = new AthenaClient({});
+  const athena = new AthenaClient(awsClientConfig());
   const started = await athena.send(
     new StartQueryExecutionCommand({
       QueryString: deployedEventSearchSql(request.table),
@@ -359,15 +361,16 @@ export function registerEventsCommand(
     )
     .option('--time-zone <zone>', 'IANA time zone of --from and --to (default UTC)')
     .option('--limit <n>', `at most this many statements (default ${DEFAULT_LIMIT})`)
-    .option('--output <format>', 'table, json or csv (default table)')
     .option(
       '--local <dir>',
       'run on the embedded engine over a stored layout (a synced events/ prefix, or demo-out/)',
     )
     .option('-c, --config <file>', 'configuration file (default: the embedded example)')
     .option('--stack <name>', 'deployed stack name (default: the configuration name)')
-    .action((opts: EventsOptions) =>
+    .action((local: EventsOptions, cmd: Command) =>
       guardUsage(io, setExit, async () => {
+        // `--output` (table, json or csv) is the program's global option.
+        const opts: EventsOptions = { ...local, output: cmd.optsWithGlobals<EventsOptions>().output };
         const config = loadConfig(opts.config);
         const search = eventSearch(opts, config, new Date(wait.now()));
         io.stderr(
@@ -378,7 +381,7 @@ export function registerEventsCommand(
           result = await searchLocal(opts.local, search.parameters, search.limit);
         } else {
           const stack = opts.stack ?? config.name;
-          const outputs = await stackOutputs(new CloudFormationClient({}), stack);
+          const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
           result = await searchAthena(io, wait, {
             workGroup: requireOutput(outputs, OUTPUTS.athenaWorkGroup, stack),
             table: requireOutput(outputs, OUTPUTS.glueTable, stack),

@@ -24,6 +24,7 @@ import type { QueryItem, SectionOutcome } from '../../tasks/render-report/contra
 import { prepareReport } from '../../tasks/render-report/prepare';
 import { composeReport, readResults, type SectionReader } from '../../tasks/render-report/render';
 import { type ReportSettings, reportSettingsSchema } from '../../tasks/render-report/settings';
+import { awsClientConfig } from '../aws-settings';
 import type { CliIo } from '../io';
 import { athenaType, type EngineResult, toAthenaPages } from '../local/athena-results';
 import { sqlEngine } from '../local/sql-engine';
@@ -213,9 +214,9 @@ export async function previewReport(io: CliIo, wait: SearchWait, request: Previe
     settings = previewSettings(config, { bucket: 'local-preview', workGroup: 'local-preview' });
   } else {
     const stack = request.stack ?? config.name;
-    const outputs = await stackOutputs(new CloudFormationClient({}), stack);
+    const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
     workGroup = requireOutput(outputs, OUTPUTS.athenaWorkGroup, stack);
-    athena = new AthenaClient({});
+    athena = new AthenaClient(awsClientConfig());
     const region = await athena.config.region().catch(() => undefined);
     settings = previewSettings(config, {
       bucket: requireOutput(outputs, OUTPUTS.auditBucket, stack),

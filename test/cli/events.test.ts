@@ -617,7 +617,9 @@ describe('aurora-audit events (Athena)', () => {
     ],
     ['--time-zone, Mars/Olympus', ['--time-zone', 'Mars/Olympus'], 'time zone must be an IANA time zone'],
     ['--limit, 0', ['--limit', '0'], '--limit must be a whole number from 1 to 100000'],
-    ['--output, yaml', ['--output', 'yaml'], '--output must be one of table, json, csv'],
+    // `--output` is the program's global option (json, table, text, csv); events has no text form.
+    ['--output, text', ['--output', 'text'], '--output must be one of table, json, csv'],
+    ['--output, yaml', ['--output', 'yaml'], "argument 'yaml' is invalid"],
     [
       '--cluster, nosuch',
       ['--cluster', 'nosuch'],
