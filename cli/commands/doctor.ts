@@ -157,6 +157,8 @@ async function sesIdentityCheck(ses: SESv2Client, sender: string, region: string
   return guarded('ses:GetEmailIdentity', async () => {
     const candidates = sender.includes('@') ? [sender, sender.split('@')[1] ?? sender] : [sender];
     const create = `aws sesv2 create-email-identity --email-identity ${sender} --region ${region}, then confirm the email or publish the DKIM records`;
+    // An address may send when it, or its domain, is verified: the first unverified one found is the one to fix.
+    let unverified: { identity: string; status?: string } | undefined;
     for (const identity of candidates) {
       try {
         const found = await ses.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
@@ -166,17 +168,21 @@ async function sesIdentityCheck(ses: SESv2Client, sender: string, region: string
             detail: `reports.sender ${sender} may send${identity !== sender ? ` (domain ${identity} verified)` : ''} in ${region}`,
           };
         }
-        return {
-          status: 'fail',
-          detail: `SES identity ${identity} is not verified for sending (${found.VerificationStatus ?? 'status unknown'})`,
-          fix:
-            identity === sender && sender.includes('@')
-              ? `click the link SES emailed to ${sender} (resend: aws sesv2 delete-email-identity, then ${create})`
-              : `publish the DKIM CNAME records SES lists for ${identity} (aws sesv2 get-email-identity --email-identity ${identity})`,
-        };
+        unverified ??= { identity, status: found.VerificationStatus };
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
+    }
+    if (unverified) {
+      const { identity } = unverified;
+      return {
+        status: 'fail',
+        detail: `SES identity ${identity} is not verified for sending (${unverified.status ?? 'status unknown'})`,
+        fix:
+          identity === sender && sender.includes('@')
+            ? `click the link SES emailed to ${sender} (resend: aws sesv2 delete-email-identity, then ${create})`
+            : `publish the DKIM CNAME records SES lists for ${identity} (aws sesv2 get-email-identity --email-identity ${identity})`,
+      };
     }
     return {
       status: 'fail',

@@ -406,6 +406,19 @@ describe('aurora-audit doctor', () => {
     },
   );
 
+  it('passes the sender when its domain is verified, though the address itself is pending', async () => {
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'aurora-audit@example.com' })
+      .resolves({ VerifiedForSendingStatus: false, VerificationStatus: 'PENDING' })
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' })
+      .resolves({ IdentityType: 'DOMAIN', VerifiedForSendingStatus: true, VerificationStatus: 'SUCCESS' });
+    const run = await runCli('doctor');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      '✓ SES sender identity: reports.sender aurora-audit@example.com may send (domain example.com verified) in eu-west-1',
+    );
+  });
+
   it('reports an access-denied call as that check’s ✗ with the permission to grant, and runs the others', async () => {
     kms.on(GetKeyPolicyCommand).rejects(denied('AccessDeniedException'));
     const run = await runCli('doctor');
