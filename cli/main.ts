@@ -65,6 +65,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: () => (require('./commands/events') as Loaded).register,
   },
   {
+    commands: {
+      doctor:
+        'Check that the account and each configured cluster are ready: engine and version, instance classes, KMS key, log export, pgAudit, log retention, SES, CloudTrail, the stack',
+    },
+    load: () => (require('./commands/doctor') as Loaded).register,
+  },
+  {
     commands: { pgaudit: 'pgAudit tools: parse logs, set-up SQL, set-up check' },
     load: () => (require('./commands/pgaudit') as Loaded).register,
   },

@@ -7,7 +7,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { loadConfig } from '../../infra/config/load';
 import { OUTPUTS } from '../../infra/outputs';
 import type { PeriodName } from '../../tasks/core/report-period';
-import type { ReportInput } from '../../tasks/render-report/contract';
+import type { RenderResult, ReportInput } from '../../tasks/render-report/contract';
 import { validateReportRequest } from '../../tasks/render-report/request';
 import { awsClientConfig } from '../aws-settings';
 import type { RegisterCommands } from '../io';
@@ -50,6 +50,54 @@ export function reportInput(opts: ReportOptions): ReportInput {
     ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
     ...(opts.cluster?.length ? { clusters: opts.cluster } : {}),
     ...(opts.recipient?.length ? { recipients: opts.recipient } : {}),
+  };
+}
+
+/** The longest common prefix of S3 keys, cut after its last `/` (the run's archive folder). */
+function commonFolder(keys: readonly string[]): string {
+  if (keys.length === 0) return '';
+  let prefix = keys[0] ?? '';
+  for (const k of keys) while (!k.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix.slice(0, prefix.lastIndexOf('/') + 1);
+}
+
+/**
+ * What a succeeded report run produced, from its execution output: the report Lambda's RenderResult (the
+ * workflow's Succeed state outputs `$.rendered`: subject, SES message id, archived keys, failed sections, counts).
+ * Undefined when the output is not that (nothing is made up).
+ */
+export function reportResult(
+  output: string | undefined,
+  bucket: string | undefined,
+): { lines: string[]; json: Record<string, unknown> } | undefined {
+  let rendered: Partial<RenderResult>;
+  try {
+    rendered = JSON.parse(output ?? '') as Partial<RenderResult>;
+  } catch {
+    return undefined;
+  }
+  if (typeof rendered?.subject !== 'string' || typeof rendered.messageId !== 'string') return undefined;
+  const archived = Array.isArray(rendered.archived) ? rendered.archived : [];
+  const folder = commonFolder(archived);
+  const archive = folder ? (bucket ? `s3://${bucket}/${folder}` : folder) : null;
+  const failed = rendered.failedSections ?? 0;
+  return {
+    lines: [
+      `subject: ${rendered.subject}`,
+      `SES message id: ${rendered.messageId}`,
+      `archive: ${archive ?? '(nothing archived)'}${archived.length ? ` (${archived.length} files: ${archived.map((k) => k.slice(folder.length)).join(', ')})` : ''}`,
+      ...(failed > 0 ? [`${failed} section(s) FAILED: the report names them`] : []),
+    ],
+    json: {
+      report: {
+        subject: rendered.subject,
+        messageId: rendered.messageId,
+        archive,
+        archived,
+        failedSections: failed,
+        counts: rendered.counts ?? {},
+      },
+    },
   };
 }
 
@@ -133,6 +181,7 @@ export function registerReportCommand(
           wait: opts.wait,
           json: opts.json,
           summary: { action: 'report', period: periodName, from: period.firstDate, to: period.lastDate },
+          result: (execution) => reportResult(execution.output, outputs.get(OUTPUTS.auditBucket)),
         });
       }),
     );

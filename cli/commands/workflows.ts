@@ -27,6 +27,7 @@ import { STREAM_WORKFLOWS, type StreamWorkflowVerb } from '../../workflows/regis
 import { planRequestLimits, STREAM_WORKFLOW_DEFAULTS } from '../../workflows/shared/stream-workflow-defaults';
 import { awsClientConfig, explainAwsError } from '../aws-settings';
 import type { CliIo, RegisterCommands } from '../io';
+import { type StepSnapshot, streamEstimate } from '../workflow-estimate';
 
 /** A stream workflow's CLI verb (the registry's). */
 export type WorkflowAction = StreamWorkflowVerb;
@@ -148,6 +149,12 @@ export async function plannedStart(
   return `${new Date(Math.max(next.start.getTime(), now.getTime())).toISOString()} (${source} ${weekly} UTC, until ${next.end.toISOString()})`;
 }
 
+/** The instant a planned-start text begins with (`2026-12-06T03:00:00.000Z (…)`), if any. */
+function isoAtStart(text: string): Date | undefined {
+  const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z/.exec(text)?.[0];
+  return iso ? new Date(iso) : undefined;
+}
+
 export interface WaitOptions {
   readonly pollMs: number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -163,13 +170,30 @@ export const defaultWait: WaitOptions = {
   now: () => Date.now(),
 };
 
-/** The name of the state the execution entered last. */
-async function currentStep(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+/** The state the execution entered last: its name, its input (the workflow's document) and when. */
+async function currentStep(
+  sfn: SFNClient,
+  executionArn: string,
+): Promise<{ step?: string; document?: unknown; enteredAt?: Date }> {
   const { events } = await sfn.send(
     new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }),
   );
-  return events?.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
+  const entered = events?.find((e) => e.stateEnteredEventDetails?.name);
+  let document: unknown;
+  try {
+    const input = entered?.stateEnteredEventDetails?.input;
+    document = input ? JSON.parse(input) : undefined;
+  } catch {
+    // Truncated input (over 256 KiB): the estimate goes without the workflow's document.
+  }
+  return { step: entered?.stateEnteredEventDetails?.name, document, enteredAt: entered?.timestamp };
 }
+
+/** An estimate of the time left for a step (undefined: none shown). */
+export type StepEstimate = (snap: StepSnapshot) => string | undefined;
+
+/** How often an unchanged step with an estimate is shown again (a run waiting hours for its window). */
+const REPEAT_ESTIMATE_MS = 10 * 60_000;
 
 function elapsed(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -181,20 +205,30 @@ export async function followExecution(
   executionArn: string,
   io: CliIo,
   wait: WaitOptions,
+  estimate?: StepEstimate,
 ): Promise<DescribeExecutionCommandOutput> {
   const started = wait.now();
   let lastStep: string | undefined;
+  let lastShown = 0;
   for (;;) {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') return execution;
-    const step = await currentStep(sfn, executionArn);
-    if (step !== lastStep) {
-      io.stderr(`[${elapsed(wait.now() - started)}] ${step ?? 'starting'}\n`);
+    const { step, document, enteredAt } = await currentStep(sfn, executionArn);
+    const now = wait.now();
+    const left = step && estimate ? estimate({ step, document, enteredAt, now: new Date(now) }) : undefined;
+    if (step !== lastStep || (left && now - lastShown >= REPEAT_ESTIMATE_MS)) {
+      io.stderr(`[${elapsed(now - started)}] ${step ?? 'starting'}${left ? ` — ${left}` : ''}\n`);
       lastStep = step;
+      lastShown = now;
     }
     await wait.sleep(wait.pollMs);
   }
 }
+
+/** What a succeeded run produced, for the text output (lines) and `--json` (fields). */
+export type RunResult = (
+  execution: DescribeExecutionCommandOutput,
+) => { readonly lines: readonly string[]; readonly json: Readonly<Record<string, unknown>> } | undefined;
 
 export interface StartExecutionRequest {
   readonly stateMachineArn: string;
@@ -212,6 +246,10 @@ export interface StartExecutionRequest {
   readonly retryFailed?: boolean;
   /** A line printed before the run starts (text output), e.g. the planned start. */
   readonly plan?: string;
+  /** With `wait`: the estimate of the time left shown beside each step. Default: none. */
+  readonly estimate?: StepEstimate;
+  /** What a succeeded run produced (from its output), printed after its status. Default: nothing. */
+  readonly result?: RunResult;
 }
 
 const ENDED_WITHOUT_SUCCESS = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -270,18 +308,20 @@ export async function startExecution(
   let execution: DescribeExecutionCommandOutput | undefined;
   if (request.wait || already) {
     execution = request.wait
-      ? await followExecution(sfn, executionArn, io, waitOptions)
+      ? await followExecution(sfn, executionArn, io, waitOptions, request.estimate)
       : await sfn.send(new DescribeExecutionCommand({ executionArn }));
   }
   const status = execution?.status ?? 'RUNNING';
+  const produced = execution && status === 'SUCCEEDED' ? request.result?.(execution) : undefined;
   if (request.json) {
     io.stdout(
-      `${JSON.stringify({ ...request.summary, executionName: name, executionArn, alreadyStarted: already, attempt, previousAttempts: previous, status, error: execution?.error ?? null, cause: execution?.cause ?? null, console: consoleLink(executionArn) })}\n`,
+      `${JSON.stringify({ ...request.summary, executionName: name, executionArn, alreadyStarted: already, attempt, previousAttempts: previous, status, error: execution?.error ?? null, cause: execution?.cause ?? null, console: consoleLink(executionArn), ...(produced?.json ?? {}) })}\n`,
     );
   } else if (execution) {
     io.stdout(
       `${status}${execution.error ? `: ${execution.error}${execution.cause ? ` (${execution.cause})` : ''}` : ''}\n`,
     );
+    for (const line of produced?.lines ?? []) io.stdout(`${line}\n`);
   }
   setExit(request.wait || (already && status !== 'RUNNING') ? (status === 'SUCCEEDED' ? 0 : 1) : 0);
 }
@@ -326,7 +366,9 @@ export function registerWorkflowCommands(
     const checked = validateStreamRequest(input, streamRequestRulesOf(config), now, workflow.name);
     if (!checked.valid)
       throw new UsageError(`the ${action} workflow would refuse this request: ${checked.problem}`);
-    const plan = `planned start: ${await plannedStart(checked.request.window, config, cluster, now)}`;
+    const planned = await plannedStart(checked.request.window, config, cluster, now);
+    const plan = `planned start: ${planned}`;
+    const plannedAt = planned.startsWith('now') ? now : isoAtStart(planned);
     const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
     const stateMachineArn = requireOutput(outputs, workflow.output, stack);
     const name = executionName(action, cluster.identifier, opts.ticket, now);
@@ -339,6 +381,7 @@ export function registerWorkflowCommands(
       summary: { action, cluster: cluster.identifier, plannedStart: plan.replace('planned start: ', '') },
       retryFailed: true,
       plan,
+      estimate: (snap) => streamEstimate(action, { ...snap, plannedStart: plannedAt }),
     });
   };
 
