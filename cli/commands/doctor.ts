@@ -22,7 +22,6 @@ import {
 } from '@aws-sdk/client-kms';
 import {
   type DBCluster,
-  DescribeDBClusterParametersCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   RDSClient,
@@ -43,6 +42,7 @@ import {
   type Verdict,
 } from '../doctor-rules';
 import type { CommandContext, RegisterCommands } from '../io';
+import { clusterParameters } from '../rds-parameters';
 import { guardUsage, UsageError } from './workflows';
 
 export interface DoctorCheck extends Verdict {
@@ -248,23 +248,6 @@ async function cloudTrailCheck(client: CloudTrailClient, region: string): Promis
     }
     return trailVerdict(trails, region);
   });
-}
-
-/** Every parameter of a cluster parameter group (all pages). */
-export async function clusterParameters(
-  rds: RDSClient,
-  group: string,
-): Promise<Map<string, string | undefined>> {
-  const params = new Map<string, string | undefined>();
-  let marker: string | undefined;
-  do {
-    const page = await rds.send(
-      new DescribeDBClusterParametersCommand({ DBClusterParameterGroupName: group, Marker: marker }),
-    );
-    for (const p of page.Parameters ?? []) if (p.ParameterName) params.set(p.ParameterName, p.ParameterValue);
-    marker = page.Marker;
-  } while (marker);
-  return params;
 }
 
 async function clusterInstances(rds: RDSClient, identifier: string) {

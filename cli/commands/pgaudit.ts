@@ -2,11 +2,7 @@
  * `aurora-audit pgaudit parse`: pgAudit log text (a downloaded PostgreSQL log, or stdin) → audit events as
  * JSON lines, with the same parser, redaction and service-user filter as the alert Lambda.
  */
-import {
-  DescribeDBClusterParametersCommand,
-  DescribeDBClustersCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
 import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import { toJsonLine } from '../../tasks/core/audit-event';
@@ -19,6 +15,7 @@ import { awsClientConfig } from '../aws-settings';
 import type { CommandContext, RegisterCommands } from '../io';
 import { inputLines } from '../lines';
 import { processingOptions } from '../processing-options';
+import { clusterParameters } from '../rds-parameters';
 
 interface ParseOptions {
   clusterResourceId?: string;
@@ -215,15 +212,7 @@ export async function checkPgAudit(rds: RDSClient, identifier: string): Promise<
     ];
   }
   const group = cluster.DBClusterParameterGroup ?? '';
-  const params = new Map<string, string | undefined>();
-  let marker: string | undefined;
-  do {
-    const page = await rds.send(
-      new DescribeDBClusterParametersCommand({ DBClusterParameterGroupName: group, Marker: marker }),
-    );
-    for (const p of page.Parameters ?? []) if (p.ParameterName) params.set(p.ParameterName, p.ParameterValue);
-    marker = page.Marker;
-  } while (marker);
+  const params = await clusterParameters(rds, group);
   const exports = cluster.EnabledCloudwatchLogsExports ?? [];
   const preload = params.get('shared_preload_libraries') ?? '';
   const log = params.get('pgaudit.log');
