@@ -139,7 +139,7 @@ export function buildProgram(
     .addOption(
       new Option(
         '--output <format>',
-        'json (stable, for scripts: the JSON of --json), or table/text (the default); csv for `events`',
+        'table (the default, for people), text (tab-separated records, one a line, as the AWS CLI), json (stable, for scripts: the JSON of --json); csv for `events`',
       ).choices(['json', 'table', 'text', 'csv']),
     )
     .option('--no-color', 'no colours or cursor movement (also NO_COLOR=1)')

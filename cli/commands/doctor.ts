@@ -27,6 +27,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Command } from 'commander';
 import { findCluster, loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig, ClusterConfig } from '../../infra/config/schema';
 import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
@@ -42,6 +43,7 @@ import {
   type Verdict,
 } from '../doctor-rules';
 import type { CommandContext, RegisterCommands } from '../io';
+import { outputFormat, textRecord } from '../output';
 import { clusterParameters } from '../rds-parameters';
 import { guardUsage, UsageError } from './workflows';
 
@@ -614,8 +616,10 @@ export function registerDoctor({ program, io, setExit }: CommandContext): void {
       'before the first deployment: a stack not yet deployed is a warning, not a failure',
     )
     .option('--json', 'print the checks as JSON')
-    .action((opts: DoctorOptions) =>
+    .action((opts: DoctorOptions, cmd: Command) =>
       guardUsage(io, setExit, async () => {
+        // --output text: one tab-separated record per check, `CHECK scope name status detail fix`, and a total.
+        const text = !opts.json && outputFormat(cmd) === 'text';
         const config = loadConfig(opts.config);
         let clusters: readonly ClusterConfig[] = config.clusters;
         if (opts.cluster !== undefined) {
@@ -637,7 +641,7 @@ export function registerDoctor({ program, io, setExit }: CommandContext): void {
           rds: new RDSClient(aws),
           ses: new SESv2Client(aws),
         };
-        if (!opts.json)
+        if (!opts.json && !text)
           io.stdout(`aurora-audit doctor: ${config.origin}, stack ${stack}, region ${region || '(none)'}\n`);
         let scope = '';
         const checks = await runDoctor(
@@ -647,6 +651,7 @@ export function registerDoctor({ program, io, setExit }: CommandContext): void {
           clients,
           (c) => {
             if (opts.json) return;
+            if (text) return io.stdout(textRecord('CHECK', c.scope, c.name, c.status, c.detail, c.fix));
             if (c.scope !== scope) io.stdout(`${c.scope}\n`);
             scope = c.scope;
             io.stdout(line(c));
@@ -656,6 +661,8 @@ export function registerDoctor({ program, io, setExit }: CommandContext): void {
         const failed = count('fail');
         if (opts.json) {
           io.stdout(`${JSON.stringify({ stack, region, ok: failed === 0, checks })}\n`);
+        } else if (text) {
+          io.stdout(textRecord('TOTAL', count('pass'), count('warn'), failed));
         } else {
           io.stdout(
             `${count('pass')} passed, ${count('warn')} warning${count('warn') === 1 ? '' : 's'} (not known exactly: see each line), ${failed} failed\n`,

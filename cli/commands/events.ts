@@ -36,6 +36,7 @@ import { csvRecord } from '../../tasks/core/report/csv';
 import { awsClientConfig } from '../aws-settings';
 import type { CliIo, RegisterCommands } from '../io';
 import { sqlEngine } from '../local/sql-engine';
+import { textRecord } from '../output';
 import { guardUsage, requireOutput, stackOutputs, UsageError } from './workflows';
 
 export type EventRow = Record<(typeof EVENT_SEARCH_COLUMNS)[number], string | null>;
@@ -104,7 +105,7 @@ export const defaultSearchWait: SearchWait = {
 };
 
 export const DEFAULT_LIMIT = 100;
-const OUTPUT_FORMATS = ['table', 'json', 'csv'] as const;
+const OUTPUT_FORMATS = ['table', 'text', 'json', 'csv'] as const;
 
 interface SearchResult {
   readonly rows: EventRow[];
@@ -301,7 +302,10 @@ const cut = (text: string, max: number) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-/** The rows as `output` (table, json or csv); the table names clusters by their configured names. */
+/**
+ * The rows as `output` (table, text, json or csv); the table names clusters by their configured names. Text is the
+ * AWS CLI's: one `EVENT` record per statement, every column in the CSV's order, tab-separated, no header.
+ */
 export function formatRows(
   rows: readonly EventRow[],
   output: string,
@@ -313,6 +317,8 @@ export function formatRows(
       csvRecord(EVENT_SEARCH_COLUMNS),
       ...rows.map((r) => csvRecord(EVENT_SEARCH_COLUMNS.map((c) => r[c]))),
     ].join('');
+  if (output === 'text')
+    return rows.map((r) => textRecord('EVENT', ...EVENT_SEARCH_COLUMNS.map((c) => r[c]))).join('');
   if (rows.length === 0) return '';
   const named = rows.map((r) => ({ ...r, cluster: r.cluster && (clusterNames.get(r.cluster) ?? r.cluster) }));
   const cells = named.map((r) => TABLE_COLUMNS.map((c) => cut(c.value(r), c.max)));
@@ -369,7 +375,7 @@ export function registerEventsCommand(
     .option('--stack <name>', 'deployed stack name (default: the configuration name)')
     .action((local: EventsOptions, cmd: Command) =>
       guardUsage(io, setExit, async () => {
-        // `--output` (table, json or csv) is the program's global option.
+        // `--output` (table, text, json or csv) is the program's global option.
         const opts: EventsOptions = { ...local, output: cmd.optsWithGlobals<EventsOptions>().output };
         const config = loadConfig(opts.config);
         const search = eventSearch(opts, config, new Date(wait.now()));

@@ -15,6 +15,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { Command } from 'commander';
 import { ConfigError, findCluster, loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig, ClusterConfig } from '../../infra/config/schema';
 import { OUTPUTS, type OutputName } from '../../infra/outputs';
@@ -27,6 +28,7 @@ import { STREAM_WORKFLOWS, type StreamWorkflowVerb } from '../../workflows/regis
 import { planRequestLimits, STREAM_WORKFLOW_DEFAULTS } from '../../workflows/shared/stream-workflow-defaults';
 import { awsClientConfig, explainAwsError } from '../aws-settings';
 import type { CliIo, RegisterCommands } from '../io';
+import { outputFormat, textRecord } from '../output';
 import { type StepSnapshot, streamEstimate } from '../workflow-estimate';
 
 /** A stream workflow's CLI verb (the registry's). */
@@ -414,7 +416,7 @@ export function registerWorkflowCommands(
     .option('--json', 'print the status as JSON')
     .option('-c, --config <file>', 'configuration file (default: the embedded example)')
     .option('--stack <name>', 'deployed stack name (default: the configuration name)')
-    .action((opts: CommonOptions) =>
+    .action((opts: CommonOptions, cmd: Command) =>
       guard(async () => {
         const { cluster, stack } = resolve(opts);
         const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
@@ -465,6 +467,21 @@ export function registerWorkflowCommands(
         };
         if (opts.json) {
           io.stdout(`${JSON.stringify(status)}\n`);
+        } else if (outputFormat(cmd) === 'text') {
+          // AWS-CLI-style text: one tab-separated record per line, `None` for what is missing.
+          io.stdout(
+            [
+              textRecord('CLUSTER', status.cluster, status.resourceId, status.clusterStatus),
+              textRecord(
+                'ACTIVITYSTREAM',
+                status.activityStream.status,
+                status.activityStream.mode,
+                streamName,
+              ),
+              textRecord('MAPPING', mapping?.state, mapping?.uuid),
+              ...status.lastRuns.map((r) => textRecord('RUN', r.startDate, r.status, r.name)),
+            ].join(''),
+          );
         } else {
           io.stdout(
             [

@@ -13,6 +13,7 @@ import {
 } from '../../cli/local/records/activity-stream';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
 import { runCli, runCliWith } from '../helpers/cli';
+import { cliTranscript, documentedTranscript } from '../helpers/transcript';
 
 const kms = new LocalKms();
 const kmsMock = mockClient(KMSClient);
@@ -111,6 +112,37 @@ describe('aurora-audit decode', () => {
         /^line 3: DataKeyRejectedError: KMS rejected the data key for cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ \(InvalidCiphertextException\)/,
       ),
     ]);
+  });
+
+  it('prints the transcript docs/cli.md shows (from these stubs): events redacted, a foreign record named', async () => {
+    const grant = await activityRecord(kms, [
+      activityEvent({
+        statementId: 7,
+        command: 'ALTER ROLE',
+        commandText: "ALTER ROLE app_user PASSWORD 'hunter2'",
+      }),
+      heartbeatEvent(),
+    ]);
+    const drop = await activityRecord(kms, [
+      activityEvent({
+        statementId: 8,
+        class: 'DDL',
+        command: 'DROP TABLE',
+        commandText: 'DROP TABLE scratch',
+        objectType: 'TABLE',
+        objectName: 'public.scratch',
+      }),
+    ]);
+    const foreign = await activityRecord(kms, [activityEvent({ statementId: 9 })], {
+      keyContextClusterId: OTHER_CLUSTER_ID,
+    });
+    const file = tempFile(`${grant.json}\n${foreign.data}\n${drop.data}\n`);
+    const shown = await cliTranscript(['decode', '--cluster', 'orders-db', file], {
+      shown: 'aurora-audit decode --cluster orders-db records.txt',
+    });
+    expect(shown).toContain('PASSWORD <REDACTED>');
+    expect(shown).not.toContain('hunter2');
+    expect(shown).toBe(documentedTranscript('decode'));
   });
 
   it('resolves the cluster resource id from the configuration with --cluster', async () => {

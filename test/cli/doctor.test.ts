@@ -502,6 +502,26 @@ describe('aurora-audit doctor', () => {
     ]);
   });
 
+  it('prints --output text as one tab-separated CHECK record per check and a TOTAL record', async () => {
+    kms.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    const run = await runCli('doctor', '--output', 'text');
+    expect(run.code).toBe(1);
+    const records = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'));
+    // 4 account checks and 11 for the example's one cluster, then the total; no heading, no marks.
+    expect(records).toHaveLength(16);
+    expect(records.slice(0, 15).every((r) => r[0] === 'CHECK' && r.length === 6)).toBe(true);
+    expect(records[0]?.slice(0, 4)).toEqual(['CHECK', 'account', 'stack', 'pass']);
+    expect(records[0]?.[5]).toBe('None');
+    const tag = records.find((r) => r[2] === 'KMS key tag');
+    expect(tag?.slice(0, 4)).toEqual(['CHECK', 'cluster orders-db', 'KMS key tag', 'fail']);
+    expect(tag?.[5]).toContain('aws kms tag-resource');
+    expect(records[15]).toEqual(['TOTAL', '14', '0', '1']);
+    expect(run.stdout).not.toMatch(/[✓⚠✗]/);
+  });
+
   it('exits 2 for a cluster not in the configuration, before any AWS call', async () => {
     const run = await runCli('doctor', '--cluster', 'nosuch');
     expect(run.code).toBe(2);

@@ -374,6 +374,34 @@ describe('aurora-audit events --local (the embedded engine over the stored layou
     expect(records).toHaveLength(1 + 3);
   });
 
+  it('prints --output text as one tab-separated EVENT record per statement, every column, no header', async () => {
+    const text = await runCli(
+      'events',
+      '--local',
+      root,
+      ...BERLIN_DAY,
+      '--source',
+      'both',
+      '--output',
+      'text',
+    );
+    expect(text.code).toBe(0);
+    const records = text.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'));
+    expect(records.map((r) => [r[0], r.length])).toEqual(
+      Array(3).fill(['EVENT', 1 + EVENT_SEARCH_COLUMNS.length]),
+    );
+    expect(records.map((r) => r[1])).toEqual(
+      expected((p) => inBerlinDay(p) && p.seenBy === 'das,pgaudit').map((r) => r.time),
+    );
+    const { rows } = await search(...BERLIN_DAY, '--source', 'both');
+    expect(records).toEqual(
+      rows.map((r) => ['EVENT', ...EVENT_SEARCH_COLUMNS.map((c) => (r[c] === null ? 'None' : String(r[c])))]),
+    );
+  });
+
   it('finds the layout inside demo-out (its bucket/) and refuses a directory without events', async () => {
     const { mkdtempSync, renameSync, mkdirSync } = await import('node:fs');
     const { join } = await import('node:path');
@@ -617,8 +645,7 @@ describe('aurora-audit events (Athena)', () => {
     ],
     ['--time-zone, Mars/Olympus', ['--time-zone', 'Mars/Olympus'], 'time zone must be an IANA time zone'],
     ['--limit, 0', ['--limit', '0'], '--limit must be a whole number from 1 to 100000'],
-    // `--output` is the program's global option (json, table, text, csv); events has no text form.
-    ['--output, text', ['--output', 'text'], '--output must be one of table, json, csv'],
+    // `--output` is the program's global option (json, table, text, csv).
     ['--output, yaml', ['--output', 'yaml'], "argument 'yaml' is invalid"],
     [
       '--cluster, nosuch',

@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { auditEntry, failedLogin, prefix } from '../../cli/local/records/pgaudit-log';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
 import { runCli, runCliWith } from '../helpers/cli';
+import { cliTranscript, documentedTranscript } from '../helpers/transcript';
 
 describe('aurora-audit pgaudit parse', () => {
   it('prints the events of a log file as JSON lines of the event model, with the cluster from the configuration', async () => {
@@ -65,6 +66,19 @@ describe('aurora-audit pgaudit setup-sql', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("ALTER ROLE app_user SET pgaudit.log = 'role,ddl';");
     expect(run.stdout).toContain("ALTER ROLE etl SET pgaudit.log = 'role,ddl';");
+  });
+
+  it('prints the setup-sql transcript docs/cli.md shows', async () => {
+    const shown = await cliTranscript([
+      'pgaudit',
+      'setup-sql',
+      '--audited-user',
+      'app_user',
+      '--classes',
+      'role,ddl',
+    ]);
+    expect(shown).toContain("ALTER ROLE app_user SET pgaudit.log = 'role,ddl';");
+    expect(shown).toBe(documentedTranscript('pgaudit-setup-sql'));
   });
 
   it('exits 2 naming a bad class', async () => {
@@ -151,6 +165,31 @@ describe('aurora-audit pgaudit check', () => {
     expect(result.ok).toBe(false);
     expect(result.checks.map((c: { ok: boolean }) => c.ok)).toEqual([false, false, false, false, false]);
     expect(result.checks[4].detail).toBe('pending-reboot on orders-db-1');
+  });
+
+  it('prints the transcript docs/cli.md shows (from these stubs) for a cluster waiting for its reboot', async () => {
+    cluster({
+      DBClusterMembers: [
+        {
+          DBInstanceIdentifier: 'orders-db-1',
+          DBClusterParameterGroupStatus: 'in-sync',
+          IsClusterWriter: true,
+        },
+        {
+          DBInstanceIdentifier: 'orders-db-2',
+          DBClusterParameterGroupStatus: 'pending-reboot',
+          IsClusterWriter: false,
+        },
+      ],
+    });
+    parameters({
+      shared_preload_libraries: 'pg_stat_statements,pgaudit',
+      'pgaudit.role': 'rds_pgaudit',
+      'pgaudit.log': 'none',
+    });
+    const shown = await cliTranscript(['pgaudit', 'check', '--cluster', 'orders-db']);
+    expect(shown).toContain('pending-reboot on orders-db-2');
+    expect(shown).toBe(documentedTranscript('pgaudit-check'));
   });
 
   it('says when the cluster does not exist', async () => {

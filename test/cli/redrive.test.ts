@@ -22,6 +22,7 @@ import {
 } from '../../cli/local/records/activity-stream';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
 import { runCli } from '../helpers/cli';
+import { cliTranscript, documentedTranscript } from '../helpers/transcript';
 
 const kms = new LocalKms();
 const kmsMock = mockClient(KMSClient);
@@ -152,6 +153,35 @@ describe('aurora-audit redrive', () => {
       'UnrecognizedSourceError: neither a quarantine document nor an on-failure object',
     );
     expect(bucket.size).toBe(1);
+  });
+
+  it('prints the transcript docs/cli.md shows (from these stubs): a dry run, then the redrive', async () => {
+    const q = kinesisRecord((await activityRecord(kms, [activityEvent(), activityEvent()])).data);
+    bucket.set('quarantine/das/2026-11-24/shard_1.json', quarantineDoc(q.kinesis.data, q.eventSourceARN));
+    const f = kinesisRecord((await activityRecord(kms, [activityEvent({ command: 'REVOKE' })])).data);
+    bucket.set(
+      'aws/lambda/uuid/shardId-000000000000/2026/11/24/2026-11-24T10.00.00-abc',
+      JSON.stringify({
+        requestContext: { condition: 'RetryAttemptsExhausted' },
+        KinesisBatchInfo: { shardId: 'shardId-000000000000', batchSize: 1 },
+        payload: JSON.stringify({ Records: [f] }),
+      }),
+    );
+    const bad = kinesisRecord(
+      (await activityRecord(kms, [activityEvent()], { keyContextClusterId: OTHER_CLUSTER_ID })).data,
+    );
+    bucket.set('quarantine/das/2026-11-25/shard_2.json', quarantineDoc(bad.kinesis.data, bad.eventSourceARN));
+    const shown = [
+      await cliTranscript([...args, '--dry-run'], {
+        shown: 'aurora-audit redrive --bucket "$AUDIT_BUCKET" --delivery-stream "$DELIVERY_STREAM" --dry-run',
+      }),
+      await cliTranscript(args, {
+        shown: 'aurora-audit redrive --bucket "$AUDIT_BUCKET" --delivery-stream "$DELIVERY_STREAM"',
+      }),
+    ].join('');
+    expect(stored.map((l) => parseAuditEvent(JSON.parse(l)).command)).toEqual(['GRANT', 'GRANT', 'REVOKE']);
+    expect([...bucket.keys()]).toEqual(['quarantine/das/2026-11-25/shard_2.json']);
+    expect(shown).toBe(documentedTranscript('redrive'));
   });
 
   it('refuses prefixes outside quarantine/ and the on-failure prefix, and needs the bucket and stream', async () => {

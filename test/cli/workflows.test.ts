@@ -245,4 +245,51 @@ describe('aurora-audit status', () => {
     const text = await runCli('status', '--cluster', 'orders-db');
     expect(text.stdout).toContain('mapping         Enabled (esm-1)');
   });
+
+  it('prints --output text as tab-separated records, one a line, and the table by default', async () => {
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        { DBClusterIdentifier: 'orders-db', Status: 'available', ActivityStreamStatus: 'stopped' },
+      ],
+    });
+    sfn.on(ListExecutionsCommand, { stateMachineArn: ENABLE_ARN }).resolves({
+      executions: [
+        {
+          name: 'enable-orders-db-CHG7',
+          status: 'FAILED',
+          startDate: new Date('2026-11-19T03:00:00Z'),
+          executionArn: 'a',
+          stateMachineArn: ENABLE_ARN,
+        },
+      ],
+    });
+    sfn.on(ListExecutionsCommand, { stateMachineArn: DISABLE_ARN }).resolves({
+      executions: [
+        {
+          name: 'disable-orders-db-CHG8',
+          status: 'SUCCEEDED',
+          startDate: new Date('2026-11-20T03:00:00Z'),
+          executionArn: 'b',
+          stateMachineArn: DISABLE_ARN,
+        },
+      ],
+    });
+    const text = await runCli('status', '--cluster', 'orders-db', '--output', 'text');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      [
+        'CLUSTER\torders-db\tcluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ\tavailable',
+        'ACTIVITYSTREAM\tstopped\tNone\tNone',
+        'MAPPING\tNone\tNone',
+        'RUN\t2026-11-20T03:00:00.000Z\tSUCCEEDED\tdisable-orders-db-CHG8',
+        'RUN\t2026-11-19T03:00:00.000Z\tFAILED\tenable-orders-db-CHG7',
+        '',
+      ].join('\n'),
+    );
+    // No stream: the mapping is not looked up.
+    expect(lambda.calls()).toHaveLength(0);
+    const table = await runCli('status', '--cluster', 'orders-db', '--output', 'table');
+    expect(table.stdout).toContain('activity stream stopped\n');
+    expect(table.stdout).toContain('  2026-11-19T03:00:00.000Z  FAILED    enable-orders-db-CHG7\n');
+  });
 });
