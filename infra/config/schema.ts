@@ -57,16 +57,28 @@ export const canarySchema = z.strictObject({
    */
   secretArn: z
     .string()
-    .regex(SECRET_ARN, 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)'),
+    .regex(
+      SECRET_ARN,
+      'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+    ),
+  /**
+   * The canary user's name (the secret's `username`): the alert Lambda takes only this user's canary
+   * statements for canary arrivals, so nobody else can hide a statement behind the marker. Default:
+   * `aurora_audit_canary`.
+   */
+  user: z
+    .string()
+    .regex(DATABASE_NAME, 'must be a PostgreSQL user name (letters, digits, _ or $, at most 63)')
+    .default('aurora_audit_canary'),
   /** The database the canary connects to (where `aurora_audit_canary` is). */
-  database: z.string().regex(DATABASE_NAME, 'must be a PostgreSQL database name (letters, digits, _ or $, at most 63)'),
+  database: z
+    .string()
+    .regex(DATABASE_NAME, 'must be a PostgreSQL database name (letters, digits, _ or $, at most 63)'),
   /** When the canary runs. Default: every day at 06:00 UTC. */
   schedule: z
     .strictObject({
       /** EventBridge Scheduler expression, `cron(…)` with six fields or `rate(…)`. */
-      expression: z
-        .string()
-        .regex(SCHEDULE_EXPRESSION, 'must be "cron(<6 fields>)" or "rate(<n> <unit>)"'),
+      expression: z.string().regex(SCHEDULE_EXPRESSION, 'must be "cron(<6 fields>)" or "rate(<n> <unit>)"'),
       /** IANA time zone the expression is evaluated in. Default: UTC. */
       timeZone: z
         .string()

@@ -85,6 +85,7 @@ export class AuditStack extends Stack {
           .flatMap((i) => (i.resourceId ? [i.identifier, i.resourceId] : [i.identifier])),
         postgresLogGroup: c.postgresLogGroup,
         coverageCheck: c.coverageCheck,
+        canaryUser: c.canary?.user,
       })),
       topic: this.alerting.topic,
       key: this.storage.key,

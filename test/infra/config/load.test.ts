@@ -48,11 +48,15 @@ describe('the configuration loader', () => {
   it('applies the canary defaults: daily at 06:00 UTC, a 30-minute deadline', () => {
     const [cluster] = configDocument().clusters;
     const config = validateConfig(
-      { ...configDocument(), clusters: [{ ...cluster, canary: { secretArn: CANARY_SECRET, database: 'orders' } }] },
+      {
+        ...configDocument(),
+        clusters: [{ ...cluster, canary: { secretArn: CANARY_SECRET, database: 'orders' } }],
+      },
       'test',
     );
     expect(config.clusters[0]?.canary).toEqual({
       secretArn: CANARY_SECRET,
+      user: 'aurora_audit_canary',
       database: 'orders',
       schedule: { expression: 'cron(0 6 * * ? *)', timeZone: 'UTC' },
       deadlineMinutes: 30,
@@ -221,7 +225,9 @@ describe('the configuration loader', () => {
       [
         'a canary deadline of one minute',
         {
-          clusters: [{ ...cluster, canary: { secretArn: CANARY_SECRET, database: 'orders', deadlineMinutes: 1 } }],
+          clusters: [
+            { ...cluster, canary: { secretArn: CANARY_SECRET, database: 'orders', deadlineMinutes: 1 } },
+          ],
         },
         'clusters[0].canary.deadlineMinutes: must be at least 5 (got 1)',
       ],
