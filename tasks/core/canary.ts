@@ -30,11 +30,11 @@ export const CANARY_CLASSES = Object.keys(CANARY_STATEMENTS) as CanaryClass[];
 export const CANARY_SOURCES = { das: 'ActivityStream', pgaudit: 'PgAudit' } as const;
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** Each statement's exact text, the nonce captured; a trailing `;` and surrounding space allowed. */
 const PATTERNS = CANARY_CLASSES.map((cls) => {
   const [before, after] = CANARY_STATEMENTS[cls].split('{}') as [string, string];
-  return { cls, pattern: new RegExp(`^\\s*${escape(before)}(${UUID})${escape(after)}\\s*;?\\s*$`, 'i') };
+  return { cls, pattern: new RegExp(`^\\s*${escapeRegExp(before)}(${UUID})${escapeRegExp(after)}\\s*;?\\s*$`, 'i') };
 });
 
 /** What the alert Lambda recognized: the run's nonce and the statement's class. */
