@@ -34,7 +34,10 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** Each statement's exact text, the nonce captured; a trailing `;` and surrounding space allowed. */
 const PATTERNS = CANARY_CLASSES.map((cls) => {
   const [before, after] = CANARY_STATEMENTS[cls].split('{}') as [string, string];
-  return { cls, pattern: new RegExp(`^\\s*${escapeRegExp(before)}(${UUID})${escapeRegExp(after)}\\s*;?\\s*$`, 'i') };
+  return {
+    cls,
+    pattern: new RegExp(`^\\s*${escapeRegExp(before)}(${UUID})${escapeRegExp(after)}\\s*;?\\s*$`, 'i'),
+  };
 });
 
 /** What the alert Lambda recognized: the run's nonce and the statement's class. */
