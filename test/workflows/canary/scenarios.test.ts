@@ -99,3 +99,117 @@ describe('the canary workflow, a path silent', () => {
     expect(run.waits.reduce((sum, w) => sum + (w.seconds ?? 0), 0)).toBe(1800);
   });
 });
+
+describe('the canary workflow, paths silent', () => {
+  it('fails ActivityStreamPathSilent when only the activity stream delivers nothing', async () => {
+    const s = scenario({ activityStreamDelaySeconds: null });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ActivityStreamPathSilent');
+    // pgAudit did deliver: the cause shows its arrivals, and names the silent path.
+    expect(run.cause).toContain('did not both arrive through the activity stream within 1800 s');
+    expect(run.cause).toContain('pgauditRole');
+    expect(run.cause).not.toContain('dasRole');
+    const [n, ...more] = notifications(s);
+    expect(more).toEqual([]);
+    expect(n?.subject).toBe(
+      '[aurora-audit] CRITICAL audit canary FAILED on orders-db: ActivityStreamPathSilent',
+    );
+    expect(n?.message).toContain("check first that the cluster's activity stream is `started`");
+    expect(s.alerts).toEqual([]);
+  });
+
+  it('fails BothPathsSilent when neither source delivers, after one GetItem per poll up to the deadline', async () => {
+    const s = scenario({ activityStreamDelaySeconds: null, pgAuditDelaySeconds: null });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('BothPathsSilent');
+    expect(run.cause).toContain('Arrivals recorded: {"SdkHttpMetadata"');
+    const polls = s.deployment.input.pollSeconds.length;
+    expect(s.world.actions('dynamodb')).toEqual(Array(polls).fill('getItem'));
+    // Growing waits.
+    const waits = run.waits.map((w) => w.seconds ?? 0);
+    expect(waits.slice(0, 4)).toEqual([15, 30, 45, 60]);
+    expect(notifications(s).map((n) => n.attributes.severity)).toEqual(['CRITICAL']);
+    expect(s.world.rdsData.statements).toHaveLength(2);
+  });
+
+  it('takes a path that arrives late but before the deadline for a working path', async () => {
+    const s = scenario({ activityStreamDelaySeconds: 1700 });
+    const run = await s.run();
+    expect(run.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('the canary workflow, the Data API failing', () => {
+  it('retries a throttled ExecuteStatement (RdsData.RdsDataException: RDS Data declares no throttling error) and succeeds', async () => {
+    const s = scenario();
+    s.world.faults.throttle('rdsdata:executeStatement', 2);
+    const run = await s.run();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(s.world.callsTo('rdsdata', 'executeStatement').map((c) => c.error)).toEqual([
+      'RdsData.RdsDataException',
+      'RdsData.RdsDataException',
+      undefined,
+      undefined,
+    ]);
+    expect(s.world.rdsData.statements).toHaveLength(2);
+  });
+
+  it('fails CanaryStatementRefused on a BadRequestException, without retrying it', async () => {
+    const s = scenario();
+    s.world.faults.inject({
+      target: 'rdsdata:executeStatement',
+      error: 'RdsData.BadRequestException',
+      cause: 'Database error code: 0. Message: syntax error (Service: RdsData, Status Code: 400)',
+    });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CanaryStatementRefused');
+    expect(s.world.callsTo('rdsdata', 'executeStatement')).toHaveLength(1);
+    const [n] = notifications(s);
+    expect(n?.subject).toBe('[aurora-audit] HIGH audit canary FAILED on orders-db: CanaryStatementRefused');
+    expect(n?.message).toContain('Cause: RdsData.BadRequestException: Database error code: 0.');
+    expect(n?.message).toContain('Step: Write ROLE statement');
+  });
+
+  it('fails CanaryStatementRefused with what PostgreSQL said when the canary table is not in the database', async () => {
+    const s = scenario();
+    const run = await s.run({ ...s.deployment.input, database: 'postgres' });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CanaryStatementRefused');
+    expect(run.cause).toMatch(
+      /^RdsData\.DatabaseErrorException: ERROR: {2}relation "aurora_audit_canary" does not exist/,
+    );
+    expect(s.world.rdsData.statements).toEqual([]);
+  });
+
+  it('fails CanarySecretUnusable when the secret is missing', async () => {
+    const s = scenario({ secret: false });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CanarySecretUnusable');
+    expect(run.cause).toMatch(/^RdsData\.SecretsErrorException: /);
+    expect(notifications(s)[0]?.message).toContain('Check that clusters[].canary.secretArn exists');
+    expect(s.world.rdsData.statements).toEqual([]);
+  });
+
+  it("fails DataApiNotEnabled when the cluster's HTTP endpoint is disabled (RdsData.HttpEndpointNotEnabledException)", async () => {
+    const s = scenario({ httpEndpoint: false });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('DataApiNotEnabled');
+    expect(run.cause).toMatch(/^RdsData\.HttpEndpointNotEnabledException: HttpEndpoint is not enabled/);
+    expect(notifications(s)[0]?.message).toContain('aws rds enable-http-endpoint');
+    expect(s.world.callsTo('rdsdata', 'executeStatement')).toHaveLength(1);
+  });
+
+  it('fails InvalidInput with a notification when started without the schedule input', async () => {
+    const s = scenario();
+    const run = await s.run({ cluster: 'orders-db' });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('InvalidInput');
+    expect(s.world.callsTo('rdsdata')).toEqual([]);
+    expect(notifications(s)).toHaveLength(1);
+  });
+});
