@@ -11,9 +11,10 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { nagArnPrefix } from '../../infra/nag';
 import { CLUSTER_IDENTIFIER, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import { pollSchedule } from '../shared/poll-schedule';
-import { buildWorkflow } from '../shared/workflow-construct';
+import { anyClusterArn, buildWorkflow, CLUSTER_TAG_KEY } from '../shared/workflow-construct';
 import { buildCanaryDefinition, type CanaryInput } from './definition';
 
 /** One cluster's canary (the configuration's `clusters[].canary`, with what the stack knows of the cluster). */
@@ -57,6 +58,12 @@ export interface CanaryWorkflowProps {
   readonly initialPollInterval?: Duration;
   /** @default Duration.minutes(5) */
   readonly maxPollInterval?: Duration;
+  /**
+   * The value of the `aurora-audit` tag that marks the clusters of this stack (docs/deploying.md "Before you
+   * deploy"): the role may run Data API statements on those clusters only.
+   * @default the stack's name
+   */
+  readonly clusterTagValue?: string;
 }
 
 /**
@@ -164,24 +171,25 @@ export class CanaryWorkflow extends Construct {
   }
 
   /**
-   * ExecuteStatement on the canary clusters, and GetSecretValue on their secrets (the Data API reads the secret
-   * with the caller's credentials); GetItem on the alert table comes with its task, kms:Decrypt of its key here.
+   * ExecuteStatement on the clusters tagged `aurora-audit=<stack>` (one statement whatever the fleet: IAM allows
+   * 10,240 characters per role), and GetSecretValue on the canary secrets (the Data API reads the secret with
+   * the caller's credentials; without a secret the Data API runs nothing); GetItem on the alert table comes
+   * with its task, kms:Decrypt of its key here.
    */
   private grantCanary(role: iam.IRole, props: CanaryWorkflowProps): void {
-    const stack = Stack.of(this);
+    const tagValue = props.clusterTagValue ?? Stack.of(this).stackName;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds-data:ExecuteStatement'],
-        resources: props.clusters.map((c) =>
-          stack.formatArn({
-            service: 'rds',
-            resource: 'cluster',
-            resourceName: c.identifier,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
+        // Any cluster of the account and region, limited by its tag (rds-data supports aws:ResourceTag).
+        resources: [anyClusterArn(this)],
+        conditions: { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG_KEY}`]: tagValue } },
       }),
     );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'rds')}:cluster:*]`,
+      reason: `rds-data:ExecuteStatement on the clusters tagged ${CLUSTER_TAG_KEY}=<stack name> only (aws:ResourceTag condition), with the canary secrets only: the policy must not grow with the fleet.`,
+    });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

@@ -24,10 +24,14 @@ describe('the canary workflow construct (example configuration with a canary on 
     });
   });
 
-  it('may run statements through the Data API on the canary cluster only, with its secret only', () => {
-    expect(withAction('rds-data:ExecuteStatement').map((s) => s.Resource)).toEqual([
-      'arn:aws:rds:eu-west-1:123456789012:cluster:orders-db',
-    ]);
+  it("may run statements through the Data API on the stack's tagged clusters only, with the canary secret only", () => {
+    const execute = withAction('rds-data:ExecuteStatement');
+    expect(execute).toHaveLength(1);
+    expect(execute[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: 'arn:aws:rds:eu-west-1:123456789012:cluster:*',
+      Condition: { StringEquals: { 'aws:ResourceTag/aurora-audit': 'aurora-audit' } },
+    });
     expect(withAction('secretsmanager:GetSecretValue').map((s) => s.Resource)).toEqual([CANARY_SECRET_ARN]);
     const getItem = withAction('dynamodb:GetItem');
     expect(getItem).toHaveLength(1);
