@@ -8,7 +8,7 @@ import { disableScenario } from '../cli/local/scenarios/disable-activity-stream'
 import { enableScenario } from '../cli/local/scenarios/enable-activity-stream';
 import type { Benchmark } from './harness';
 
-function collapse(states: readonly string[]): string {
+export function collapse(states: readonly string[]): string {
   // "A > B > C > A > B > C" → "(A > B > C) ×2" for the polling loop; plain names otherwise.
   const out: string[] = [];
   let i = 0;

@@ -21,6 +21,8 @@ export const OUTPUTS = {
   changeManagerRunbook: 'ChangeManagerRunbookName',
   changeManagerAutomationRole: 'ChangeManagerAutomationRoleArn',
   reportWorkflow: 'ReportWorkflowArn',
+  /** Only when a cluster has `canary`. */
+  canaryWorkflow: 'CanaryWorkflowArn',
   /** Only when `security.auditorPrincipals` is set. */
   auditorRole: 'AuditorRoleArn',
 } as const;

@@ -18,15 +18,23 @@ export interface WorkflowEntry {
   /**
    * `stream`: works on one cluster's activity stream with the stream-workflow kit (plan Lambda, per-cluster
    * lock); started per cluster from the CLI and change tickets. `report`: the scheduled compliance report.
+   * `canary`: the scheduled audit canary (one schedule per cluster with a canary).
    */
-  readonly kind: 'stream' | 'report';
+  readonly kind: 'stream' | 'report' | 'canary';
+  /**
+   * Built only when the configuration asks for it (the canary: `clusters[].canary`); without it the stack has
+   * no state machine, output or dashboard row for the workflow.
+   * @default false (always built)
+   */
+  readonly optIn?: boolean;
   /** The workflow's name on the dashboard. */
   readonly title: string;
   /**
    * The CLI command that starts it and its one-line description (`cli/commands/workflows.ts` registers the stream
-   * workflows' commands from here; the report's is `cli/commands/report.ts`, checked against this).
+   * workflows' commands from here; the report's is `cli/commands/report.ts`, checked against this). Absent: no
+   * command (the canary runs on its schedules; a run by hand is started with its schedule's input).
    */
-  readonly cli: { readonly verb: string; readonly description: string };
+  readonly cli?: { readonly verb: string; readonly description: string };
   /** The stack output holding the state machine's ARN (what the CLI reads). */
   readonly output: OutputName;
   /** Whether an approved change ticket starts it (EventBridge rule and Change Manager runbook action). */
@@ -73,6 +81,15 @@ export const WORKFLOWS = [
     changeTicket: false,
     docs: { file: 'docs/reports.md', heading: 'Report workflow' },
   },
+  {
+    name: 'canary',
+    kind: 'canary',
+    optIn: true,
+    title: 'Audit canary',
+    output: OUTPUTS.canaryWorkflow,
+    changeTicket: false,
+    docs: { file: 'docs/workflows.md', heading: 'Canary workflow' },
+  },
 ] as const satisfies readonly WorkflowEntry[];
 
 type Registered = (typeof WORKFLOWS)[number];
@@ -80,6 +97,10 @@ type Registered = (typeof WORKFLOWS)[number];
 export type WorkflowName = Registered['name'];
 /** The stream workflows' names (what the plan Lambda validates input for). */
 export type StreamWorkflowName = Extract<Registered, { kind: 'stream' }>['name'];
+/** The workflows built only when configured (their state machine may be absent). */
+export type OptInWorkflowName = Extract<Registered, { optIn: true }>['name'];
+/** The workflows every stack has. */
+export type AlwaysBuiltWorkflowName = Exclude<WorkflowName, OptInWorkflowName>;
 /** The workflows a change ticket starts (the ticket's `action`). */
 export type ChangeAction = Extract<Registered, { changeTicket: true }>['name'];
 /** A stream workflow's CLI verb (`enable`, `disable`). */

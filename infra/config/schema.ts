@@ -40,6 +40,56 @@ function isRegExp(value: string): boolean {
 
 const email = z.string().regex(EMAIL, 'must be an email address');
 
+/** A Secrets Manager secret ARN (with the random suffix Secrets Manager adds to the name). */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** A PostgreSQL database name the Data API connects to (unquoted identifier). */
+export const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+
+/**
+ * The canary (docs/workflows.md "Canary workflow"): a scheduled run that writes marked statements through the
+ * RDS Data API as a dedicated low-privilege user and waits until they arrive through every audit source.
+ * Opt-in per cluster: without it, nothing is created for the cluster.
+ */
+export const canarySchema = z.strictObject({
+  /**
+   * The Secrets Manager secret of the canary user (`username`, `password`): a user created for the canary
+   * only, owning the table `aurora_audit_canary` and nothing else, with no `pgaudit.log` of its own.
+   */
+  secretArn: z
+    .string()
+    .regex(
+      SECRET_ARN,
+      'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+    ),
+  /**
+   * The canary user's name (the secret's `username`): the alert Lambda takes only this user's canary
+   * statements for canary arrivals, so nobody else can hide a statement behind the marker. Default:
+   * `aurora_audit_canary`.
+   */
+  user: z
+    .string()
+    .regex(DATABASE_NAME, 'must be a PostgreSQL user name (letters, digits, _ or $, at most 63)')
+    .default('aurora_audit_canary'),
+  /** The database the canary connects to (where `aurora_audit_canary` is). */
+  database: z
+    .string()
+    .regex(DATABASE_NAME, 'must be a PostgreSQL database name (letters, digits, _ or $, at most 63)'),
+  /** When the canary runs. Default: every day at 06:00 UTC. */
+  schedule: z
+    .strictObject({
+      /** EventBridge Scheduler expression, `cron(…)` with six fields or `rate(…)`. */
+      expression: z.string().regex(SCHEDULE_EXPRESSION, 'must be "cron(<6 fields>)" or "rate(<n> <unit>)"'),
+      /** IANA time zone the expression is evaluated in. Default: UTC. */
+      timeZone: z
+        .string()
+        .refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"')
+        .default('UTC'),
+    })
+    .default({ expression: 'cron(0 6 * * ? *)', timeZone: 'UTC' }),
+  /** Minutes the canary waits for its statements to arrive before a path counts as silent. Default: 30. */
+  deadlineMinutes: z.number().int().min(5, 'must be at least 5').max(180, 'must be at most 180').default(30),
+});
+
 export const instanceOverrideSchema = z.strictObject({
   /** The DB instance identifier within the cluster. */
   identifier: z.string().regex(CLUSTER_IDENTIFIER, 'must be a DB instance identifier'),
@@ -87,6 +137,11 @@ export const clusterSchema = z.strictObject({
    * `alerts.coverage`). Set false while pgAudit is not set up on the cluster. Default: true.
    */
   coverageCheck: z.boolean().default(true),
+  /**
+   * The canary for this cluster (docs/workflows.md "Canary workflow"): it waits for the activity stream and,
+   * with `coverageCheck`, pgAudit. Default: none (no canary).
+   */
+  canary: canarySchema.optional(),
 });
 
 /** Statement classes both sources name alike, which the coverage check can reconcile. */
@@ -272,6 +327,17 @@ export const configSchema = configObjectSchema.superRefine((config, ctx) => {
       seen.set(key, i);
     }
   });
+  config.clusters.forEach((cluster, i) => {
+    const secretRegion = cluster.canary?.secretArn.split(':')[3];
+    const region = config.deployment.region;
+    if (secretRegion && region && secretRegion !== region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clusters', i, 'canary', 'secretArn'],
+        message: `must be a secret in the deployment region ${region} (the Data API reads it there), not ${secretRegion}`,
+      });
+    }
+  });
   if (config.maintenanceWindow.policy === 'fixed' && !config.maintenanceWindow.fixedWindow) {
     ctx.addIssue({
       code: 'custom',
@@ -313,3 +379,4 @@ export type AuroraAuditConfig = z.output<typeof configSchema> & {
   readonly origin: string;
 };
 export type ClusterConfig = AuroraAuditConfig['clusters'][number];
+export type CanaryConfig = NonNullable<ClusterConfig['canary']>;

@@ -35,6 +35,12 @@ export interface AlertCluster {
    * @default false
    */
   readonly coverageCheck?: boolean;
+  /**
+   * The cluster's canary user (`clusters[].canary.user`): its canary statements are recorded as canary
+   * arrivals, never alerted.
+   * @default no canary
+   */
+  readonly canaryUser?: string;
 }
 
 export interface CoverageCheckProps {
@@ -149,6 +155,7 @@ export class AlertProcessing extends Construct {
         resourceId: c.resourceId,
         silentInstances: c.silentInstances,
         coverageCheck: c.coverageCheck ?? false,
+        ...(c.canaryUser ? { canaryUser: c.canaryUser } : {}),
       })),
     );
     this.settingsFiles = [writeSettingsFile(this, 'CLUSTERS', 'clusters.json', clustersJson)];

@@ -6,10 +6,16 @@ import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/f
 import { DEFAULT_RULES_PATH, loadRules } from '../../tasks/core/alerts/rules';
 import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
 import { EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
+import { CanaryWorkflow } from '../../workflows/canary/construct';
 import { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import { DisableActivityStreamWorkflow } from '../../workflows/disable-activity-stream/construct';
 import { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
-import { CHANGE_ACTIONS, WORKFLOWS, type WorkflowName } from '../../workflows/registry';
+import {
+  type AlwaysBuiltWorkflowName,
+  CHANGE_ACTIONS,
+  type OptInWorkflowName,
+  WORKFLOWS,
+} from '../../workflows/registry';
 import { StreamWorkflowKit } from '../../workflows/shared/stream-workflow-kit';
 import { physicalNames } from '../config/names';
 import type { AuroraAuditConfig } from '../config/schema';
@@ -85,6 +91,7 @@ export class AuditStack extends Stack {
           .flatMap((i) => (i.resourceId ? [i.identifier, i.resourceId] : [i.identifier])),
         postgresLogGroup: c.postgresLogGroup,
         coverageCheck: c.coverageCheck,
+        canaryUser: c.canary?.user,
       })),
       topic: this.alerting.topic,
       key: this.storage.key,
@@ -190,15 +197,49 @@ export class AuditStack extends Stack {
       coverageClasses: coverageClasses(config),
     });
 
+    // ---------------------------------------------------------------- Audit canary (issue 22), opt-in
+    // One state machine for the clusters with `canary`, one schedule each; nothing without any.
+    const canaryClusters = config.clusters.flatMap((c) =>
+      c.canary
+        ? [
+            {
+              identifier: c.identifier,
+              secretArn: c.canary.secretArn,
+              database: c.canary.database,
+              schedule: c.canary.schedule,
+              deadlineMinutes: c.canary.deadlineMinutes,
+              pgAudit: c.coverageCheck,
+            },
+          ]
+        : [],
+    );
+    const canaryWorkflow =
+      canaryClusters.length > 0
+        ? new CanaryWorkflow(this, 'Canary', {
+            clusters: canaryClusters,
+            alertTable: this.alertProcessing.table,
+            notificationTopic: this.alerting.topic,
+            notificationKey: this.storage.key,
+            logRetention: config.retention.logsDays as logs.RetentionDays,
+            subjectPrefix: config.alerts.subjectPrefix,
+          })
+        : undefined;
+
     // Every registered workflow (workflows/registry.ts): its output for the CLI; the type makes a new entry
-    // without its state machine here a compile error.
-    const stateMachines: Record<WorkflowName, sfn.StateMachine> = {
+    // without its state machine here a compile error (an opt-in one may be absent: no output, no row).
+    const stateMachines: Record<AlwaysBuiltWorkflowName, sfn.StateMachine> &
+      Record<OptInWorkflowName, sfn.StateMachine | undefined> = {
       'enable-activity-stream': enableWorkflow.stateMachine,
       'disable-activity-stream': disableWorkflow.stateMachine,
       'compliance-report': reportWorkflow.stateMachine,
+      canary: canaryWorkflow?.stateMachine,
     };
-    for (const workflow of WORKFLOWS) {
-      new CfnOutput(this, workflow.output, { value: stateMachines[workflow.name].stateMachineArn });
+    const builtWorkflows = WORKFLOWS.flatMap((w) => {
+      const stateMachine = stateMachines[w.name];
+      return stateMachine ? [{ workflow: w, stateMachine }] : [];
+    });
+    for (const { workflow, stateMachine } of builtWorkflows) {
+      new CfnOutput(this, workflow.output, { value: stateMachine.stateMachineArn });
     }
 
     // Change tickets (issue 8): EventBridge rules and a Change Manager runbook start the registry's workflows
@@ -240,7 +281,7 @@ export class AuditStack extends Stack {
       alert: this.alertProcessing.alert,
       otherFunctions: [streamKit.plan, reportWorkflow.report],
       deliveryStreamName: this.streamProcessing.deliveryStream.ref,
-      workflows: WORKFLOWS.map((w) => ({ name: w.title, stateMachine: stateMachines[w.name] })),
+      workflows: builtWorkflows.map(({ workflow, stateMachine }) => ({ name: workflow.title, stateMachine })),
     });
     if (config.security.auditorPrincipals.length > 0) {
       const auditor = new AuditorAccess(this, 'Auditor', {

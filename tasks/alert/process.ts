@@ -18,6 +18,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { formatAlert, formatDigest, type SnsNotification } from '../core/alerts/notification';
 import { type AuditEvent, type AuditSource, parseAuditEvent } from '../core/audit-event';
+import { recognizeCanary } from '../core/canary';
 import { clusterOfLogGroup, decodeSubscriptionEvent, type SubscriptionEvent } from '../core/cloudwatch-logs';
 import type { DeliveryResult } from '../shared/firehose-delivery';
 import type { AlertStore, CoverageRecord, OpenDigest, PendingAlert, RuleMatch } from './store';
@@ -29,6 +30,8 @@ export interface ClusterInfo {
   readonly silentInstances: ReadonlySet<string>;
   /** Both sources are meant to be on: reconcile them (see {@link CoverageOptions}). Default: false. */
   readonly coverageCheck?: boolean;
+  /** The cluster's canary user: its canary statements are canary arrivals (`tasks/core/canary.ts`). */
+  readonly canaryUser?: string;
 }
 
 export interface CoverageOptions {
@@ -107,6 +110,11 @@ export interface SubscriptionResult extends FlushResult {
   outcomes: Record<string, number>;
   /** Per event recorded for the coverage check: `new`, `joined`, `duplicate` or `covered`. */
   coverage: Record<string, number>;
+  /**
+   * Canary statements recognized (recorded as arrivals in `canary#<nonce>`, never matched against the rules,
+   * alerted, reconciled nor counted for deduplication).
+   */
+  canaries: number;
 }
 
 const SOURCES: readonly AuditSource[] = ['das', 'pgaudit'];
@@ -375,8 +383,22 @@ export function createAlertProcessor(deps: AlertDeps) {
     const outcomes: Record<string, number> = {};
     const coverage: Record<string, number> = {};
     let matches = 0;
+    let canaries = 0;
     const now = deps.now();
     for (const e of events) {
+      // Before everything else: the canary checks its own paths, whether or not its instance is alerted on.
+      const canary = recognizeCanary(e, e.clusterId ? byId.get(e.clusterId)?.canaryUser : undefined);
+      if (canary) {
+        const first = await deps.store.recordCanaryArrival(canary, e, now);
+        if (first)
+          deps.logger.info('canary statement arrived', {
+            nonce: canary.nonce,
+            class: canary.cls,
+            source: e.source,
+          });
+        canaries++;
+        continue;
+      }
       if (silenced(e)) continue;
       const matched = deps.match(e);
       if (matched.length > 0) {
@@ -390,7 +412,7 @@ export function createAlertProcessor(deps: AlertDeps) {
       }
     }
     const flushed = await flush();
-    return { events: events.length, matches, outcomes, coverage, ...flushed };
+    return { events: events.length, matches, outcomes, coverage, canaries, ...flushed };
   }
 
   return { handleSubscription, handleEvents, flush };

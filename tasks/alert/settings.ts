@@ -20,6 +20,8 @@ export const alertSettingsSchema = z.object({
         silentInstances: z.array(z.string()),
         /** Both sources are meant to be on: the coverage check reconciles them. */
         coverageCheck: z.boolean().default(false),
+        /** The cluster's canary user (tasks/core/canary.ts); absent: no canary. */
+        canaryUser: z.string().min(1).optional(),
       }),
     ),
   ),

@@ -22,6 +22,8 @@
  * statements goes to the event's own slot (`…#e<event id>`), found only through its other keys. Every item
  * lists its `members` (source, pid and id key of each report it holds), so a statement never takes a second
  * report from the same source of another session (as `pairStatements` gives each event one partner).
+ * - `canary#<nonce>`: where each canary statement of one canary run arrived (`dasRole`, `pgauditDdl`, … the
+ *   arrival time, and `…LatencyMs`), read by the canary workflow with one GetItem. Not due, never alerted.
  * - `throttle#<rule>#<window start>`: alert emails sent in a window that matched the rule (atomic counter).
  * - `digest#<rule>#<cluster>#<window start>`: statements over the limit, counted with the first and last,
  *   sent once the window has closed.
@@ -44,6 +46,7 @@ import {
 } from '../core/alerts/correlation';
 import { severityRank } from '../core/alerts/rules';
 import type { AuditEvent, AuditSource } from '../core/audit-event';
+import { arrivalAttribute, type CanaryStatement, canaryArrivalKey } from '../core/canary';
 
 export const DUE_INDEX = 'due';
 
@@ -447,6 +450,43 @@ export class AlertStore {
       if (!isConditionFailure(err)) throw err;
       // Already sent (or being sent) for the same statement: this event is covered by that alert.
       return 'covered';
+    }
+  }
+
+  /**
+   * Records a canary statement's arrival through its source in the run's item `canary#<nonce>`: the first
+   * arrival time and latency per source and class are kept (a redelivery changes nothing), with the event ids.
+   * Returns whether this was the first arrival of that source and class.
+   */
+  async recordCanaryArrival(canary: CanaryStatement, event: AuditEvent, nowMs: number): Promise<boolean> {
+    const attribute = arrivalAttribute(event.source, canary.cls);
+    const latencyMs = Math.max(0, nowMs - eventMillis(event));
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { pk: canaryArrivalKey(canary.nonce) },
+          UpdateExpression:
+            'SET #kind = :kind, #at = :at, #latency = :latency, expiresAt = :expiresAt ADD ids :id',
+          ConditionExpression: 'attribute_not_exists(#at)',
+          ExpressionAttributeNames: {
+            '#kind': 'kind',
+            '#at': attribute,
+            '#latency': `${attribute}LatencyMs`,
+          },
+          ExpressionAttributeValues: {
+            ':kind': 'canary',
+            ':at': new Date(nowMs).toISOString(),
+            ':latency': latencyMs,
+            ':expiresAt': this.expiresAt(nowMs),
+            ':id': setOf([event.id]),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return false;
     }
   }
 

@@ -1,16 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthExample } from '../../cli/local/cdk-app';
+import { newApp, synthExample } from '../../cli/local/cdk-app';
+import { canaryConfig } from '../../cli/local/scenarios/canary-config';
 import { buildProgram } from '../../cli/main';
+import { buildApp } from '../../infra/build-app';
 import { OUTPUTS } from '../../infra/outputs';
 import { CHANGE_ACTIONS, WORKFLOWS } from '../../workflows/registry';
 
 const ROOT = join(__dirname, '..', '..');
 const { template } = synthExample();
-const stack = template.toJSON() as {
+type StackJson = {
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
   Outputs: Record<string, { Value: unknown }>;
 };
+const stack = template.toJSON() as StackJson;
+/** The opt-in workflows are built only when configured: the example with a canary on orders-db. */
+const withOptIns = (() => {
+  const { app, auditStack } = buildApp(canaryConfig(), newApp({ bundling: false }));
+  return app.synth().getStackByName(auditStack.stackName).template as StackJson;
+})();
 
 describe('the workflow registry', () => {
   it('names each workflow, CLI verb and stack output once', () => {
@@ -18,7 +26,7 @@ describe('the workflow registry', () => {
       const values = WORKFLOWS.map((w) => w[key]);
       expect(new Set(values).size).toBe(values.length);
     }
-    const verbs = WORKFLOWS.map((w) => w.cli.verb);
+    const verbs = WORKFLOWS.flatMap((w) => ('cli' in w ? [w.cli.verb] : []));
     expect(new Set(verbs).size).toBe(verbs.length);
     for (const w of WORKFLOWS) expect(Object.values(OUTPUTS)).toContain(w.output);
   });
@@ -40,12 +48,15 @@ describe('the workflow registry', () => {
     },
   );
 
-  it.each(WORKFLOWS.map((w) => [w.name, w.output] as const))(
+  it.each(WORKFLOWS.map((w) => [w.name, w.output, 'optIn' in w && w.optIn] as const))(
     'makes the stack write the ARN of %s to the output %s',
-    (_name, output) => {
-      const value = stack.Outputs[output]?.Value as { Ref?: string } | undefined;
+    (_name, output, optIn) => {
+      // An opt-in workflow: in the stack configured with it, and absent (no output) from the example.
+      const built = optIn ? withOptIns : stack;
+      const value = built.Outputs[output]?.Value as { Ref?: string } | undefined;
       expect(value?.Ref).toBeDefined();
-      expect(stack.Resources[value?.Ref ?? '']?.Type).toBe('AWS::StepFunctions::StateMachine');
+      expect(built.Resources[value?.Ref ?? '']?.Type).toBe('AWS::StepFunctions::StateMachine');
+      if (optIn) expect(stack.Outputs[output]).toBeUndefined();
     },
   );
 
@@ -67,7 +78,10 @@ describe('the workflow registry', () => {
       { stdout: () => true, stderr: () => true, stdin: () => process.stdin },
       () => {},
     );
+    // Every workflow but the canary (no `cli`: it runs on its schedules) has its command.
+    expect(WORKFLOWS.filter((w) => !('cli' in w)).map((w) => w.name)).toEqual(['canary']);
     for (const w of WORKFLOWS) {
+      if (!('cli' in w)) continue;
       const command = program.commands.find((c) => c.name() === w.cli.verb);
       expect(command?.description()).toBe(w.cli.description);
     }

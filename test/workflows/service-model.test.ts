@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { canaryDeployment } from '../../cli/local/scenarios/canary';
 import { streamDeployments } from '../../cli/local/scenarios/stream';
 import type { AslDefinition, AslState } from '../../cli/local/stepfunctions/template';
 import {
@@ -37,6 +38,7 @@ const definitions: [string, AslDefinition, readonly string[]][] = [
   ['enable-activity-stream', streamDeployments().enable.definition, []],
   ['disable-activity-stream', streamDeployments().disable.definition, []],
   ['compliance-report', reportDeployment().definition, REPORT_FUNCTION_ERRORS],
+  ['canary', canaryDeployment().definition, []],
 ];
 
 /** A copy of `definition` with `state` changed. */

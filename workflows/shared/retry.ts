@@ -25,6 +25,20 @@ export const THROTTLING_ERRORS = {
    */
   rds: ['Rds.RdsException'],
   kinesis: ['Kinesis.LimitExceededException', 'Kinesis.KinesisException'],
+  /**
+   * RDS Data API (`aws-sdk:rdsdata`, serviceId `RDS Data`): it declares no throttling error, so throttling
+   * arrives as the base `RdsData.RdsDataException`; its 5xx (`ServiceUnavailableError`,
+   * `InternalServerErrorException`), the writer being unavailable (`DatabaseUnavailableException`, e.g. a
+   * failover) and a paused Serverless v2 writer resuming (`DatabaseResumingException`, "wait a few seconds and
+   * try again") are transient too. The canary's statements change nothing when run twice.
+   */
+  rdsData: [
+    'RdsData.RdsDataException',
+    'RdsData.ServiceUnavailableErrorException',
+    'RdsData.InternalServerErrorException',
+    'RdsData.DatabaseUnavailableException',
+    'RdsData.DatabaseResumingException',
+  ],
   /** Lambda control-plane API (event source mappings). */
   lambda: ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.LambdaException'],
   /**

@@ -83,6 +83,8 @@ function defaultThrottlingError(target: string): string {
       return 'Rds.RdsException';
     case 'kinesis':
       return 'Kinesis.LimitExceededException';
+    case 'rdsdata':
+      return 'RdsData.RdsDataException';
     case 'lambda':
       return 'Lambda.TooManyRequestsException';
     case 'dynamodb':

@@ -26,6 +26,7 @@ import { FaultInjector } from './errors';
 import { KinesisSimulator } from './kinesis';
 import { LambdaSimulator } from './lambda';
 import { RdsSimulator } from './rds';
+import { RdsDataSimulator } from './rds-data';
 import { SnsSimulator } from './sns';
 
 export interface CallRecord {
@@ -57,6 +58,7 @@ export class AwsWorld {
   readonly calls: CallRecord[] = [];
   readonly kinesis: KinesisSimulator;
   readonly rds: RdsSimulator;
+  readonly rdsData: RdsDataSimulator;
   readonly lambda: LambdaSimulator;
   readonly sns: SnsSimulator;
   readonly dynamodb: DynamoDbSimulator;
@@ -75,12 +77,14 @@ export class AwsWorld {
     this.account = options.account ?? '123456789012';
     this.kinesis = new KinesisSimulator(this.clock, this.region, this.account);
     this.rds = new RdsSimulator(this.clock, this.region, this.account, this.kinesis);
+    this.rdsData = new RdsDataSimulator(this.clock);
     this.lambda = new LambdaSimulator(this.clock, this.region, this.account, this.kinesis);
     this.sns = new SnsSimulator(this.clock);
     this.dynamodb = new DynamoDbSimulator();
     this.athena = new AthenaSimulator(this.clock);
     this.handlers = {
       ...this.rds.handlers(),
+      ...this.rdsData.handlers(),
       ...this.kinesis.handlers(),
       ...this.lambda.handlers(),
       ...this.sns.handlers(),

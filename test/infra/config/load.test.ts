@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ConfigError, findCluster, loadConfig, validateConfig } from '../../../infra/config/load';
 import { configDocument } from '../../builders/config';
 
+const CANARY_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:aurora-audit/canary-AbCdEf';
+
 function problemsOf(raw: unknown): readonly string[] {
   try {
     validateConfig(raw, 'test');
@@ -40,6 +42,25 @@ describe('the configuration loader', () => {
     ]);
     expect(config.maintenanceWindow).toEqual({ policy: 'cluster-window', allowImmediate: true });
     expect(config.clusters[0]?.instances).toEqual([]);
+    expect(config.clusters[0]?.canary).toBeUndefined();
+  });
+
+  it('applies the canary defaults: daily at 06:00 UTC, a 30-minute deadline', () => {
+    const [cluster] = configDocument().clusters;
+    const config = validateConfig(
+      {
+        ...configDocument(),
+        clusters: [{ ...cluster, canary: { secretArn: CANARY_SECRET, database: 'orders' } }],
+      },
+      'test',
+    );
+    expect(config.clusters[0]?.canary).toEqual({
+      secretArn: CANARY_SECRET,
+      user: 'aurora_audit_canary',
+      database: 'orders',
+      schedule: { expression: 'cron(0 6 * * ? *)', timeZone: 'UTC' },
+      deadlineMinutes: 30,
+    });
   });
 
   it('reads JSON files as well as YAML', () => {
@@ -174,6 +195,54 @@ describe('the configuration loader', () => {
         'a redaction pattern that is not a regular expression',
         { redaction: { extraPatterns: ['secret=('] } },
         'redaction.extraPatterns[0]: must be a valid regular expression (got "secret=(")',
+      ],
+      [
+        'a canary secret given by name instead of ARN',
+        { clusters: [{ ...cluster, canary: { secretArn: 'canary-user', database: 'orders' } }] },
+        'clusters[0].canary.secretArn: must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) (got "canary-user")',
+      ],
+      [
+        'a canary database that is not a PostgreSQL name',
+        { clusters: [{ ...cluster, canary: { secretArn: CANARY_SECRET, database: 'orders db' } }] },
+        'clusters[0].canary.database: must be a PostgreSQL database name (letters, digits, _ or $, at most 63) (got "orders db")',
+      ],
+      [
+        'a canary schedule in a time zone that does not exist',
+        {
+          clusters: [
+            {
+              ...cluster,
+              canary: {
+                secretArn: CANARY_SECRET,
+                database: 'orders',
+                schedule: { expression: 'rate(1 hour)', timeZone: 'Mars/Olympus' },
+              },
+            },
+          ],
+        },
+        'clusters[0].canary.schedule.timeZone: must be an IANA time zone such as "Europe/Berlin" or "UTC" (got "Mars/Olympus")',
+      ],
+      [
+        'a canary deadline of one minute',
+        {
+          clusters: [
+            { ...cluster, canary: { secretArn: CANARY_SECRET, database: 'orders', deadlineMinutes: 1 } },
+          ],
+        },
+        'clusters[0].canary.deadlineMinutes: must be at least 5 (got 1)',
+      ],
+      [
+        'a canary secret in another region than the deployment',
+        {
+          deployment: { region: 'eu-west-1' },
+          clusters: [
+            {
+              ...cluster,
+              canary: { secretArn: CANARY_SECRET.replace('eu-west-1', 'us-east-1'), database: 'orders' },
+            },
+          ],
+        },
+        `clusters[0].canary.secretArn: must be a secret in the deployment region eu-west-1 (the Data API reads it there), not us-east-1 (got "${CANARY_SECRET.replace('eu-west-1', 'us-east-1')}")`,
       ],
       ['a misspelt top-level field', { cluster: [] }, '(root): unknown field "cluster"'],
       ['a missing section', { alerts: undefined }, 'alerts: is required'],

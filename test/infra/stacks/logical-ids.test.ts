@@ -6,7 +6,9 @@
  * id changes. In particular the decrypt function's ARN must not change: the event source mappings the
  * enablement workflow created point at it.
  */
-import { synthExample } from '../../../cli/local/cdk-app';
+import { newApp, synthExample } from '../../../cli/local/cdk-app';
+import { canaryConfig } from '../../../cli/local/scenarios/canary-config';
+import { buildApp } from '../../../infra/build-app';
 
 const { template } = synthExample();
 const resources = template.toJSON().Resources as Record<string, { Type: string }>;
@@ -80,5 +82,41 @@ describe('the logical ids of stateful and wired resources', () => {
         .map(([id]) => id)
         .sort(),
     );
+  });
+});
+
+/** The opt-in canary (issue 22), as first synthesized: pinned from then on, like the rest. */
+const CANARY_PINNED: ReadonlyArray<readonly [string, string, string]> = [
+  ['CanaryStateMachineED91C6DC', 'AWS::StepFunctions::StateMachine', 'canary state machine'],
+  ['CanaryLogs35071DCA', 'AWS::Logs::LogGroup', 'canary state machine log group'],
+  ['CanaryScheduleordersdbA7EF570C', 'AWS::Scheduler::Schedule', "orders-db's canary schedule"],
+];
+
+describe('the logical ids of the opt-in canary', () => {
+  const { app, auditStack } = buildApp(canaryConfig(), newApp({ bundling: false }));
+  const withCanary = app.synth().getStackByName(auditStack.stackName).template.Resources as Record<
+    string,
+    { Type: string }
+  >;
+
+  it.each(CANARY_PINNED)('keeps %s (%s, the %s)', (logicalId, type) => {
+    expect(withCanary[logicalId]?.Type).toBe(type);
+  });
+
+  it('adds only the canary state machine to the pinned ones, and changes none of theirs', () => {
+    for (const [logicalId, type] of PINNED) expect(withCanary[logicalId]?.Type).toBe(type);
+    const machines = Object.entries(withCanary)
+      .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')
+      .map(([id]) => id);
+    expect(machines.sort()).toEqual(
+      [...PINNED, ...CANARY_PINNED]
+        .filter(([, type]) => type === 'AWS::StepFunctions::StateMachine')
+        .map(([id]) => id)
+        .sort(),
+    );
+  });
+
+  it('creates nothing of the canary without clusters[].canary', () => {
+    expect(Object.keys(resources).filter((id) => id.startsWith('Canary'))).toEqual([]);
   });
 });

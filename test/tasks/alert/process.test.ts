@@ -660,3 +660,109 @@ describe('identical statements from several sessions', () => {
     expect(w.sent[0]?.message).toContain(`Event id: ${pg[1]?.id}`);
   });
 });
+
+describe('canary statements', () => {
+  let w: World;
+  afterEach(() => w?.table.restore());
+  const NONCE = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
+  const CANARY_USER = 'aurora_audit_canary';
+  const gapRule: RuleMatch = { rule: 'audit-coverage-gap', severity: 'HIGH', limit: 20, windowSeconds: 3600 };
+
+  function canaryWorld() {
+    return world({
+      matchCoverageGap: () => [gapRule],
+      coverage: { classes: new Set(['ROLE', 'DDL']), graceSeconds: 900 },
+      clusters: [
+        {
+          identifier: 'orders-db',
+          resourceId: CLUSTER,
+          silentInstances: new Set(),
+          coverageCheck: true,
+          canaryUser: CANARY_USER,
+        },
+      ],
+    });
+  }
+  const canaryGrant = (overrides: Partial<AuditEvent> = {}) =>
+    auditEvent({
+      class: 'ROLE',
+      command: 'GRANT',
+      user: CANARY_USER,
+      time: '2026-11-24T10:00:20.500000Z',
+      commandText: `GRANT SELECT ON aurora_audit_canary TO CURRENT_USER /* aurora-audit canary ${NONCE} */`,
+      ...overrides,
+    });
+  const canaryComment = () =>
+    auditEvent({
+      class: 'DDL',
+      command: 'COMMENT',
+      user: CANARY_USER,
+      time: '2026-11-24T10:00:21.000000Z',
+      commandText: `COMMENT ON TABLE aurora_audit_canary IS 'aurora-audit canary ${NONCE}'`,
+    });
+
+  it('records each arrival with its source, time and latency in canary#<nonce>, and sends nothing', async () => {
+    w = canaryWorld();
+    const result = await w.processor.handleSubscription(dasPayload([canaryGrant(), canaryComment()]));
+    expect(result).toMatchObject({ events: 2, canaries: 2, matches: 0, alertsSent: 0, coverage: {} });
+    expect(w.sent).toEqual([]);
+    const item = w.table.items.get(`canary#${NONCE}`);
+    expect(item).toMatchObject({
+      kind: 'canary',
+      dasRole: '2026-11-24T10:00:30.000Z',
+      dasRoleLatencyMs: 9500,
+      dasDdl: '2026-11-24T10:00:30.000Z',
+      dasDdlLatencyMs: 9000,
+    });
+    expect(item?.pgauditRole).toBeUndefined();
+    // Nothing else: no alert, coverage, throttle or digest item counts the canary.
+    expect([...w.table.items.keys()]).toEqual([`canary#${NONCE}`]);
+  });
+
+  it('keeps the first arrival when a source redelivers, and adds the other source beside it', async () => {
+    w = canaryWorld();
+    await w.processor.handleSubscription(dasPayload([canaryGrant()]));
+    w.clock.now += 60_000;
+    await w.processor.handleSubscription(dasPayload([canaryGrant()]));
+    const pg = auditEvent({
+      ...canaryGrant(),
+      source: 'pgaudit',
+      time: '2026-11-24T10:00:20Z',
+      sessionId: null,
+    });
+    await w.processor.handleSubscription(dasPayload([pg]));
+    const item = w.table.items.get(`canary#${NONCE}`);
+    expect(item).toMatchObject({
+      dasRole: '2026-11-24T10:00:30.000Z',
+      pgauditRole: '2026-11-24T10:01:30.000Z',
+      pgauditRoleLatencyMs: 70_000,
+    });
+    // Redelivered or not, the coverage check never sees it: no gap once the grace period is over.
+    w.clock.now += 3600_000;
+    expect(await w.processor.flush()).toMatchObject({ coverageGaps: 0, reconciled: 0, alertsSent: 0 });
+    expect(w.sent).toEqual([]);
+  });
+
+  it('alerts as usual on the marker in a statement of any other user (nobody hides a GRANT behind it)', async () => {
+    w = canaryWorld();
+    const forged = canaryGrant({ user: 'mallory' });
+    const result = await w.processor.handleSubscription(dasPayload([forged]));
+    expect(result).toMatchObject({ canaries: 0, matches: 1, alertsSent: 1, coverage: { new: 1 } });
+    expect(w.table.items.get(`canary#${NONCE}`)).toBeUndefined();
+  });
+
+  it("alerts as usual on the canary user's other statements, and on a canary text of the wrong class", async () => {
+    w = canaryWorld();
+    const other = canaryGrant({
+      commandText: `GRANT SELECT ON orders TO ${CANARY_USER} /* aurora-audit canary ${NONCE} */`,
+    });
+    const result = await w.processor.handleSubscription(dasPayload([other]));
+    expect(result).toMatchObject({ canaries: 0, matches: 1, alertsSent: 1 });
+  });
+
+  it('takes no canary statement on a cluster without a canary', async () => {
+    w = world();
+    const result = await w.processor.handleSubscription(dasPayload([canaryGrant()]));
+    expect(result).toMatchObject({ canaries: 0, matches: 1, alertsSent: 1 });
+  });
+});

@@ -31,10 +31,15 @@ OPERATIONS = {
         "UpdateEventSourceMapping",
         "DeleteEventSourceMapping",
     ],
-    "dynamodb": ["PutItem", "DeleteItem"],
+    "dynamodb": ["PutItem", "DeleteItem", "GetItem"],
+    "rds-data": ["ExecuteStatement"],
     "sns": ["Publish"],
     "athena": ["StartQueryExecution", "GetQueryExecution"],
 }
+
+# Where Step Functions names a service otherwise than botocore (`arn:aws:states:::aws-sdk:rdsdata:…`, after the
+# AWS SDK for Java v2's client, for botocore's `rds-data`): the table is keyed by the Step Functions name.
+STEP_FUNCTIONS_NAMES = {"rds-data": "rdsdata"}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "service-model.json")
@@ -104,7 +109,8 @@ def main():
                 "output": output,
                 "shapes": shape_closure(model, output) if output else {},
             }
-        table["services"][service] = entry
+        entry["botocoreName"] = service
+        table["services"][STEP_FUNCTIONS_NAMES.get(service, service)] = entry
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(table, f, indent=1, sort_keys=False)
         f.write("\n")

@@ -1,0 +1,340 @@
+/**
+ * The canary workflow as deployed from the example configuration with a canary on orders-db, ready to run
+ * locally: the synthesized definition, the simulated account provisioned from the same template, the Data API
+ * answered by running each statement on a real PostgreSQL 15 with pgAudit as the secret's user, and both audit
+ * paths delivered to the real alert Lambda processing (`createAlertProcessor` with its deployed settings and
+ * the default rules) through the deployed subscription filter patterns:
+ *
+ * - pgAudit: the AUDIT lines the server wrote for the statement, exactly as written, as a CloudWatch Logs
+ *   subscription payload of the cluster's PostgreSQL log group, `pgAuditDelaySeconds` after the statement;
+ * - activity stream: the audit event the decrypt Lambda would log for the statement (built with the project's
+ *   record builder from what ran: user, database, class, command, text), as its `{"auditEvent": …}` line,
+ *   `activityStreamDelaySeconds` after it.
+ * A delay of `null` is a silent path: nothing is delivered. Deliveries due by the simulated clock are processed
+ * before each `dynamodb:getItem` of the workflow. The alert state table is one table in AWS; here the alert
+ * processor writes it through the document client (`DynamoTable`) and the workflow reads it through the
+ * DynamoDB simulator: the `canary#` items are copied from the first to the second before each read.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
+import { buildApp } from '../../../infra/build-app';
+import { localSettingsFiles } from '../../../infra/constructs/settings-files';
+import { createAlertProcessor } from '../../../tasks/alert/process';
+import { readAlertSettings } from '../../../tasks/alert/settings';
+import { AlertStore, DUE_INDEX } from '../../../tasks/alert/store';
+import { alertLine } from '../../../tasks/core/alert-lines';
+import type { SnsNotification } from '../../../tasks/core/alerts/notification';
+import { loadRules } from '../../../tasks/core/alerts/rules';
+import type { AuditEvent } from '../../../tasks/core/audit-event';
+import { CANARY_TABLE } from '../../../tasks/core/canary';
+import { parsePgAuditMessage } from '../../../tasks/core/pgaudit/parser';
+import { createRedactor } from '../../../tasks/core/redact';
+import type { CanaryWorkflow } from '../../../workflows/canary/construct';
+import type { CanaryInput } from '../../../workflows/canary/definition';
+import type { AttributeValue } from '../aws/dynamodb';
+import { AwsWorld } from '../aws/world';
+import { newApp } from '../cdk-app';
+import { DynamoTable } from '../dynamodb-table';
+import { filterPatternMatches } from '../filter-pattern';
+import type { PostgresServer } from '../postgres';
+import { auditEvent } from '../records/audit-event';
+import { subscriptionEvent } from '../records/logs-subscription';
+import { SimClock } from '../stepfunctions/clock';
+import { type ExecutionResult, LocalWorkflow, type TaskCall } from '../stepfunctions/runner';
+import { type AslDefinition, TemplateResolver } from '../stepfunctions/template';
+import { CANARY_DATABASE, CANARY_SECRET_ARN, CANARY_USER, canaryConfig } from './canary-config';
+import { T0 } from './stream';
+
+export const CANARY_PASSWORD = 'canary-test-pw';
+const CLUSTER = 'orders-db';
+const WRITER_INSTANCE = 'orders-db-instance-1';
+const WRITER_RESOURCE_ID = 'db-ABCDEFGHIJKLMNOPQRSTUVWXY1';
+
+export interface CanaryDeployment {
+  readonly resolver: TemplateResolver;
+  readonly definition: AslDefinition;
+  readonly stateMachineId: string;
+  /** The alert state table's name. */
+  readonly alertTable: string;
+  readonly topicArn: string;
+  /** The input orders-db's schedule sends, resolved. */
+  readonly input: CanaryInput;
+  readonly alertEnvironment: Record<string, string>;
+  readonly decryptLogGroup: string;
+  readonly filterPatterns: { readonly activityStream: string; readonly pgAudit: string };
+}
+
+let deployment: CanaryDeployment | undefined;
+
+/** Synthesizes the example app with a canary on orders-db once per process and reads the canary out of it. */
+export function canaryDeployment(): CanaryDeployment {
+  if (deployment) return deployment;
+  const { app, auditStack } = buildApp(canaryConfig(), newApp({ bundling: false }));
+  app.synth();
+  const template = Template.fromStack(auditStack).toJSON() as ConstructorParameters<
+    typeof TemplateResolver
+  >[0];
+  const resolver = new TemplateResolver(template, { settingsFiles: localSettingsFiles(auditStack) });
+  const id = (c: Construct) => auditStack.getLogicalId(c.node.defaultChild as never);
+  const canary = auditStack.node.findChild('Canary') as CanaryWorkflow;
+  const stateMachineId = id(canary.stateMachine);
+  const schedule = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('canary'),
+  );
+  if (!schedule) throw new Error('no canary schedule in the template');
+  const target = resolver.resolve((schedule.Properties as { Target: unknown }).Target) as { Input: string };
+  const filters = Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Logs::SubscriptionFilter')
+    .map((r) => resolver.resolve(r.Properties) as { FilterName: string; FilterPattern: string });
+  const pattern = (name: string) => {
+    const found = filters.find((f) => f.FilterName === name);
+    if (!found) throw new Error(`no subscription filter ${name} in the template`);
+    return found.FilterPattern;
+  };
+  const alertEnvironment = resolver.functionEnvironment(id(auditStack.alertProcessing.function));
+  deployment = {
+    resolver,
+    definition: resolver.stateMachineDefinition(stateMachineId),
+    stateMachineId,
+    alertTable: resolver.ref(id(auditStack.alertProcessing.table)),
+    topicArn: resolver.arn(id(auditStack.alerting.topic)),
+    input: JSON.parse(target.Input) as CanaryInput,
+    alertEnvironment,
+    decryptLogGroup: alertEnvironment.DECRYPT_LOG_GROUP as string,
+    filterPatterns: {
+      activityStream: pattern('aurora-audit-alerts'),
+      pgAudit: pattern('aurora-audit-pgaudit'),
+    },
+  };
+  return deployment;
+}
+
+/**
+ * Prepares the canary's database on a running server as an operator would (docs/workflows.md): the canary
+ * user, its database and its table, pgAudit in that database. No `pgaudit.log` for the user: it is audited by
+ * the server's setting, as every other user is.
+ */
+export function prepareCanaryDatabase(pg: PostgresServer): void {
+  pg.psql(
+    `CREATE ROLE ${CANARY_USER} LOGIN PASSWORD '${CANARY_PASSWORD}';\nCREATE DATABASE ${CANARY_DATABASE};`,
+  );
+  pg.psql('CREATE EXTENSION IF NOT EXISTS pgaudit;', { database: CANARY_DATABASE });
+  pg.psql(`CREATE TABLE ${CANARY_TABLE} (id int);\nALTER TABLE ${CANARY_TABLE} OWNER TO ${CANARY_USER};`, {
+    database: CANARY_DATABASE,
+  });
+}
+
+export interface CanaryScenarioOptions {
+  /** The real PostgreSQL with pgAudit the statements run on (`prepareCanaryDatabase` done). */
+  readonly postgres: PostgresServer;
+  /** Seconds from a statement to its arrival through the activity stream; null: the path is silent. @default 90 */
+  readonly activityStreamDelaySeconds?: number | null;
+  /** The same through pgAudit (the PostgreSQL log export). @default 120 */
+  readonly pgAuditDelaySeconds?: number | null;
+  /** Whether the cluster's HTTP endpoint (Data API) is enabled. @default true */
+  readonly httpEndpoint?: boolean;
+  /** Whether the canary's secret exists. @default true */
+  readonly secret?: boolean;
+  /** @default T0 */
+  readonly start?: string;
+}
+
+export interface CanaryScenario {
+  readonly world: AwsWorld;
+  readonly deployment: CanaryDeployment;
+  /** The alert state table as the alert Lambda wrote it. */
+  readonly alertState: DynamoTable;
+  /** What the alert Lambda published (the canary never emails: expected empty). */
+  readonly alerts: SnsNotification[];
+  /** Audit events the alert Lambda archived (pgAudit) and the subscription payloads delivered. */
+  readonly archived: AuditEvent[];
+  readonly delivered: { at: string; source: 'das' | 'pgaudit'; lines: number }[];
+  run(input?: unknown): Promise<ExecutionResult>;
+  /** Restores the DynamoDB document client (call after each scenario). */
+  close(): void;
+}
+
+const silentLogger = {
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  debug: () => {},
+} as unknown as Logger;
+
+/** A fresh simulated account, the canary's database on `postgres`, and the workflow ready to run. */
+export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
+  const d = canaryDeployment();
+  const clock = new SimClock(options.start ?? T0);
+  const world = new AwsWorld({ clock });
+  world.provision(d.resolver);
+  world.rdsData.clusters.set(d.input.resourceArn, { httpEndpoint: options.httpEndpoint ?? true });
+  if (options.secret ?? true) {
+    world.rdsData.secrets.set(
+      CANARY_SECRET_ARN,
+      JSON.stringify({ username: CANARY_USER, password: CANARY_PASSWORD }),
+    );
+  }
+
+  // ---- the alert Lambda, with its deployed settings
+  const settings = readAlertSettings(d.alertEnvironment);
+  const rules = loadRules();
+  const redact = createRedactor(settings.REDACTION_PATTERNS);
+  const alertState = new DynamoTable('pk', [{ name: DUE_INDEX, partitionKey: 'dueKey', sortKey: 'dueAt' }]);
+  const alerts: SnsNotification[] = [];
+  const archived: AuditEvent[] = [];
+  let processingAt: number | undefined;
+  const processor = createAlertProcessor({
+    store: new AlertStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), {
+      tableName: d.alertTable,
+      holdMs: settings.CORRELATION_HOLD_SECONDS * 1000,
+      correlationWindowMs: settings.CORRELATION_WINDOW_SECONDS * 1000,
+      claimTimeoutMs: 5 * 60_000,
+      retentionSeconds: 14 * 86_400,
+    }),
+    publish: async (n) => {
+      alerts.push(n);
+    },
+    archive: async (events) => {
+      archived.push(...events);
+      return { failedOwners: new Set(), errors: [] };
+    },
+    match: (event) => rules.evaluate(event),
+    matchCoverageGap: (event) => rules.evaluateFinding('coverage-gap', event),
+    coverage: { classes: new Set(settings.COVERAGE_CLASSES), graceSeconds: settings.COVERAGE_GRACE_SECONDS },
+    parsePgAudit: (message, context, onError) =>
+      parsePgAuditMessage(message, {
+        ...context,
+        redact,
+        serviceUsers: new Set(settings.SERVICE_USERS),
+        onError,
+      }),
+    quarantine: async (entry) => {
+      throw new Error(`canary harness: unexpected quarantine: ${entry.reason}`);
+    },
+    decryptLogGroup: settings.DECRYPT_LOG_GROUP,
+    clusters: settings.CLUSTERS.map((c) => ({ ...c, silentInstances: new Set(c.silentInstances) })),
+    subjectPrefix: settings.SUBJECT_PREFIX,
+    table: settings.GLUE_TABLE,
+    digestGraceMs: settings.DIGEST_GRACE_SECONDS * 1000,
+    // A payload is processed when it is delivered (not when the workflow next looks).
+    now: () => processingAt ?? clock.nowMs(),
+    logger: silentLogger,
+  });
+
+  // ---- the Data API runs each statement on the real server; both paths then deliver what it produced
+  const pending: { at: number; source: 'das' | 'pgaudit'; lines: string[] }[] = [];
+  const delivered: CanaryScenario['delivered'] = [];
+  const pg = options.postgres;
+  const dasDelay = options.activityStreamDelaySeconds === undefined ? 90 : options.activityStreamDelaySeconds;
+  const pgDelay = options.pgAuditDelaySeconds === undefined ? 120 : options.pgAuditDelaySeconds;
+  world.rdsData.runner = async ({ sql, database, user, password }) => {
+    const before = pg.log().length;
+    const result = pg.psql(sql, { user, password, database, check: false });
+    if (result.status !== 0) return { error: result.stderr.replace(/^psql:[^:]*:\d+: /, '').trim() };
+    const at = clock.nowMs();
+    if (pgDelay !== null) {
+      // The server's own timestamp (wall clock) replaced by the simulated clock's: the rest is as written.
+      const stamp = `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+      const lines = (await auditLinesAfter(pg, before)).map((l) =>
+        l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? UTC/, stamp),
+      );
+      const forwarded = lines.filter((l) => filterPatternMatches(d.filterPatterns.pgAudit, l));
+      pending.push({ at: at + pgDelay * 1000, source: 'pgaudit', lines: forwarded });
+    }
+    if (dasDelay !== null) {
+      // What the activity stream reports of the statement that ran: its user, database, text, class, command.
+      const grant = /^\s*GRANT\b/i.test(sql);
+      const line = alertLine(
+        auditEvent({
+          source: 'das',
+          clusterId: settings.CLUSTERS.find((c) => c.identifier === CLUSTER)?.resourceId ?? null,
+          instanceId: WRITER_RESOURCE_ID,
+          time: `${new Date(at).toISOString().slice(0, 23)}456Z`,
+          class: grant ? 'ROLE' : 'DDL',
+          command: grant ? 'GRANT' : 'COMMENT',
+          database: database ?? null,
+          user,
+          commandText: sql,
+          clientApplication: 'rds-data-api',
+        }),
+      ).trim();
+      const forwarded = [line].filter((l) => filterPatternMatches(d.filterPatterns.activityStream, l));
+      pending.push({ at: at + dasDelay * 1000, source: 'das', lines: forwarded });
+    }
+    return {};
+  };
+
+  const deliverDue = async () => {
+    const due = pending.filter((p) => p.at <= clock.nowMs()).sort((a, b) => a.at - b.at);
+    for (const p of due) {
+      pending.splice(pending.indexOf(p), 1);
+      if (p.lines.length === 0) continue;
+      const payload =
+        p.source === 'pgaudit'
+          ? subscriptionEvent(p.lines, {
+              logGroup: `/aws/rds/cluster/${CLUSTER}/postgresql`,
+              logStream: WRITER_INSTANCE,
+            })
+          : subscriptionEvent(p.lines, { logGroup: d.decryptLogGroup });
+      processingAt = p.at;
+      try {
+        await processor.handleSubscription(payload);
+      } finally {
+        processingAt = undefined;
+      }
+      delivered.push({ at: new Date(p.at).toISOString(), source: p.source, lines: p.lines.length });
+    }
+    // The one alert state table, read by the workflow through the DynamoDB simulator.
+    for (const item of alertState.items.values()) {
+      if (String(item.pk).startsWith('canary#')) world.dynamodb.seed(d.alertTable, toAttributeValues(item));
+    }
+  };
+
+  const workflow = new LocalWorkflow(d.definition, {
+    clock,
+    dispatch: async (call: TaskCall) => {
+      if (call.resource.endsWith(':dynamodb:getItem')) await deliverDue();
+      return world.dispatch(call);
+    },
+    stateMachineArn: d.resolver.arn(d.stateMachineId),
+  });
+  return {
+    world,
+    deployment: d,
+    alertState,
+    alerts,
+    archived,
+    delivered,
+    run: (input) => workflow.run(input ?? d.input),
+    close: () => alertState.restore(),
+  };
+}
+
+/** The AUDIT lines the server wrote after `offset` of its log (it writes asynchronously: waits a little). */
+async function auditLinesAfter(pg: PostgresServer, offset: number): Promise<string[]> {
+  for (let i = 0; i < 50; i++) {
+    const lines = pg
+      .log()
+      .slice(offset)
+      .split('\n')
+      .filter((l) => l.includes(':LOG:  AUDIT: '));
+    if (lines.length > 0) return lines;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return [];
+}
+
+/** A document-client item (strings, numbers, string sets) in DynamoDB JSON, as GetItem returns it. */
+function toAttributeValues(item: Record<string, unknown>): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(item)) {
+    if (typeof v === 'string') out[k] = { S: v };
+    else if (typeof v === 'number') out[k] = { N: String(v) };
+    else if (Object.prototype.toString.call(v) === '[object Set]') out[k] = { SS: [...(v as Set<string>)] };
+    else throw new Error(`canary harness: no DynamoDB JSON for ${k} (${typeof v})`);
+  }
+  return out;
+}

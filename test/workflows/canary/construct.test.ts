@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { canaryDeployment } from '../../../cli/local/scenarios/canary';
+import { CANARY_SECRET_ARN } from '../../../cli/local/scenarios/canary-config';
+import { readAlertSettings } from '../../../tasks/alert/settings';
+import { type CanaryCluster, CanaryWorkflow } from '../../../workflows/canary/construct';
+import { actionsOf, roleOf, statementsOf } from '../../helpers/iam';
+
+const d = canaryDeployment();
+const resources = d.resolver.template.Resources;
+const stateMachine = resources[d.stateMachineId]!;
+const machineStatements = statementsOf(d.resolver, roleOf(stateMachine, 'RoleArn'));
+const withAction = (action: string) => machineStatements.filter((s) => actionsOf(s).includes(action));
+
+describe('the canary workflow construct (example configuration with a canary on orders-db)', () => {
+  it('is a standard state machine with logs at level ALL and tracing', () => {
+    expect(stateMachine.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+  });
+
+  it("may run statements through the Data API on the stack's tagged clusters only, with the canary secret only", () => {
+    const execute = withAction('rds-data:ExecuteStatement');
+    expect(execute).toHaveLength(1);
+    expect(execute[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: 'arn:aws:rds:eu-west-1:123456789012:cluster:*',
+      Condition: { StringEquals: { 'aws:ResourceTag/aurora-audit': 'aurora-audit' } },
+    });
+    expect(withAction('secretsmanager:GetSecretValue').map((s) => s.Resource)).toEqual([CANARY_SECRET_ARN]);
+    const getItem = withAction('dynamodb:GetItem');
+    expect(getItem).toHaveLength(1);
+    expect(JSON.stringify(getItem[0]?.Resource)).toContain(d.alertTable);
+    // It writes nothing to the alert state table and reads nothing else of it.
+    expect(machineStatements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:GetItem',
+    ]);
+  });
+
+  it("starts each canary cluster's run from its own schedule, in its time zone, with its input", () => {
+    const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    const canary = schedules.filter((r) => JSON.stringify(r.Properties).includes('canary'));
+    expect(canary).toHaveLength(1);
+    expect(canary[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+    });
+    expect(d.input.secretArn).toBe(CANARY_SECRET_ARN);
+  });
+
+  it("tells the alert Lambda the cluster's canary user", () => {
+    const settings = readAlertSettings(d.alertEnvironment);
+    expect(settings.CLUSTERS).toEqual([
+      expect.objectContaining({ identifier: 'orders-db', canaryUser: 'aurora_audit_canary' }),
+    ]);
+    // The deployed file itself, not only the parsed settings.
+    expect(readFileSync(d.alertEnvironment.CLUSTERS_FILE as string, 'utf8')).toContain('"canaryUser"');
+  });
+});
+
+describe('the canary workflow construct refuses bad props, naming the value', () => {
+  const cluster: CanaryCluster = {
+    identifier: 'orders-db',
+    secretArn: CANARY_SECRET_ARN,
+    database: 'orders',
+    schedule: { expression: 'cron(0 6 * * ? *)', timeZone: 'UTC' },
+    deadlineMinutes: 30,
+    pgAudit: true,
+  };
+  const build = (clusters: CanaryCluster[]) => {
+    const stack = new Stack(undefined, 'S', { env: { region: 'eu-west-1', account: '123456789012' } });
+    new CanaryWorkflow(stack, 'Canary', {
+      clusters,
+      alertTable: dynamodb.Table.fromTableName(stack, 'T', 'alerts'),
+      notificationTopic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:eu-west-1:123456789012:t'),
+      logRetention: logs.RetentionDays.ONE_YEAR,
+    });
+  };
+
+  it.each<[string, CanaryCluster[], string]>([
+    ['no cluster', [], 'CanaryWorkflow: clusters must list at least one cluster with a canary'],
+    [
+      'a secret name',
+      [{ ...cluster, secretArn: 'canary' }],
+      'CanaryWorkflow: clusters[0].secretArn must be a Secrets Manager secret ARN, got "canary"',
+    ],
+    [
+      'a deadline of 2 minutes',
+      [{ ...cluster, deadlineMinutes: 2 }],
+      'CanaryWorkflow: clusters[0].deadlineMinutes must be an integer from 5 to 180, got 2',
+    ],
+    [
+      'an unknown time zone',
+      [{ ...cluster, schedule: { expression: 'rate(1 hour)', timeZone: 'Mars/Olympus' } }],
+      'CanaryWorkflow: clusters[0].schedule.timeZone must be an IANA time zone, got "Mars/Olympus"',
+    ],
+    [
+      'the same cluster twice',
+      [cluster, cluster],
+      'CanaryWorkflow: clusters[1].identifier "orders-db" is listed twice',
+    ],
+  ])('%s', (_label, clusters, message) => {
+    expect(() => build(clusters)).toThrow(message);
+  });
+});

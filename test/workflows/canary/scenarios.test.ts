@@ -1,0 +1,215 @@
+/**
+ * The canary workflow, run locally: the synthesized definition (example configuration with a canary on
+ * orders-db) with aws-local-stepfunctions; the Data API runs each statement on a real PostgreSQL 15 with
+ * pgAudit as the canary user; the pgAudit lines it wrote and the activity-stream event of the same statement
+ * reach the real alert Lambda processing through the deployed subscription filter patterns, after the delays
+ * each scenario gives (or never: a silent path). Each scenario asserts the final status, the error, the
+ * statements the database ran, what was delivered and the notification.
+ */
+
+import { type PostgresServer, startPostgres } from '../../../cli/local/postgres';
+import {
+  type CanaryScenario,
+  type CanaryScenarioOptions,
+  canaryScenario,
+  prepareCanaryDatabase,
+} from '../../../cli/local/scenarios/canary';
+import { CANARY_DATABASE } from '../../../cli/local/scenarios/canary-config';
+import { STATES } from '../../../workflows/canary/definition';
+
+let pg: PostgresServer;
+let current: CanaryScenario | undefined;
+
+beforeAll(async () => {
+  // The server audits ROLE and DDL for everyone; the canary user has no pgaudit.log of its own.
+  pg = await startPostgres({ pgauditLog: 'role,ddl' });
+  prepareCanaryDatabase(pg);
+});
+afterAll(() => pg?.stop());
+afterEach(() => {
+  current?.close();
+  current = undefined;
+});
+
+function scenario(options: Omit<CanaryScenarioOptions, 'postgres'> = {}): CanaryScenario {
+  current = canaryScenario({ postgres: pg, ...options });
+  return current;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function notifications(s: CanaryScenario) {
+  return s.world.sns.messages.filter((p) => p.topicArn === s.deployment.topicArn);
+}
+
+describe('the canary workflow, both paths working', () => {
+  it('writes a marked GRANT and COMMENT, sees both arrive through both sources, and succeeds without an email', async () => {
+    const s = scenario({ activityStreamDelaySeconds: 90, pgAuditDelaySeconds: 120 });
+    const run = await s.run();
+
+    expect(run.status).toBe('SUCCEEDED');
+    // The database ran both statements as the canary user, marked with one nonce.
+    const statements = s.world.rdsData.statements;
+    expect(statements.map((st) => st.user)).toEqual(['aurora_audit_canary', 'aurora_audit_canary']);
+    const nonce = /aurora-audit canary ([0-9a-f-]{36})/.exec(statements[0]?.sql ?? '')?.[1];
+    expect(nonce).toMatch(UUID);
+    expect(statements.map((st) => st.sql)).toEqual([
+      `GRANT SELECT ON aurora_audit_canary TO CURRENT_USER /* aurora-audit canary ${nonce} */`,
+      `COMMENT ON TABLE aurora_audit_canary IS 'aurora-audit canary ${nonce}'`,
+    ]);
+    // pgAudit really logged them (the lines the alert Lambda archived came from the server's log).
+    expect(s.archived.map((e) => [e.user, e.database, e.class, e.command])).toEqual([
+      ['aurora_audit_canary', CANARY_DATABASE, 'ROLE', 'GRANT'],
+      ['aurora_audit_canary', CANARY_DATABASE, 'DDL', 'COMMENT'],
+    ]);
+    // Arrivals recorded by the alert Lambda, read by the workflow: the run's output.
+    const output = (run.output as { Item: Record<string, { S?: string; N?: string }> }).Item;
+    expect(output.dasRole?.S).toBe('2026-11-24T10:01:30.000Z');
+    expect(Number(output.dasRoleLatencyMs?.N)).toBe(90_000);
+    expect(output.pgauditDdl?.S).toBe('2026-11-24T10:02:00.000Z');
+    expect(Number(output.pgauditRoleLatencyMs?.N)).toBe(120_000);
+    expect(s.alertState.items.get(`canary#${nonce}`)).toMatchObject({ kind: 'canary' });
+    // Never an email, no alert or coverage item about the canary.
+    expect(s.alerts).toEqual([]);
+    expect(notifications(s)).toEqual([]);
+    expect([...s.alertState.items.keys()].filter((k) => !k.startsWith('canary#'))).toEqual([]);
+    expect(run.transitions).toBeLessThan(40);
+  });
+});
+
+describe('the canary workflow, a path silent', () => {
+  it('fails PgAuditPathSilent with a CRITICAL notification when pgAudit delivers nothing', async () => {
+    const s = scenario({ pgAuditDelaySeconds: null });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('PgAuditPathSilent');
+    const [n, ...more] = notifications(s);
+    expect(more).toEqual([]);
+    expect(n?.subject).toBe('[aurora-audit] CRITICAL audit canary FAILED on orders-db: PgAuditPathSilent');
+    expect(n?.message).toContain(
+      'The pgAudit path is broken: check first that the cluster exports its PostgreSQL log',
+    );
+    expect(n?.message).toContain('did not both arrive through pgAudit within 1800 s');
+    expect(n?.attributes).toMatchObject({
+      severity: 'CRITICAL',
+      error: 'PgAuditPathSilent',
+      workflow: 'canary',
+    });
+    // It waited until the deadline: the waits add up to it.
+    expect(run.waits.reduce((sum, w) => sum + (w.seconds ?? 0), 0)).toBe(1800);
+  });
+});
+
+describe('the canary workflow, paths silent', () => {
+  it('fails ActivityStreamPathSilent when only the activity stream delivers nothing', async () => {
+    const s = scenario({ activityStreamDelaySeconds: null });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ActivityStreamPathSilent');
+    // pgAudit did deliver: the cause shows its arrivals, and names the silent path.
+    expect(run.cause).toContain('did not both arrive through the activity stream within 1800 s');
+    expect(run.cause).toContain('pgauditRole');
+    expect(run.cause).not.toContain('dasRole');
+    const [n, ...more] = notifications(s);
+    expect(more).toEqual([]);
+    expect(n?.subject).toBe(
+      '[aurora-audit] CRITICAL audit canary FAILED on orders-db: ActivityStreamPathSilent',
+    );
+    expect(n?.message).toContain("check first that the cluster's activity stream is `started`");
+    expect(s.alerts).toEqual([]);
+  });
+
+  it('fails BothPathsSilent when neither source delivers, after one GetItem per poll up to the deadline', async () => {
+    const s = scenario({ activityStreamDelaySeconds: null, pgAuditDelaySeconds: null });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('BothPathsSilent');
+    expect(run.cause).toContain('Arrivals recorded: {"SdkHttpMetadata"');
+    const polls = s.deployment.input.pollSeconds.length;
+    expect(s.world.actions('dynamodb')).toEqual(Array(polls).fill('getItem'));
+    // Growing waits.
+    const waits = run.waits.map((w) => w.seconds ?? 0);
+    expect(waits.slice(0, 4)).toEqual([15, 30, 45, 60]);
+    expect(notifications(s).map((n) => n.attributes.severity)).toEqual(['CRITICAL']);
+    expect(s.world.rdsData.statements).toHaveLength(2);
+  });
+
+  it('takes a path that arrives late but before the deadline for a working path', async () => {
+    const s = scenario({ activityStreamDelaySeconds: 1700 });
+    const run = await s.run();
+    expect(run.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('the canary workflow, the Data API failing', () => {
+  it('retries a throttled ExecuteStatement (RdsData.RdsDataException: RDS Data declares no throttling error) and succeeds', async () => {
+    const s = scenario();
+    s.world.faults.throttle('rdsdata:executeStatement', 2);
+    const run = await s.run();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(s.world.callsTo('rdsdata', 'executeStatement').map((c) => c.error)).toEqual([
+      'RdsData.RdsDataException',
+      'RdsData.RdsDataException',
+      undefined,
+      undefined,
+    ]);
+    expect(s.world.rdsData.statements).toHaveLength(2);
+  });
+
+  it('fails CanaryStatementRefused on a BadRequestException, without retrying it', async () => {
+    const s = scenario();
+    s.world.faults.inject({
+      target: 'rdsdata:executeStatement',
+      error: 'RdsData.BadRequestException',
+      cause: 'Database error code: 0. Message: syntax error (Service: RdsData, Status Code: 400)',
+    });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CanaryStatementRefused');
+    expect(s.world.callsTo('rdsdata', 'executeStatement')).toHaveLength(1);
+    const [n] = notifications(s);
+    expect(n?.subject).toBe('[aurora-audit] HIGH audit canary FAILED on orders-db: CanaryStatementRefused');
+    expect(n?.message).toContain('Cause: RdsData.BadRequestException: Database error code: 0.');
+    expect(n?.message).toContain('Step: Write ROLE statement');
+  });
+
+  it('fails CanaryStatementRefused with what PostgreSQL said when the canary table is not in the database', async () => {
+    const s = scenario();
+    const run = await s.run({ ...s.deployment.input, database: 'postgres' });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CanaryStatementRefused');
+    expect(run.cause).toMatch(
+      /^RdsData\.DatabaseErrorException: ERROR: {2}relation "aurora_audit_canary" does not exist/,
+    );
+    expect(s.world.rdsData.statements).toEqual([]);
+  });
+
+  it('fails CanarySecretUnusable when the secret is missing', async () => {
+    const s = scenario({ secret: false });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CanarySecretUnusable');
+    expect(run.cause).toMatch(/^RdsData\.SecretsErrorException: /);
+    expect(notifications(s)[0]?.message).toContain('Check that clusters[].canary.secretArn exists');
+    expect(s.world.rdsData.statements).toEqual([]);
+  });
+
+  it("fails DataApiNotEnabled when the cluster's HTTP endpoint is disabled (RdsData.HttpEndpointNotEnabledException)", async () => {
+    const s = scenario({ httpEndpoint: false });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('DataApiNotEnabled');
+    expect(run.cause).toMatch(/^RdsData\.HttpEndpointNotEnabledException: HttpEndpoint is not enabled/);
+    expect(notifications(s)[0]?.message).toContain('aws rds enable-http-endpoint');
+    expect(s.world.callsTo('rdsdata', 'executeStatement')).toHaveLength(1);
+  });
+
+  it('fails InvalidInput with a notification when started without the schedule input', async () => {
+    const s = scenario();
+    const run = await s.run({ cluster: 'orders-db' });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('InvalidInput');
+    expect(s.world.callsTo('rdsdata')).toEqual([]);
+    expect(notifications(s)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,292 @@
+import { Arn, ArnFormat, Aws, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { nagArnPrefix } from '../../infra/nag';
+import { CLUSTER_IDENTIFIER, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
+import { pollSchedule } from '../shared/poll-schedule';
+import { anyClusterArn, buildWorkflow, CLUSTER_TAG_KEY } from '../shared/workflow-construct';
+import { buildCanaryDefinition, type CanaryInput } from './definition';
+
+/** One cluster's canary (the configuration's `clusters[].canary`, with what the stack knows of the cluster). */
+export interface CanaryCluster {
+  /** DB cluster identifier (name). */
+  readonly identifier: string;
+  /** The canary user's Secrets Manager secret (ARN). */
+  readonly secretArn: string;
+  /** The database the Data API connects to. */
+  readonly database: string;
+  /** EventBridge Scheduler expression and the IANA time zone it runs in. */
+  readonly schedule: { readonly expression: string; readonly timeZone: string };
+  /** Minutes the run waits for the arrivals. */
+  readonly deadlineMinutes: number;
+  /** Whether pgAudit is meant to be on for the cluster (`coverageCheck`): then the canary waits for it too. */
+  readonly pgAudit: boolean;
+}
+
+export interface CanaryWorkflowProps {
+  /** The clusters with a canary: at least one (without any, the stack builds no canary). */
+  readonly clusters: readonly CanaryCluster[];
+  /** The alert state table, where the alert Lambda records arrivals (`canary#<nonce>`). */
+  readonly alertTable: dynamodb.ITable;
+  /**
+   * The key the alert state table is encrypted with (kms:Decrypt for GetItem).
+   * @default the table's own encryptionKey
+   */
+  readonly alertTableKey?: kms.IKey;
+  /** Topic of the failure notification and of the alarms (the stack's alert topic). */
+  readonly notificationTopic: sns.ITopic;
+  /** @default notificationTopic.masterKey */
+  readonly notificationKey?: kms.IKey;
+  /** Retention of the state machine's log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** @default 'aurora-audit' */
+  readonly subjectPrefix?: string;
+  /**
+   * First wait for the arrivals; later ones grow by as much up to `maxPollInterval`.
+   * @default Duration.seconds(15)
+   */
+  readonly initialPollInterval?: Duration;
+  /** @default Duration.minutes(5) */
+  readonly maxPollInterval?: Duration;
+  /**
+   * The value of the `aurora-audit` tag that marks the clusters of this stack (docs/deploying.md "Before you
+   * deploy"): the role may run Data API statements on those clusters only.
+   * @default the stack's name
+   */
+  readonly clusterTagValue?: string;
+}
+
+/**
+ * The canary workflow (docs/workflows.md "Canary workflow"): one state machine for every cluster with a
+ * canary, started by one EventBridge Scheduler schedule per cluster with that cluster's input
+ * ({@link canaryInput}). It writes marked statements through the RDS Data API and waits for the alert Lambda to
+ * record their arrival through each enabled audit source; a silent path fails the run with a CRITICAL
+ * notification. Logs at level ALL, X-Ray, alarms on failed, timed-out and aborted runs (`buildWorkflow`).
+ */
+export class CanaryWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly schedules: readonly scheduler.Schedule[];
+  readonly scheduleDeadLetterQueue: sqs.Queue;
+  /** Each cluster's input, as its schedule sends it. */
+  readonly inputs: ReadonlyMap<string, CanaryInput>;
+
+  constructor(scope: Construct, id: string, props: CanaryWorkflowProps) {
+    super(scope, id);
+    const settings = validateProps(props);
+    this.inputs = new Map(
+      props.clusters.map((c) => [
+        c.identifier,
+        canaryInput(this, c, { initialSeconds: settings.initialSeconds, maxSeconds: settings.maxSeconds }),
+      ]),
+    );
+    const longest = Math.max(...props.clusters.map((c) => c.deadlineMinutes));
+
+    const start = buildCanaryDefinition(this, {
+      alertTable: props.alertTable,
+      topic: props.notificationTopic,
+      subjectPrefix: settings.subjectPrefix,
+    });
+    const workflow = buildWorkflow(this, {
+      start,
+      comment:
+        'aurora-audit: audit canary: write marked statements through the RDS Data API and wait for them to arrive through every audit source',
+      // The longest deadline, the statements' retries and the notification.
+      timeout: Duration.minutes(longest + 30),
+      logRetention: props.logRetention,
+      notificationTopic: props.notificationTopic,
+      notificationKey: props.notificationKey,
+      alarmDescription: (outcome) =>
+        `aurora-audit: an audit canary run ${outcome}. A FAILED run has already sent its own notification naming the silent path; for a timed-out or aborted run, open the execution in the Step Functions console.`,
+      configureRole: (role) => this.grantCanary(role, props),
+    });
+    this.stateMachine = workflow.stateMachine;
+    this.logGroup = workflow.logGroup;
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'CloudWatch Logs delivery and X-Ray (no resource-level permissions), as the StateMachine construct grants them.',
+    });
+
+    // ---- one schedule per cluster; failed starts go to a queue that alarms
+    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.scheduleDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the canary schedules' dead-letter queue (a failed StartExecution lands here and alarms); cdk-nag cannot see a Scheduler DLQ.",
+    });
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'aurora-audit canary schedules: start the canary state machine, nothing else',
+    });
+    this.schedules = props.clusters.map(
+      (c) =>
+        new scheduler.Schedule(this, `Schedule-${c.identifier}`, {
+          description: `aurora-audit canary of ${c.identifier}: ${c.schedule.expression} in ${c.schedule.timeZone}`,
+          schedule: scheduler.ScheduleExpression.expression(
+            c.schedule.expression,
+            TimeZone.of(c.schedule.timeZone),
+          ),
+          timeWindow: scheduler.TimeWindow.off(),
+          target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+            role: scheduleRole,
+            input: scheduler.ScheduleTargetInput.fromObject(this.inputs.get(c.identifier)),
+            deadLetterQueue: this.scheduleDeadLetterQueue,
+            retryAttempts: 10,
+            maxEventAge: Duration.hours(1),
+          }),
+        }),
+    );
+    const deadLetters = new cloudwatch.Alarm(this, 'ScheduleDeadLettersAlarm', {
+      metric: this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'aurora-audit: EventBridge Scheduler could not start a canary run (see the message in the canary schedule dead-letter queue: its error says why). The audit paths went unchecked for that run.',
+    });
+    deadLetters.addAlarmAction(new cloudwatchActions.SnsAction(props.notificationTopic));
+    this.alarms = [...workflow.alarms, deadLetters];
+  }
+
+  /**
+   * ExecuteStatement on the clusters tagged `aurora-audit=<stack>` (one statement whatever the fleet: IAM allows
+   * 10,240 characters per role), and GetSecretValue on the canary secrets (the Data API reads the secret with
+   * the caller's credentials; without a secret the Data API runs nothing); GetItem on the alert table comes
+   * with its task, kms:Decrypt of its key here.
+   */
+  private grantCanary(role: iam.IRole, props: CanaryWorkflowProps): void {
+    const tagValue = props.clusterTagValue ?? Stack.of(this).stackName;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds-data:ExecuteStatement'],
+        // Any cluster of the account and region, limited by its tag (rds-data supports aws:ResourceTag).
+        resources: [anyClusterArn(this)],
+        conditions: { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG_KEY}`]: tagValue } },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'rds')}:cluster:*]`,
+      reason: `rds-data:ExecuteStatement on the clusters tagged ${CLUSTER_TAG_KEY}=<stack name> only (aws:ResourceTag condition), with the canary secrets only: the policy must not grow with the fleet.`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [...new Set(props.clusters.map((c) => c.secretArn))],
+      }),
+    );
+    const tableKey = props.alertTableKey ?? props.alertTable.encryptionKey;
+    const topicKey = props.notificationKey ?? props.notificationTopic.masterKey;
+    // The topic's key is granted by buildWorkflow already (kms:Decrypt with it).
+    if (tableKey && tableKey !== topicKey) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [tableKey.keyArn] }),
+      );
+    }
+  }
+}
+
+/** What the schedule of `cluster` sends: its ARN, secret, database, the sources to wait for and the waits. */
+export function canaryInput(
+  scope: Construct,
+  cluster: CanaryCluster,
+  poll: { readonly initialSeconds: number; readonly maxSeconds: number },
+): CanaryInput {
+  const deadlineSeconds = cluster.deadlineMinutes * 60;
+  return {
+    cluster: cluster.identifier,
+    resourceArn: Stack.of(scope).formatArn({
+      service: 'rds',
+      resource: 'cluster',
+      resourceName: cluster.identifier,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+    secretArn: cluster.secretArn,
+    database: cluster.database,
+    sources: { activityStream: true, pgAudit: cluster.pgAudit },
+    pollSeconds: pollSchedule({ deadlineSeconds, ...poll }),
+    deadlineSeconds,
+  };
+}
+
+interface ValidatedSettings {
+  readonly subjectPrefix: string;
+  readonly initialSeconds: number;
+  readonly maxSeconds: number;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validateProps(props: CanaryWorkflowProps): ValidatedSettings {
+  const fail = (message: string): never => {
+    throw new Error(`CanaryWorkflow: ${message}`);
+  };
+  if (props.clusters.length === 0) fail('clusters must list at least one cluster with a canary');
+  const seen = new Set<string>();
+  props.clusters.forEach((c, i) => {
+    if (!CLUSTER_IDENTIFIER.test(c.identifier))
+      fail(`clusters[${i}].identifier must be a DB cluster identifier, got ${JSON.stringify(c.identifier)}`);
+    if (seen.has(c.identifier))
+      fail(`clusters[${i}].identifier ${JSON.stringify(c.identifier)} is listed twice`);
+    seen.add(c.identifier);
+    if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(c.secretArn))
+      fail(
+        `clusters[${i}].secretArn must be a Secrets Manager secret ARN, got ${JSON.stringify(c.secretArn)}`,
+      );
+    if (Arn.split(c.secretArn, ArnFormat.COLON_RESOURCE_NAME).resourceName === undefined)
+      fail(`clusters[${i}].secretArn names no secret, got ${JSON.stringify(c.secretArn)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(c.database))
+      fail(`clusters[${i}].database must be a PostgreSQL database name, got ${JSON.stringify(c.database)}`);
+    if (!SCHEDULE_EXPRESSION.test(c.schedule.expression))
+      fail(
+        `clusters[${i}].schedule.expression must be "cron(<6 fields>)" or "rate(<n> <unit>)", got ${JSON.stringify(c.schedule.expression)}`,
+      );
+    if (!isTimeZone(c.schedule.timeZone))
+      fail(
+        `clusters[${i}].schedule.timeZone must be an IANA time zone, got ${JSON.stringify(c.schedule.timeZone)}`,
+      );
+    if (!Number.isInteger(c.deadlineMinutes) || c.deadlineMinutes < 5 || c.deadlineMinutes > 180)
+      fail(`clusters[${i}].deadlineMinutes must be an integer from 5 to 180, got ${c.deadlineMinutes}`);
+  });
+  const subjectPrefix = props.subjectPrefix ?? 'aurora-audit';
+  if (subjectPrefix.length < 1 || subjectPrefix.length > 24)
+    fail(`subjectPrefix must be 1-24 characters, got ${JSON.stringify(subjectPrefix)}`);
+  const seconds = (name: string, d: Duration | undefined, fallback: number) => {
+    const s = d === undefined ? fallback : d.toSeconds();
+    if (!Number.isInteger(s) || s < 1) fail(`${name} must be whole seconds, at least 1, got ${s} s`);
+    return s;
+  };
+  const initialSeconds = seconds('initialPollInterval', props.initialPollInterval, 15);
+  const maxSeconds = seconds('maxPollInterval', props.maxPollInterval, 300);
+  if (maxSeconds < initialSeconds)
+    fail(`maxPollInterval (${maxSeconds} s) must be at least initialPollInterval (${initialSeconds} s)`);
+  return { subjectPrefix, initialSeconds, maxSeconds };
+}

@@ -1,0 +1,340 @@
+/**
+ * The canary workflow's states (CDK L2, JSONPath only: the local executor silently mis-runs JSONata).
+ *
+ *   Input valid? → Prepare canary (the run's nonce: States.UUID())
+ *     → Write ROLE statement → Write DDL statement (RDS Data API ExecuteStatement as the canary user, each
+ *       statement marked `aurora-audit canary <nonce>`, tasks/core/canary.ts)
+ *     → Next poll → Wait for arrivals (growing intervals, `pollSeconds` of the input, adding up to the
+ *       deadline) → Read arrivals (one GetItem of `canary#<nonce>` in the alert state table, which the alert
+ *       Lambda fills as the statements arrive through each source) → Arrived?
+ *         every enabled source has both statements → Canary arrived (the arrival item, with latencies)
+ *         polls left → Next poll
+ *         deadline reached → Which path is silent? → ActivityStreamPathSilent | PgAuditPathSilent |
+ *           BothPathsSilent
+ *   Every failure → Cause recorded? → Notify failure (the severity, what is broken, what to check first) →
+ *   Failed with the error name (errors.ts).
+ *
+ * The input is what the cluster's schedule sends (infra: `canaryInput`): `cluster`, `resourceArn`,
+ * `secretArn`, `database`, `sources` (`activityStream`, `pgAudit`: booleans), `pollSeconds` (the waits),
+ * `deadlineSeconds`. The states add `run` (nonce, poll counters), `arrival` (the GetItem result), `failure`,
+ * `caught`.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { arrivalAttribute, CANARY_STATEMENTS, type CanaryClass } from '../../tasks/core/canary';
+import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from '../shared/caught-cause';
+import { retryThrottling } from '../shared/retry';
+import { sdkTask } from '../shared/sdk-task';
+import { CANARY_ERRORS, type CanaryErrorName } from './errors';
+
+/** The names of the states, as they appear in the console, the execution history and the local harness. */
+export const STATES = {
+  checkInput: 'Input valid?',
+  prepare: 'Prepare canary',
+  writeRole: 'Write ROLE statement',
+  writeDdl: 'Write DDL statement',
+  nextPoll: 'Next poll',
+  wait: 'Wait for arrivals',
+  read: 'Read arrivals',
+  arrived: 'Arrived?',
+  silent: 'Which path is silent?',
+  succeeded: 'Canary arrived',
+  causeRecorded: 'Cause recorded?',
+  caughtCause: 'Caught error and cause',
+  caughtWithoutCause: 'Caught error without cause',
+  notifyFailure: 'Notify failure',
+  failed: 'Failed',
+} as const;
+
+/** The input fields the schedule sends (and an operator starting a run by hand gives). */
+export const CANARY_INPUT_FIELDS = [
+  'cluster',
+  'resourceArn',
+  'secretArn',
+  'database',
+  'sources',
+  'pollSeconds',
+  'deadlineSeconds',
+] as const;
+
+/** What the schedule sends: one cluster's canary. */
+export interface CanaryInput {
+  readonly cluster: string;
+  /** The cluster's ARN (the Data API's `resourceArn`). */
+  readonly resourceArn: string;
+  readonly secretArn: string;
+  readonly database: string;
+  /** The sources to wait for. */
+  readonly sources: { readonly activityStream: boolean; readonly pgAudit: boolean };
+  /** The waits between polls, growing, adding up to `deadlineSeconds`. */
+  readonly pollSeconds: readonly number[];
+  readonly deadlineSeconds: number;
+}
+
+/** Errors of ExecuteStatement that mean "this request will not work as it is" (not retried). */
+const REFUSED = [
+  'RdsData.BadRequestException',
+  'RdsData.DatabaseErrorException',
+  'RdsData.ForbiddenException',
+  'RdsData.AccessDeniedException',
+  'RdsData.DatabaseNotFoundException',
+  'RdsData.InvalidResourceStateException',
+];
+const SECRET = ['RdsData.SecretsErrorException', 'RdsData.InvalidSecretException'];
+const ENDPOINT_DISABLED = ['RdsData.HttpEndpointNotEnabledException'];
+
+export interface CanaryDefinitionProps {
+  /** The alert state table (`canary#<nonce>` items). */
+  readonly alertTable: dynamodb.ITable;
+  /** Topic of the failure notification (the stack's alert topic). */
+  readonly topic: sns.ITopic;
+  /** Prefix of notification subjects, `[prefix] …`. */
+  readonly subjectPrefix: string;
+}
+
+/** Builds the states under `scope` and returns the start of the chain. */
+export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionProps): sfn.IChainable {
+  const prefix = props.subjectPrefix.replace(/[{}'\\\n\r]/g, '');
+
+  // ---------------------------------------------------------------- failure chain
+  const failed = new sfn.Fail(scope, STATES.failed, {
+    comment: 'Ends the run with the error recorded in $.failure.',
+    errorPath: '$.failure.error',
+    causePath: '$.failure.cause',
+  });
+  const notifyFailure = new tasks.SnsPublish(scope, STATES.notifyFailure, {
+    comment:
+      'Tells the operators: the severity, which path is broken or why the canary could not run, what to check first.',
+    topic: props.topic,
+    subject: sfn.JsonPath.format(
+      `[${prefix}] {} audit canary FAILED on {}: {}`,
+      sfn.JsonPath.stringAt('$.failure.severity'),
+      sfn.JsonPath.stringAt('$.failure.cluster'),
+      sfn.JsonPath.stringAt('$.failure.error'),
+    ),
+    message: sfn.TaskInput.fromText(
+      sfn.JsonPath.format(
+        [
+          'aurora-audit canary on {} failed: {}.',
+          'Error: {}',
+          'Cause: {}',
+          'What to check first: {}',
+          'Step: {}',
+          'Execution: {}',
+        ].join('\n'),
+        sfn.JsonPath.stringAt('$.failure.cluster'),
+        sfn.JsonPath.stringAt('$.failure.summary'),
+        sfn.JsonPath.stringAt('$.failure.error'),
+        sfn.JsonPath.stringAt('$.failure.cause'),
+        sfn.JsonPath.stringAt('$.failure.advice'),
+        sfn.JsonPath.stringAt('$.failure.step'),
+        sfn.JsonPath.executionId,
+      ),
+    ),
+    messageAttributes: {
+      workflow: { value: 'canary' },
+      outcome: { value: 'FAILED' },
+      severity: { value: sfn.JsonPath.stringAt('$.failure.severity') },
+      error: { value: sfn.JsonPath.stringAt('$.failure.error') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryThrottling(notifyFailure, 'sns');
+  notifyFailure.addRetry({
+    errors: [sfn.Errors.TASKS_FAILED],
+    interval: Duration.seconds(5),
+    maxAttempts: 2,
+  });
+  // Nothing is left to tell anyone with (the failed-run alarm still fires): end the run with its error.
+  notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
+  notifyFailure.next(failed);
+  const toNotifyFailure = recordCaughtCause(
+    scope,
+    { check: STATES.causeRecorded, withCause: STATES.caughtCause, withoutCause: STATES.caughtWithoutCause },
+    '$.failure',
+    ['cluster', 'step', 'error', 'severity', 'summary', 'advice'],
+    notifyFailure,
+  );
+
+  /** A Pass that records the failure, then notifies. */
+  const failure = (
+    name: string,
+    error: CanaryErrorName,
+    step: string,
+    cause: FailureCause,
+    cluster = sfn.JsonPath.stringAt('$.cluster'),
+  ) =>
+    new sfn.Pass(scope, name, {
+      comment: `${error}: ${CANARY_ERRORS[error].when}.`,
+      resultPath: '$.failure',
+      parameters: {
+        cluster,
+        step,
+        error,
+        severity: CANARY_ERRORS[error].severity,
+        summary: CANARY_ERRORS[error].when,
+        ...causeField(cause),
+        advice: CANARY_ERRORS[error].advice,
+      },
+    }).next(toNotifyFailure);
+
+  // ---------------------------------------------------------------- statements
+  const statementFailures = (cls: CanaryClass, step: string) => ({
+    endpoint: failure(`${cls}: Data API not enabled`, 'DataApiNotEnabled', step, CAUGHT_CAUSE),
+    secret: failure(`${cls}: secret unusable`, 'CanarySecretUnusable', step, CAUGHT_CAUSE),
+    refused: failure(`${cls}: statement refused`, 'CanaryStatementRefused', step, CAUGHT_CAUSE),
+    other: failure(`${cls}: statement failed`, 'CanaryStatementFailed', step, CAUGHT_CAUSE),
+  });
+  const statement = (cls: CanaryClass, name: string) => {
+    const task = sdkTask(scope, name, {
+      service: 'rdsdata',
+      action: 'executeStatement',
+      comment: `Runs the canary's ${cls} statement through the RDS Data API as the canary user, marked with the run's nonce.`,
+      // The AWS SDK integration names members after the Java SDK v2 (ResourceArn, not resourceArn).
+      parameters: {
+        ResourceArn: sfn.JsonPath.stringAt('$.resourceArn'),
+        SecretArn: sfn.JsonPath.stringAt('$.secretArn'),
+        Database: sfn.JsonPath.stringAt('$.database'),
+        Sql: sfn.JsonPath.format(CANARY_STATEMENTS[cls], sfn.JsonPath.stringAt('$.run.nonce')),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    // The statements change nothing when run again (a GRANT the owner has, the same comment).
+    retryThrottling(task, 'rdsData', { interval: Duration.seconds(3), maxAttempts: 5 });
+    const f = statementFailures(cls, name);
+    task.addCatch(f.endpoint, { errors: ENDPOINT_DISABLED, resultPath: '$.caught' });
+    task.addCatch(f.secret, { errors: SECRET, resultPath: '$.caught' });
+    task.addCatch(f.refused, { errors: REFUSED, resultPath: '$.caught' });
+    task.addCatch(f.other, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
+    return task;
+  };
+  const writeRole = statement('ROLE', STATES.writeRole);
+  const writeDdl = statement('DDL', STATES.writeDdl);
+
+  // ---------------------------------------------------------------- waiting for the arrivals
+  const nextPoll = new sfn.Pass(scope, STATES.nextPoll, {
+    comment: 'The next wait (pollSeconds[poll]) and the poll count.',
+    resultPath: '$.run',
+    parameters: {
+      nonce: sfn.JsonPath.stringAt('$.run.nonce'),
+      polls: sfn.JsonPath.numberAt('$.run.polls'),
+      poll: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.run.poll'), 1),
+      wait: sfn.JsonPath.arrayGetItem(
+        sfn.JsonPath.listAt('$.pollSeconds'),
+        sfn.JsonPath.numberAt('$.run.poll'),
+      ),
+    },
+  });
+  const wait = new sfn.Wait(scope, STATES.wait, {
+    comment: 'Growing intervals: few polls (state transitions are billed), the last one at the deadline.',
+    time: sfn.WaitTime.secondsPath('$.run.wait'),
+  });
+  const read = tasks.DynamoGetItem.jsonPath(scope, STATES.read, {
+    comment:
+      "One consistent GetItem of the run's arrival item canary#<nonce>, which the alert Lambda writes.",
+    table: props.alertTable,
+    key: {
+      pk: tasks.DynamoAttributeValue.fromString(
+        sfn.JsonPath.format('canary#{}', sfn.JsonPath.stringAt('$.run.nonce')),
+      ),
+    },
+    consistentRead: true,
+    // The whole result: `Item` is absent until the first arrival (read only behind IsPresent checks).
+    resultPath: '$.arrival',
+  });
+  retryThrottling(read, 'dynamodb');
+  read.addCatch(failure('Arrival check failed', 'ArrivalCheckFailed', STATES.read, CAUGHT_CAUSE), {
+    errors: [sfn.Errors.ALL],
+    resultPath: '$.caught',
+  });
+
+  const arrivedThrough = (source: 'das' | 'pgaudit') =>
+    sfn.Condition.and(
+      sfn.Condition.isPresent(`$.arrival.Item.${arrivalAttribute(source, 'ROLE')}`),
+      sfn.Condition.isPresent(`$.arrival.Item.${arrivalAttribute(source, 'DDL')}`),
+    );
+  const dasDone = sfn.Condition.or(
+    sfn.Condition.booleanEquals('$.sources.activityStream', false),
+    arrivedThrough('das'),
+  );
+  const pgAuditDone = sfn.Condition.or(
+    sfn.Condition.booleanEquals('$.sources.pgAudit', false),
+    arrivedThrough('pgaudit'),
+  );
+
+  const silentCause = (path: string) =>
+    sfn.JsonPath.format(
+      `Canary run {}: its ROLE and DDL statements did not both arrive through ${path} within {} s. Arrivals recorded: {}`,
+      sfn.JsonPath.stringAt('$.run.nonce'),
+      sfn.JsonPath.stringAt('$.deadlineSeconds'),
+      sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.arrival')),
+    );
+  const silent = new sfn.Choice(scope, STATES.silent, {
+    comment: 'The deadline has passed: name the silent path (a source that is not checked is never silent).',
+  })
+    .when(
+      sfn.Condition.and(sfn.Condition.not(dasDone), sfn.Condition.not(pgAuditDone)),
+      failure('Both paths silent', 'BothPathsSilent', STATES.arrived, silentCause('either source')),
+    )
+    .when(
+      sfn.Condition.not(dasDone),
+      failure(
+        'Activity-stream path silent',
+        'ActivityStreamPathSilent',
+        STATES.arrived,
+        silentCause('the activity stream'),
+      ),
+    )
+    .otherwise(failure('pgAudit path silent', 'PgAuditPathSilent', STATES.arrived, silentCause('pgAudit')));
+
+  const succeeded = new sfn.Succeed(scope, STATES.succeeded, {
+    comment: "Every enabled source delivered both statements: the run's output is the arrival item.",
+    outputPath: '$.arrival',
+  });
+  const arrived = new sfn.Choice(scope, STATES.arrived)
+    .when(sfn.Condition.and(dasDone, pgAuditDone), succeeded)
+    .when(sfn.Condition.numberLessThanJsonPath('$.run.poll', '$.run.polls'), nextPoll)
+    .otherwise(silent);
+
+  nextPoll.next(wait).next(read).next(arrived);
+
+  // ---------------------------------------------------------------- start
+  const prepare = new sfn.Pass(scope, STATES.prepare, {
+    comment: "The run's nonce (marks its statements and names its arrival item) and the poll counters.",
+    resultPath: '$.run',
+    parameters: {
+      nonce: sfn.JsonPath.uuid(),
+      polls: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.pollSeconds')),
+      poll: 0,
+    },
+  });
+  prepare.next(writeRole).next(writeDdl).next(nextPoll);
+
+  // And evaluates in order: each type test only once IsPresent held (a missing path would be States.Runtime).
+  const present = (path: string, typed: (p: string) => sfn.Condition) => [
+    sfn.Condition.isPresent(path),
+    typed(path),
+  ];
+  const inputValid = sfn.Condition.and(
+    ...['$.cluster', '$.resourceArn', '$.secretArn', '$.database'].flatMap((p) =>
+      present(p, sfn.Condition.isString),
+    ),
+    ...['$.sources.activityStream', '$.sources.pgAudit'].flatMap((p) => present(p, sfn.Condition.isBoolean)),
+    ...['$.deadlineSeconds', '$.pollSeconds[0]'].flatMap((p) => present(p, sfn.Condition.isNumeric)),
+  );
+  return new sfn.Choice(scope, STATES.checkInput)
+    .when(inputValid, prepare)
+    .otherwise(
+      failure(
+        'Invalid input',
+        'InvalidInput',
+        STATES.checkInput,
+        sfn.JsonPath.format('Input: {}', sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$'))),
+        '(unknown cluster)',
+      ),
+    );
+}
