@@ -112,6 +112,9 @@ export class AwsWorld {
     this.athena.provision(resolver);
   }
 
+  /** How many calls of each `service:action` were made (answered or not). */
+  private readonly started = new Map<string, number>();
+
   /**
    * Runs `hook` before each call of `target` (`rds:describeDBClusters`), with the call's number (1 for the
    * first) and its parameters: to change the world behind the workflow's back at a given moment.
@@ -145,7 +148,9 @@ export class AwsWorld {
       record('Harness.NoSimulator');
       throw new Error(`AwsWorld: no simulator answers ${key} (state ${JSON.stringify(call.stateName)})`);
     }
-    const n = this.callsTo(service, action).length + 1;
+    // Numbered when made, not when answered: concurrent calls (a Map's iterations) each get their own number.
+    const n = (this.started.get(key) ?? 0) + 1;
+    this.started.set(key, n);
     for (const h of this.hooks) if (h.target === key) h.hook(n, params);
     try {
       this.faults.check(key, params);
