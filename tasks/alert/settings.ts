@@ -38,7 +38,8 @@ export const alertSettingsSchema = z.object({
   CORRELATION_HOLD_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
   CORRELATION_WINDOW_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   DIGEST_GRACE_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
-  RULES_FILE: z.string().default('rules.yaml'),
+  /** The rules compiled at synth, beside the bundle (`rules.json`); a YAML file only in runs from source. */
+  RULES_FILE: z.string().default('rules.json'),
   /** Classes the coverage check reconciles (comma-separated); empty: no check. */
   COVERAGE_CLASSES: z
     .string()

@@ -42,7 +42,7 @@ import {
   statementKey,
   statementKeys,
 } from '../core/alerts/correlation';
-import { severityRank } from '../core/alerts/rules';
+import { severityRank } from '../core/alerts/rule-set';
 import type { AuditEvent, AuditSource } from '../core/audit-event';
 
 export const DUE_INDEX = 'due';

@@ -39,7 +39,7 @@ export const decryptSettingsSchema = z.object({
    * matches them or not. Unset: none (the check is off).
    */
   COVERAGE_CLASSES: csv.default([]),
-  /** The rules file beside the bundle; unset: the built-in rules (tests, local runs). */
+  /** The rules compiled at synth, beside the bundle (`rules.json`); unset: the built-in rules (tests, local runs). */
   RULES_FILE: z.string().min(1).optional(),
   FIREHOSE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   FIREHOSE_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(0).default(100),
