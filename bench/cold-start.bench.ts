@@ -9,7 +9,7 @@
  * variants interleaved run by run so that a busy moment hits all of them alike (`COLD_START_RUNS`, default 21).
  *
  * Source maps: each bundle is loaded with the Lambda's NODE_OPTIONS (`LAMBDA_NODE_OPTIONS`), and for the
- * decision recorded in docs/operations.md also with `--enable-source-maps` on maps with and without
+ * decision recorded in docs/security-and-operations.md also with `--enable-source-maps` on maps with and without
  * `sourcesContent`; the error path is the time to format the stack of an error thrown inside the bundle
  * (first access, then a second error).
  */

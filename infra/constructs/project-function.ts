@@ -37,8 +37,12 @@ export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** The `NODE_OPTIONS` of every project Lambda (source maps: see docs/operations.md). */
-export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+/**
+ * The `NODE_OPTIONS` of every project Lambda: none. Not `--enable-source-maps`: measured by `npm run bench --
+ * cold-start` (docs/security-and-operations.md, "Cold start and source maps"), it slows every cold start and
+ * makes the first error's stack cost hundreds of milliseconds, where without it the stack costs under 10 ms.
+ */
+export const LAMBDA_NODE_OPTIONS = '';
 
 /**
  * The alert rules file compiled at synth for the bundle (`rules.json`, the functions' `RULES_FILE`): validated
@@ -92,7 +96,7 @@ export interface ProjectFunctionProps<E extends Readonly<Record<string, string>>
   readonly serviceName: string;
   /**
    * The task's settings, as its settings module declares them (`tasks/<task>/settings.ts`): write it
-   * `{ … } satisfies <Task>LambdaEnvironment`. Powertools' variables and `NODE_OPTIONS` are added here.
+   * `{ … } satisfies <Task>LambdaEnvironment`. Powertools' variables (and `NODE_OPTIONS` when {@link LAMBDA_NODE_OPTIONS} sets any) are added here.
    */
   readonly environment: E;
   /**
@@ -178,7 +182,7 @@ export function projectFunction<E extends Readonly<Record<string, string>>>(
       ...props.environment,
       POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+      ...(LAMBDA_NODE_OPTIONS ? { NODE_OPTIONS: LAMBDA_NODE_OPTIONS } : {}),
     },
   });
   registerSettingsFiles(fn, settingsFiles);

@@ -70,13 +70,14 @@ export function settingsFileEnvironment<Setting extends string>(
  *   bring every command and serializer of a client);
  * - `process.env.AURORA_AUDIT_BUNDLE` defined as "true": code for runs from source only (reading YAML rules)
  *   is dropped with what it requires;
- * - source maps: see docs/operations.md (their cost at start-up and on the error path, measured).
+ * - a source map beside the code, without the sources (they are the repository's at the deployed commit), for
+ *   mapping a logged position by hand; the Lambdas run without `--enable-source-maps` (`LAMBDA_NODE_OPTIONS`).
  */
 export const LAMBDA_BUNDLE = {
   minify: true,
   target: 'node24',
-  sourcesContent: true,
-  mainFields: undefined as readonly string[] | undefined,
+  sourcesContent: false,
+  mainFields: ['module', 'main'] as readonly string[] | undefined,
   define: { 'process.env.AURORA_AUDIT_BUNDLE': JSON.stringify('true') } as Readonly<Record<string, string>>,
 } as const;
 
