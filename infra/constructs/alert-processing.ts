@@ -12,6 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ALERT_SETTINGS_FILES, AlertLambdaEnvironment } from '../../tasks/alert/settings';
+import { COMPILED_RULES_FILE } from '../../tasks/core/alerts/rule-set';
 import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
 import { ON_FAILURE_PREFIX, QUARANTINE_PREFIX } from '../../tasks/core/storage-layout';
 import { nagArn } from '../nag';
@@ -186,7 +187,7 @@ export class AlertProcessing extends Construct {
         SERVICE_USERS: props.serviceUsers.join(','),
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
         CORRELATION_HOLD_SECONDS: String(hold.toSeconds()),
-        RULES_FILE: 'rules.yaml',
+        RULES_FILE: COMPILED_RULES_FILE,
         COVERAGE_CLASSES: (props.coverage?.classes ?? []).join(','),
         COVERAGE_GRACE_SECONDS: String(grace),
       } satisfies AlertLambdaEnvironment,

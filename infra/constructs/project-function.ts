@@ -19,11 +19,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct, IConstruct } from 'constructs';
+import { COMPILED_RULES_FILE } from '../../tasks/core/alerts/rule-set';
+import { compiledRulesText } from '../../tasks/core/alerts/rules';
 import {
   bundlingWithFiles,
   registerSettingsFiles,
   type SettingsFile,
   settingsFileSources,
+  writeBundledFile,
 } from './settings-files';
 
 /** The newest Node.js LTS runtime aws-cdk-lib offers; every aurora-audit Lambda uses it. */
@@ -35,19 +38,23 @@ export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
 const ROOT = path.join(__dirname, '..', '..');
 
 /**
- * How aurora-audit bundles a Lambda (local esbuild, no Docker): minified with source maps, the AWS SDK
- * bundled too (the versions tested are the versions deployed), and the alert rules file copied beside the
- * code as `rules.yaml` (the functions load it from there: `RULES_FILE=rules.yaml`), and the settings files
- * (per-cluster data: `CLUSTERS_FILE=clusters.json`).
+ * The `NODE_OPTIONS` of every project Lambda: none. Not `--enable-source-maps`: measured by `npm run bench --
+ * cold-start` (docs/security-and-operations.md, "Cold start and source maps"), it slows every cold start and
+ * makes the first error's stack cost hundreds of milliseconds, where without it the stack costs under 10 ms.
  */
-export function bundlingWithRules(
-  rulesFile: string,
-  settingsFiles: readonly SettingsFile[] = [],
-): nodejs.BundlingOptions {
-  return bundlingWithFiles([
-    { source: rulesFile, name: 'rules.yaml' },
-    ...settingsFileSources(settingsFiles),
-  ]);
+export const LAMBDA_NODE_OPTIONS = '';
+
+/**
+ * The alert rules file compiled at synth for the bundle (`rules.json`, the functions' `RULES_FILE`): validated
+ * here (an invalid file fails synth with `InvalidRulesError`, naming the rule and the field) and written into
+ * the cloud assembly, so the Lambdas read JSON without the YAML parser or the schema.
+ */
+function compiledRulesFile(scope: Construct, rulesFile: string): { source: string; name: string } {
+  const content = compiledRulesText(rulesFile);
+  return {
+    source: writeBundledFile(scope, 'rules', COMPILED_RULES_FILE, content),
+    name: COMPILED_RULES_FILE,
+  };
 }
 
 /** How loud an alarm is (cdk-monitoring-constructs' alarm severities). */
@@ -89,7 +96,7 @@ export interface ProjectFunctionProps<E extends Readonly<Record<string, string>>
   readonly serviceName: string;
   /**
    * The task's settings, as its settings module declares them (`tasks/<task>/settings.ts`): write it
-   * `{ … } satisfies <Task>LambdaEnvironment`. Powertools' variables and `NODE_OPTIONS` are added here.
+   * `{ … } satisfies <Task>LambdaEnvironment`. Powertools' variables (and `NODE_OPTIONS` when {@link LAMBDA_NODE_OPTIONS} sets any) are added here.
    */
   readonly environment: E;
   /**
@@ -98,7 +105,7 @@ export interface ProjectFunctionProps<E extends Readonly<Record<string, string>>
    */
   readonly settingsFiles?: readonly SettingsFile[];
   /**
-   * The alert rules file, bundled as `rules.yaml` (`RULES_FILE` in `environment`).
+   * The alert rules file (YAML), compiled at synth and bundled as `rules.json` (`RULES_FILE` in `environment`).
    * @default none
    */
   readonly rulesFile?: string;
@@ -170,12 +177,12 @@ export function projectFunction<E extends Readonly<Record<string, string>>>(
     // Only when given: CDK records the props passed in the template's metadata, so an unset one stays unset.
     ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
     ...(props.onFailure ? { onFailure: props.onFailure } : {}),
-    bundling: bundling(props, settingsFiles),
+    bundling: bundling(scope, props, settingsFiles),
     environment: {
       ...props.environment,
       POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
+      ...(LAMBDA_NODE_OPTIONS ? { NODE_OPTIONS: LAMBDA_NODE_OPTIONS } : {}),
     },
   });
   registerSettingsFiles(fn, settingsFiles);
@@ -194,20 +201,17 @@ export function isProjectFunction(construct: IConstruct): boolean {
 }
 
 function bundling<E extends Readonly<Record<string, string>>>(
+  scope: Construct,
   props: ProjectFunctionProps<E>,
   settingsFiles: readonly SettingsFile[],
 ): nodejs.BundlingOptions {
-  const copyCommands = props.copyCommands;
-  if (!copyCommands) {
-    return props.rulesFile
-      ? bundlingWithRules(props.rulesFile, settingsFiles)
-      : bundlingWithFiles(settingsFileSources(settingsFiles));
-  }
   const files = [
-    ...(props.rulesFile ? [{ source: props.rulesFile, name: 'rules.yaml' }] : []),
+    ...(props.rulesFile ? [compiledRulesFile(scope, props.rulesFile)] : []),
     ...settingsFileSources(settingsFiles),
   ];
   const base = bundlingWithFiles(files);
+  const copyCommands = props.copyCommands;
+  if (!copyCommands) return base;
   return {
     ...base,
     commandHooks: {

@@ -33,16 +33,24 @@ export function writeSettingsFile<Setting extends string>(
   fileName: string,
   content: string,
 ): SettingsFile<Setting> {
+  return { setting, fileName, localPath: writeBundledFile(scope, setting, fileName, content) };
+}
+
+/**
+ * Writes `content` (`what` names it in errors) into the cloud assembly at synth, content-addressed, and returns
+ * its path there, for `bundlingWithFiles` to copy beside a bundled handler as `fileName`.
+ */
+export function writeBundledFile(scope: Construct, what: string, fileName: string, content: string): string {
   if (Token.isUnresolved(content))
-    throw new Error(`writeSettingsFile: ${setting} holds CDK tokens, which a bundled file cannot resolve`);
+    throw new Error(`writeSettingsFile: ${what} holds CDK tokens, which a bundled file cannot resolve`);
   const outdir = Stage.of(scope)?.outdir;
-  if (!outdir) throw new Error(`writeSettingsFile: ${setting} needs a Stage (App) to write into`);
+  if (!outdir) throw new Error(`writeSettingsFile: ${what} needs a Stage (App) to write into`);
   const dir = path.join(outdir, 'aurora-audit-settings');
   mkdirSync(dir, { recursive: true });
   const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
   const localPath = path.join(dir, `${hash}-${fileName}`);
   writeFileSync(localPath, content);
-  return { setting, fileName, localPath };
+  return localPath;
 }
 
 /** The environment variables naming the files (`CLUSTERS_FILE: clusters.json`). */
@@ -56,17 +64,38 @@ export function settingsFileEnvironment<Setting extends string>(
 }
 
 /**
- * How aurora-audit bundles a Lambda (local esbuild, no Docker): minified with source maps, the AWS SDK
- * bundled too (the versions tested are the versions deployed), and `files` (source path → name in the
- * bundle) copied beside the code.
+ * The esbuild options of every Lambda bundle (`bench/cold-start.bench.ts` builds with the same ones):
+ * - minified, for the Node.js 24 runtime, CommonJS;
+ * - `mainFields` module first: the AWS SDK's ES module builds, which esbuild tree-shakes (the CommonJS builds
+ *   bring every command and serializer of a client);
+ * - `process.env.AURORA_AUDIT_BUNDLE` defined as "true": code for runs from source only (reading YAML rules)
+ *   is dropped with what it requires;
+ * - a source map beside the code, without the sources (they are the repository's at the deployed commit), for
+ *   mapping a logged position by hand; the Lambdas run without `--enable-source-maps` (`LAMBDA_NODE_OPTIONS`).
+ */
+export const LAMBDA_BUNDLE = {
+  minify: true,
+  target: 'node24',
+  sourcesContent: false,
+  mainFields: ['module', 'main'] as readonly string[] | undefined,
+  define: { 'process.env.AURORA_AUDIT_BUNDLE': JSON.stringify('true') } as Readonly<Record<string, string>>,
+} as const;
+
+/**
+ * How aurora-audit bundles a Lambda (local esbuild, no Docker): {@link LAMBDA_BUNDLE}, the AWS SDK bundled too
+ * (the versions tested are the versions deployed), and `files` (source path → name in the bundle) copied
+ * beside the code.
  */
 export function bundlingWithFiles(
   files: readonly { source: string; name: string }[],
 ): nodejs.BundlingOptions {
   return {
-    minify: true,
+    minify: LAMBDA_BUNDLE.minify,
     sourceMap: true,
-    target: 'node24',
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    target: LAMBDA_BUNDLE.target,
+    ...(LAMBDA_BUNDLE.mainFields ? { mainFields: [...LAMBDA_BUNDLE.mainFields] } : {}),
+    define: { ...LAMBDA_BUNDLE.define },
     externalModules: [],
     commandHooks: {
       beforeBundling: () => [],

@@ -6,6 +6,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { COMPILED_RULES_FILE } from '../../tasks/core/alerts/rule-set';
 import { ENCRYPTION_CONTEXT_KEY } from '../../tasks/core/das/record';
 import {
   EVENTS_ERROR_PREFIX,
@@ -264,7 +265,7 @@ export class StreamProcessing extends Construct {
         ...settingsFileEnvironment(this.settingsFiles),
         SERVICE_USERS: props.serviceUsers.join(','),
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns),
-        RULES_FILE: 'rules.yaml',
+        RULES_FILE: COMPILED_RULES_FILE,
         ...(props.coverageClasses?.length ? { COVERAGE_CLASSES: props.coverageClasses.join(',') } : {}),
       } satisfies DecryptLambdaEnvironment,
     });

@@ -9,7 +9,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadRules } from '../core/alerts/rules';
+import { loadRulesFile } from '../core/alerts/rule-set';
 import type { SubscriptionEvent } from '../core/cloudwatch-logs';
 import { LOGGED } from '../core/log-messages';
 import { parsePgAuditMessage } from '../core/pgaudit/parser';
@@ -25,7 +25,7 @@ import { AlertStore } from './store';
 
 const settings = readAlertSettings();
 const logger = createLogger('aurora-audit-alert');
-const rules = loadRules(join(__dirname, settings.RULES_FILE));
+const rules = loadRulesFile(join(__dirname, settings.RULES_FILE));
 const redact = createRedactor(settings.REDACTION_PATTERNS);
 const serviceUsers = new Set(settings.SERVICE_USERS);
 const firehose = new FirehoseClient({});

@@ -44,7 +44,7 @@ import {
   statementKey,
   statementKeys,
 } from '../core/alerts/correlation';
-import { severityRank } from '../core/alerts/rules';
+import { severityRank } from '../core/alerts/rule-set';
 import type { AuditEvent, AuditSource } from '../core/audit-event';
 import { arrivalAttribute, type CanaryStatement, canaryArrivalKey } from '../core/canary';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_RULES_PATH, loadRules } from '../core/alerts/rules';
+import { DEFAULT_RULES_PATH, loadRulesFile } from '../core/alerts/rule-set';
 import { DataKeyCache } from '../core/das/data-key-cache';
 import { serviceUserSet } from '../core/das/normalize';
 import { createRedactor } from '../core/redact';
@@ -19,7 +19,7 @@ import { readDecryptSettings } from './settings';
 
 const settings = readDecryptSettings();
 const logger = createLogger('aurora-audit-decrypt');
-const rules = loadRules(settings.RULES_FILE ? join(__dirname, settings.RULES_FILE) : DEFAULT_RULES_PATH);
+const rules = loadRulesFile(settings.RULES_FILE ? join(__dirname, settings.RULES_FILE) : DEFAULT_RULES_PATH);
 const coverageClasses = new Set(settings.COVERAGE_CLASSES.map((c) => c.toUpperCase()));
 const firehose = new FirehoseClient({});
 const cache = new DataKeyCache({

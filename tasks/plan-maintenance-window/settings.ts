@@ -3,71 +3,81 @@
  * (`workflows/shared/stream-workflow-kit.ts`) fills, checked with `satisfies PlanLambdaEnvironment` at synth,
  * and what the cold start parses. Invalid settings fail the cold start with a clear message.
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import { RUNTIME_CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../core/identifiers';
-import { jsonSetting, type LambdaEnvironment, parseSettings } from '../shared/settings';
+import { intSetting, jsonSetting, type LambdaEnvironment, parseSettings } from '../shared/settings';
 
 export const plannedClusterSchema = z.object({
   /** DB cluster identifier (name). */
-  identifier: z.string().min(1),
+  identifier: z.string().check(z.minLength(1)),
   /** `DbClusterResourceId`. */
-  resourceId: z.string().regex(RUNTIME_CLUSTER_RESOURCE_ID),
+  resourceId: z.string().check(z.regex(RUNTIME_CLUSTER_RESOURCE_ID)),
   /** KMS key (or alias) ARN the activity stream is encrypted with. */
-  activityStreamKmsKeyArn: z.string().min(1),
+  activityStreamKmsKeyArn: z.string().check(z.minLength(1)),
   /**
    * ARN of the Kinesis stream RDS creates for the cluster (`…:stream/aws-rds-das-<resourceId>`); unset, it is
    * `STREAM_ARN_PREFIX` + the resource id (the bundled cluster file holds no deploy-time ARNs).
    */
-  streamArn: z.string().min(1).optional(),
+  streamArn: z.optional(z.string().check(z.minLength(1))),
 });
 export type PlannedCluster = z.output<typeof plannedClusterSchema> & { readonly streamArn: string };
 
-const jsonArray = <T extends z.ZodType>(item: T) => jsonSetting(z.array(item).min(1));
+const jsonArray = <T extends z.ZodMiniType>(item: T) => jsonSetting(z.array(item).check(z.minLength(1)));
 
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const bool = z.pipe(
+  z.enum(['true', 'false']),
+  z.transform((v: 'true' | 'false') => v === 'true'),
+);
 
-export const planSettingsSchema = z
+const planSettingsObject = z
   .object({
     /** The configured clusters, JSON (deployed: read from the bundled file `CLUSTERS_FILE` names). */
     CLUSTERS: jsonArray(plannedClusterSchema),
     /** `arn:<partition>:kinesis:<region>:<account>:stream/aws-rds-das-`: a cluster's stream ARN is this + its id. */
-    STREAM_ARN_PREFIX: z.string().startsWith('arn:').optional(),
+    STREAM_ARN_PREFIX: z.optional(z.string().check(z.startsWith('arn:'))),
     /** Minimum minutes left in a window to start in it. */
-    MIN_MINUTES_LEFT: z.coerce.number().int().min(0).max(1440).default(30),
+    MIN_MINUTES_LEFT: z._default(intSetting(0, 1440), 30),
     /** `cluster-window` | `fixed` | `immediate` (configuration `maintenanceWindow.policy`). */
-    WINDOW_POLICY: z.enum(['cluster-window', 'fixed', 'immediate']).default('cluster-window'),
+    WINDOW_POLICY: z._default(z.enum(['cluster-window', 'fixed', 'immediate']), 'cluster-window'),
     /** The weekly window used with policy `fixed`. */
-    FIXED_WINDOW: z.string().regex(WEEKLY_WINDOW).optional(),
+    FIXED_WINDOW: z.optional(z.string().check(z.regex(WEEKLY_WINDOW))),
     /** Whether the input may ask for `now`. */
-    ALLOW_IMMEDIATE: bool.default(true),
+    ALLOW_IMMEDIATE: z._default(bool, true),
     /** The latest window start accepted, in seconds from now. */
-    MAX_WAIT_SECONDS: z.coerce.number().int().min(0),
+    MAX_WAIT_SECONDS: intSetting(0),
     /** How long a lock is valid, in seconds: the workflow's timeout and a margin. */
-    LOCK_TTL_SECONDS: z.coerce.number().int().min(60),
+    LOCK_TTL_SECONDS: intSetting(60),
   })
-  .superRefine((s, ctx) => {
-    const missing = s.CLUSTERS.find((c) => !c.streamArn);
-    if (missing && !s.STREAM_ARN_PREFIX) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['STREAM_ARN_PREFIX'],
-        message: `is required when a cluster has no streamArn (${missing.identifier})`,
-      });
-    }
-    if (s.WINDOW_POLICY === 'fixed' && !s.FIXED_WINDOW) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['FIXED_WINDOW'],
-        message: 'is required with WINDOW_POLICY=fixed',
-      });
-    }
-  })
-  .transform((s) => ({
+  .check(
+    z.superRefine((s, ctx) => {
+      const missing = s.CLUSTERS.find((c) => !c.streamArn);
+      if (missing && !s.STREAM_ARN_PREFIX) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['STREAM_ARN_PREFIX'],
+          message: `is required when a cluster has no streamArn (${missing.identifier})`,
+        });
+      }
+      if (s.WINDOW_POLICY === 'fixed' && !s.FIXED_WINDOW) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['FIXED_WINDOW'],
+          message: 'is required with WINDOW_POLICY=fixed',
+        });
+      }
+    }),
+  );
+
+export const planSettingsSchema = z.pipe(
+  planSettingsObject,
+  z.transform((s: z.output<typeof planSettingsObject>) => ({
     ...s,
     CLUSTERS: s.CLUSTERS.map(
       (c): PlannedCluster => ({ ...c, streamArn: c.streamArn ?? `${s.STREAM_ARN_PREFIX}${c.resourceId}` }),
     ),
-  }));
+  })),
+);
 
 export type PlanSettings = z.output<typeof planSettingsSchema>;
 

@@ -4,12 +4,13 @@
  * and what the cold start parses. Invalid settings fail the cold start with one message naming every bad
  * variable.
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
 import { RUNTIME_CLUSTER_RESOURCE_ID, SES_EMAIL_ADDRESS } from '../core/identifiers';
 import { createRedactor, InvalidRedactionPatternError } from '../core/redact';
 import { isTimeZone } from '../core/report-period';
-import { jsonSetting, type LambdaEnvironment, parseSettings } from '../shared/settings';
+import { intSetting, jsonSetting, type LambdaEnvironment, parseSettings } from '../shared/settings';
 
 /** An ASCII email address (SES `SendRawEmail` rejects the whole message if one recipient is invalid). */
 export const EMAIL = SES_EMAIL_ADDRESS;
@@ -26,51 +27,57 @@ export const reportSettingsSchema = z.object({
     z
       .array(
         z.object({
-          identifier: z.string().min(1),
-          resourceId: z.string().regex(RUNTIME_CLUSTER_RESOURCE_ID),
+          identifier: z.string().check(z.minLength(1)),
+          resourceId: z.string().check(z.regex(RUNTIME_CLUSTER_RESOURCE_ID)),
         }),
       )
-      .min(1),
+      .check(z.minLength(1)),
   ),
   /** JSON `["compliance@example.com"]`: the configured report recipients. */
   RECIPIENTS: jsonSetting(
-    z.array(z.string().regex(EMAIL, 'must be an email address')).min(1).max(MAX_RECIPIENTS),
+    z
+      .array(z.string().check(z.regex(EMAIL, 'must be an email address')))
+      .check(z.minLength(1), z.maxLength(MAX_RECIPIENTS)),
   ),
   /** An email address, or a domain (the sender is then `aurora-audit@<domain>`). */
-  SENDER: z
-    .string()
-    .refine((s) => EMAIL.test(s) || DOMAIN.test(s), 'must be an email address or a domain')
-    .transform((s) => (s.includes('@') ? s : `aurora-audit@${s}`)),
+  SENDER: z.pipe(
+    z
+      .string()
+      .check(z.refine((s) => EMAIL.test(s) || DOMAIN.test(s), 'must be an email address or a domain')),
+    z.transform((s: string) => (s.includes('@') ? s : `aurora-audit@${s}`)),
+  ),
   /** `[prefix] Aurora audit …` */
-  SUBJECT_PREFIX: z.string().min(1).max(24),
+  SUBJECT_PREFIX: z.string().check(z.minLength(1), z.maxLength(24)),
   /** Default IANA time zone of the period's days. */
-  TIME_ZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone'),
+  TIME_ZONE: z._default(z.string(), 'UTC').check(z.refine(isTimeZone, 'must be an IANA time zone')),
   /** The audit bucket (reading Athena results is through GetQueryResults; this is for the archive). */
-  BUCKET: z.string().min(3),
+  BUCKET: z.string().check(z.minLength(3)),
   /** The Athena workgroup. */
-  WORKGROUP: z.string().min(1),
+  WORKGROUP: z.string().check(z.minLength(1)),
   /** Rows shown per section before "and N more". */
-  MAX_ROWS_PER_SECTION: z.coerce.number().int().min(1).max(1000).default(50),
+  MAX_ROWS_PER_SECTION: z._default(intSetting(1, 1000), 50),
   /** Extra redaction patterns (JSON array of regular expressions), as the other Lambdas take them. */
-  REDACTION_PATTERNS: jsonSetting(z.array(z.string())).default([]),
+  REDACTION_PATTERNS: z._default(jsonSetting(z.array(z.string())), []),
   /** Optional: the raw message budget in bytes (CSV attachments beyond it are linked instead). */
-  MAX_EMAIL_BYTES: z.coerce.number().int().min(100_000).max(10_000_000).default(DEFAULT_MAX_EMAIL_BYTES),
+  MAX_EMAIL_BYTES: z._default(intSetting(100_000, 10_000_000), DEFAULT_MAX_EMAIL_BYTES),
   /**
    * The classes the coverage check reconciles (`alerts.coverage.classes`, comma-separated, as the alert
    * Lambda's COVERAGE_CLASSES): the coverage-gaps query's parameter. Empty: the check is off, no gaps listed.
    */
-  COVERAGE_CLASSES: z
-    .string()
-    .default(DEFAULT_COVERAGE_CLASSES.join(','))
-    .transform((s) =>
-      s
-        .split(',')
-        .map((c) => c.trim().toUpperCase())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^[A-Z][A-Z_]*$/, 'must be class names such as ROLE,DDL'))),
+  COVERAGE_CLASSES: z.pipe(
+    z.pipe(
+      z._default(z.string(), DEFAULT_COVERAGE_CLASSES.join(',')),
+      z.transform((s: string) =>
+        s
+          .split(',')
+          .map((c) => c.trim().toUpperCase())
+          .filter(Boolean),
+      ),
+    ),
+    z.array(z.string().check(z.regex(/^[A-Z][A-Z_]*$/, 'must be class names such as ROLE,DDL'))),
+  ),
   /** Set by Lambda; used for the S3 console links. */
-  AWS_REGION: z.string().min(1).optional(),
+  AWS_REGION: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type ReportSettings = z.output<typeof reportSettingsSchema>;

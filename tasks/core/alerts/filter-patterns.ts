@@ -10,7 +10,7 @@
  *   Patterns are at most 1,024 characters: past that, every alert line.
  * - pgAudit: every audit entry and every failed login (the text pattern cannot see CSV fields reliably).
  */
-import type { RuleDefinition } from './rules';
+import type { RuleDefinition } from './rule-set';
 
 export const MAX_PATTERN_LENGTH = 1024;
 /** Every alert line of the decrypt Lambda (and none of its other log lines). */

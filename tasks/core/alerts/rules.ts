@@ -21,22 +21,42 @@
  * did not); its other conditions and its exclusions apply to the event the finding is about.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { AuditEvent } from '../audit-event';
+import {
+  COMPILED_RULES_FORMAT,
+  type CompiledRulesDocument,
+  type Condition,
+  DEFAULT_RULES_PATH,
+  FINDINGS,
+  InvalidRulesError,
+  type RuleDefinition,
+  type RuleSet,
+  ruleSetOf,
+  SEVERITIES,
+  SOURCES,
+  type Throttle,
+} from './rule-set';
 
-export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-/** Findings aurora-audit makes about an event (see {@link RuleSet.evaluateFinding}). */
-export const FINDINGS = ['coverage-gap'] as const;
-export type Finding = (typeof FINDINGS)[number];
-
-/** Severities from highest to lowest rank: CRITICAL is 3, LOW 0 (unknown values rank below LOW). */
-export function severityRank(severity: string): number {
-  return SEVERITIES.indexOf(severity as Severity);
-}
+// The run-time half (rule-set.ts) re-exported: importers of the rules keep one module.
+export {
+  COMPILED_RULES_FILE,
+  COMPILED_RULES_FORMAT,
+  type CompiledRulesDocument,
+  type Condition,
+  DEFAULT_RULES_PATH,
+  FINDINGS,
+  type Finding,
+  InvalidRulesError,
+  type ResolvedRule,
+  type RuleDefinition,
+  type RuleMatch,
+  type RuleSet,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+} from './rule-set';
 
 const values = z.array(z.string().min(1)).min(1, 'must list at least one value');
 const pattern = z.string().refine((p) => {
@@ -50,10 +70,7 @@ const pattern = z.string().refine((p) => {
 
 const conditionSchema = z
   .strictObject({
-    source: z
-      .array(z.enum(['das', 'pgaudit']))
-      .min(1)
-      .optional(),
+    source: z.array(z.enum(SOURCES)).min(1).optional(),
     class: values.optional(),
     command: values.optional(),
     commandPattern: pattern.optional(),
@@ -91,68 +108,12 @@ export const rulesFileSchema = z.strictObject({
   rules: z.array(ruleSchema).min(1, 'must define at least one rule'),
 });
 
-export type Condition = z.output<typeof conditionSchema>;
-export type RuleDefinition = z.output<typeof ruleSchema>;
-
-export interface RuleMatch {
-  readonly rule: string;
-  readonly severity: Severity;
-  /** Alerts allowed per window; further matches go to the window's digest. */
-  readonly limit: number;
-  readonly windowSeconds: number;
-}
-
-export interface RuleSet {
-  readonly rules: readonly (RuleDefinition & { readonly throttle: z.output<typeof throttleSchema> })[];
-  /** Every rule the event matches (after exclusions); finding rules never match here. */
-  evaluate(event: AuditEvent): RuleMatch[];
-  /** Every finding rule naming `finding` whose other conditions hold for `event` (after exclusions). */
-  evaluateFinding(finding: Finding, event: AuditEvent): RuleMatch[];
-}
-
-export class InvalidRulesError extends Error {
-  override readonly name = 'InvalidRulesError';
-}
-
-/** The built-in rules, shipped beside this module. */
-export const DEFAULT_RULES_PATH = join(__dirname, 'default-rules.yaml');
-
-interface Compiled {
-  readonly test: (e: AuditEvent) => boolean;
-}
-
-function compile(c: Condition): Compiled {
-  const checks: ((e: AuditEvent) => boolean)[] = [];
-  const oneOf = (list: readonly string[] | undefined, get: (e: AuditEvent) => string | null) => {
-    if (!list) return;
-    const set = new Set(list.map((v) => v.toLowerCase()));
-    checks.push((e) => {
-      const v = get(e);
-      return v !== null && set.has(v.toLowerCase());
-    });
-  };
-  const regex = (p: string | undefined, get: (e: AuditEvent) => string | null) => {
-    if (p === undefined) return;
-    const re = new RegExp(p, 'i');
-    checks.push((e) => {
-      const v = get(e);
-      return v !== null && re.test(v);
-    });
-  };
-  if (c.source) {
-    const sources = new Set<string>(c.source);
-    checks.push((e) => sources.has(e.source));
-  }
-  oneOf(c.class, (e) => e.class);
-  oneOf(c.command, (e) => e.command);
-  regex(c.commandPattern, (e) => e.command);
-  oneOf(c.user, (e) => e.user);
-  oneOf(c.database, (e) => e.database);
-  oneOf(c.objectName, (e) => e.objectName);
-  regex(c.objectNamePattern, (e) => e.objectName);
-  regex(c.commandTextPattern, (e) => e.commandText);
-  return { test: (e) => checks.every((check) => check(e)) };
-}
+// The schema's output is the run-time types (rule-set.ts), both ways: a change to one fails the typecheck.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameCondition: Same<z.output<typeof conditionSchema>, Condition> = true;
+const sameRule: Same<z.output<typeof ruleSchema>, RuleDefinition> = true;
+const sameThrottle: Same<z.output<typeof throttleSchema>, Throttle> = true;
+void [sameCondition, sameRule, sameThrottle];
 
 function describeIssue(doc: unknown, issue: z.core.$ZodIssue): string {
   const [first, index, ...rest] = issue.path;
@@ -179,27 +140,7 @@ export function compileRules(doc: unknown, origin = 'rules'): RuleSet {
     names.add(r.name);
   }
   const defaults = parsed.data.defaults.throttle;
-  const rules = parsed.data.rules.map((r) => ({ ...r, throttle: r.throttle ?? defaults }));
-  const compiled = rules.map((r) => ({ rule: r, match: compile(r.match), exclude: r.exclude.map(compile) }));
-  const matching = (candidates: typeof compiled, event: AuditEvent): RuleMatch[] =>
-    candidates
-      .filter((c) => c.match.test(event) && !c.exclude.some((x) => x.test(event)))
-      .map((c) => ({
-        rule: c.rule.name,
-        severity: c.rule.severity,
-        limit: c.rule.throttle.maxPerWindow,
-        windowSeconds: c.rule.throttle.windowMinutes * 60,
-      }));
-  const eventRules = compiled.filter((c) => !c.rule.match.finding);
-  return {
-    rules,
-    evaluate: (event) => matching(eventRules, event),
-    evaluateFinding: (finding, event) =>
-      matching(
-        compiled.filter((c) => c.rule.match.finding?.includes(finding)),
-        event,
-      ),
-  };
+  return ruleSetOf(parsed.data.rules.map((r) => ({ ...r, throttle: r.throttle ?? defaults })));
 }
 
 /** Parses rules text (YAML, of which JSON is a subset). */
@@ -216,4 +157,18 @@ export function parseRules(text: string, origin = 'rules'): RuleSet {
 /** Loads a rules file; without a path, the built-in rules. */
 export function loadRules(path: string = DEFAULT_RULES_PATH): RuleSet {
   return parseRules(readFileSync(path, 'utf8'), path);
+}
+
+/**
+ * The rules file at `path` validated (an invalid file throws {@link InvalidRulesError}, naming the rule and the
+ * field) and compiled for a Lambda bundle: JSON that `loadCompiledRules` reads without the YAML parser or the
+ * schema.
+ */
+export function compiledRulesText(path: string = DEFAULT_RULES_PATH): string {
+  const document: CompiledRulesDocument = {
+    format: COMPILED_RULES_FORMAT,
+    origin: basename(path),
+    rules: loadRules(path).rules,
+  };
+  return `${JSON.stringify(document)}\n`;
 }

@@ -9,12 +9,11 @@
  */
 
 import { gunzipSync } from 'node:zlib';
-import {
-  buildClient,
-  CommitmentPolicy,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-} from '@aws-crypto/client-node';
+// The decrypting half of the Encryption SDK only: `@aws-crypto/client-node` would also bring the encrypting
+// client, the KMS and hierarchical keyrings and their DynamoDB client into the decrypt Lambda's bundle.
+import { buildDecrypt } from '@aws-crypto/decrypt-node';
+import { CommitmentPolicy } from '@aws-crypto/material-management-node';
+import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/raw-aes-keyring-node';
 import { ACTIVITY_STREAM_ARN } from '../identifiers';
 import {
   ClusterMismatchError,
@@ -27,7 +26,7 @@ import {
 import { fastDecrypt } from './fast-decrypt';
 
 /** Aurora writes suite 0x0178 (non-committing): decrypting needs REQUIRE_ENCRYPT_ALLOW_DECRYPT. */
-export const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
+export const esdk = buildDecrypt(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
 
 /** The SDK's own decryption, without the fast path (for references and differential tests). */
 export async function sdkDecrypt(message: Uint8Array, dataKey: Uint8Array): Promise<Buffer> {
