@@ -80,7 +80,7 @@ export const benchmarks: Benchmark[] = [
       const engine = await sqlEngine(root);
       try {
         const stored = await engine.query(
-          `SELECT file FROM glob('${root.replace(/'/g, "''")}/events/*/*/*.json.gz')`,
+          `SELECT file FROM glob('${root.replace(/'/g, "''")}/events/*/*/*/*.json.gz')`,
         );
         const size = new Map(stored.map((r) => [String(r.file), statSync(String(r.file)).size]));
         const total = [...size.values()].reduce((a, b) => a + b, 0);

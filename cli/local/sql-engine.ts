@@ -1,8 +1,9 @@
 /**
  * The embedded SQL engine for the report tests and the pruning benchmark: DuckDB reading the stored layout
- * (GZIP JSON lines under `events/cluster=…/day=…/`, hive partitioning, partition values as strings) as
- * `aurora_audit.audit_events`, the Glue table's name and columns (the lower-cased field names, then `cluster`
- * and `day`). The Trino functions of `reports/athena-functions.ts` that DuckDB lacks are macros built from
+ * (GZIP JSON lines under `events/cluster=…/day=…/hour=…/`, hive partitioning, partition values as strings) as
+ * `aurora_audit.audit_events`, the Glue table's name and columns (the lower-cased field names, then `cluster`,
+ * `day` and `hour`). Like the Glue table's projection, it sees only the hourly layout: objects stored directly
+ * under `day=…/` (the layout before issue 21) are not read. The Trino functions of `reports/athena-functions.ts` that DuckDB lacks are macros built from
  * DuckDB's own functions (their behaviour is tested). The SQL text is never rewritten: `?` parameters are
  * bound as prepared-statement parameters, in order, as strings.
  */
@@ -91,12 +92,13 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
   const columns = AUDIT_EVENT_FIELDS.map(
     (f) => `'${f.name}': '${f.type === 'bigint' ? 'BIGINT' : 'VARCHAR'}'`,
   ).join(', ');
-  const glob = join(bucketRoot, 'events', '*', '*', '*.json.gz').replace(/'/g, "''");
+  const glob = join(bucketRoot, 'events', '*', '*', '*', '*.json.gz').replace(/'/g, "''");
   await connection.run('CREATE SCHEMA aurora_audit');
   const select = [
     ...AUDIT_EVENT_FIELDS.map((f) => `"${f.name}" AS ${f.name.toLowerCase()}`),
     'cluster',
     'day',
+    'hour',
   ].join(', ');
   await connection.run(
     `CREATE VIEW aurora_audit.audit_events AS SELECT ${select} FROM read_json('${glob}', format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types_autocast = false, columns = {${columns}})`,
@@ -112,7 +114,7 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
 
   /**
    * The files one scan opened. The profile names at most five; the rest follow from its partition filters
-   * (DuckDB's own rendering, e.g. `(day BETWEEN '…' AND '…')(cluster = '…')`) applied to the stored files'
+   * (DuckDB's own rendering, e.g. `(day BETWEEN '…' AND '…')((day > '…') OR (hour >= '…'))`) applied to the stored files'
    * partition values, cross-checked with the number of files it read and the names it gives.
    */
   async function scanned(scan: Record<string, unknown>): Promise<string[]> {
@@ -124,7 +126,7 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
     const files = (
       await run(
         connection,
-        `SELECT file FROM (SELECT file, regexp_extract(file, 'cluster=([^/]+)/', 1) AS cluster, regexp_extract(file, 'day=([^/]+)/', 1) AS day FROM glob('${glob}')) WHERE ${filters || 'true'} ORDER BY file`,
+        `SELECT file FROM (SELECT file, regexp_extract(file, 'cluster=([^/]+)/', 1) AS cluster, regexp_extract(file, 'day=([^/]+)/', 1) AS day, regexp_extract(file, 'hour=([^/]+)/', 1) AS hour FROM glob('${glob}')) WHERE ${filters || 'true'} ORDER BY file`,
         [],
       )
     ).map((r) => String(r.file));
