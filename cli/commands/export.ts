@@ -11,6 +11,11 @@
  * stored twice (at-least-once delivery: the same `id`) once, and orders the lines by time (then id). It is
  * how evidence leaves the bucket in a plain format, and how the days stored in the old layout stay readable
  * (docs/activity-streams-and-storage.md).
+ *
+ * With `--redeliver` it is the migration of the old layout: the period's lines of daily-layout objects are
+ * sent (unchanged) to the delivery stream, which stores each under its hour partition, where the Glue table
+ * and the reports see it. The old objects stay (evidence is never deleted); an event then stored in both
+ * layouts has one `id`, and the reports and this export count it once.
  */
 import {
   createWriteStream,
@@ -23,6 +28,7 @@ import {
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { findCluster, loadConfig } from '../../infra/config/load';
@@ -31,6 +37,7 @@ import { OUTPUTS } from '../../infra/outputs';
 import { eventSearchRange, InvalidSearchError, type SearchRange } from '../../reports/search';
 import { dayPartitions } from '../../tasks/core/report-period';
 import { dayPrefix, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
+import { deliverToFirehose } from '../../tasks/shared/firehose-delivery';
 import { awsClientConfig } from '../aws-settings';
 import type { RegisterCommands } from '../io';
 import { guardUsage, requireOutput, stackOutputs, UsageError } from './workflows';
@@ -81,20 +88,21 @@ export async function exportEvents(
   store: EventStore,
   range: SearchRange,
   clusters: readonly string[],
-  write: (line: string) => void | Promise<void>,
+  write: (line: string, from: { readonly dailyLayout: boolean }) => void | Promise<void>,
 ): Promise<ExportSummary> {
   const start = Date.parse(range.start);
   const end = Date.parse(range.end);
   const summary: ExportSummary = { objects: 0, dailyLayoutObjects: 0, lines: 0, duplicates: 0 };
   for (const day of dayPartitions(range)) {
-    const kept: { at: number; id: string; line: string }[] = [];
-    const seen = new Set<string>();
+    const kept: { at: number; id: string; line: string; dailyLayout: boolean }[] = [];
+    const seen = new Map<string, { dailyLayout: boolean }>();
     for (const cluster of clusters) {
       const prefix = dayPrefix(cluster, day);
       for await (const key of store.list(prefix)) {
         if (!mayHold(key, day, range)) continue;
         summary.objects++;
-        if (isDailyLayout(key, prefix)) summary.dailyLayoutObjects++;
+        const dailyLayout = isDailyLayout(key, prefix);
+        if (dailyLayout) summary.dailyLayoutObjects++;
         const body = await store.read(key);
         const text = (key.endsWith('.gz') ? gunzipSync(body) : Buffer.from(body)).toString('utf8');
         const lines = text.split('\n');
@@ -112,17 +120,21 @@ export async function exportEvents(
           if (typeof event.id !== 'string' || Number.isNaN(at))
             throw new ExportError(`${store.name}/${key} line ${index + 1} has no id or no valid time`);
           if (at < start || at >= end) continue;
-          if (seen.has(event.id)) {
+          const copy = seen.get(event.id);
+          if (copy) {
+            // Stored in both layouts (migrated): it counts as the hourly layout's, so it is not redelivered.
+            if (!dailyLayout) copy.dailyLayout = false;
             summary.duplicates++;
             continue;
           }
-          seen.add(event.id);
-          kept.push({ at, id: event.id, line });
+          const entry = { at, id: event.id, line, dailyLayout };
+          seen.set(event.id, entry);
+          kept.push(entry);
         }
       }
     }
     kept.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const k of kept) await write(`${k.line}\n`);
+    for (const k of kept) await write(`${k.line}\n`, { dailyLayout: k.dailyLayout });
     summary.lines += kept.length;
   }
   return summary;
@@ -214,6 +226,8 @@ export interface ExportOptions {
   cluster?: string;
   local?: string;
   out?: string;
+  redeliver?: boolean;
+  deliveryStream?: string;
   config?: string;
   stack?: string;
 }
@@ -245,6 +259,58 @@ function closeStream(stream: WriteStream): Promise<void> {
   });
 }
 
+/**
+ * `--redeliver`: the period's daily-layout lines, a UTC day at a time, through the delivery stream (packed and
+ * retried as the Lambdas deliver). Exit 1 if any line was not accepted (run it again: a line delivered twice is
+ * one event).
+ */
+async function redeliver(
+  io: Parameters<RegisterCommands>[0]['io'],
+  setExit: (code: number) => void,
+  opts: ExportOptions,
+  defaultStack: string,
+  store: EventStore,
+  range: SearchRange,
+  clusters: readonly string[],
+): Promise<void> {
+  let deliveryStream = opts.deliveryStream;
+  if (deliveryStream === undefined) {
+    const stack = opts.stack ?? defaultStack;
+    const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
+    deliveryStream = requireOutput(outputs, OUTPUTS.deliveryStream, stack);
+  }
+  const firehose = new FirehoseClient(awsClientConfig());
+  let pending: string[] = [];
+  let delivered = 0;
+  let failed = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const result = await deliverToFirehose(
+      firehose,
+      deliveryStream as string,
+      pending.map((line, owner) => ({ line, owner })),
+    );
+    failed += result.failedOwners.size; // refused after the retries, or too large for a record
+    delivered += result.delivered;
+    for (const error of result.errors) io.stderr(`${error}\n`);
+    pending = [];
+  };
+  const summary = await exportEvents(store, range, clusters, async (line, from) => {
+    if (!from.dailyLayout) return;
+    pending.push(line);
+    if (pending.length >= REDELIVERY_CHUNK) await flush();
+  });
+  await flush();
+  io.stderr(
+    `${delivered} event(s) of ${summary.dailyLayoutObjects} daily-layout object(s) redelivered to ${deliveryStream}; the stream stores them under their hour partitions` +
+      `${failed ? `; ${failed} not accepted: run the same command again` : ''}\n`,
+  );
+  setExit(failed ? 1 : 0);
+}
+
+/** Lines handed to one delivery call of --redeliver. */
+const REDELIVERY_CHUNK = 5000;
+
 export const register: RegisterCommands = ({ program, io, setExit }) => {
   program
     .command('export')
@@ -266,6 +332,14 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
     )
     .option('--out <file>', 'write the lines to this file (default: stdout)')
     .option('--local <dir>', 'read a stored layout on disk (a synced events/ prefix, or demo-out/)')
+    .option(
+      '--redeliver',
+      'migrate the old layout: send the lines of daily-layout objects (before the hour partition) to the delivery stream, which stores them under their hours; print nothing',
+    )
+    .option(
+      '--delivery-stream <name>',
+      `with --redeliver: the Firehose stream (default: the stack output ${OUTPUTS.deliveryStream})`,
+    )
     .option('-c, --config <file>', 'configuration file (default: the embedded example)')
     .option('--stack <name>', 'deployed stack name (default: the configuration name)')
     .action((opts: ExportOptions, _cmd: Command) =>
@@ -288,6 +362,10 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
         io.stderr(
           `exporting ${range.start} to ${range.end} (UTC; end exclusive) of ${clusters.length} cluster(s) from ${store.name}\n`,
         );
+        if (opts.redeliver) {
+          await redeliver(io, setExit, opts, config.name, store, range, clusters);
+          return;
+        }
         const file = opts.out === undefined ? undefined : createWriteStream(opts.out);
         let summary: ExportSummary;
         try {

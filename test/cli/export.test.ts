@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
+  FirehoseClient,
+  PutRecordBatchCommand,
+  type PutRecordBatchCommandInput,
+} from '@aws-sdk/client-firehose';
+import {
   GetObjectCommand,
   type GetObjectCommandInput,
   ListObjectsV2Command,
@@ -11,10 +16,11 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deliveredLines, partitionedPrefix, partitionKeys } from '../../cli/local/aws/firehose';
 import { auditEvent } from '../../cli/local/records/audit-event';
 import { writeStoredEvents } from '../../cli/local/records/stored-events';
 import type { AuditEvent } from '../../tasks/core/audit-event';
-import { storedLine } from '../../tasks/core/storage-layout';
+import { FIREHOSE_EVENTS_PREFIX, storedLine } from '../../tasks/core/storage-layout';
 import { runCli } from '../helpers/cli';
 
 const A = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -132,6 +138,73 @@ describe('aurora-audit export --local', () => {
     const run = await runCli('export', '--local', tmpdir(), '--from', '2026-11-23');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('holds no stored events');
+  });
+});
+
+describe('aurora-audit export --redeliver (migration of the daily layout)', () => {
+  const firehose = mockClient(FirehoseClient);
+  let delivered: { stream: string; line: string }[];
+
+  beforeEach(() => {
+    process.env.AWS_REGION = 'eu-west-1';
+    firehose.reset();
+    delivered = [];
+    firehose.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
+      for (const r of input.Records ?? [])
+        for (const line of deliveredLines(r.Data as Uint8Array))
+          delivered.push({ stream: input.DeliveryStreamName as string, line });
+      return {
+        FailedPutCount: 0,
+        RequestResponses: (input.Records ?? []).map((_, i) => ({ RecordId: `r${i}` })),
+      };
+    });
+  });
+
+  it('sends the daily layout’s lines of the period to the delivery stream, which stores them under their hours', async () => {
+    const run = await runCli(
+      'export',
+      '--local',
+      root,
+      '--from',
+      '2026-11-23',
+      '--to',
+      '2026-11-23',
+      '--redeliver',
+      '--delivery-stream',
+      'aurora-audit-events',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    // The daily layout's 2026-11-23 events, as stored; not the hourly event it also held (already in place).
+    expect(delivered.map((d) => d.line)).toEqual(legacy.map((e) => storedLine(e).line));
+    expect(new Set(delivered.map((d) => d.stream))).toEqual(new Set(['aurora-audit-events']));
+    expect(delivered.map((d) => partitionedPrefix(FIREHOSE_EVENTS_PREFIX, partitionKeys(d.line)))).toEqual([
+      `events/cluster=${A}/day=2026-11-23/hour=00/`,
+      `events/cluster=${A}/day=2026-11-23/hour=12/`,
+      `events/cluster=${A}/day=2026-11-23/hour=23/`,
+    ]);
+    expect(run.stderr).toContain('3 event(s) of 1 daily-layout object(s) redelivered to aurora-audit-events');
+  });
+
+  it('exits 1 and says to run again when the stream refuses a record', async () => {
+    firehose.on(PutRecordBatchCommand).resolves({
+      FailedPutCount: 1,
+      RequestResponses: [{ ErrorCode: 'InvalidArgumentException', ErrorMessage: 'refused' }],
+    });
+    const run = await runCli(
+      'export',
+      '--local',
+      root,
+      '--from',
+      '2026-11-23T12:00:00Z',
+      '--to',
+      '2026-11-23T13:00:00Z',
+      '--redeliver',
+      '--delivery-stream',
+      'aurora-audit-events',
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('1 not accepted: run the same command again');
   });
 });
 
