@@ -308,6 +308,12 @@ async function redeliver(
   setExit(failed ? 1 : 0);
 }
 
+/**
+ * UTC days one `--redeliver` run may cover: 14 × 24 hour partitions (336) stay under Firehose's 500 active
+ * partitions per stream with room for the live traffic of the fleet.
+ */
+export const MAX_REDELIVERY_DAYS = 14;
+
 /** Lines handed to one delivery call of --redeliver. */
 const REDELIVERY_CHUNK = 5000;
 
@@ -363,6 +369,11 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
           `exporting ${range.start} to ${range.end} (UTC; end exclusive) of ${clusters.length} cluster(s) from ${store.name}\n`,
         );
         if (opts.redeliver) {
+          const days = dayPartitions(range).length;
+          if (cluster === undefined || days > MAX_REDELIVERY_DAYS)
+            throw new UsageError(
+              `--redeliver needs --cluster and at most ${MAX_REDELIVERY_DAYS} UTC days per run (got ${cluster === undefined ? 'every cluster' : `${days} days`}): each redelivered hour is an active Firehose partition for about 5 minutes, and a stream has 500 (more go to events-errors/activePartitionExceeded); wait 10 minutes between runs`,
+            );
           await redeliver(io, setExit, opts, config.name, store, range, clusters);
           return;
         }

@@ -165,6 +165,8 @@ describe('aurora-audit export --redeliver (migration of the daily layout)', () =
       'export',
       '--local',
       root,
+      '--cluster',
+      A,
       '--from',
       '2026-11-23',
       '--to',
@@ -186,6 +188,40 @@ describe('aurora-audit export --redeliver (migration of the daily layout)', () =
     expect(run.stderr).toContain('3 event(s) of 1 daily-layout object(s) redelivered to aurora-audit-events');
   });
 
+  it('refuses to redeliver every cluster, or more days than stay under Firehose’s 500 active partitions', async () => {
+    const all = await runCli(
+      'export',
+      '--local',
+      root,
+      '--from',
+      '2026-11-23',
+      '--redeliver',
+      '--delivery-stream',
+      's',
+    );
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain(
+      '--redeliver needs --cluster and at most 14 UTC days per run (got every cluster)',
+    );
+    const long = await runCli(
+      'export',
+      '--local',
+      root,
+      '--cluster',
+      A,
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-15',
+      '--redeliver',
+      '--delivery-stream',
+      's',
+    );
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain('(got 15 days)');
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
+  });
+
   it('exits 1 and says to run again when the stream refuses a record', async () => {
     firehose.on(PutRecordBatchCommand).resolves({
       FailedPutCount: 1,
@@ -195,6 +231,8 @@ describe('aurora-audit export --redeliver (migration of the daily layout)', () =
       'export',
       '--local',
       root,
+      '--cluster',
+      A,
       '--from',
       '2026-11-23T12:00:00Z',
       '--to',
