@@ -100,6 +100,7 @@ describe('the audit stack (embedded example configuration)', () => {
           'storage.location.template': {
             'Fn::Join': [
               '',
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's location template syntax, literally
               ['s3://', { Ref: bucketId }, '/events/cluster=${cluster}/day=${day}/hour=${hour}/'],
             ],
           },
