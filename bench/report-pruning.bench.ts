@@ -6,13 +6,16 @@
  * `cluster` predicates prune whole partitions, as Athena's partition projection does).
  * Target: at most 1/12 of the month (the day and, for the first-seen comparison, the day before).
  */
-import { rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { auditEvent } from '../cli/local/records/audit-event';
 import { writeStoredEvents } from '../cli/local/records/stored-events';
-import { sqlEngine } from '../cli/local/sql-engine';
+import { type SqlEngine, sqlEngine } from '../cli/local/sql-engine';
 import { queryParameters, querySql, REPORT_QUERIES } from '../reports/queries';
-import type { AuditEvent } from '../tasks/core/audit-event';
+import { AUDIT_EVENT_FIELDS, type AuditEvent } from '../tasks/core/audit-event';
 import { reportPeriod } from '../tasks/core/report-period';
+import { storedLine } from '../tasks/core/storage-layout';
 import type { Benchmark } from './harness';
 
 const CLUSTERS = ['cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'cluster-ZYXWVUTSRQPONMLKJIHGFEDCBA'];
@@ -76,18 +79,67 @@ export const benchmarks: Benchmark[] = [
     description:
       'share of a month of stored events (2 clusters, 30 days) that a daily report’s queries read after partition pruning (target ≤ 1/12)',
     run: async () => {
-      const root = writeStoredEvents(month(), { objectsPerPartition: 3 });
+      const events = month();
+      const root = writeStoredEvents(events, { objectsPerPartition: 3 });
       const engine = await sqlEngine(root);
+      const parquetRoot = `${root}-parquet`;
+      let parquet: SqlEngine | undefined;
       try {
         const stored = await engine.query(
-          `SELECT file FROM glob('${root.replace(/'/g, "''")}/events/*/*/*.json.gz')`,
+          `SELECT file FROM glob('${root.replace(/'/g, "''")}/events/*/*/*/*.json.gz')`,
         );
         const size = new Map(stored.map((r) => [String(r.file), statSync(String(r.file)).size]));
         const total = [...size.values()].reduce((a, b) => a + b, 0);
         const bytes = (files: Iterable<string>) => [...files].reduce((n, f) => n + (size.get(f) ?? 0), 0);
         const lines = [
-          `stored: November 2026, ${CLUSTERS.length} clusters, ${DAYS * CLUSTERS.length} partitions, ${size.size} objects, ${(total / 1e6).toFixed(2)} MB (GZIP JSON lines)`,
+          `stored: November 2026, ${CLUSTERS.length} clusters, ${DAYS * 24 * CLUSTERS.length} hour partitions, ${size.size} objects, ${(total / 1e6).toFixed(2)} MB (GZIP JSON lines)`,
         ];
+        // The measured alternative: the same events as Parquet (Firehose's record format conversion writes
+        // Parquet with SNAPPY by default), one file per hour partition. Athena bills the column chunks a query
+        // reads; DuckDB reports the columns each scan reads (projection pushdown) and the files (pruning).
+        mkdirSync(parquetRoot);
+        await engine.query(
+          `COPY (SELECT * FROM aurora_audit.audit_events) TO '${join(parquetRoot, 'events').replace(/'/g, "''")}' (FORMAT parquet, PARTITION_BY (cluster, day, hour), COMPRESSION snappy)`,
+        );
+        parquet = await sqlEngine(parquetRoot, { format: 'parquet' });
+        const chunks = new Map<string, number>(); // `${file}\t${column}` → compressed bytes
+        let parquetTotal = 0;
+        for (const r of await parquet.query(
+          `SELECT file_name, path_in_schema, sum(total_compressed_size) AS bytes FROM parquet_metadata('${join(parquetRoot, 'events').replace(/'/g, "''")}/*/*/*/*.parquet') GROUP BY 1, 2`,
+        )) {
+          chunks.set(`${r.file_name}\t${r.path_in_schema}`, Number(r.bytes));
+          parquetTotal += Number(r.bytes);
+        }
+        const parquetBytes = (files: readonly string[], columns: readonly string[]) =>
+          files.reduce((n, f) => n + columns.reduce((m, c) => m + (chunks.get(`${f}\t${c}`) ?? 0), 0), 0);
+        lines.push(
+          `stored as Parquet (SNAPPY, the measured option), one file per hour partition: ${(parquetTotal / 1e6).toFixed(2)} MB of column chunks, ${percent(parquetTotal, total)} of the GZIP JSON bytes (hour files of ~15 events are far below Parquet's row groups)`,
+        );
+        // At scale an hour file holds millions of events: one cluster's month in one file (full row groups)
+        // against the same lines as one GZIP stream gives the bytes per event of each format.
+        const bigColumns = new Map<string, Map<string, number>>(); // compression → column → bytes
+        for (const compression of ['snappy', 'gzip']) {
+          const big = join(parquetRoot, `one-cluster-${compression}.parquet`).replace(/'/g, "''");
+          await engine.query(
+            `COPY (SELECT * EXCLUDE (cluster, day, hour) FROM aurora_audit.audit_events WHERE cluster = '${CLUSTERS[0]}') TO '${big}' (FORMAT parquet, COMPRESSION ${compression})`,
+          );
+          bigColumns.set(
+            compression,
+            new Map(
+              (
+                await parquet.query(
+                  `SELECT path_in_schema, sum(total_compressed_size) AS bytes FROM parquet_metadata('${big}') GROUP BY 1`,
+                )
+              ).map((r) => [String(r.path_in_schema), Number(r.bytes)]),
+            ),
+          );
+        }
+        const clusterGzip = gzipSync(
+          events
+            .filter((e) => e.clusterId === CLUSTERS[0])
+            .map((e) => storedLine(e).line)
+            .join(''),
+        ).length;
         for (const timeZone of ['UTC', 'Europe/Berlin', 'America/New_York']) {
           const period = reportPeriod({ period: 'daily' }, timeZone, new Date('2026-11-16T12:00:00Z'));
           const union = new Set<string>();
@@ -101,17 +153,41 @@ export const benchmarks: Benchmark[] = [
             perQuery.push(`${query.name} ${percent(read, total)}`);
           }
           const all = bytes(union);
+          let parquetRead = 0;
+          const bigRead = new Map<string, number>([
+            ['snappy', 0],
+            ['gzip', 0],
+          ]);
+          let jsonRead = 0;
+          const columnsRead = new Set<string>();
+          for (const query of REPORT_QUERIES) {
+            const parameters = queryParameters(query, period, '*');
+            const sql = querySql(query.name);
+            const columns = await (parquet as SqlEngine).columnsRead(sql, parameters);
+            for (const c of columns) columnsRead.add(c);
+            for (const [compression, sizes] of bigColumns)
+              bigRead.set(
+                compression,
+                (bigRead.get(compression) ?? 0) + columns.reduce((n, c) => n + (sizes.get(c) ?? 0), 0),
+              );
+            parquetRead += parquetBytes(await (parquet as SqlEngine).filesRead(sql, parameters), columns);
+            jsonRead += bytes(await engine.filesRead(sql, parameters));
+          }
           lines.push(
             `daily report of ${period.firstDate} (${timeZone}; day partitions ${period.fromDay}..${period.toDay}, first-seen from ${period.previous.fromDay}): ` +
               `all ${REPORT_QUERIES.length} queries together read ${percent(all, total)} of the month's bytes, the widest (${widest.name}) ${percent(widest.bytes, total)}; ` +
               `target ≤ 1/12 = 8.3%: ${12 * all <= total ? 'met' : 'NOT met'}`,
             `  per query: ${perQuery.join(', ')}`,
+            `  as Parquet: the ${REPORT_QUERIES.length} queries read ${columnsRead.size} of the ${AUDIT_EVENT_FIELDS.length} columns (${[...columnsRead].sort().join(', ')}); in hour files they would be billed ${(parquetRead / 1e3).toFixed(0)} kB of column chunks against ${(jsonRead / 1e3).toFixed(0)} kB of GZIP JSON (${(jsonRead / parquetRead).toFixed(2)}× less); ` +
+              `with full row groups (one file of a cluster's month, ${(clusterGzip / 1e3).toFixed(0)} kB as GZIP JSON) a query reads on average ${[...bigRead].map(([c, b]) => `${(b / REPORT_QUERIES.length / 1e3).toFixed(0)} kB in Parquet ${c.toUpperCase()} (${(clusterGzip / (b / REPORT_QUERIES.length)).toFixed(2)}× less)`).join(', ')}`,
           );
         }
         return lines;
       } finally {
         engine.close();
+        parquet?.close();
         rmSync(root, { recursive: true, force: true });
+        rmSync(parquetRoot, { recursive: true, force: true });
       }
     },
   },

@@ -72,6 +72,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: () => (require('./commands/doctor') as Loaded).register,
   },
   {
+    commands: {
+      export:
+        "Export a period's stored audit events as JSON lines, as they were stored (both storage layouts; each event once), from the audit bucket or locally",
+    },
+    load: () => (require('./commands/export') as Loaded).register,
+  },
+  {
     commands: { pgaudit: 'pgAudit tools: parse logs, set-up SQL, set-up check' },
     load: () => (require('./commands/pgaudit') as Loaded).register,
   },

@@ -208,7 +208,7 @@ export function storedLayoutRoot(dir: string): string {
   for (const root of [dir, join(dir, 'bucket')])
     if (existsSync(join(root, 'events')) && statSync(join(root, 'events')).isDirectory()) return root;
   throw new UsageError(
-    `${dir} holds no stored events: give a directory with events/cluster=…/day=…/ (a synced copy of the bucket's events/ prefix, e.g. aws s3 sync s3://<bucket>/events/ DIR/events/) or demo-out/`,
+    `${dir} holds no stored events: give a directory with events/cluster=…/day=…/hour=…/ (a synced copy of the bucket's events/ prefix, e.g. aws s3 sync s3://<bucket>/events/ DIR/events/) or demo-out/`,
   );
 }
 
@@ -380,7 +380,7 @@ export function registerEventsCommand(
         const config = loadConfig(opts.config);
         const search = eventSearch(opts, config, new Date(wait.now()));
         io.stderr(
-          `searching ${search.range.start} to ${search.range.end} (UTC; end exclusive), day partitions ${search.range.fromDay} to ${search.range.toDay}\n`,
+          `searching ${search.range.start} to ${search.range.end} (UTC; end exclusive), partitions ${search.range.fromDay} hour ${search.range.fromHour} to ${search.range.toDay} hour ${search.range.toHour}\n`,
         );
         let result: SearchResult;
         if (opts.local !== undefined) {

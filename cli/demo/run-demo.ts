@@ -456,7 +456,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     const storedObjects = [...aws.objects.keys()].filter((k) => k.startsWith('events/')).length;
     display.detail(
-      `stored: ${aws.storedEvents} events in ${storedObjects} GZIP objects under bucket/events/cluster=${cluster.resourceId}/day=…/ (both sources)`,
+      `stored: ${aws.storedEvents} events in ${storedObjects} GZIP objects under bucket/events/cluster=${cluster.resourceId}/day=…/hour=…/ (both sources)`,
     );
     // The report runs now, about the workload's days up to today (UTC): the report Lambda reads the real
     // clock, so the report shows the run's real date and time (and says that today is not over yet). The

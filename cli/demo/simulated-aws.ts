@@ -4,8 +4,8 @@
  * - KMS Decrypt by the local KMS stand-in (`cli/local/kms.ts`, real AES-GCM with the encryption context);
  * - Firehose PutRecordBatch: each batch's records deaggregated (`cli/local/aws/firehose.ts`) and written as
  *   Firehose's dynamic partitioning writes them,
- *   one GZIP object per partition under `events/cluster=…/day=…/` of the local bucket (the real
- *   `partitionOf` and `eventsPrefix`);
+ *   one GZIP object per partition under `events/cluster=…/day=…/hour=…/` of the local bucket (the delivery
+ *   stream's prefix and partition-key query, as cli/local/aws/firehose.ts evaluates them);
  * - S3 PutObject (quarantine, report archive): files under the local bucket;
  * - DynamoDB (the alert Lambda's state table): the in-memory table of `cli/local/dynamodb-table.ts`;
  * - SNS Publish and SES SendRawEmail: captured for the `.eml` files;
@@ -35,8 +35,13 @@ import type { FlushResult, SubscriptionResult } from '../../tasks/alert/process'
 import { DUE_INDEX } from '../../tasks/alert/store';
 import { parseAuditEvent } from '../../tasks/core/audit-event';
 import type { SubscriptionEvent } from '../../tasks/core/cloudwatch-logs';
-import { eventsPrefix, partitionOf } from '../../tasks/core/storage-layout';
-import { deliveredLines } from '../local/aws/firehose';
+import { FIREHOSE_EVENTS_PREFIX, FIREHOSE_PARTITION_QUERY } from '../../tasks/core/storage-layout';
+import {
+  deliveredLines,
+  partitionedPrefix,
+  partitionKeys,
+  SIMULATED_PARTITION_QUERY,
+} from '../local/aws/firehose';
 import { DynamoTable } from '../local/dynamodb-table';
 import type { LocalKms } from '../local/kms';
 
@@ -86,6 +91,10 @@ export class SimulatedAws {
   private objectCount = 0;
 
   constructor(private readonly options: SimulatedAwsOptions) {
+    if (FIREHOSE_PARTITION_QUERY !== SIMULATED_PARTITION_QUERY)
+      throw new Error(
+        `the Firehose simulator evaluates ${SIMULATED_PARTITION_QUERY}, the delivery stream is configured with ${FIREHOSE_PARTITION_QUERY}`,
+      );
     const [kms, firehose, s3, sns, ses, athena] = this.mocks;
     kms.on(DecryptCommand).callsFake((input: DecryptCommandInput) => {
       this.kmsCalls++;
@@ -132,9 +141,10 @@ export class SimulatedAws {
     const byPrefix = new Map<string, Buffer[]>();
     let events = 0;
     for (const record of records) {
-      // Deaggregation, newline, then each event's own partition (cli/local/aws/firehose.ts).
+      // Deaggregation, newline, then each event's own partition keys and prefix (cli/local/aws/firehose.ts).
       for (const line of deliveredLines(record.Data as Uint8Array)) {
-        const prefix = eventsPrefix(partitionOf(parseAuditEvent(JSON.parse(line))));
+        parseAuditEvent(JSON.parse(line));
+        const prefix = partitionedPrefix(FIREHOSE_EVENTS_PREFIX, partitionKeys(line));
         const lines = byPrefix.get(prefix) ?? [];
         lines.push(Buffer.from(line, 'utf8'));
         byPrefix.set(prefix, lines);

@@ -1,8 +1,9 @@
 /**
  * The embedded SQL engine for the report tests and the pruning benchmark: DuckDB reading the stored layout
- * (GZIP JSON lines under `events/cluster=…/day=…/`, hive partitioning, partition values as strings) as
- * `aurora_audit.audit_events`, the Glue table's name and columns (the lower-cased field names, then `cluster`
- * and `day`). The Trino functions of `reports/athena-functions.ts` that DuckDB lacks are macros built from
+ * (GZIP JSON lines under `events/cluster=…/day=…/hour=…/`, hive partitioning, partition values as strings) as
+ * `aurora_audit.audit_events`, the Glue table's name and columns (the lower-cased field names, then `cluster`,
+ * `day` and `hour`). Like the Glue table's projection, it sees only the hourly layout: objects stored directly
+ * under `day=…/` (the layout before issue 21) are not read. The Trino functions of `reports/athena-functions.ts` that DuckDB lacks are macros built from
  * DuckDB's own functions (their behaviour is tested). The SQL text is never rewritten: `?` parameters are
  * bound as prepared-statement parameters, in order, as strings.
  */
@@ -42,6 +43,11 @@ export interface SqlEngine {
   table(sql: string, parameters?: readonly string[]): Promise<SqlTable>;
   /** Runs SQL as {@link query} does and returns the stored files DuckDB opened for it (after pruning). */
   filesRead(sql: string, parameters?: readonly string[]): Promise<string[]>;
+  /**
+   * Runs SQL as {@link query} does and returns the table columns its scans read (DuckDB's projection pushdown,
+   * which is what a columnar format lets Athena skip).
+   */
+  columnsRead(sql: string, parameters?: readonly string[]): Promise<string[]>;
   close(): void;
 }
 
@@ -82,8 +88,19 @@ interface ProfileNode {
   readonly children?: readonly ProfileNode[];
 }
 
+export interface SqlEngineOptions {
+  /**
+   * The stored objects' format: GZIP JSON lines (`*.json.gz`, what Firehose writes) or Parquet (`*.parquet`,
+   * the measured alternative of Firehose's record format conversion; the columns as the Glue table has them).
+   * @default 'json'
+   */
+  readonly format?: 'json' | 'parquet';
+}
+
 /** The bucket root holds `events/…` as the pipeline writes it (see `cli/local/records/stored-events.ts`). */
-export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
+export async function sqlEngine(bucketRoot: string, options: SqlEngineOptions = {}): Promise<SqlEngine> {
+  const parquet = options.format === 'parquet';
+  const extension = parquet ? '.parquet' : '.json.gz';
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   for (const setting of SETTINGS) await connection.run(setting);
@@ -91,15 +108,18 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
   const columns = AUDIT_EVENT_FIELDS.map(
     (f) => `'${f.name}': '${f.type === 'bigint' ? 'BIGINT' : 'VARCHAR'}'`,
   ).join(', ');
-  const glob = join(bucketRoot, 'events', '*', '*', '*.json.gz').replace(/'/g, "''");
+  const glob = join(bucketRoot, 'events', '*', '*', '*', `*${extension}`).replace(/'/g, "''");
   await connection.run('CREATE SCHEMA aurora_audit');
   const select = [
     ...AUDIT_EVENT_FIELDS.map((f) => `"${f.name}" AS ${f.name.toLowerCase()}`),
     'cluster',
     'day',
+    'hour',
   ].join(', ');
   await connection.run(
-    `CREATE VIEW aurora_audit.audit_events AS SELECT ${select} FROM read_json('${glob}', format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types_autocast = false, columns = {${columns}})`,
+    parquet
+      ? `CREATE VIEW aurora_audit.audit_events AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types_autocast = false)`
+      : `CREATE VIEW aurora_audit.audit_events AS SELECT ${select} FROM read_json('${glob}', format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types_autocast = false, columns = {${columns}})`,
   );
 
   const profiling = await instance.connect();
@@ -112,19 +132,19 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
 
   /**
    * The files one scan opened. The profile names at most five; the rest follow from its partition filters
-   * (DuckDB's own rendering, e.g. `(day BETWEEN '…' AND '…')(cluster = '…')`) applied to the stored files'
+   * (DuckDB's own rendering, e.g. `(day BETWEEN '…' AND '…')((day > '…') OR (hour >= '…'))`) applied to the stored files'
    * partition values, cross-checked with the number of files it read and the names it gives.
    */
   async function scanned(scan: Record<string, unknown>): Promise<string[]> {
     const count = Number(scan['Total Files Read']);
     const named = String(scan['Filename(s)'] ?? '')
       .split(', ')
-      .filter((n) => n.endsWith('.json.gz') && !n.includes('*'));
+      .filter((n) => n.endsWith(extension) && !n.includes('*'));
     const filters = String(scan['File Filters'] ?? '').replace(/\)\(/g, ') AND (');
     const files = (
       await run(
         connection,
-        `SELECT file FROM (SELECT file, regexp_extract(file, 'cluster=([^/]+)/', 1) AS cluster, regexp_extract(file, 'day=([^/]+)/', 1) AS day FROM glob('${glob}')) WHERE ${filters || 'true'} ORDER BY file`,
+        `SELECT file FROM (SELECT file, regexp_extract(file, 'cluster=([^/]+)/', 1) AS cluster, regexp_extract(file, 'day=([^/]+)/', 1) AS day, regexp_extract(file, 'hour=([^/]+)/', 1) AS hour FROM glob('${glob}')) WHERE ${filters || 'true'} ORDER BY file`,
         [],
       )
     ).map((r) => String(r.file));
@@ -133,21 +153,36 @@ export async function sqlEngine(bucketRoot: string): Promise<SqlEngine> {
     return files;
   }
 
+  /** The scans of the stored files in the profile of one run of the SQL. */
+  async function scansOf(sql: string, parameters: readonly string[]): Promise<Record<string, unknown>[]> {
+    await run(profiling, sql, parameters);
+    const scans: Record<string, unknown>[] = [];
+    const walk = (node: ProfileNode) => {
+      if (node.extra_info && 'Total Files Read' in node.extra_info) scans.push(node.extra_info);
+      for (const child of node.children ?? []) walk(child);
+    };
+    walk(JSON.parse(readFileSync(profileFile, 'utf8')) as ProfileNode);
+    if (scans.length === 0) throw new SqlEngineError('the query read no stored files');
+    return scans;
+  }
+
   return {
     query: (sql, parameters = []) => run(connection, sql, parameters),
     table: (sql, parameters = []) => runTable(connection, sql, parameters),
     async filesRead(sql, parameters = []) {
-      await run(profiling, sql, parameters);
-      const scans: Record<string, unknown>[] = [];
-      const walk = (node: ProfileNode) => {
-        if (node.extra_info && 'Total Files Read' in node.extra_info) scans.push(node.extra_info);
-        for (const child of node.children ?? []) walk(child);
-      };
-      walk(JSON.parse(readFileSync(profileFile, 'utf8')) as ProfileNode);
-      if (scans.length === 0) throw new SqlEngineError('the query read no stored files');
       const files = new Set<string>();
-      for (const scan of scans) for (const file of await scanned(scan)) files.add(file);
+      for (const scan of await scansOf(sql, parameters))
+        for (const file of await scanned(scan)) files.add(file);
       return [...files].sort();
+    },
+    async columnsRead(sql, parameters = []) {
+      const columns = new Set<string>();
+      for (const scan of await scansOf(sql, parameters)) {
+        const projections = scan.Projections;
+        const names = Array.isArray(projections) ? projections : String(projections ?? '').split('\n');
+        for (const name of names) if (String(name).trim() !== '') columns.add(String(name).trim());
+      }
+      return [...columns].sort();
     },
     close() {
       profiling.closeSync();

@@ -48,6 +48,9 @@ export interface AuditStorageProps {
   readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number };
 }
 
+/** The values of the `hour` partition: `00` to `23`, as Firehose writes them (`.time[11:13]`). */
+const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
+
 /** Prefixes whose objects are audit evidence: nobody deletes them; only the lifecycle expires them. */
 export const EVIDENCE_PREFIXES = [EVENTS_PREFIX, REPORTS_PREFIX] as const;
 
@@ -230,7 +233,8 @@ export class AuditStorage extends Construct {
       databaseName: this.databaseName,
       tableInput: {
         name: this.tableName,
-        description: 'aurora-audit events (GZIP JSON lines), partitioned by cluster resource id and UTC day',
+        description:
+          'aurora-audit events (GZIP JSON lines), partitioned by cluster resource id, UTC day and UTC hour',
         tableType: 'EXTERNAL_TABLE',
         parameters: {
           classification: 'json',
@@ -243,11 +247,17 @@ export class AuditStorage extends Construct {
           'projection.day.range': `${firstDay},NOW`,
           'projection.day.interval': '1',
           'projection.day.interval.unit': 'DAYS',
-          'storage.location.template': `${location}cluster=\${cluster}/day=\${day}/`,
+          // The hour of the day, 00 to 23: a report restricts it on its first and last UTC day, so that a local
+          // day in any time zone reads its own 24 hours (docs/activity-streams-and-storage.md). An enum of the
+          // stored strings, so that the queries' string comparisons (hour >= '05') mean what they say.
+          'projection.hour.type': 'enum',
+          'projection.hour.values': HOURS.join(','),
+          'storage.location.template': `${location}cluster=\${cluster}/day=\${day}/hour=\${hour}/`,
         },
         partitionKeys: [
           { name: 'cluster', type: 'string', comment: 'Cluster resource id (cluster-…)' },
           { name: 'day', type: 'string', comment: 'UTC day of the event time, YYYY-MM-DD' },
+          { name: 'hour', type: 'string', comment: 'UTC hour of the event time, 00 to 23' },
         ],
         storageDescriptor: {
           location,

@@ -2,8 +2,10 @@
 -- ... SET or RESET pgaudit.*, ALTER SYSTEM, DROP EXTENSION pgaudit, SET pgaudit.*; case-insensitive, on the
 -- statement (or the command tag where the statement is unknown). The pattern is AUDIT_TAMPERING_REGEX of
 -- reports/queries/index.ts, which mirrors the audit-tampering rule of tasks/core/alerts/default-rules.yaml.
--- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 and 4 cluster
--- resource id, or '*' for all clusters, 5 period start, 6 period end (ISO-8601 UTC, end exclusive).
+-- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 first day again and
+-- 4 the hour partition of the period start (00-23, UTC), 5 last day again and 6 the hour partition of the
+-- period's last instant, 7 and 8 cluster resource id, or '*' for all clusters, 9 period start, 10 period end
+-- (ISO-8601 UTC, end exclusive).
 WITH events AS (
   -- The period's events, each once: at-least-once delivery may store an event twice (same id).
   SELECT *
@@ -14,6 +16,10 @@ WITH events AS (
       row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy_number
     FROM aurora_audit.audit_events e
     WHERE e.day BETWEEN ? AND ?
+      -- Only the period's UTC hours: from its start's hour on its first day, to its last instant's hour on
+      -- its last day (a local day in any time zone reads its own 24 hours, not two whole UTC days).
+      AND (e.day > ? OR e.hour >= ?)
+      AND (e.day < ? OR e.hour <= ?)
       AND (? = '*' OR e.cluster = ?)
       AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
       AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)

@@ -1,8 +1,10 @@
 -- Users and client hosts seen in the period for the first time: not seen in the previous period of
 -- equal length. The events read are those of both periods.
 -- Parameters, in order: 1 first day partition of the previous period, 2 last day partition of the period
--- (YYYY-MM-DD, UTC), 3 and 4 cluster resource id, or '*' for all clusters, 5 previous period start,
--- 6 period end, 7 period start (ISO-8601 UTC; the previous period ends where the period starts).
+-- (YYYY-MM-DD, UTC), 3 the previous period's first day again and 4 the hour partition of its start (00-23,
+-- UTC), 5 the last day again and 6 the hour partition of the period's last instant, 7 and 8 cluster resource
+-- id, or '*' for all clusters, 9 previous period start, 10 period end, 11 period start (ISO-8601 UTC; the
+-- previous period ends where the period starts).
 WITH events AS (
   -- The period's events, each once: at-least-once delivery may store an event twice (same id).
   SELECT *
@@ -13,6 +15,10 @@ WITH events AS (
       row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy_number
     FROM aurora_audit.audit_events e
     WHERE e.day BETWEEN ? AND ?
+      -- Only the period's UTC hours: from its start's hour on its first day, to its last instant's hour on
+      -- its last day (a local day in any time zone reads its own 24 hours, not two whole UTC days).
+      AND (e.day > ? OR e.hour >= ?)
+      AND (e.day < ? OR e.hour <= ?)
       AND (? = '*' OR e.cluster = ?)
       AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
       AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)

@@ -1,7 +1,8 @@
 /**
  * The compliance report queries: one `.sql` file per query beside this module, each complete (paste it in
  * the Athena console as it is), parameterized with Athena execution parameters (`?`, never string
- * interpolation), restricted to the period through the `day` partition and the exact instant range, to one
+ * interpolation), restricted to the period through the `day` and `hour` partitions (only the UTC hours the
+ * period covers, so that a local day in any time zone reads its 24 hours) and the exact instant range, to one
  * cluster unless the cluster parameter is `'*'`, and counting an event stored twice (same `id`) once. Every
  * row and count is a statement: the two sources' entries of one statement are paired (the identity of
  * `tasks/core/statement.ts`) and shown once with the `sources` that saw it (`das`, `pgaudit`, `das,pgaudit`).
@@ -16,6 +17,10 @@ export type ReportParameter =
   | 'firstDay'
   /** Last `day` partition of the period. */
   | 'lastDay'
+  /** `hour` partition (UTC, `00`–`23`) of the period's start, within its first day. */
+  | 'firstHour'
+  /** `hour` partition of the period's last instant, within its last day. */
+  | 'lastHour'
   /** A cluster resource id (`cluster-…`), or `*` for all clusters. */
   | 'cluster'
   /** Period start, ISO-8601 UTC, inclusive. */
@@ -24,6 +29,8 @@ export type ReportParameter =
   | 'end'
   /** First `day` partition of the previous period of equal length. */
   | 'previousFirstDay'
+  /** `hour` partition of the previous period's start. */
+  | 'previousFirstHour'
   /** Start of the previous period (it ends at `start`). */
   | 'previousStart'
   /** The report's IANA time zone, e.g. `Europe/Berlin`. */
@@ -45,7 +52,22 @@ export interface ReportQuery {
   readonly parameters: readonly ReportParameter[];
 }
 
-const PERIOD: readonly ReportParameter[] = ['firstDay', 'lastDay', 'cluster', 'cluster', 'start', 'end'];
+/**
+ * The period's restriction, shared by every query (the `events` CTE): `day BETWEEN ? AND ?`, the hours of its
+ * first and last day (`(day > ? OR hour >= ?)`, `(day < ? OR hour <= ?)`), the cluster, the instant range.
+ */
+const PERIOD: readonly ReportParameter[] = [
+  'firstDay',
+  'lastDay',
+  'firstDay',
+  'firstHour',
+  'lastDay',
+  'lastHour',
+  'cluster',
+  'cluster',
+  'start',
+  'end',
+];
 
 export const REPORT_QUERIES: readonly ReportQuery[] = [
   {
@@ -119,7 +141,19 @@ export const REPORT_QUERIES: readonly ReportQuery[] = [
     title: 'New users and hosts',
     answers:
       'Which users and hosts appeared for the first time compared with the previous period of equal length?',
-    parameters: ['previousFirstDay', 'lastDay', 'cluster', 'cluster', 'previousStart', 'end', 'start'],
+    parameters: [
+      'previousFirstDay',
+      'lastDay',
+      'previousFirstDay',
+      'previousFirstHour',
+      'lastDay',
+      'lastHour',
+      'cluster',
+      'cluster',
+      'previousStart',
+      'end',
+      'start',
+    ],
   },
 ];
 
@@ -198,10 +232,13 @@ export function queryParameters(
   const values: Record<ReportParameter, string> = {
     firstDay: period.fromDay,
     lastDay: period.toDay,
+    firstHour: period.fromHour,
+    lastHour: period.toHour,
     cluster,
     start: period.start,
     end: period.end,
     previousFirstDay: period.previous.fromDay,
+    previousFirstHour: period.previous.fromHour,
     previousStart: period.previous.start,
     timeZone: period.timeZone,
     coverageClasses: coverageClasses.join(','),

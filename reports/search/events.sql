@@ -1,11 +1,12 @@
 -- Audit event search (`aurora-audit events`): the statements of a time range that match the filters, each
 -- once with the sources that saw it (the pairing of the report queries), in the order they ran.
--- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 and 4 cluster
--- resource id, or '*' for all clusters, 5 range start, 6 range end (ISO-8601 UTC, end exclusive); then each
--- filter twice, '' for any: 7 and 8 user (case-insensitive), 9 and 10 database, 11 and 12 class, 13 and 14
--- command (both case-insensitive), 15 and 16 part of the object name (case-insensitive), 17, 18 and 19 the
--- sources ('das' or 'pgaudit': seen by that source, alone or with the other; 'das,pgaudit': by both),
--- 20 and 21 part of the statement text (case-insensitive).
+-- Parameters, in order: 1 first day partition, 2 last day partition (YYYY-MM-DD, UTC), 3 first day again and
+-- 4 the hour partition of the range start (00-23, UTC), 5 last day again and 6 the hour partition of the
+-- range's last instant, 7 and 8 cluster resource id, or '*' for all clusters, 9 range start, 10 range end
+-- (ISO-8601 UTC, end exclusive); then each filter twice, '' for any: 11 and 12 user (case-insensitive), 13
+-- and 14 database, 15 and 16 class, 17 and 18 command (both case-insensitive), 19 and 20 part of the object
+-- name (case-insensitive), 21, 22 and 23 the sources ('das' or 'pgaudit': seen by that source, alone or with
+-- the other; 'das,pgaudit': by both), 24 and 25 part of the statement text (case-insensitive).
 WITH events AS (
   -- The period's events, each once: at-least-once delivery may store an event twice (same id).
   SELECT *
@@ -16,6 +17,10 @@ WITH events AS (
       row_number() OVER (PARTITION BY e.id ORDER BY e."time") AS copy_number
     FROM aurora_audit.audit_events e
     WHERE e.day BETWEEN ? AND ?
+      -- Only the period's UTC hours: from its start's hour on its first day, to its last instant's hour on
+      -- its last day (a local day in any time zone reads its own 24 hours, not two whole UTC days).
+      AND (e.day > ? OR e.hour >= ?)
+      AND (e.day < ? OR e.hour <= ?)
       AND (? = '*' OR e.cluster = ?)
       AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
       AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)

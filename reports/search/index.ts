@@ -1,11 +1,11 @@
 /**
  * The audit event search (`aurora-audit events`): `events.sql` beside this module, complete and
  * parameterized like the report queries (Athena execution parameters, never string interpolation), reading
- * the table through its `cluster` and `day` partitions and the exact instant range, and showing statements
+ * the table through its `cluster`, `day` and `hour` partitions and the exact instant range, and showing statements
  * (the two sources' entries of one statement paired as in the reports) with the `sources` that saw them.
  *
  * The time range is given in local wall-clock time of an IANA time zone (or as instants with an offset) and
- * becomes the UTC instant range [start, end) and the `day` partitions (UTC days, as stored) it touches.
+ * becomes the UTC instant range [start, end) and the `day` and `hour` partitions (UTC, as stored) it touches.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +65,9 @@ export interface SearchRange {
   /** First and last `day` partition (UTC day) the range touches. */
   readonly fromDay: string;
   readonly toDay: string;
+  /** `hour` partition (UTC, `00`–`23`) of the range's start (in `fromDay`) and of its last instant (in `toDay`). */
+  readonly fromHour: string;
+  readonly toHour: string;
   readonly timeZone: string;
 }
 
@@ -178,6 +181,8 @@ export function eventSearchRange(
     end: new Date(end).toISOString(),
     fromDay: new Date(start).toISOString().slice(0, 10),
     toDay: new Date(end - 1).toISOString().slice(0, 10),
+    fromHour: new Date(start).toISOString().slice(11, 13),
+    toHour: new Date(end - 1).toISOString().slice(11, 13),
     timeZone,
   };
 }
@@ -217,6 +222,10 @@ export function eventSearchParameters(range: SearchRange, filters: EventFilters)
   return [
     range.fromDay,
     range.toDay,
+    range.fromDay,
+    range.fromHour,
+    range.toDay,
+    range.toHour,
     cluster,
     cluster,
     range.start,

@@ -6,7 +6,7 @@
  * - `{ from, to }`: explicit local dates (`YYYY-MM-DD`, both inclusive) in that time zone.
  *
  * A period is the UTC instant range [start, end) from the start of its first local day to the start of the
- * day after its last, the `day` partitions (UTC days, as the events are stored) that cover the range, and the
+ * day after its last, the `day` and `hour` partitions (UTC, as the events are stored) that cover the range, and the
  * previous period of equal length in local days (the comparison of "seen for the first time"). A local day
  * starts at the first instant whose local date is that day: where midnight does not exist (a DST change at
  * midnight) that is the change itself, and a day a time zone skipped (Pacific/Apia, 2011-12-30) is empty.
@@ -26,6 +26,10 @@ export interface Period {
   readonly fromDay: string;
   /** Last `day` partition the range touches (`fromDay` for the empty range of a skipped day). */
   readonly toDay: string;
+  /** `hour` partition (UTC hour, `00` to `23`) of the range's start, within `fromDay`. */
+  readonly fromHour: string;
+  /** `hour` partition of the range's last instant, within `toDay` (`fromHour` for an empty range). */
+  readonly toHour: string;
   /** First and last local date of the period, inclusive (for titles). */
   readonly firstDate: string;
   readonly lastDate: string;
@@ -157,6 +161,8 @@ function between(first: LocalDate, last: LocalDate, timeZone: string): Period {
     end: new Date(end).toISOString(),
     fromDay: new Date(start).toISOString().slice(0, 10),
     toDay: new Date(Math.max(start, end - 1)).toISOString().slice(0, 10),
+    fromHour: new Date(start).toISOString().slice(11, 13),
+    toHour: new Date(Math.max(start, end - 1)).toISOString().slice(11, 13),
     firstDate: iso(first),
     lastDate: iso(last),
     days: dayCount(first, last),

@@ -3,7 +3,7 @@
  * workflow) and readers (Glue/Athena, the CLI's redrive) use these names and nothing else.
  *
  * ```
- * events/cluster=<clusterId>/day=<YYYY-MM-DD>/…        GZIP JSON lines of AuditEvent (Firehose)
+ * events/cluster=<clusterId>/day=<YYYY-MM-DD>/hour=<HH>/…  GZIP JSON lines of AuditEvent (Firehose)
  * events-errors/<error-type>/<YYYY>/<MM>/<DD>/…         Firehose processing/delivery failures
  * quarantine/<source>/<YYYY-MM-DD>/<id>.json            unprocessable input: original bytes + reason
  * aws/lambda/<mapping id>/<shard>/…                      Kinesis event-source-mapping failures (S3 on-failure
@@ -13,7 +13,7 @@
  * ```
  */
 import { type AuditEvent, toJsonLine } from './audit-event';
-import { utcDay } from './time';
+import { utcDay, utcHour } from './time';
 
 export const EVENTS_PREFIX = 'events/';
 export const EVENTS_ERROR_PREFIX = 'events-errors/';
@@ -28,25 +28,37 @@ export const UNKNOWN_CLUSTER = 'unknown';
 
 export interface EventPartition {
   readonly cluster: string;
+  /** UTC day of the event's time, `YYYY-MM-DD`. */
   readonly day: string;
+  /** UTC hour of the event's time within its day, `00` to `23`. */
+  readonly hour: string;
 }
 
-/** The `cluster=` and `day=` partition an event is stored under. */
+/** The `cluster=`, `day=` and `hour=` partition an event is stored under. */
 export function partitionOf(event: Pick<AuditEvent, 'clusterId' | 'time'>): EventPartition {
-  return { cluster: event.clusterId ?? UNKNOWN_CLUSTER, day: utcDay(event.time) };
+  return { cluster: event.clusterId ?? UNKNOWN_CLUSTER, day: utcDay(event.time), hour: utcHour(event.time) };
 }
 
-/** `events/cluster=<clusterId>/day=<YYYY-MM-DD>/` */
+/** `events/cluster=<clusterId>/day=<YYYY-MM-DD>/hour=<HH>/` */
 export function eventsPrefix(partition: EventPartition): string {
-  return `${EVENTS_PREFIX}cluster=${partition.cluster}/day=${partition.day}/`;
+  return `${EVENTS_PREFIX}cluster=${partition.cluster}/day=${partition.day}/hour=${partition.hour}/`;
+}
+
+/**
+ * `events/cluster=<clusterId>/day=<YYYY-MM-DD>/`: the prefix of a day. Before the `hour` partition (issue 21),
+ * Firehose wrote a day's objects directly under it; since, they lie under its `hour=<HH>/` prefixes. Listing
+ * it finds both layouts (see `cli/commands/export.ts`).
+ */
+export function dayPrefix(cluster: string, day: string): string {
+  return `${EVENTS_PREFIX}cluster=${cluster}/day=${day}/`;
 }
 
 /**
  * The Firehose dynamic-partitioning JQ query that yields the same partition as {@link partitionOf}
  * for a stored JSON line, and the S3 prefix expression that uses it.
  */
-export const FIREHOSE_PARTITION_QUERY = `{cluster: (.clusterId // "${UNKNOWN_CLUSTER}"), day: .time[0:10]}`;
-export const FIREHOSE_EVENTS_PREFIX = `${EVENTS_PREFIX}cluster=!{partitionKeyFromQuery:cluster}/day=!{partitionKeyFromQuery:day}/`;
+export const FIREHOSE_PARTITION_QUERY = `{cluster: (.clusterId // "${UNKNOWN_CLUSTER}"), day: .time[0:10], hour: .time[11:13]}`;
+export const FIREHOSE_EVENTS_PREFIX = `${EVENTS_PREFIX}cluster=!{partitionKeyFromQuery:cluster}/day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/`;
 export const FIREHOSE_ERROR_PREFIX = `${EVENTS_ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/`;
 
 /** Key of a quarantined input: `quarantine/<source>/<YYYY-MM-DD>/<name>.json`. */

@@ -67,3 +67,8 @@ function utcFastPath(text: string): string | undefined {
 export function utcDay(isoUtc: string): string {
   return isoUtc.slice(0, 10);
 }
+
+/** The UTC hour (`00` to `23`) of an ISO-8601 UTC timestamp produced by {@link toIsoUtc}. */
+export function utcHour(isoUtc: string): string {
+  return isoUtc.slice(11, 13);
+}

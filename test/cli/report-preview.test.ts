@@ -272,6 +272,10 @@ describe('aurora-audit report --preview (Athena)', () => {
     expect(starts.find((s) => s.QueryString === 'EXECUTE privilege_changes')?.ExecutionParameters).toEqual([
       "'2026-11-23'",
       "'2026-11-23'",
+      "'2026-11-23'",
+      "'00'",
+      "'2026-11-23'",
+      "'23'",
       "'*'",
       "'*'",
       "'2026-11-23T00:00:00.000Z'",

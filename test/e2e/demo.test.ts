@@ -13,6 +13,7 @@ import { type DemoResult, runDemo } from '../../cli/demo/run-demo';
 import { APP_PASSWORD, PGAUDIT_CLASSES, SECRET, scenarioSessions } from '../../cli/demo/scenario';
 import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../../cli/local/mime';
 import { loadRules } from '../../tasks/core/alerts/rules';
+import { runCli } from '../helpers/cli';
 
 const RESOURCE_ID = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const WORKLOAD = 200;
@@ -297,13 +298,18 @@ describe('npm run demo', () => {
 
   it('stores the events of both sources in the layout Athena reads', () => {
     const dir = join(result.outDir, 'bucket', 'events', `cluster=${RESOURCE_ID}`);
-    const objects = files(dir).filter((f) => /\/day=\d{4}-\d{2}-\d{2}\/[^/]+\.json\.gz$/.test(f));
+    const objects = files(dir).filter((f) => /\/day=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[^/]+\.json\.gz$/.test(f));
     expect(objects.length).toBe(result.stored.objects);
     const events = objects.flatMap((f) =>
       readable(f)
         .split('\n')
         .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as { source: string; clusterId: string }),
+        .map((l) => {
+          const event = JSON.parse(l) as { source: string; clusterId: string; time: string };
+          // Each event lies in the UTC day and hour partition of its own time.
+          expect(f).toContain(`/day=${event.time.slice(0, 10)}/hour=${event.time.slice(11, 13)}/`);
+          return event;
+        }),
     );
     expect(events).toHaveLength(result.stored.events);
     expect(result.stored.events).toBe(result.pgAudit.events + result.activityStream.delivered);
@@ -311,6 +317,28 @@ describe('npm run demo', () => {
     // Every statement of the workload, each seen by the stream; the writes by pgAudit too.
     expect(result.activityStream.events).toBe(workload.length);
     expect(result.activityStream.failures).toBe(0);
+  });
+
+  it('exports the stored events as JSON lines, as they were stored, each once (aurora-audit export --local)', async () => {
+    const dir = join(result.outDir, 'bucket', 'events');
+    const stored = files(dir)
+      .filter((f) => f.endsWith('.json.gz'))
+      .flatMap((f) =>
+        readable(f)
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
+    const byId = new Map(stored.map((l) => [(JSON.parse(l) as { id: string }).id, l]));
+    const times = stored.map((l) => (JSON.parse(l) as { time: string }).time).sort();
+    const first = (times[0] as string).slice(0, 10);
+    const last = (times.at(-1) as string).slice(0, 10);
+    const run = await runCli('export', '--local', result.outDir, '--from', first, '--to', last);
+    expect(run.code).toBe(0);
+    const exported = run.stdout.split('\n').filter((l) => l !== '');
+    expect(exported.length).toBe(byId.size);
+    expect(new Set(exported)).toEqual(new Set(byId.values()));
+    const exportedTimes = exported.map((l) => Date.parse((JSON.parse(l) as { time: string }).time));
+    expect(exportedTimes).toEqual([...exportedTimes].sort((a, b) => a - b));
   });
 
   it('writes the report email (valid MIME, the headline counts in the subject), its HTML and a PNG', () => {

@@ -5,7 +5,7 @@
 import { REPORT_QUERIES } from '../../reports/queries';
 import { loadRules } from '../../tasks/core/alerts/rules';
 import { AUDIT_EVENT_FIELDS, type AuditEvent, type AuditEventInput } from '../../tasks/core/audit-event';
-import { dayPartitions, reportPeriod } from '../../tasks/core/report-period';
+import { reportPeriod } from '../../tasks/core/report-period';
 import {
   byTimeThenId,
   CLUSTER_A,
@@ -634,31 +634,43 @@ describe('an empty period', () => {
 });
 
 describe('partition pruning', () => {
-  // One event per UTC day and cluster: the Berlin day reads the partitions 2026-11-22 and 2026-11-23 only
-  // (first-seen also 2026-11-21, for the previous day).
+  // Events at three UTC hours of each day and cluster. The Berlin day 2026-11-23 is 2026-11-22T23:00Z to
+  // 2026-11-23T23:00Z: it opens only the hour partitions inside that range (first-seen from the previous day's
+  // start, 2026-11-21T23:00Z), not the whole UTC days 2026-11-22 and 2026-11-23.
+  const HOUR_MS = 3_600_000;
   const f = withFixture(() =>
     ['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23', '2026-11-24'].flatMap((day) =>
-      [CLUSTER_A, CLUSTER_B].map((clusterId) => event(`${day}T12:00:00Z`, { clusterId })),
+      [CLUSTER_A, CLUSTER_B].flatMap((clusterId) =>
+        ['12:00:00', '22:30:00', '23:30:00'].map((time) => event(`${day}T${time}Z`, { clusterId })),
+      ),
     ),
   );
 
   it.each(REPORT_QUERIES.map((q) => [q.name, q.parameters[0]]))(
-    'makes %s open only the day partitions of the period (from its %s) and of the cluster',
+    'makes %s open only the hour partitions of the period (from its %s) and of the cluster',
     async (name, first) => {
-      const days = dayPartitions({
-        fromDay: first === 'previousFirstDay' ? berlinDay.previous.fromDay : berlinDay.fromDay,
-        toDay: berlinDay.toDay,
-      });
+      const start = Date.parse(first === 'previousFirstDay' ? berlinDay.previous.start : berlinDay.start);
+      const end = Date.parse(berlinDay.end);
       for (const cluster of ['*', CLUSTER_A]) {
         const expected = f
           .events()
-          .filter((e) => days.includes(e.time.slice(0, 10)) && (cluster === '*' || e.clusterId === cluster))
-          .map((e) => `cluster=${e.clusterId}/day=${e.time.slice(0, 10)}`)
+          .filter((e) => {
+            const hourStart = Math.floor(Date.parse(e.time) / HOUR_MS) * HOUR_MS;
+            return (
+              hourStart < end && hourStart + HOUR_MS > start && (cluster === '*' || e.clusterId === cluster)
+            );
+          })
+          .map((e) => `cluster=${e.clusterId}/day=${e.time.slice(0, 10)}/hour=${e.time.slice(11, 13)}`)
           .sort();
         const opened = (await f.filesRead(name, berlinDay, cluster)).map((file) =>
-          file.replace(/^.*\/events\/(cluster=[^/]+\/day=[^/]+)\/.*$/, '$1'),
+          file.replace(/^.*\/events\/(cluster=[^/]+\/day=[^/]+\/hour=[^/]+)\/.*$/, '$1'),
         );
         expect(opened).toEqual(expected);
+        // The hour before the start (22:00Z, which holds an event) is not read, though its UTC day is.
+        const before = new Date(start - HOUR_MS).toISOString();
+        expect(
+          opened.some((p) => p.endsWith(`day=${before.slice(0, 10)}/hour=${before.slice(11, 13)}`)),
+        ).toBe(false);
       }
     },
   );

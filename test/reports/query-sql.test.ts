@@ -76,7 +76,9 @@ function conjuncts(where: unknown): Node[] {
 
 /**
  * Why a SELECT that reads the Glue table is not restricted to the period: it must have
- * `day BETWEEN ? AND ?`, `(? = '*' OR cluster = ?)` and `from_iso8601_timestamp("time") >= / < from_iso8601_timestamp(?)`.
+ * `day BETWEEN ? AND ?`, the hours of the first and last day `(day > ? OR hour >= ?)` and
+ * `(day < ? OR hour <= ?)`, `(? = '*' OR cluster = ?)` and
+ * `from_iso8601_timestamp("time") >= / < from_iso8601_timestamp(?)`.
  */
 function unrestrictedScans(sql: string): string[] {
   const problems: string[] = [];
@@ -112,7 +114,20 @@ function unrestrictedScans(sql: string): string[] {
           isCall(c.left, 'from_iso8601_timestamp', (a) => columnOf(a) === 'time') &&
           isCall(c.right, 'from_iso8601_timestamp', isParameter),
       );
+    const hours = (dayOperator: string, hourOperator: string) =>
+      conditions.some(
+        (c) =>
+          c.operator === 'OR' &&
+          (c.left as Node).operator === dayOperator &&
+          columnOf((c.left as Node).left) === 'day' &&
+          isParameter((c.left as Node).right) &&
+          (c.right as Node).operator === hourOperator &&
+          columnOf((c.right as Node).left) === 'hour' &&
+          isParameter((c.right as Node).right),
+      );
     if (!dayBetween) problems.push('no day BETWEEN ? AND ?');
+    if (!hours('>', '>=') || !hours('<', '<='))
+      problems.push('no hour restriction of the first and last day');
     if (!cluster) problems.push("no (? = '*' OR cluster = ?)");
     if (!bound('>=') || !bound('<')) problems.push('no exact instant range on time');
   }
@@ -145,18 +160,30 @@ describe('the query catalog', () => {
   it('maps a period to each query’s parameters in placeholder order', () => {
     const period = reportPeriod({ period: 'daily' }, 'Europe/Berlin', new Date('2026-11-24T06:00:00Z'));
     const cluster = 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    // The Berlin day 2026-11-23 is 2026-11-22 23:00 to 2026-11-23 23:00 UTC: hour 23 of the 22nd to hour 22
+    // of the 23rd.
     expect(queryParameters(reportQuery('privilege-changes'), period, cluster)).toEqual([
       '2026-11-22',
       '2026-11-23',
+      '2026-11-22',
+      '23',
+      '2026-11-23',
+      '22',
       cluster,
       cluster,
       '2026-11-22T23:00:00.000Z',
       '2026-11-23T23:00:00.000Z',
     ]);
-    expect(queryParameters(reportQuery('activity-per-day'), period, '*').slice(6)).toEqual(['Europe/Berlin']);
+    expect(queryParameters(reportQuery('activity-per-day'), period, '*').slice(10)).toEqual([
+      'Europe/Berlin',
+    ]);
     expect(queryParameters(reportQuery('first-seen'), period, '*')).toEqual([
       '2026-11-21',
       '2026-11-23',
+      '2026-11-21',
+      '23',
+      '2026-11-23',
+      '22',
       '*',
       '*',
       '2026-11-21T23:00:00.000Z',
@@ -199,7 +226,7 @@ describe('the report SQL as Athena accepts it', () => {
   });
 
   it.each(names)(
-    '%s reads the table only within the period’s day partitions, cluster and instants',
+    '%s reads the table only within the period’s day and hour partitions, cluster and instants',
     (name) => {
       expect(unrestrictedScans(querySql(name))).toEqual([]);
     },
@@ -210,7 +237,18 @@ describe('the report SQL as Athena accepts it', () => {
       unrestrictedScans(
         'SELECT * FROM aurora_audit.audit_events WHERE day >= ? AND from_iso8601_timestamp("time") < from_iso8601_timestamp(?)',
       ),
-    ).toEqual(['no day BETWEEN ? AND ?', "no (? = '*' OR cluster = ?)", 'no exact instant range on time']);
+    ).toEqual([
+      'no day BETWEEN ? AND ?',
+      'no hour restriction of the first and last day',
+      "no (? = '*' OR cluster = ?)",
+      'no exact instant range on time',
+    ]);
+    // The hours of one end alone, or compared the wrong way, are no restriction.
+    expect(
+      unrestrictedScans(
+        'SELECT * FROM aurora_audit.audit_events WHERE day BETWEEN ? AND ? AND (day > ? OR hour >= ?) AND (day < ? OR hour >= ?)',
+      ),
+    ).toContain('no hour restriction of the first and last day');
   });
 
   it('writes the deduplicated period events identically in every query', () => {
@@ -280,7 +318,7 @@ describe('the event search SQL (reports/search/events.sql) as Athena accepts it'
     expect([...called].filter((f) => !ATHENA_FUNCTION_NAMES.includes(f))).toEqual([]);
   });
 
-  it('reads the table only within the day partitions, cluster and instants of the range', () => {
+  it('reads the table only within the day and hour partitions, cluster and instants of the range', () => {
     expect(unrestrictedScans(sql)).toEqual([]);
   });
 

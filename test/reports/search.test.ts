@@ -21,6 +21,8 @@ describe('the event search range', () => {
       end: '2026-11-23T23:00:00.000Z',
       fromDay: '2026-11-22',
       toDay: '2026-11-23',
+      fromHour: '23',
+      toHour: '22',
       timeZone: 'Europe/Berlin',
     });
   });
@@ -63,6 +65,8 @@ describe('the event search range', () => {
       end: '2026-12-01T00:00:00.000Z',
       fromDay: '2026-11-30',
       toDay: '2026-11-30',
+      fromHour: '23',
+      toHour: '23',
       timeZone: 'Asia/Tokyo',
     });
   });

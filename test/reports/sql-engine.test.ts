@@ -152,20 +152,22 @@ describe('the embedded engine (DuckDB with Trino macros)', () => {
     expect(await one(check?.sql ?? '')).toEqual(check?.expected);
   });
 
-  it('reads the stored layout as the Glue table: lower-cased field columns, then cluster and day as strings', async () => {
+  it('reads the stored layout as the Glue table: lower-cased field columns, then cluster, day and hour as strings', async () => {
     const columns = await fixture.engine.query('DESCRIBE aurora_audit.audit_events');
     expect(columns.map((c) => [c.column_name, c.column_type])).toEqual([
       ...AUDIT_EVENT_FIELDS.map((f) => [f.name.toLowerCase(), f.type === 'bigint' ? 'BIGINT' : 'VARCHAR']),
       ['cluster', 'VARCHAR'],
       ['day', 'VARCHAR'],
+      ['hour', 'VARCHAR'],
     ]);
     const rows = await fixture.engine.query(
-      'SELECT cluster, day, clusterid, pid, commandtext FROM aurora_audit.audit_events ORDER BY "time"',
+      'SELECT cluster, day, hour, clusterid, pid, commandtext FROM aurora_audit.audit_events ORDER BY "time"',
     );
     expect(rows).toEqual(
       stored.map((e) => ({
         cluster: e.clusterId,
         day: e.time.slice(0, 10),
+        hour: e.time.slice(11, 13),
         clusterid: e.clusterId,
         pid: String(e.pid),
         commandtext: e.commandText,
@@ -187,13 +189,24 @@ describe('the embedded engine (DuckDB with Trino macros)', () => {
     const files = (parameters: string[]) =>
       fixture.engine.filesRead(sql, parameters).then((f) => f.map((p) => p.replace(/^.*\/events\//, '')));
     expect(await files(['2026-11-22', '2026-11-23', '*', '*'])).toEqual([
-      expect.stringMatching(`^cluster=${CLUSTER_A}/day=2026-11-22/`),
-      expect.stringMatching(`^cluster=${CLUSTER_B}/day=2026-11-23/`),
+      expect.stringMatching(`^cluster=${CLUSTER_A}/day=2026-11-22/hour=10/`),
+      expect.stringMatching(`^cluster=${CLUSTER_B}/day=2026-11-23/hour=10/`),
     ]);
     expect(await files(['2026-11-22', '2026-11-24', CLUSTER_A, CLUSTER_A])).toEqual([
       expect.stringMatching(`^cluster=${CLUSTER_A}/day=2026-11-22/`),
       expect.stringMatching(`^cluster=${CLUSTER_A}/day=2026-11-24/`),
     ]);
     expect(await files(['2026-01-01', '2026-12-31', '*', '*'])).toHaveLength(3);
+    // The hours of the first and last day: from 11:00 on the 22nd (after its 10:00 event) to 10:00 on the 23rd.
+    const hourly =
+      "SELECT count(*) AS n FROM aurora_audit.audit_events WHERE day BETWEEN ? AND ? AND (day > ? OR hour >= ?) AND (day < ? OR hour <= ?) AND (? = '*' OR cluster = ?)";
+    const hourFiles = (parameters: string[]) =>
+      fixture.engine.filesRead(hourly, parameters).then((f) => f.map((p) => p.replace(/^.*\/events\//, '')));
+    expect(
+      await hourFiles(['2026-11-22', '2026-11-23', '2026-11-22', '11', '2026-11-23', '10', '*', '*']),
+    ).toEqual([expect.stringMatching(`^cluster=${CLUSTER_B}/day=2026-11-23/hour=10/`)]);
+    expect(
+      await hourFiles(['2026-11-22', '2026-11-23', '2026-11-22', '10', '2026-11-23', '09', '*', '*']),
+    ).toEqual([expect.stringMatching(`^cluster=${CLUSTER_A}/day=2026-11-22/hour=10/`)]);
   });
 });

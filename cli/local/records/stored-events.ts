@@ -1,6 +1,6 @@
 /**
  * Writes audit events exactly as the pipeline stores them: GZIP JSON lines (the real `storedLine`) in objects
- * named like Firehose's (`….json.gz`) under `events/cluster=<clusterId>/day=<UTC day>/` (the real
+ * named like Firehose's (`….json.gz`) under `events/cluster=<clusterId>/day=<UTC day>/hour=<UTC hour>/` (the real
  * `partitionOf` and `eventsPrefix`).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

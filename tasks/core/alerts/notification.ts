@@ -107,8 +107,8 @@ function quote(text: string): string {
 }
 
 export function athenaQueryFor(table: string, event: Pick<AuditEvent, 'id' | 'clusterId' | 'time'>): string {
-  const { cluster, day } = partitionOf(event);
-  return `SELECT * FROM ${table} WHERE cluster = ${quote(cluster)} AND day = ${quote(day)} AND id = ${quote(event.id)};`;
+  const { cluster, day, hour } = partitionOf(event);
+  return `SELECT * FROM ${table} WHERE cluster = ${quote(cluster)} AND day = ${quote(day)} AND hour = ${quote(hour)} AND id = ${quote(event.id)};`;
 }
 
 function clusterLabel(name: string | null | undefined, id: string | null): string {

@@ -41,11 +41,12 @@ describe('the activity-stream processing', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
-  it('deaggregates JSON records, newline-terminates each event and partitions it by cluster and UTC day into events/, GZIP, with an error prefix', () => {
+  it('deaggregates JSON records, newline-terminates each event and partitions it by cluster, UTC day and UTC hour into events/, GZIP, with an error prefix', () => {
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK' },
       ExtendedS3DestinationConfiguration: Match.objectLike({
-        Prefix: 'events/cluster=!{partitionKeyFromQuery:cluster}/day=!{partitionKeyFromQuery:day}/',
+        Prefix:
+          'events/cluster=!{partitionKeyFromQuery:cluster}/day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/',
         ErrorOutputPrefix:
           'events-errors/!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/',
         CompressionFormat: 'GZIP',
@@ -63,7 +64,8 @@ describe('the activity-stream processing', () => {
               Parameters: Match.arrayWith([
                 {
                   ParameterName: 'MetadataExtractionQuery',
-                  ParameterValue: '{cluster: (.clusterId // "unknown"), day: .time[0:10]}',
+                  ParameterValue:
+                    '{cluster: (.clusterId // "unknown"), day: .time[0:10], hour: .time[11:13]}',
                 },
               ]),
             },

@@ -95,13 +95,20 @@ describe('the audit stack (embedded example configuration)', () => {
           'projection.day.type': 'date',
           'projection.day.format': 'yyyy-MM-dd',
           'projection.day.range': '2024-01-01,NOW',
+          'projection.hour.type': 'enum',
+          'projection.hour.values': '00,01,02,03,04,05,06,07,08,09,10,11,12,13,14,15,16,17,18,19,20,21,22,23',
           'storage.location.template': {
-            'Fn::Join': ['', ['s3://', { Ref: bucketId }, '/events/cluster=${cluster}/day=${day}/']],
+            'Fn::Join': [
+              '',
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's location template syntax, literally
+              ['s3://', { Ref: bucketId }, '/events/cluster=${cluster}/day=${day}/hour=${hour}/'],
+            ],
           },
         },
         PartitionKeys: [
           { Name: 'cluster', Type: 'string' },
           { Name: 'day', Type: 'string' },
+          { Name: 'hour', Type: 'string' },
         ].map((k) => Match.objectLike(k)),
         StorageDescriptor: Match.objectLike({
           SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' }),

@@ -47,6 +47,41 @@ describe('daily, weekly and monthly report periods', () => {
     expect(dayPartitions(p)).toEqual(['2026-11-23']);
   });
 
+  it('gives the UTC hour partitions a local day starts and ends in, so that it reads its own hours only', () => {
+    // Berlin (UTC+1): 2026-11-22 23:00Z to 2026-11-23 23:00Z, hour 23 of the 22nd to hour 22 of the 23rd.
+    const berlin = reportPeriod({ period: 'daily' }, 'Europe/Berlin', new Date('2026-11-24T06:30:00Z'));
+    expect([berlin.fromDay, berlin.fromHour, berlin.toDay, berlin.toHour]).toEqual([
+      '2026-11-22',
+      '23',
+      '2026-11-23',
+      '22',
+    ]);
+    expect(berlin.previous.fromHour).toBe('23');
+    // New York (UTC−5): 2026-11-23 05:00Z to 2026-11-24 05:00Z.
+    const newYork = reportPeriod({ period: 'daily' }, 'America/New_York', new Date('2026-11-24T12:00:00Z'));
+    expect([newYork.fromDay, newYork.fromHour, newYork.toDay, newYork.toHour]).toEqual([
+      '2026-11-23',
+      '05',
+      '2026-11-24',
+      '04',
+    ]);
+    // UTC: the whole day, hours 00 to 23. India (UTC+5:30): the half hours start and end inside an hour.
+    const utc = reportPeriod({ period: 'daily' }, 'UTC', new Date('2026-11-24T07:00:00Z'));
+    expect([utc.fromDay, utc.fromHour, utc.toDay, utc.toHour]).toEqual([
+      '2026-11-23',
+      '00',
+      '2026-11-23',
+      '23',
+    ]);
+    const india = reportPeriod({ period: 'daily' }, 'Asia/Kolkata', new Date('2026-11-24T07:00:00Z'));
+    expect([india.start, india.fromHour, india.toDay, india.toHour]).toEqual([
+      '2026-11-22T18:30:00.000Z',
+      '18',
+      '2026-11-23',
+      '18',
+    ]);
+  });
+
   it('takes "yesterday" in the time zone, not in UTC, when the run is near midnight', () => {
     // 23:30 UTC on the 23rd is already the 24th in Berlin and still the 23rd in New York.
     const now = new Date('2026-11-23T23:30:00Z');

@@ -51,7 +51,8 @@ describe('prepare: the report period and the queries', () => {
     expect(r.request.clusters).toEqual([{ identifier: 'billing-db', resourceId: CLUSTER_B }]);
     expect(new Set(r.queries.map((q) => q.cluster))).toEqual(new Set([CLUSTER_B]));
     expect(r.queries).toHaveLength(REPORT_QUERIES.length);
-    expect(r.queries[0]?.executionParameters.slice(2, 4)).toEqual([`'${CLUSTER_B}'`, `'${CLUSTER_B}'`]);
+    // Parameters 7 and 8 (after the day and hour partitions) are the cluster.
+    expect(r.queries[0]?.executionParameters.slice(6, 8)).toEqual([`'${CLUSTER_B}'`, `'${CLUSTER_B}'`]);
   });
 
   it('treats naming every configured cluster as all clusters', () => {

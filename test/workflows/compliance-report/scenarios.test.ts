@@ -88,9 +88,14 @@ describe('the compliance-report workflow, happy path', () => {
       expect(call.params.WorkGroup).toBe(WORKGROUP);
       // first-seen starts a day earlier (the previous period of equal length) and is checked below.
       if (call.params.QueryString === 'EXECUTE first_seen') continue;
-      expect((call.params.ExecutionParameters as string[]).slice(0, 6)).toEqual([
+      // The Berlin day 2026-11-23: UTC days 22 and 23, from hour 23 of the 22nd to hour 22 of the 23rd.
+      expect((call.params.ExecutionParameters as string[]).slice(0, 10)).toEqual([
         "'2026-11-22'",
         "'2026-11-23'",
+        "'2026-11-22'",
+        "'23'",
+        "'2026-11-23'",
+        "'22'",
         "'*'",
         "'*'",
         "'2026-11-22T23:00:00.000Z'",
@@ -102,6 +107,10 @@ describe('the compliance-report workflow, happy path', () => {
     ).toEqual([
       "'2026-11-21'",
       "'2026-11-23'",
+      "'2026-11-21'",
+      "'23'",
+      "'2026-11-23'",
+      "'22'",
       "'*'",
       "'*'",
       "'2026-11-21T23:00:00.000Z'",
