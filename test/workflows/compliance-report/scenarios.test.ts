@@ -33,7 +33,7 @@ const QUERY_COUNT = REPORT_QUERIES.length;
 
 beforeAll(() => {
   reportDeployment();
-});
+}, 300_000);
 
 let scenario: ReportScenario | undefined;
 async function open(options?: Parameters<typeof reportScenario>[0]): Promise<ReportScenario> {

@@ -22,7 +22,7 @@ const STREAM_NAME = `aws-rds-das-${RESOURCE_ID}`;
 
 beforeAll(() => {
   disableDeployment();
-});
+}, 300_000);
 
 const { expectOneNotification, expectFailure: expectNotifiedFailure } = notificationExpectations(
   disableDeployment,

@@ -21,7 +21,7 @@ const STREAM_NAME = `aws-rds-das-${RESOURCE_ID}`;
 
 beforeAll(() => {
   enableDeployment();
-});
+}, 300_000);
 
 const { expectOneNotification, expectFailure } = notificationExpectations(
   enableDeployment,

@@ -16,6 +16,11 @@ import {
 } from '../../../cli/local/scenarios/stream';
 import { CLUSTER_MEMBERS_READ, POLLED_MEMBERS_READ } from '../../../workflows/shared/stream-workflow';
 
+// The synth (with the Lambdas' bundling) happens once, here, not inside the first case's time limit.
+beforeAll(() => {
+  streamDeployments();
+}, 300_000);
+
 const INPUT = { clusterIdentifier: CLUSTER, window: 'now', changeTicket: 'CHG-9', requestedBy: 'dave' };
 
 interface Case {
