@@ -586,9 +586,10 @@ async function canaryChecks(
   canary: NonNullable<ClusterConfig['canary']>,
   db: DBCluster | undefined,
 ): Promise<[string, Verdict][]> {
+  // Not known without the cluster (its own check already fails): not a second failure.
   const notDescribed: Verdict = {
-    status: 'fail',
-    detail: `${c.cluster.identifier} could not be described (see "cluster")`,
+    status: 'warn',
+    detail: `not checked: ${c.cluster.identifier} could not be described (see "cluster")`,
     fix: 'fix the cluster check first',
   };
   const clusterArn = db?.DBClusterArn ?? c.cluster.identifier;
@@ -611,7 +612,7 @@ async function canaryChecks(
       });
   const secret = await canarySecretCheck(c, canary);
   let connect: Verdict;
-  if (!db || endpoint.status === 'fail' || supported.status === 'fail' || secret.status === 'fail') {
+  if (!db || endpoint.status !== 'pass' || supported.status === 'fail' || secret.status === 'fail') {
     connect = {
       status: 'warn',
       detail: 'not tried: the checks above must pass first',

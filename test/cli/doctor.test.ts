@@ -30,6 +30,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import {
+  AccessDeniedException,
   BadRequestException,
   DatabaseErrorException,
   ExecuteStatementCommand,
@@ -722,6 +723,25 @@ describe('aurora-audit doctor, a cluster with a canary', () => {
       new RegExp(`→ aws rds enable-http-endpoint --resource-arn ${CLUSTER_ARN}`),
     ],
   ];
+
+  it('names the permissions to grant when the caller may not use the Data API, and the cluster check alone fails for a missing cluster', async () => {
+    rdsData.on(ExecuteStatementCommand).rejects(
+      new AccessDeniedException({
+        message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/dba/alice is not authorized to perform: rds-data:ExecuteStatement`,
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const denied = await runCli('doctor', '-c', configFile);
+    expect(marks(denied.stdout).fail).toEqual([
+      expect.stringMatching(
+        /✗ canary: user can connect: AccessDeniedException: .* → allow rds-data:ExecuteStatement and secretsmanager:GetSecretValue to the caller/,
+      ),
+    ]);
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+    const missing = await runCli('doctor', '-c', configFile);
+    expect(marks(missing.stdout).fail.filter((l) => l.includes('canary:'))).toEqual([]);
+    expect(canaryLines(missing.stdout).filter((l) => l.startsWith('  ⚠ '))).toHaveLength(3);
+  });
 
   it.each(cases)('fails one check, with its fix, when %s', async (_what, breakIt, detail, fix) => {
     breakIt();
