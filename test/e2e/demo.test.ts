@@ -153,7 +153,7 @@ beforeAll(async () => {
     handleSignals: false,
   });
   endedAt = Date.now();
-}, 120_000);
+}, 180_000); // seven phases; the CDK synthesis alone took 36 s on the shared 2-core machine
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
