@@ -333,3 +333,236 @@ export function trailVerdict(trails: readonly TrailFacts[], region: string): Ver
       : `record management events (Read/Write: All or WriteOnly) on a trail: aws cloudtrail put-event-selectors --trail-name ${here[0]?.name} --event-selectors '[{"ReadWriteType":"All","IncludeManagementEvents":true}]'`,
   };
 }
+
+/**
+ * Where and from which engine version the RDS Data API serves Aurora PostgreSQL Serverless v2 and provisioned
+ * clusters, from the Aurora User Guide, "Supported Regions and Aurora DB engines for RDS Data API"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.Data_API.html),
+ * read 2026-12-05. Every Region the table lists as available has the same minimum per major version: 13.11,
+ * 14.8, 15.3, 16.1, 17.4 ("Version 15.3 and higher"); the page's newest revision adds a column "Aurora
+ * PostgreSQL 18: Version 18.3 and higher". Aurora Serverless v1 has a table of its own (not used: the canary is
+ * for provisioned and Serverless v2 clusters). Region codes from the names by botocore's endpoints.json.
+ */
+export const DATA_API_DOCS =
+  'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.Data_API.html';
+export const DATA_API_READ = '2026-12-05';
+
+/** Minimum Aurora PostgreSQL version per major version ("Version 15.3 and higher"). */
+export const DATA_API_MINIMUM_VERSIONS: Readonly<Record<string, string>> = {
+  '13': '13.11',
+  '14': '14.8',
+  '15': '15.3',
+  '16': '16.1',
+  '17': '17.4',
+  '18': '18.3',
+};
+
+/** Regions where the table lists the Data API for Aurora PostgreSQL Serverless v2 and provisioned clusters. */
+export const DATA_API_REGIONS: ReadonlySet<string> = new Set([
+  'us-east-1', // US East (N. Virginia)
+  'us-east-2', // US East (Ohio)
+  'us-west-1', // US West (N. California)
+  'us-west-2', // US West (Oregon)
+  'af-south-1', // Africa (Cape Town)
+  'ap-east-1', // Asia Pacific (Hong Kong)
+  'ap-southeast-3', // Asia Pacific (Jakarta)
+  'ap-southeast-5', // Asia Pacific (Malaysia)
+  'ap-south-1', // Asia Pacific (Mumbai)
+  'ap-northeast-3', // Asia Pacific (Osaka)
+  'ap-northeast-2', // Asia Pacific (Seoul)
+  'ap-southeast-1', // Asia Pacific (Singapore)
+  'ap-southeast-2', // Asia Pacific (Sydney)
+  'ap-southeast-7', // Asia Pacific (Thailand)
+  'ap-northeast-1', // Asia Pacific (Tokyo)
+  'ca-central-1', // Canada (Central)
+  'eu-central-1', // Europe (Frankfurt)
+  'eu-west-1', // Europe (Ireland)
+  'eu-west-2', // Europe (London)
+  'eu-south-1', // Europe (Milan)
+  'eu-west-3', // Europe (Paris)
+  'eu-south-2', // Europe (Spain)
+  'eu-north-1', // Europe (Stockholm)
+  'me-south-1', // Middle East (Bahrain)
+  'me-central-1', // Middle East (UAE)
+  'sa-east-1', // South America (São Paulo)
+]);
+
+/** Regions the table lists as "Not available" for every version. */
+export const DATA_API_UNAVAILABLE_REGIONS: ReadonlySet<string> = new Set([
+  'ap-south-2', // Asia Pacific (Hyderabad)
+  'ap-southeast-4', // Asia Pacific (Melbourne)
+  'ap-southeast-6', // Asia Pacific (New Zealand)
+  'ap-east-2', // Asia Pacific (Taipei)
+  'ca-west-1', // Canada West (Calgary)
+  'cn-north-1', // China (Beijing)
+  'cn-northwest-1', // China (Ningxia)
+  'eu-central-2', // Europe (Zurich)
+  'il-central-1', // Israel (Tel Aviv)
+  'mx-central-1', // Mexico (Central)
+  'us-gov-east-1', // AWS GovCloud (US-East)
+  'us-gov-west-1', // AWS GovCloud (US-West)
+]);
+
+/** `15.4` → [15, 4]; `16.4-limitless` → [16, 4]; the leading numbers only. */
+function versionParts(version: string): number[] {
+  return (/^\d+(?:\.\d+)*/.exec(version)?.[0] ?? '').split('.').filter(Boolean).map(Number);
+}
+
+function atLeast(version: string, minimum: string): boolean {
+  const [a, b] = [versionParts(version), versionParts(minimum)];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const [x, y] = [a[i] ?? 0, b[i] ?? 0];
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+export interface DataApiCluster {
+  readonly engine?: string;
+  readonly engineVersion?: string;
+  readonly engineMode?: string;
+  readonly region: string;
+}
+
+/** Whether the Data API serves the cluster's engine, version and Region, by the tables above. */
+export function dataApiSupports(c: DataApiCluster): Verdict {
+  const version = c.engineVersion ?? '?';
+  const what = `${c.engine ?? '?'} ${version}${c.engineMode && c.engineMode !== 'provisioned' ? ` (${c.engineMode})` : ''} in ${c.region}`;
+  const upgrade = (to: string) =>
+    `upgrade the cluster to ${to} or later (aws rds modify-db-cluster --engine-version …, in a maintenance window), or remove canary from this cluster`;
+  if (c.engine !== 'aurora-postgresql') {
+    return {
+      status: 'fail',
+      detail: `${what}: the canary runs on Aurora PostgreSQL only`,
+      fix: 'remove canary from this cluster',
+    };
+  }
+  if (c.engineMode === 'serverless') {
+    return {
+      status: 'fail',
+      detail: `${what}: Aurora Serverless v1; the canary needs the Data API of provisioned or Serverless v2 clusters (${DATA_API_DOCS})`,
+      fix: 'migrate the cluster to provisioned or Serverless v2 instances, or remove canary from this cluster',
+    };
+  }
+  if (DATA_API_UNAVAILABLE_REGIONS.has(c.region)) {
+    return {
+      status: 'fail',
+      detail: `${what}: the Data API is not available for Aurora PostgreSQL in ${c.region} (${DATA_API_DOCS}, read ${DATA_API_READ})`,
+      fix: 'remove canary from this cluster (the canary needs the Data API), or check the table again: AWS adds Regions',
+    };
+  }
+  const major = String(versionParts(version)[0] ?? '?');
+  const minimum = DATA_API_MINIMUM_VERSIONS[major];
+  const majors = Object.keys(DATA_API_MINIMUM_VERSIONS).map(Number);
+  if (!minimum) {
+    if (Number(major) > Math.max(...majors)) {
+      return {
+        status: 'warn',
+        detail: `${what}: major version ${major} is newer than the Data API table (up to ${Math.max(...majors)}, read ${DATA_API_READ}); not known here`,
+        fix: `check ${DATA_API_DOCS}`,
+      };
+    }
+    return {
+      status: 'fail',
+      detail: `${what}: the Data API serves Aurora PostgreSQL ${Math.min(...majors)} and later only (${DATA_API_DOCS})`,
+      fix: upgrade(DATA_API_MINIMUM_VERSIONS[String(Math.min(...majors))] ?? '13.11'),
+    };
+  }
+  if (!atLeast(version, minimum)) {
+    return {
+      status: 'fail',
+      detail: `${what}: the Data API needs ${minimum} or later for Aurora PostgreSQL ${major} (${DATA_API_DOCS})`,
+      fix: upgrade(minimum),
+    };
+  }
+  if (!DATA_API_REGIONS.has(c.region)) {
+    return {
+      status: 'warn',
+      detail: `${what}: ${c.region} is not in the Data API table (read ${DATA_API_READ}); not known here`,
+      fix: `check ${DATA_API_DOCS}`,
+    };
+  }
+  return {
+    status: 'pass',
+    detail: `${what}: the Data API serves Aurora PostgreSQL ${major} from ${minimum} in ${c.region}`,
+  };
+}
+
+/** What the Data API's answer to the canary user's `SELECT current_user` means, and what to fix. */
+export function dataApiConnectError(
+  err: { readonly name: string; readonly message: string },
+  c: {
+    readonly user: string;
+    readonly database: string;
+    readonly clusterArn: string;
+    readonly secretArn: string;
+  },
+): Verdict {
+  const said = `${err.name}: ${err.message}`;
+  // The database's own error text: which exception carries it is not known offline (DatabaseErrorException
+  // on provisioned clusters per the model; Serverless v1 answered BadRequestException): the text decides.
+  if (/password authentication failed/i.test(err.message)) {
+    return {
+      status: 'fail',
+      detail: `${said}: the secret's password is not ${c.user}'s`,
+      fix: `set the password the secret holds (ALTER ROLE ${c.user} PASSWORD …), or put the user's password in the secret (aws secretsmanager put-secret-value --secret-id ${c.secretArn} …)`,
+    };
+  }
+  if (/database "[^"]*" does not exist/i.test(err.message)) {
+    return {
+      status: 'fail',
+      detail: `${said}: there is no database ${c.database}`,
+      fix: `create it (CREATE DATABASE ${c.database};) with the canary's table, or set clusters[].canary.database to the database it is in`,
+    };
+  }
+  if (/role "[^"]*" does not exist/i.test(err.message)) {
+    return {
+      status: 'fail',
+      detail: `${said}: the secret's user does not exist`,
+      fix: `create the canary user (docs/workflows.md "Canary workflow"): CREATE ROLE ${c.user} LOGIN PASSWORD …`,
+    };
+  }
+  if (/not permitted to log in|permission denied for database/i.test(err.message)) {
+    return {
+      status: 'fail',
+      detail: `${said}: the user may not connect to ${c.database}`,
+      fix: `ALTER ROLE ${c.user} LOGIN; GRANT CONNECT ON DATABASE ${c.database} TO ${c.user};`,
+    };
+  }
+  switch (err.name) {
+    case 'HttpEndpointNotEnabledException':
+      return {
+        status: 'fail',
+        detail: said,
+        fix: `aws rds enable-http-endpoint --resource-arn ${c.clusterArn}`,
+      };
+    case 'SecretsErrorException':
+    case 'InvalidSecretException':
+      return {
+        status: 'fail',
+        detail: `${said}: the Data API could not use the secret`,
+        fix: `the secret must exist in the cluster's Region and hold JSON {"username": …, "password": …}; its key must let the caller decrypt (${c.secretArn})`,
+      };
+    case 'AccessDeniedException':
+    case 'ForbiddenException':
+      return {
+        status: 'fail',
+        detail: said,
+        fix: `allow rds-data:ExecuteStatement on ${c.clusterArn} and secretsmanager:GetSecretValue on the secret to the caller`,
+      };
+    case 'DatabaseResumingException':
+    case 'DatabaseUnavailableException':
+    case 'DatabaseNotFoundException':
+      return {
+        status: 'fail',
+        detail: `${said}: no writer instance answered`,
+        fix: 'wait until the cluster has an available writer instance, then run the doctor again',
+      };
+    default:
+      return {
+        status: 'fail',
+        detail: said,
+        fix: `check that ${c.user} can run SELECT current_user in ${c.database} (psql as that user), then run the doctor again`,
+      };
+  }
+}

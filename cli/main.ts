@@ -67,7 +67,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   {
     commands: {
       doctor:
-        'Check that the account and each configured cluster are ready: engine and version, instance classes, KMS key, log export, pgAudit, log retention, SES, CloudTrail, the stack',
+        'Check that the account and each configured cluster are ready: engine and version, instance classes, KMS key, log export, pgAudit, log retention, SES, CloudTrail, the stack, and the canary prerequisites (Data API, secret, connection) where configured',
     },
     load: () => (require('./commands/doctor') as Loaded).register,
   },

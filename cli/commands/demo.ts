@@ -31,7 +31,7 @@ export const register: RegisterCommands = ({ program, io, setExit }) => {
       const { textDisplay } = require('../demo/display') as typeof import('../demo/display');
       // A terminal gets the step lists redrawn in place, and a little pacing to follow them.
       const interactive = process.stdout.isTTY === true && !process.env.NO_COLOR; // --no-color, NO_COLOR
-      const display = textDisplay(io.stdout, { interactive, totalPhases: 6 });
+      const display = textDisplay(io.stdout, { interactive, totalPhases: 7 });
       io.stdout(
         'aurora-audit demo: the audit pipeline on this machine; AWS is SIMULATED (no account, no network)\n',
       );

@@ -1,7 +1,8 @@
 /**
  * `aurora-audit doctor`: is the account and each configured cluster ready for aurora-audit? One line per check,
  * ✓ (pass), ⚠ (cannot be known exactly from the APIs: said, never counted as a pass) or ✗ with what to do.
- * Read-only: Describe/Get/List calls only. An AWS error on one check (access denied, throttling) is that check's
+ * Read-only: Describe/Get/List calls only, and for a cluster with a canary, its secret's value (GetSecretValue,
+ * never printed) and one `SELECT current_user` as the canary user through the Data API. An AWS error on one check (access denied, throttling) is that check's
  * ✗; only a set-up error (no credentials, no region, AWS unreachable) stops the run, said once by cli/main.ts.
  * The rules are in `cli/doctor-rules.ts`.
  */
@@ -26,6 +27,12 @@ import {
   DescribeDBInstancesCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Command } from 'commander';
 import { findCluster, loadConfig } from '../../infra/config/load';
@@ -34,6 +41,8 @@ import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
 import { awsClientConfig, explainAwsError } from '../aws-settings';
 import {
   type CheckStatus,
+  dataApiConnectError,
+  dataApiSupports,
   engineSupportsDas,
   instanceClassesSupportDas,
   keyPolicyLetsRdsUseKey,
@@ -68,6 +77,8 @@ interface Clients {
   readonly kms: KMSClient;
   readonly rds: RDSClient;
   readonly ses: SESv2Client;
+  readonly rdsData: RDSDataClient;
+  readonly secrets: SecretsManagerClient;
 }
 
 const MARK: Record<CheckStatus, string> = { pass: '✓', warn: '⚠', fail: '✗' };
@@ -558,7 +569,177 @@ async function clusterChecks(c: ClusterContext): Promise<[string, Verdict][]> {
   }
   checks.push(...(await keyChecks(c)));
   checks.push(['PostgreSQL log group retention', await logGroupCheck(c)]);
+  if (c.cluster.canary) checks.push(...(await canaryChecks(c, c.cluster.canary, db)));
   return checks;
+}
+
+/**
+ * The canary's prerequisites (docs/workflows.md "Canary workflow"): the Data API enabled, an engine version and
+ * Region it serves, the secret readable, and the user able to connect. Run as the caller: what they prove is
+ * that the cluster, secret, user, password and database work; not that the canary workflow's role may use
+ * them (the stack grants it rds-data:ExecuteStatement on clusters tagged aurora-audit=<name>, see "cluster
+ * tag", and secretsmanager:GetSecretValue on the secret, but no kms:Decrypt for a secret under a customer
+ * managed key: that is said).
+ */
+async function canaryChecks(
+  c: ClusterContext,
+  canary: NonNullable<ClusterConfig['canary']>,
+  db: DBCluster | undefined,
+): Promise<[string, Verdict][]> {
+  // Not known without the cluster (its own check already fails): not a second failure.
+  const notDescribed: Verdict = {
+    status: 'warn',
+    detail: `not checked: ${c.cluster.identifier} could not be described (see "cluster")`,
+    fix: 'fix the cluster check first',
+  };
+  const clusterArn = db?.DBClusterArn ?? c.cluster.identifier;
+  const endpoint: Verdict = !db
+    ? notDescribed
+    : db.HttpEndpointEnabled === true
+      ? { status: 'pass', detail: `HttpEndpointEnabled: the Data API serves ${c.cluster.identifier}` }
+      : {
+          status: 'fail',
+          detail: `HttpEndpointEnabled is ${db.HttpEndpointEnabled === false ? 'false' : 'not set'}: the canary's statements would fail DataApiNotEnabled`,
+          fix: `aws rds enable-http-endpoint --resource-arn ${clusterArn} (no restart; provisioned and Serverless v2 clusters)`,
+        };
+  const supported: Verdict = !db
+    ? notDescribed
+    : dataApiSupports({
+        engine: db.Engine,
+        engineVersion: db.EngineVersion,
+        engineMode: db.EngineMode,
+        region: db.DBClusterArn?.split(':')[3] ?? c.region,
+      });
+  const secret = await canarySecretCheck(c, canary);
+  let connect: Verdict;
+  if (!db || endpoint.status !== 'pass' || supported.status === 'fail' || secret.status === 'fail') {
+    connect = {
+      status: 'warn',
+      detail: 'not tried: the checks above must pass first',
+      fix: 'fix the canary checks above, then run the doctor again',
+    };
+  } else {
+    connect = await guarded('rds-data:ExecuteStatement and secretsmanager:GetSecretValue', async () => {
+      try {
+        const result = await c.clients.rdsData.send(
+          new ExecuteStatementCommand({
+            resourceArn: clusterArn,
+            secretArn: canary.secretArn,
+            database: canary.database,
+            // Read-only, allowed to any user that can log in; audited by the activity stream as a READ.
+            sql: 'SELECT current_user',
+          }),
+        );
+        const user = result.records?.[0]?.[0]?.stringValue;
+        if (user !== undefined && user.toLowerCase() !== canary.user.toLowerCase()) {
+          return {
+            status: 'fail',
+            detail: `connected to ${canary.database} as ${user}, not canary.user ${canary.user}: the alert Lambda would not take its statements for the canary's`,
+            fix: `put ${canary.user}'s credentials in the secret, or set clusters[].canary.user to ${user}`,
+          };
+        }
+        return {
+          status: 'pass',
+          detail: `SELECT current_user through the Data API: ${user ?? '(no value)'} in database ${canary.database}`,
+        };
+      } catch (err) {
+        if (explainAwsError(err) || !(err instanceof Error)) throw err;
+        if (/AccessDenied|NotAuthorized/i.test(err.name)) throw err;
+        return dataApiConnectError(err, {
+          user: canary.user,
+          database: canary.database,
+          clusterArn,
+          secretArn: canary.secretArn,
+        });
+      }
+    });
+  }
+  return [
+    ['canary: Data API enabled', endpoint],
+    ['canary: engine version and Region served by the Data API', supported],
+    ['canary: secret readable', secret],
+    ['canary: user can connect', connect],
+  ];
+}
+
+/** The canary's secret: exists, not being deleted, JSON with the canary user's name and a password. */
+async function canarySecretCheck(
+  c: ClusterContext,
+  canary: NonNullable<ClusterConfig['canary']>,
+): Promise<Verdict> {
+  const id = canary.secretArn;
+  return guarded('secretsmanager:DescribeSecret and secretsmanager:GetSecretValue', async () => {
+    let described: { DeletedDate?: Date; KmsKeyId?: string } | undefined;
+    let value: string | undefined;
+    try {
+      described = await c.clients.secrets.send(new DescribeSecretCommand({ SecretId: id }));
+      if (described.DeletedDate) {
+        return {
+          status: 'fail',
+          detail: `${id} is scheduled for deletion (${described.DeletedDate.toISOString()})`,
+          fix: `aws secretsmanager restore-secret --secret-id ${id}`,
+        };
+      }
+      value = (await c.clients.secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
+    } catch (err) {
+      if (!isNotFound(err, 'ResourceNotFoundException')) {
+        if (err instanceof Error && err.name === 'DecryptionFailure') {
+          return {
+            status: 'fail',
+            detail: `${id}: DecryptionFailure: ${err.message}`,
+            fix: `allow kms:Decrypt on the secret's key (${described?.KmsKeyId ?? 'see aws secretsmanager describe-secret'}) to the caller and to the canary workflow's role`,
+          };
+        }
+        throw err;
+      }
+      return {
+        status: 'fail',
+        detail: `${id} does not exist`,
+        fix: `create it with the canary user's credentials: aws secretsmanager create-secret --name <name> --secret-string '{"username":"${canary.user}","password":"…"}', and set clusters[].canary.secretArn to its ARN`,
+      };
+    }
+    let parsed: { username?: unknown; password?: unknown } = {};
+    try {
+      parsed = JSON.parse(value ?? '') as typeof parsed;
+    } catch {
+      // not JSON: said below
+    }
+    const put = `aws secretsmanager put-secret-value --secret-id ${id} --secret-string '{"username":"${canary.user}","password":"…"}'`;
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string' || !parsed.password) {
+      return {
+        status: 'fail',
+        detail: `${id} is not JSON with "username" and "password" (the Data API reads those)`,
+        fix: put,
+      };
+    }
+    if (parsed.username.toLowerCase() !== canary.user.toLowerCase()) {
+      return {
+        status: 'fail',
+        detail: `${id} holds user ${parsed.username}, not canary.user ${canary.user}: the alert Lambda takes only ${canary.user}'s statements for the canary's`,
+        fix: `${put}, or set clusters[].canary.user to ${parsed.username}`,
+      };
+    }
+    const readable = `${id}: readable by you, username ${parsed.username} and a password (the canary workflow's role reads it with its own secretsmanager:GetSecretValue, granted by the stack)`;
+    const keyId = described?.KmsKeyId;
+    if (keyId) {
+      // Omitted for aws/secretsmanager; a console-made secret names that key too: is it customer managed?
+      let manager: string | undefined;
+      try {
+        manager = (await c.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata
+          ?.KeyManager;
+      } catch (err) {
+        if (explainAwsError(err)) throw err;
+      }
+      if (manager !== 'AWS') {
+        return {
+          status: 'warn',
+          detail: `${readable}; it is encrypted with ${manager === 'CUSTOMER' ? 'the customer managed key' : 'the key (could not tell whose)'} ${keyId}, and the stack grants the workflow's role no kms:Decrypt on it`,
+          fix: `allow the canary workflow's role kms:Decrypt on ${keyId} in that key's policy, or encrypt the secret with aws/secretsmanager`,
+        };
+      }
+    }
+    return { status: 'pass', detail: readable };
+  });
 }
 
 /** All checks of the configuration (or one cluster), in output order. */
@@ -606,7 +787,7 @@ export function registerDoctor({ program, io, setExit }: CommandContext): void {
   program
     .command('doctor')
     .description(
-      'Check that the account and each configured cluster are ready: engine and version, instance classes, KMS key, log export, pgAudit, log retention, SES, CloudTrail, the stack',
+      'Check that the account and each configured cluster are ready: engine and version, instance classes, KMS key, log export, pgAudit, log retention, SES, CloudTrail, the stack, and the canary prerequisites (Data API, secret, connection) where configured',
     )
     .option('-c, --config <file>', 'configuration file (default: the embedded example)')
     .option('--cluster <name>', 'check this configured cluster only (identifier or resource id)')
@@ -640,6 +821,8 @@ export function registerDoctor({ program, io, setExit }: CommandContext): void {
           kms: new KMSClient(aws),
           rds: new RDSClient(aws),
           ses: new SESv2Client(aws),
+          rdsData: new RDSDataClient(aws),
+          secrets: new SecretsManagerClient(aws),
         };
         if (!opts.json && !text)
           io.stdout(`aurora-audit doctor: ${config.origin}, stack ${stack}, region ${region || '(none)'}\n`);

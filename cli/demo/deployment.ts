@@ -1,19 +1,22 @@
 /**
- * The app as the demo runs it: the embedded example configuration (one cluster, orders-db) synthesized once
- * (without bundling the Lambdas: the demo runs their TypeScript in-process), and what the local runs need from
- * the template: the enable and report workflows' definitions, the Lambdas' deployed environments, the
- * subscription filters and the recipients. Names are read as the tests' fixtures read them
+ * The app as the demo runs it: the embedded example configuration (one cluster, orders-db) with a canary on
+ * orders-db (`cli/local/scenarios/canary-config.ts`: its secret, database `orders`, user `aurora_audit_canary`),
+ * synthesized once (without bundling the Lambdas: the demo runs their TypeScript in-process), and what the
+ * local runs need from the template: the enable, report and canary workflows' definitions, the input the
+ * canary's schedule sends, the Lambdas' deployed environments, the subscription filters and the recipients. Names are read as the tests' fixtures read them
  * (`cli/local/scenarios/stream.ts`, `test/workflows/compliance-report/fixture.ts`).
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Construct } from 'constructs';
 import { buildApp } from '../../infra/build-app';
-import { loadConfig } from '../../infra/config/load';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
 import { localSettingsFiles } from '../../infra/constructs/settings-files';
+import type { CanaryWorkflow } from '../../workflows/canary/construct';
+import type { CanaryInput } from '../../workflows/canary/definition';
 import type { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import type { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import { newApp } from '../local/cdk-app';
+import { canaryConfig } from '../local/scenarios/canary-config';
 import type { StreamDeployment } from '../local/scenarios/stream';
 import { type AslDefinition, TemplateResolver } from '../local/stepfunctions/template';
 
@@ -27,6 +30,14 @@ export interface DemoDeployment {
     readonly stateMachineArn: string;
     readonly reportFunction: string;
   };
+  /** The alert state table's name (the canary workflow reads its `canary#<nonce>` items). */
+  readonly alertTable: string;
+  /** The canary workflow of orders-db and the input its schedule sends (resolved from the template). */
+  readonly canary: {
+    readonly definition: AslDefinition;
+    readonly stateMachineArn: string;
+    readonly input: CanaryInput;
+  };
   /** Deployed environments of the Lambdas the demo runs, by role. */
   readonly environments: {
     readonly decrypt: Record<string, string>;
@@ -39,7 +50,7 @@ export interface DemoDeployment {
 
 /** Synthesizes the example app (a few seconds) and reads out what the demo runs. */
 export function demoDeployment(): DemoDeployment {
-  const config = loadConfig();
+  const config = canaryConfig();
   const { app, auditStack } = buildApp(config, newApp({ bundling: false }));
   app.synth();
   const template = Template.fromStack(auditStack).toJSON() as ConstructorParameters<
@@ -53,6 +64,14 @@ export function demoDeployment(): DemoDeployment {
   if (!cluster) throw new Error('the example configuration has no cluster');
   const enableId = id(enable.stateMachine);
   const reportId = id(report.stateMachine);
+  const canaryId = id((auditStack.node.findChild('Canary') as CanaryWorkflow).stateMachine);
+  const canarySchedule = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('canary'),
+  );
+  if (!canarySchedule) throw new Error('no canary schedule in the template');
+  const canaryTarget = resolver.resolve((canarySchedule.Properties as { Target: unknown }).Target) as {
+    Input: string;
+  };
   const filters = Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::Logs::SubscriptionFilter')
     .map((r) => resolver.resolve(r.Properties) as { FilterName: string; FilterPattern: string });
@@ -79,6 +98,12 @@ export function demoDeployment(): DemoDeployment {
       definition: resolver.stateMachineDefinition(reportId),
       stateMachineArn: resolver.arn(reportId),
       reportFunction: id(report.reportFunction),
+    },
+    alertTable: resolver.ref(id(auditStack.alertProcessing.table)),
+    canary: {
+      definition: resolver.stateMachineDefinition(canaryId),
+      stateMachineArn: resolver.arn(canaryId),
+      input: JSON.parse(canaryTarget.Input) as CanaryInput,
     },
     environments: {
       decrypt: resolver.functionEnvironment(id(auditStack.streamProcessing.function)),

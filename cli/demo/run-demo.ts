@@ -10,7 +10,11 @@
  *    local KMS stand-in) through the real decrypt Lambda and then the alert Lambda; alert emails as `.eml`;
  * 5. the events in the stored layout (what Firehose wrote) and the synthesized report workflow on them, with
  *    Athena answered by the embedded SQL engine; the report email, its HTML and a Chromium screenshot;
- * 6. everything under the output directory; the database stopped and temporary files removed on every exit
+ * 6. one run of orders-db's canary workflow (the synthesized state machine): its marked statements through the
+ *    simulated Data API on the real database, their pgAudit lines and activity-stream records through the real
+ *    Lambdas to the alert Lambda, which records the arrivals the workflow waits for (./canary.ts). It runs
+ *    after the report and its events are counted apart: the demo's figures are the workload's;
+ * 7. everything under the output directory; the database stopped and temporary files removed on every exit
  *    path, Ctrl-C included.
  * Used by `cli/commands/demo.ts` and by `test/e2e/demo.test.ts`.
  */
@@ -38,11 +42,12 @@ import { LocalKms } from '../local/kms';
 import { decodeWords, parseMime } from '../local/mime';
 import { PG_BIN, type PostgresServer, startPostgres, waitForLog } from '../local/postgres';
 import { activityRecord, INSTANCE_ID, kinesisEvent, kinesisRecord } from '../local/records/activity-stream';
-import { subscriptionEvent } from '../local/records/logs-subscription';
+import { logEntries, subscriptionEvent } from '../local/records/logs-subscription';
 import { streamScenario } from '../local/scenarios/stream';
 import { sqlEngine } from '../local/sql-engine';
 import { SimClock } from '../local/stepfunctions/clock';
 import { LocalWorkflow, type TaskDispatcher } from '../local/stepfunctions/runner';
+import { type DemoCanaryResult, runDemoCanary } from './canary';
 import { type DemoDeployment, demoDeployment } from './deployment';
 import type { DemoDisplay } from './display';
 import { alertEml } from './email';
@@ -107,7 +112,10 @@ export interface DemoResult {
   readonly alerts: readonly DemoAlert[];
   /** The coverage check of the demo's flush: its grace, statements seen by both sources, gaps alerted. */
   readonly coverage: { readonly graceSeconds: number; readonly reconciled: number; readonly gaps: number };
+  /** The workload's stored events (both sources) before the canary ran, and their objects. */
   readonly stored: { readonly events: number; readonly objects: number };
+  /** The canary run (its stored events are not in `stored`). */
+  readonly canary: DemoCanaryResult;
   readonly report: {
     readonly status: string;
     readonly subject: string;
@@ -150,15 +158,6 @@ function prepareOutDir(outDir: string): void {
     join(outDir, MARKER),
     'written by aurora-audit demo; the whole directory is replaced by the next run\n',
   );
-}
-
-/** One CloudWatch Logs event per log entry (continuation lines stay with their entry, as RDS exports them). */
-function logEntries(log: string): string[] {
-  return log.split('\n').reduce<string[]>((entries, line) => {
-    if (line.startsWith('\t') && entries.length > 0) entries[entries.length - 1] += `\n${line}`;
-    else if (line.trim() !== '') entries.push(line);
-    return entries;
-  }, []);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -455,6 +454,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       'Compliance report: the synthesized ComplianceReport workflow, Athena on the embedded SQL engine',
     );
     const storedObjects = [...aws.objects.keys()].filter((k) => k.startsWith('events/')).length;
+    const storedEvents = aws.storedEvents;
     display.detail(
       `stored: ${aws.storedEvents} events in ${storedObjects} GZIP objects under bucket/events/cluster=${cluster.resourceId}/day=…/hour=…/ (both sources)`,
     );
@@ -521,7 +521,39 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     display.detail(`subject: ${subject}`);
 
-    // 6. Summary
+    // 6. The canary
+    display.phase(
+      'Canary: the synthesized canary workflow of orders-db, its statements through the simulated Data API on the real database',
+    );
+    const canary = await runDemoCanary({
+      pg,
+      deployment,
+      cluster,
+      aws,
+      kms,
+      decrypt,
+      alert: (event) => alert(event),
+      workflowsDir,
+      progress: (start) => display.workflow(start),
+      pace: (dispatch) => paced(dispatch, paceMs),
+    });
+    const ms = (v: number | undefined) => (v === undefined ? 'missing' : `${(v / 1000).toFixed(3)} s`);
+    display.detail(
+      `${canary.statements.length} marked statements run as ${canary.statements[0]?.user ?? '?'} (nonce ${canary.nonce ?? '?'}): ${canary.statements.map((s) => s.sql.split(' ')[0]).join(', ')}`,
+    );
+    display.detail(
+      `arrivals recorded by the alert Lambda: activity stream ${canary.recognized.das}, pgAudit ${canary.recognized.pgaudit}; ${canary.emails} email${canary.emails === 1 ? '' : 's'}`,
+    );
+    display.detail(
+      `latency on this machine (audit time → alert Lambda; pgAudit's time has whole seconds): activity stream ROLE ${ms(canary.latencies.das.ROLE)}, DDL ${ms(canary.latencies.das.DDL)}; pgAudit ROLE ${ms(canary.latencies.pgaudit.ROLE)}, DDL ${ms(canary.latencies.pgaudit.DDL)}`,
+    );
+    display.detail(
+      `the run: ${relative(outDir, canary.executionFile)}; what the server logged for its statements: ${relative(outDir, canary.logFile)}`,
+    );
+    if (canary.status !== 'SUCCEEDED')
+      throw new Error(`the canary workflow ended ${canary.status}: ${canary.error ?? ''}`);
+
+    // 7. Summary
     pg.stop();
     const seconds = (Date.now() - started) / 1000;
     display.phase(
@@ -535,7 +567,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       [rel(html), 'its HTML (open it in a browser), with the CSVs and the chart beside it'],
       ...(shot ? ([[rel(shot), 'a screenshot of it (headless Chromium)']] as [string, string][]) : []),
       [rel(join(outDir, 'postgresql.log')), "the server's real log (the pgAudit lines)"],
-      [`${rel(workflowsDir)}/`, 'the enablement run (states, waits) and its notification'],
+      [`${rel(workflowsDir)}/`, 'the enablement run and its notification, the canary run and its log lines'],
     ];
     const width = Math.max(...rows.map(([p]) => p.length));
     for (const [p, what] of rows) display.detail(`${p.padEnd(width)}  ${what}`);
@@ -559,7 +591,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
       alerts,
       coverage,
-      stored: { events: aws.storedEvents, objects: storedObjects },
+      stored: { events: storedEvents, objects: storedObjects },
+      canary,
       report: { status: reportRun.status, subject, dir: reportDir, eml, html, png: shot },
       postgresDataDir: pg.dataDir,
       seconds,

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CloudFormationClient,
   CloudFormationServiceException,
@@ -27,13 +30,31 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import {
+  AccessDeniedException,
+  BadRequestException,
+  DatabaseErrorException,
+  ExecuteStatementCommand,
+  HttpEndpointNotEnabledException,
+  RDSDataClient,
+} from '@aws-sdk/client-rds-data';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
   GetAccountCommand,
   GetEmailIdentityCommand,
   SESv2Client,
   NotFoundException as SesNotFound,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { parse, stringify } from 'yaml';
+import { dataApiSupports } from '../../cli/doctor-rules';
+import { EXAMPLE_CONFIG_PATH } from '../../infra/config/load';
 import { runCli } from '../helpers/cli';
+import { cliTranscript, documentedTranscript } from '../helpers/transcript';
 
 // The embedded example configuration: stack aurora-audit in eu-west-1, cluster orders-db, its key, sender
 // aurora-audit@example.com, coverage classes ROLE and DDL, logs retention 365 days.
@@ -48,6 +69,8 @@ const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
 const rds = mockClient(RDSClient);
 const ses = mockClient(SESv2Client);
+const rdsData = mockClient(RDSDataClient);
+const secrets = mockClient(SecretsManagerClient);
 
 const defaultKeyPolicy = (account = ACCOUNT) =>
   JSON.stringify({
@@ -168,11 +191,11 @@ const marks = (stdout: string) => ({
 
 beforeEach(() => {
   process.env.AWS_REGION = 'eu-west-1';
-  for (const m of [cfn, trail, logs, kms, rds, ses]) m.reset();
+  for (const m of [cfn, trail, logs, kms, rds, ses, rdsData, secrets]) m.reset();
   healthy();
 });
 afterAll(() => {
-  for (const m of [cfn, trail, logs, kms, rds, ses]) m.restore();
+  for (const m of [cfn, trail, logs, kms, rds, ses, rdsData, secrets]) m.restore();
 });
 
 describe('aurora-audit doctor', () => {
@@ -539,5 +562,293 @@ describe('aurora-audit doctor', () => {
     expect(run.stderr).toBe(
       'aurora-audit: no credentials: run `aws sso login --profile <name>` or set AWS_PROFILE\n',
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// A cluster with a canary: the example configuration with canary on orders-db, in a file.
+
+const SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:aurora-audit/orders-db-canary-AbCdEf`;
+const CANARY_USER = 'aurora_audit_canary';
+let dir: string;
+let configFile: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'aa-doctor-'));
+  configFile = join(dir, 'my-config.yaml');
+  const example = parse(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8')) as { clusters: Record<string, unknown>[] };
+  const [first, ...rest] = example.clusters;
+  writeFileSync(
+    configFile,
+    stringify({
+      ...example,
+      clusters: [{ ...first, canary: { secretArn: SECRET_ARN, database: 'orders' } }, ...rest],
+    }),
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The canary's prerequisites in place, shaped as the botocore models say (DescribeSecret omits KmsKeyId for aws/secretsmanager). */
+function canaryReady() {
+  cluster({ HttpEndpointEnabled: true });
+  secrets.on(DescribeSecretCommand).resolves({
+    ARN: SECRET_ARN,
+    Name: 'aurora-audit/orders-db-canary',
+    LastChangedDate: new Date('2026-11-01T00:00:00Z'),
+    VersionIdsToStages: { 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111': ['AWSCURRENT'] },
+  });
+  secrets.on(GetSecretValueCommand).resolves({
+    ARN: SECRET_ARN,
+    Name: 'aurora-audit/orders-db-canary',
+    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+    SecretString: JSON.stringify({ username: CANARY_USER, password: 'canary-pw-not-printed' }),
+    VersionStages: ['AWSCURRENT'],
+  });
+  rdsData.on(ExecuteStatementCommand).resolves({
+    records: [[{ stringValue: CANARY_USER }]],
+    numberOfRecordsUpdated: 0,
+  });
+}
+
+const canaryLines = (stdout: string) => stdout.split('\n').filter((l) => / canary: /.test(l));
+
+describe('aurora-audit doctor, a cluster with a canary', () => {
+  beforeEach(canaryReady);
+
+  it('checks the Data API, the version and Region it serves, the secret and a connection as the canary user: 4 more ✓', async () => {
+    const run = await runCli('doctor', '-c', configFile);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const { pass, warn, fail } = marks(run.stdout);
+    expect([pass.length, warn.length, fail.length]).toEqual([19, 0, 0]);
+    expect(canaryLines(run.stdout)).toEqual([
+      '  ✓ canary: Data API enabled: HttpEndpointEnabled: the Data API serves orders-db',
+      '  ✓ canary: engine version and Region served by the Data API: aurora-postgresql 15.4 in eu-west-1: the Data API serves Aurora PostgreSQL 15 from 15.3 in eu-west-1',
+      `  ✓ canary: secret readable: ${SECRET_ARN}: readable by you, username aurora_audit_canary and a password (the canary workflow's role reads it with its own secretsmanager:GetSecretValue, granted by the stack)`,
+      '  ✓ canary: user can connect: SELECT current_user through the Data API: aurora_audit_canary in database orders',
+    ]);
+    expect(run.stdout).not.toContain('canary-pw-not-printed');
+    // The calls as the SDK typings spell them.
+    expect(secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ARN });
+    expect(rdsData.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input)).toEqual([
+      { resourceArn: CLUSTER_ARN, secretArn: SECRET_ARN, database: 'orders', sql: 'SELECT current_user' },
+    ]);
+  });
+
+  it('runs no canary check for a cluster without canary (the embedded example)', async () => {
+    const run = await runCli('doctor');
+    expect(canaryLines(run.stdout)).toEqual([]);
+    expect(secrets.calls()).toHaveLength(0);
+    expect(rdsData.calls()).toHaveLength(0);
+  });
+
+  const dbError = (
+    message: string,
+    Exception: typeof DatabaseErrorException | typeof BadRequestException = DatabaseErrorException,
+  ) => new Exception({ message, $metadata: { httpStatusCode: 400 } });
+
+  // Each case breaks one prerequisite; exactly that canary check fails, naming what to do.
+  const cases: [string, () => void, RegExp, RegExp][] = [
+    [
+      'the HTTP endpoint (Data API) is not enabled',
+      () => cluster({ HttpEndpointEnabled: false }),
+      /✗ canary: Data API enabled: HttpEndpointEnabled is false/,
+      new RegExp(`→ aws rds enable-http-endpoint --resource-arn ${CLUSTER_ARN}`),
+    ],
+    [
+      'the engine version is older than the Data API serves',
+      () => cluster({ HttpEndpointEnabled: true, EngineVersion: '15.2' }),
+      /✗ canary: engine version and Region served by the Data API: aurora-postgresql 15.2 in eu-west-1: the Data API needs 15.3 or later for Aurora PostgreSQL 15/,
+      /→ upgrade the cluster to 15.3 or later/,
+    ],
+    [
+      'the secret does not exist',
+      () =>
+        secrets.on(DescribeSecretCommand).rejects(
+          new ResourceNotFoundException({
+            message: "Secrets Manager can't find the specified secret.",
+            $metadata: {},
+          }),
+        ),
+      new RegExp(`✗ canary: secret readable: ${SECRET_ARN} does not exist`),
+      /→ create it with the canary user's credentials: aws secretsmanager create-secret/,
+    ],
+    [
+      'the secret is scheduled for deletion',
+      () =>
+        secrets
+          .on(DescribeSecretCommand)
+          .resolves({ ARN: SECRET_ARN, DeletedDate: new Date('2026-12-10T00:00:00Z') }),
+      /✗ canary: secret readable: .* is scheduled for deletion \(2026-12-10T00:00:00.000Z\)/,
+      new RegExp(`→ aws secretsmanager restore-secret --secret-id ${SECRET_ARN}`),
+    ],
+    [
+      "the secret holds another user's credentials",
+      () =>
+        secrets.on(GetSecretValueCommand).resolves({
+          ARN: SECRET_ARN,
+          SecretString: JSON.stringify({ username: 'app_user', password: 'x' }),
+        }),
+      /✗ canary: secret readable: .* holds user app_user, not canary.user aurora_audit_canary/,
+      /→ aws secretsmanager put-secret-value .*, or set clusters\[\].canary.user to app_user/,
+    ],
+    [
+      "the secret's password is not the user's",
+      () =>
+        rdsData
+          .on(ExecuteStatementCommand)
+          .rejects(dbError('FATAL: password authentication failed for user "aurora_audit_canary"')),
+      /✗ canary: user can connect: DatabaseErrorException: FATAL: password authentication failed .*: the secret's password is not aurora_audit_canary's/,
+      /→ set the password the secret holds \(ALTER ROLE aurora_audit_canary PASSWORD …\)/,
+    ],
+    [
+      'the database does not exist (the same text, answered as BadRequestException)',
+      () =>
+        rdsData
+          .on(ExecuteStatementCommand)
+          .rejects(dbError('FATAL: database "orders" does not exist', BadRequestException)),
+      /✗ canary: user can connect: .*database "orders" does not exist: there is no database orders/,
+      /→ create it \(CREATE DATABASE orders;\) with the canary's table, or set clusters\[\].canary.database/,
+    ],
+    [
+      'the Data API says the endpoint is off although RDS said on',
+      () =>
+        rdsData.on(ExecuteStatementCommand).rejects(
+          new HttpEndpointNotEnabledException({
+            message: `HttpEndpoint is not enabled for resource ${CLUSTER_ARN}`,
+            $metadata: { httpStatusCode: 400 },
+          }),
+        ),
+      /✗ canary: user can connect: HttpEndpointNotEnabledException: HttpEndpoint is not enabled/,
+      new RegExp(`→ aws rds enable-http-endpoint --resource-arn ${CLUSTER_ARN}`),
+    ],
+  ];
+
+  it('names the permissions to grant when the caller may not use the Data API, and the cluster check alone fails for a missing cluster', async () => {
+    rdsData.on(ExecuteStatementCommand).rejects(
+      new AccessDeniedException({
+        message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/dba/alice is not authorized to perform: rds-data:ExecuteStatement`,
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const denied = await runCli('doctor', '-c', configFile);
+    expect(marks(denied.stdout).fail).toEqual([
+      expect.stringMatching(
+        /✗ canary: user can connect: AccessDeniedException: .* → allow rds-data:ExecuteStatement and secretsmanager:GetSecretValue to the caller/,
+      ),
+    ]);
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+    const missing = await runCli('doctor', '-c', configFile);
+    expect(marks(missing.stdout).fail.filter((l) => l.includes('canary:'))).toEqual([]);
+    expect(canaryLines(missing.stdout).filter((l) => l.startsWith('  ⚠ '))).toHaveLength(3);
+  });
+
+  it.each(cases)('fails one check, with its fix, when %s', async (_what, breakIt, detail, fix) => {
+    breakIt();
+    const run = await runCli('doctor', '-c', configFile);
+    expect(run.code).toBe(1);
+    const { fail } = marks(run.stdout);
+    expect(fail).toHaveLength(1);
+    expect(fail[0]).toMatch(detail);
+    expect(fail[0]).toMatch(fix);
+  });
+
+  it('does not try to connect while a prerequisite fails (a warning says so)', async () => {
+    cluster({ HttpEndpointEnabled: false });
+    const run = await runCli('doctor', '-c', configFile);
+    expect(canaryLines(run.stdout)[3]).toMatch(
+      /⚠ canary: user can connect: not tried: the checks above must pass first/,
+    );
+    expect(rdsData.calls()).toHaveLength(0);
+  });
+
+  it("warns when the secret's key is customer managed: the stack grants the workflow's role no kms:Decrypt on it", async () => {
+    const key = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
+    secrets.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, KmsKeyId: key });
+    kms
+      .on(DescribeKeyCommand, { KeyId: key })
+      .resolves({ KeyMetadata: { KeyId: key, KeyManager: 'CUSTOMER' } });
+    const run = await runCli('doctor', '-c', configFile);
+    expect(run.code).toBe(0);
+    expect(canaryLines(run.stdout)[2]).toMatch(
+      new RegExp(
+        `⚠ canary: secret readable: .*encrypted with the customer managed key ${key}.*→ allow the canary workflow's role kms:Decrypt on`,
+      ),
+    );
+    // The key of aws/secretsmanager (a console-made secret names it): a pass.
+    kms.on(DescribeKeyCommand, { KeyId: key }).resolves({ KeyMetadata: { KeyId: key, KeyManager: 'AWS' } });
+    const again = await runCli('doctor', '-c', configFile);
+    expect(canaryLines(again.stdout)[2]).toMatch(/✓ canary: secret readable/);
+  });
+
+  it('prints the transcript docs/cli.md shows (from these stubs): SES sandbox, untagged key, a patch to check, a wrong canary password', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+    kms.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'orders-db',
+          DBClusterArn: CLUSTER_ARN,
+          DbClusterResourceId: 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+          Status: 'available',
+          Engine: 'aurora-postgresql',
+          EngineVersion: '15.4',
+          EngineMode: 'provisioned',
+          HttpEndpointEnabled: true,
+          DBClusterParameterGroup: 'orders-pg',
+          EnabledCloudwatchLogsExports: ['postgresql'],
+          DBClusterMembers: [{ DBInstanceIdentifier: 'orders-db-1', IsClusterWriter: true }],
+          TagList: [{ Key: 'aurora-audit', Value: 'aurora-audit' }],
+        },
+      ],
+    });
+    rdsData
+      .on(ExecuteStatementCommand)
+      .rejects(dbError('FATAL: password authentication failed for user "aurora_audit_canary"'));
+    const shown = (
+      await cliTranscript(['doctor', '-c', configFile], { shown: 'aurora-audit doctor -c my-config.yaml' })
+    ).replaceAll(`${dir}/`, '');
+    expect(shown).toBe(documentedTranscript('doctor'));
+  });
+});
+
+describe('the Data API table (cli/doctor-rules.ts)', () => {
+  const supports = (engineVersion: string, region: string, engineMode = 'provisioned') =>
+    dataApiSupports({ engine: 'aurora-postgresql', engineVersion, engineMode, region }).status;
+
+  it('passes each major from its minimum version in a listed Region, fails the version before', () => {
+    for (const [below, minimum, later] of [
+      ['13.10', '13.11', '13.20'],
+      ['14.7', '14.8', '14.15'],
+      ['15.2', '15.3', '15.10'],
+      ['16.0', '16.1', '16.6'],
+      ['17.3', '17.4', '17.5'],
+    ]) {
+      expect([
+        supports(below as string, 'us-east-1'),
+        supports(minimum as string, 'eu-west-1'),
+        supports(later as string, 'ap-southeast-7'),
+      ]).toEqual(['fail', 'pass', 'pass']);
+    }
+    expect(supports('12.22', 'eu-west-1')).toBe('fail');
+    expect(supports('16.4-limitless', 'eu-west-1')).toBe('pass');
+  });
+
+  it('fails the Regions the table lists as not available, warns on a Region or major it does not list', () => {
+    for (const region of [
+      'ap-south-2',
+      'eu-central-2',
+      'il-central-1',
+      'mx-central-1',
+      'ca-west-1',
+      'us-gov-west-1',
+    ])
+      expect(supports('16.6', region)).toBe('fail');
+    expect(supports('16.6', 'xx-future-1')).toBe('warn');
+    expect(supports('19.1', 'eu-west-1')).toBe('warn');
+    expect(supports('16.6', 'eu-west-1', 'serverless')).toBe('fail');
+    expect(
+      dataApiSupports({ engine: 'aurora-mysql', engineVersion: '8.0', region: 'eu-west-1' }).status,
+    ).toBe('fail');
   });
 });

@@ -146,14 +146,14 @@ beforeAll(async () => {
       (text) => {
         output += text;
       },
-      { interactive: false, totalPhases: 6 },
+      { interactive: false, totalPhases: 7 },
     ),
     correlationHoldSeconds: 2,
     coverageGraceSeconds: GRACE,
     handleSignals: false,
   });
   endedAt = Date.now();
-}, 120_000);
+}, 180_000); // seven phases; the CDK synthesis alone took 36 s on the shared 2-core machine
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
@@ -299,18 +299,26 @@ describe('npm run demo', () => {
   it('stores the events of both sources in the layout Athena reads', () => {
     const dir = join(result.outDir, 'bucket', 'events', `cluster=${RESOURCE_ID}`);
     const objects = files(dir).filter((f) => /\/day=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[^/]+\.json\.gz$/.test(f));
-    expect(objects.length).toBe(result.stored.objects);
-    const events = objects.flatMap((f) =>
+    // The workload's objects and those the canary's events added after the report (counted apart).
+    expect(objects.length).toBe(result.stored.objects + result.canary.stored.objects);
+    const all = objects.flatMap((f) =>
       readable(f)
         .split('\n')
         .filter((l) => l !== '')
         .map((l) => {
-          const event = JSON.parse(l) as { source: string; clusterId: string; time: string };
+          const event = JSON.parse(l) as {
+            source: string;
+            clusterId: string;
+            time: string;
+            commandText: string | null;
+          };
           // Each event lies in the UTC day and hour partition of its own time.
           expect(f).toContain(`/day=${event.time.slice(0, 10)}/hour=${event.time.slice(11, 13)}/`);
           return event;
         }),
     );
+    const events = all.filter((e) => !/aurora-audit canary [0-9a-f-]{36}/.test(String(e.commandText)));
+    expect(all.length - events.length).toBe(result.canary.stored.events);
     expect(events).toHaveLength(result.stored.events);
     expect(result.stored.events).toBe(result.pgAudit.events + result.activityStream.delivered);
     expect(new Set(events.map((e) => e.source))).toEqual(new Set(['das', 'pgaudit']));
@@ -403,6 +411,81 @@ describe('npm run demo', () => {
     // The period ends on the day of the run (UTC): the subject's range ends there.
     const today = new Date(at).toISOString().slice(0, 10);
     expect(result.report.subject).toContain(`–${today}:`);
+  });
+
+  it("runs orders-db's canary once to SUCCEEDED: its statements ran on the real server, arrived through both sources, latencies from what was stored", () => {
+    const { canary } = result;
+    // The database ran the two marked statements through the Data API, as the canary user, with one nonce.
+    expect(canary.statements.map((st) => st.user)).toEqual(['aurora_audit_canary', 'aurora_audit_canary']);
+    const nonce = /aurora-audit canary ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/.exec(
+      canary.statements[0]?.sql ?? '',
+    )?.[1];
+    expect(nonce).toBeDefined();
+    expect(canary.statements.every((st) => st.sql.includes(`aurora-audit canary ${nonce}`))).toBe(true);
+    // pgAudit on the real server logged each of them as the canary user in database orders (its own lines).
+    const logged = readFileSync(join(result.outDir, 'workflows', 'canary-postgresql.log'), 'utf8')
+      .split('\n')
+      .map((l) =>
+        /:aurora_audit_canary@orders:\[\d+\]:LOG: {2}AUDIT: SESSION,\d+,\d+,([A-Z]+),([A-Z ]+),/.exec(l),
+      )
+      .filter((m) => m !== null)
+      .map((m) => `${m[1]} ${m[2]}`);
+    expect(logged).toEqual(['ROLE GRANT', 'DDL COMMENT']);
+    // Stored as evidence: each statement once per source, the canary's user and database.
+    type Stored = {
+      source: string;
+      class: string;
+      user: string;
+      database: string;
+      time: string;
+      commandText: string;
+    };
+    const stored = files(join(result.outDir, 'bucket', 'events'))
+      .filter((f) => f.endsWith('.json.gz'))
+      .flatMap((f) =>
+        readable(f)
+          .split('\n')
+          .filter((l) => l.includes(`aurora-audit canary ${nonce}`))
+          .map((l) => JSON.parse(l) as Stored),
+      );
+    expect(stored.map((e) => `${e.source} ${e.class} ${e.user}@${e.database}`).sort()).toEqual([
+      'das DDL aurora_audit_canary@orders',
+      'das ROLE aurora_audit_canary@orders',
+      'pgaudit DDL aurora_audit_canary@orders',
+      'pgaudit ROLE aurora_audit_canary@orders',
+    ]);
+    expect(canary.stored.events).toBe(stored.length);
+    // The run, as written to the output folder: SUCCEEDED, its output the arrival item the alert Lambda wrote.
+    const execution = JSON.parse(readFileSync(canary.executionFile, 'utf8')) as {
+      status: string;
+      output: { Item: Record<string, { S?: string; N?: string }> };
+    };
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(canary.status).toBe('SUCCEEDED');
+    const item = execution.output.Item;
+    expect(item.pk?.S).toBe(`canary#${nonce}`);
+    for (const e of stored) {
+      const attribute = `${e.source}${e.class === 'ROLE' ? 'Role' : 'Ddl'}`;
+      const arrivedAt = Date.parse(item[attribute]?.S ?? '');
+      // Arrived during the demo, after the statement ran; the latency is arrival minus the stored event's time.
+      expect(arrivedAt).toBeGreaterThanOrEqual(startedAt);
+      expect(arrivedAt).toBeLessThanOrEqual(endedAt);
+      expect(Number(item[`${attribute}LatencyMs`]?.N)).toBe(arrivedAt - Date.parse(e.time));
+      expect(arrivedAt).toBeGreaterThanOrEqual(Date.parse(e.time));
+      const latency = canary.latencies[e.source as 'das' | 'pgaudit'][e.class as 'ROLE' | 'DDL'];
+      expect(latency).toBe(arrivedAt - Date.parse(e.time));
+      expect(output).toContain(`${e.class} ${((latency ?? 0) / 1000).toFixed(3)} s`);
+    }
+    // The alert Lambda recognized each arrival; the canary never emails.
+    expect(canary.recognized).toEqual({ das: 2, pgaudit: 2 });
+    expect(canary.emails).toBe(0);
+    const emails = readdirSync(join(result.outDir, 'alerts')).map((f) =>
+      readable(join(result.outDir, 'alerts', f)),
+    );
+    expect(emails.filter((e) => e.includes('aurora-audit canary'))).toEqual([]);
+    expect(output).toMatch(/\[6\/7\] Canary/);
+    expect(output).toMatch(/✓ Write ROLE statement {2}✓ Write DDL statement/);
+    expect(output).toMatch(/SUCCEEDED in \d+ state transitions/);
   });
 
   it('leaves nothing running: PostgreSQL stopped, its directory removed', () => {

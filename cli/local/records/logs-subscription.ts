@@ -26,3 +26,15 @@ export function subscriptionEvent(messages: readonly string[], options: PayloadO
   };
   return { awslogs: { data: gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64') } };
 }
+
+/**
+ * One CloudWatch Logs event per entry of a PostgreSQL server log (continuation lines, which start with a tab,
+ * stay with their entry, as RDS exports them).
+ */
+export function logEntries(log: string): string[] {
+  return log.split('\n').reduce<string[]>((entries, line) => {
+    if (line.startsWith('\t') && entries.length > 0) entries[entries.length - 1] += `\n${line}`;
+    else if (line.trim() !== '') entries.push(line);
+    return entries;
+  }, []);
+}

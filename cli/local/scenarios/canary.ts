@@ -328,7 +328,7 @@ async function auditLinesAfter(pg: PostgresServer, offset: number): Promise<stri
 }
 
 /** A document-client item (strings, numbers, string sets) in DynamoDB JSON, as GetItem returns it. */
-function toAttributeValues(item: Record<string, unknown>): Record<string, AttributeValue> {
+export function toAttributeValues(item: Record<string, unknown>): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
   for (const [k, v] of Object.entries(item)) {
     if (typeof v === 'string') out[k] = { S: v };
