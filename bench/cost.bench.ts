@@ -249,7 +249,7 @@ export const DAILY_QUERIES = (() => {
 })();
 
 /**
- * The period summary (reports/queries/period-summary.sql): it reads the period and the previous period of equal
+ * The period summary (reports/summary/period-summary.sql): it reads the period and the previous period of equal
  * length once (2 days for a daily report, `npm run bench -- report-pruning` measures the files it opens), and
  * the sections read only the summary, a few MB: Athena bills at least 10 MB per query.
  */

@@ -255,7 +255,7 @@ export function athenaExecutionParameters(values: readonly string[]): string[] {
 }
 
 /**
- * The period summary (`period-summary.sql`): the one query of a report run that reads the stored events, once
+ * The period summary (`reports/summary/period-summary.sql`): the one query of a report run that reads the stored events, once
  * for the period and the previous period of equal length. Its rows (each notable statement in detail, every
  * other statement counted into groups) are what the sections of `reports/sections/*.sql` read, as the table
  * {@link PERIOD_SUMMARY_TABLE} (an Athena CTAS of the run). Canary statements are left out there.
@@ -269,7 +269,7 @@ export type CanaryUsers = Readonly<Record<string, string>>;
 
 /** The SQL text of the period summary. */
 export function periodSummarySql(): string {
-  return readFileSync(join(__dirname, PERIOD_SUMMARY_FILE), 'utf8');
+  return readFileSync(join(__dirname, '..', 'summary', PERIOD_SUMMARY_FILE), 'utf8');
 }
 
 /** The SQL text of a section over the period summary (`reports/sections/<name>.sql`). */

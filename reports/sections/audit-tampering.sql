@@ -1,5 +1,5 @@
 -- Audit-configuration tampering: the statements the default audit-tampering rule matches.
--- Reads the run's period summary (reports/queries/period-summary.sql), never the stored events.
+-- Reads the run's period summary (reports/summary/period-summary.sql), never the stored events.
 SELECT "time", cluster, "user", "database", command, remotehost, sources, commandtext
 FROM aurora_audit.report_period_summary
 WHERE in_period AND detail

@@ -1,5 +1,5 @@
 -- Failed statements (an error message or a non-zero exit code) and failed logins, in the order they ran.
--- Reads the run's period summary (reports/queries/period-summary.sql), never the stored events.
+-- Reads the run's period summary (reports/summary/period-summary.sql), never the stored events.
 SELECT
   CASE WHEN "class" = 'CONNECT' AND command = 'AUTH FAILURE' THEN 'login' ELSE 'statement' END AS failure,
   "time", cluster, "user", "database", "class", command, exitcode, errormessage, remotehost, sources, commandtext

@@ -1,6 +1,6 @@
 -- Users and client hosts seen in the period for the first time: not seen in the previous period of equal
 -- length (the summary holds both periods' groups).
--- Reads the run's period summary (reports/queries/period-summary.sql), never the stored events.
+-- Reads the run's period summary (reports/summary/period-summary.sql), never the stored events.
 WITH sightings AS (
   SELECT 'user' AS kind, "user" AS value, in_period, first_time, first_ts, statements
   FROM aurora_audit.report_period_summary

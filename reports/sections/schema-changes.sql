@@ -1,5 +1,5 @@
 -- Schema changes: every statement of class DDL, in the order they ran.
--- Reads the run's period summary (reports/queries/period-summary.sql), never the stored events.
+-- Reads the run's period summary (reports/summary/period-summary.sql), never the stored events.
 SELECT "time", cluster, "user", "database", command, objecttype, objectname, remotehost, sources, commandtext
 FROM aurora_audit.report_period_summary
 WHERE in_period AND detail AND "class" = 'DDL'

@@ -1,5 +1,5 @@
 -- Top client hosts: statements, distinct users, first and last seen.
--- Reads the run's period summary (reports/queries/period-summary.sql), never the stored events.
+-- Reads the run's period summary (reports/summary/period-summary.sql), never the stored events.
 SELECT
   remotehost,
   CAST(sum(statements) AS bigint) AS statements,

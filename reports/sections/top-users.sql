@@ -1,5 +1,5 @@
 -- Top users: statements, distinct client hosts, first and last seen.
--- Reads the run's period summary (reports/queries/period-summary.sql), never the stored events.
+-- Reads the run's period summary (reports/summary/period-summary.sql), never the stored events.
 SELECT
   "user",
   CAST(sum(statements) AS bigint) AS statements,

@@ -1,5 +1,5 @@
 /**
- * The period summary (reports/queries/period-summary.sql): read once, canary statements left out. The figures
+ * The period summary (reports/summary/period-summary.sql): read once, canary statements left out. The figures
  * are computed from the workload here (which statements are the canary's), never with SQL.
  */
 import { periodSummarySql, REPORT_QUERIES } from '../../reports/queries';

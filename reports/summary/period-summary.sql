@@ -37,7 +37,7 @@ WITH events AS (
     -- The canary's statements (tasks/core/canary.ts) are proof that auditing works, not activity: left out
     -- when the statement is exactly a canary text with its nonce, of its class, without an error, by the
     -- cluster's canary user. The same marker in anyone else's statement is reported as usual.
-    AND NOT coalesce(
+    AND coalesce(
       contains(split(?, ','), clusterid || ':' || lower("user"))
       AND errormessage IS NULL
       AND (
@@ -45,7 +45,7 @@ WITH events AS (
         OR (upper("class") = 'DDL' AND regexp_like(commandtext, '(?i)^\s*COMMENT ON TABLE aurora[_]audit_canary IS ''aurora-audit canary [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}''\s*;?\s*$'))
       ),
       false
-    )
+    ) = false
 ),
 -- The period's statements, each once. The activity stream and pgAudit each report a statement; their two
 -- entries are paired by the statement identity of tasks/core/statement.ts, strongest match first: (1) the
@@ -207,7 +207,7 @@ shaped AS (
     CASE WHEN notable THEN id END AS detail_id,
     notable AND coverage_gap AS detail_coverage_gap,
     CASE
-      WHEN NOT (notable AND coverage_gap) THEN NULL
+      WHEN notable = false OR coverage_gap = false THEN NULL
       WHEN sources = 'pgaudit'
         THEN 'The activity stream did not report it: stopped or starting at the time, or its records were not delivered (decrypt Lambda failures, quarantine).'
       WHEN silenced_ts IS NOT NULL AND silenced_ts <= event_ts
