@@ -30,6 +30,18 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
     use: 'earliest sighting of a user or host (first-seen)',
   },
   {
+    name: 'sum',
+    kind: 'aggregate',
+    signature: 'sum(x) → [same as x]',
+    use: "statements of the period summary's groups added up (the sections)",
+  },
+  {
+    name: 'bool_and',
+    kind: 'aggregate',
+    signature: 'bool_and(boolean) → boolean: TRUE if every input value is TRUE',
+    use: 'a user or host seen only in the period, not in the previous one (first-seen over the summary)',
+  },
+  {
     name: 'min_by',
     kind: 'aggregate',
     signature: 'min_by(x, y) → [same as x]: x of the row with the smallest y',

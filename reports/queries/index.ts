@@ -253,3 +253,64 @@ export function queryParameters(
 export function athenaExecutionParameters(values: readonly string[]): string[] {
   return values.map((v) => `'${v.replace(/'/g, "''")}'`);
 }
+
+/**
+ * The period summary (`reports/summary/period-summary.sql`): the one query of a report run that reads the stored events, once
+ * for the period and the previous period of equal length. Its rows (each notable statement in detail, every
+ * other statement counted into groups) are what the sections of `reports/sections/*.sql` read, as the table
+ * {@link PERIOD_SUMMARY_TABLE} (an Athena CTAS of the run). Canary statements are left out there.
+ */
+export const PERIOD_SUMMARY_FILE = 'period-summary.sql';
+/** How the section SQL names the run's summary table. */
+export const PERIOD_SUMMARY_TABLE = 'aurora_audit.report_period_summary';
+
+/** The canary users of the report's clusters (`clusters[].canary.user`), by cluster resource id. */
+export type CanaryUsers = Readonly<Record<string, string>>;
+
+/** The SQL text of the period summary. */
+export function periodSummarySql(): string {
+  return readFileSync(join(__dirname, '..', 'summary', PERIOD_SUMMARY_FILE), 'utf8');
+}
+
+/** The SQL text of a section over the period summary (`reports/sections/<name>.sql`). */
+export function sectionSql(name: string): string {
+  return readFileSync(join(__dirname, '..', 'sections', `${reportQuery(name).name}.sql`), 'utf8');
+}
+
+const CANARY_USER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/** The period summary's execution parameter values, in placeholder order (see the file's header). */
+export function periodSummaryParameters(
+  period: ReportPeriod,
+  cluster: string,
+  canaryUsers: CanaryUsers = {},
+  coverageClasses: readonly string[] = DEFAULT_COVERAGE_CLASSES,
+): string[] {
+  const [firstDay, lastDay, firstDayAgain, firstHour, lastDayAgain, lastHour, c1, c2, start, end] =
+    queryParameters(reportQuery('first-seen'), period, cluster, coverageClasses);
+  for (const [resourceId, user] of Object.entries(canaryUsers)) {
+    if (!CLUSTER.test(resourceId) || resourceId === '*' || !CANARY_USER.test(user))
+      throw new InvalidReportParameterError(
+        `canary users must map cluster resource ids to PostgreSQL user names, got ${JSON.stringify(resourceId)}: ${JSON.stringify(user)}`,
+      );
+  }
+  const canaries = Object.entries(canaryUsers)
+    .map(([resourceId, user]) => `${resourceId}:${user.toLowerCase()}`)
+    .join(',');
+  return [
+    period.start,
+    firstDay,
+    lastDay,
+    firstDayAgain,
+    firstHour,
+    lastDayAgain,
+    lastHour,
+    c1,
+    c2,
+    start,
+    end,
+    canaries,
+    period.timeZone,
+    coverageClasses.join(','),
+  ] as string[];
+}

@@ -6,10 +6,14 @@ import {
   AUDIT_TAMPERING_REGEX,
   athenaExecutionParameters,
   InvalidReportParameterError,
+  PERIOD_SUMMARY_TABLE,
+  periodSummaryParameters,
+  periodSummarySql,
   queryParameters,
   querySql,
   REPORT_QUERIES,
   reportQuery,
+  sectionSql,
   UnknownReportQueryError,
 } from '../../reports/queries';
 import { eventSearchParameters, eventSearchRange, eventSearchSql } from '../../reports/search';
@@ -338,5 +342,41 @@ describe('the event search SQL (reports/search/events.sql) as Athena accepts it'
     const rest = sql.slice(sql.indexOf(statementsCte(report)) + statementsCte(report).length);
     expect(rest).toMatch(/FROM statements\b/);
     expect(rest).not.toMatch(/FROM events\b/);
+  });
+});
+
+describe('the period summary and its sections as Athena accepts them', () => {
+  const period = reportPeriod({ period: 'daily' }, 'Europe/Berlin', new Date('2026-11-24T06:00:00Z'));
+
+  it('parses the summary and every section as Trino SQL calling only the documented functions', () => {
+    expect(functionsCalled(periodSummarySql()).size).toBeGreaterThan(0);
+    for (const sql of [periodSummarySql(), ...names.map((name) => sectionSql(name))]) {
+      const called = functionsCalled(sql);
+      expect([...called].filter((f) => !ATHENA_FUNCTION_NAMES.includes(f))).toEqual([]);
+    }
+  });
+
+  it('reads the events only within the partitions, cluster and instants of the two periods', () => {
+    expect(unrestrictedScans(periodSummarySql())).toEqual([]);
+  });
+
+  it('has as many placeholders as parameters; the sections have none and never read the events', () => {
+    expect(placeholders(periodSummarySql())).toBe(periodSummaryParameters(period, '*').length);
+    for (const name of names) {
+      expect(placeholders(sectionSql(name))).toBe(0);
+      expect(sectionSql(name)).not.toMatch(/audit_events/);
+      expect(sectionSql(name)).toContain(PERIOD_SUMMARY_TABLE);
+    }
+  });
+
+  it('holds the audit-tampering patterns literally, as the audit-tampering query does', () => {
+    for (const sql of [periodSummarySql(), sectionSql('audit-tampering')])
+      expect(sql).toContain(`regexp_like(coalesce(`);
+    expect(periodSummarySql()).toContain(
+      `regexp_like(coalesce(f.commandtext, f.command), '${AUDIT_TAMPERING_REGEX}')`,
+    );
+    expect(sectionSql('audit-tampering')).toContain(
+      `regexp_like(coalesce(commandtext, command), '${AUDIT_TAMPERING_REGEX}')`,
+    );
   });
 });

@@ -7,7 +7,15 @@ import { rmSync } from 'node:fs';
 import { auditEvent } from '../../cli/local/records/audit-event';
 import { writeStoredEvents } from '../../cli/local/records/stored-events';
 import { type SqlEngine, sqlEngine } from '../../cli/local/sql-engine';
-import { queryParameters, querySql, reportQuery } from '../../reports/queries';
+import {
+  PERIOD_SUMMARY_TABLE,
+  periodSummaryParameters,
+  periodSummarySql,
+  queryParameters,
+  querySql,
+  reportQuery,
+  sectionSql,
+} from '../../reports/queries';
 import type { AuditEvent, AuditEventInput } from '../../tasks/core/audit-event';
 import type { ReportPeriod } from '../../tasks/core/report-period';
 
@@ -59,8 +67,19 @@ export async function reportFixture(
   const engine = await sqlEngine(root);
   return {
     engine,
-    run: (name, period, cluster = '*', coverageClasses = undefined) =>
-      engine.query(querySql(name), queryParameters(reportQuery(name), period, cluster, coverageClasses)),
+    async run(name, period, cluster = '*', coverageClasses = undefined) {
+      const rows = await engine.query(
+        querySql(name),
+        queryParameters(reportQuery(name), period, cluster, coverageClasses),
+      );
+      // The same section from the period summary (built once, as the run's CTAS builds it) gives the same rows.
+      const summarized = await summarizedSection(engine, name, period, cluster, coverageClasses);
+      if (JSON.stringify(summarized) !== JSON.stringify(rows))
+        throw new Error(
+          `${name} from the period summary differs:\n${JSON.stringify(summarized)}\nfrom the events:\n${JSON.stringify(rows)}`,
+        );
+      return rows;
+    },
     filesRead: (name, period, cluster = '*') =>
       engine.filesRead(querySql(name), queryParameters(reportQuery(name), period, cluster)),
     close() {
@@ -68,6 +87,22 @@ export async function reportFixture(
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Builds the period summary as a table (what the run's CTAS does), then runs the section over it. */
+export async function summarizedSection(
+  engine: SqlEngine,
+  name: string,
+  period: ReportPeriod,
+  cluster = '*',
+  coverageClasses?: readonly string[],
+  canaryUsers: Readonly<Record<string, string>> = {},
+): Promise<Record<string, unknown>[]> {
+  await engine.query(
+    `CREATE OR REPLACE TABLE ${PERIOD_SUMMARY_TABLE} AS ${periodSummarySql()}`,
+    periodSummaryParameters(period, cluster, canaryUsers, coverageClasses),
+  );
+  return engine.query(sectionSql(name));
 }
 
 /** The reference: each event once, of the cluster (or all with `*`), with `start <= time < end`. */

@@ -87,6 +87,15 @@ const checks: Record<string, { sql: string; expected: Record<string, unknown> }>
     sql: "SELECT min(v) AS m FROM (VALUES ('b'), ('a'), (NULL)) t(v)",
     expected: { m: 'a' },
   },
+  sum: {
+    // Athena: sum of bigint is bigint; the sections cast DuckDB's wider sum back to bigint.
+    sql: 'SELECT CAST(sum(x) AS bigint) AS s FROM (VALUES (2), (3), (NULL)) t(x)',
+    expected: { s: '5' },
+  },
+  bool_and: {
+    sql: 'SELECT bool_and(x) AS a, bool_and(y) AS b FROM (VALUES (true, true), (false, true)) t(x, y)',
+    expected: { a: false, b: true },
+  },
   min_by: {
     sql: "SELECT min_by(x, y) AS m FROM (VALUES ('late', 2), ('early', 1), ('null', NULL)) t(x, y)",
     expected: { m: 'early' },

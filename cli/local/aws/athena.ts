@@ -16,8 +16,18 @@
  *   with `States.TaskFailed`, the cause being the GetQueryExecution response of the failed query (the `.sync`
  *   pattern's failure). API errors before a query exists are `Athena.InvalidRequestException`; throttling is
  *   injected with the world's faults (`Athena.TooManyRequestsException`).
+ * - Besides `EXECUTE`, a query string runs as given (execution parameters bound to its `?`), and two statements
+ *   are answered as Athena does: `CREATE TABLE db.name WITH (format = 'PARQUET', …) AS SELECT …` (CTAS) writes
+ *   the result as Parquet under the enforced workgroup's result location, `tables/<query id>/` (Athena's
+ *   documented location when the workgroup overrides client settings), and registers the table, which later
+ *   queries read; a name already taken fails the query (`TABLE_ALREADY_EXISTS`). `DROP TABLE [IF EXISTS]
+ *   db.name` removes the table from the catalog and leaves its files, as Athena does for the external tables
+ *   CTAS creates; an unknown table fails it unless `IF EXISTS`. The CTAS and DROP are `StatementType` DDL.
  * - Queries complete without moving the simulated clock.
  */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EngineResult } from '../athena-results';
 import type { SqlEngine } from '../sql-engine';
 import type { SimClock } from '../stepfunctions/clock';
@@ -28,7 +38,9 @@ export interface StoredQueryExecution {
   readonly queryExecutionId: string;
   readonly workGroup: string;
   readonly queryString: string;
+  /** The prepared statement run (`EXECUTE`), or '' for a query string run as given. */
   readonly statementName: string;
+  readonly statementType: 'DML' | 'DDL';
   /** The ExecutionParameters as given (SQL literals). */
   readonly executionParameters: readonly string[];
   readonly state: 'SUCCEEDED' | 'FAILED';
@@ -47,6 +59,23 @@ interface QueryFailure {
 }
 
 const EXECUTE = /^\s*EXECUTE\s+([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$/i;
+const IDENTIFIER = '"?([A-Za-z_][A-Za-z0-9_]*)"?';
+const CTAS = new RegExp(
+  `^\\s*CREATE\\s+TABLE\\s+${IDENTIFIER}\\.${IDENTIFIER}\\s+WITH\\s*\\(([^)]*)\\)\\s+AS\\s+([\\s\\S]+)$`,
+  'i',
+);
+const DROP = new RegExp(
+  `^\\s*DROP\\s+TABLE\\s+(IF\\s+EXISTS\\s+)?${IDENTIFIER}\\.${IDENTIFIER}\\s*;?\\s*$`,
+  'i',
+);
+
+/** A table a CTAS created: where its files are (the S3 location and the local directory standing for it). */
+export interface CreatedTable {
+  readonly name: string;
+  readonly location: string;
+  readonly directory: string;
+  readonly queryExecutionId: string;
+}
 
 /** A SQL string literal's value: `'it''s'` → `it's`. Other literals are refused (the workflow sends strings). */
 export function literalValue(literal: string): string {
@@ -66,8 +95,23 @@ export class AthenaSimulator {
   /** Result locations by workgroup (its enforced OutputLocation). */
   private readonly outputLocations = new Map<string, string>();
   private counter = 0;
+  /** Tables created by CTAS and not dropped, by `db.name` (lower case). */
+  readonly tables = new Map<string, CreatedTable>();
+  /** Tables dropped (their files stay, as Athena leaves them). */
+  readonly droppedTables: CreatedTable[] = [];
+  private resultsRoot: string | undefined;
 
   constructor(private readonly clock: SimClock) {}
+
+  /** The local directory standing for the result locations (a temporary one unless given). */
+  useResultsRoot(directory: string): void {
+    this.resultsRoot = directory;
+  }
+
+  private resultsDirectory(): string {
+    if (!this.resultsRoot) this.resultsRoot = mkdtempSync(join(tmpdir(), 'aa-athena-results-'));
+    return this.resultsRoot;
+  }
 
   addWorkGroup(name: string, outputLocation = 's3://athena-results-bucket/'): void {
     if (!this.statements.has(name)) this.statements.set(name, new Map());
@@ -128,7 +172,12 @@ export class AthenaSimulator {
       QueryExecution: {
         QueryExecutionId: e.queryExecutionId,
         Query: e.queryString,
-        StatementType: 'DML',
+        StatementType: e.statementType,
+        ...(e.statementType === 'DDL' && /^\s*CREATE/i.test(e.queryString)
+          ? { SubstatementType: 'CREATE_TABLE_AS_SELECT' }
+          : e.statementType === 'DDL'
+            ? { SubstatementType: 'DROP_TABLE' }
+            : {}),
         ResultConfiguration: {
           OutputLocation: `${this.outputLocations.get(e.workGroup) ?? ''}${e.queryExecutionId}.csv`,
         },
@@ -170,8 +219,9 @@ export class AthenaSimulator {
     statementName: string,
     sql: string,
     literals: readonly string[],
+    queryExecutionId: string,
   ): Promise<Pick<StoredQueryExecution, 'state' | 'stateChangeReason' | 'columns' | 'rows'>> {
-    const failure = this.failures.find((f) => f.left > 0 && f.statementName === statementName);
+    const failure = this.failures.find((f) => f.left > 0 && f.statementName === (statementName || sql));
     if (failure) {
       failure.left -= 1;
       return { state: 'FAILED', stateChangeReason: failure.reason, columns: [], rows: [] };
@@ -190,6 +240,10 @@ export class AthenaSimulator {
       };
     }
     try {
+      const ctas = CTAS.exec(sql);
+      const drop = DROP.exec(sql);
+      if (ctas) return await this.createTableAs(workGroup, ctas, values, queryExecutionId);
+      if (drop) return await this.dropTable(drop);
       const table = await this.engine.table(sql, values);
       // Athena's type names are DuckDB's in lower case for the types the queries return (varchar, bigint, date).
       const columns = table.columns.map((c) => ({ name: c.name, type: c.type.toLowerCase() }));
@@ -197,6 +251,67 @@ export class AthenaSimulator {
     } catch (err) {
       return { state: 'FAILED', stateChangeReason: (err as Error).message, columns: [], rows: [] };
     }
+  }
+
+  private async createTableAs(
+    workGroup: string,
+    [, database, name, properties, select]: RegExpExecArray,
+    values: readonly string[],
+    queryExecutionId: string,
+  ): Promise<Pick<StoredQueryExecution, 'state' | 'stateChangeReason' | 'columns' | 'rows'>> {
+    const engine = this.engine as SqlEngine;
+    const key = `${database}.${name}`.toLowerCase();
+    const failed = (reason: string) => ({
+      state: 'FAILED' as const,
+      stateChangeReason: reason,
+      columns: [],
+      rows: [],
+    });
+    if (this.tables.has(key)) return failed(`TABLE_ALREADY_EXISTS: Table ${key} already exists`);
+    const format = /\bformat\s*=\s*'([^']*)'/i.exec(properties as string)?.[1] ?? 'PARQUET';
+    if (format.toUpperCase() !== 'PARQUET')
+      return failed(`AthenaSimulator: only format = 'PARQUET' is simulated for CTAS, got ${format}`);
+    if (/\bexternal_location\b/i.test(properties as string))
+      return failed(
+        // Whether Athena ignores or refuses it in an enforced workgroup is not documented: refused here, so that
+        // nothing the product runs depends on either answer.
+        'AthenaSimulator: external_location is refused (the workgroup enforces its result location; the table goes under tables/<query id>/)',
+      );
+    const compression = /\bwrite_compression\s*=\s*'([^']*)'/i.exec(properties as string)?.[1] ?? 'GZIP';
+    const location = `${this.outputLocations.get(workGroup) ?? ''}tables/${queryExecutionId}/`;
+    const directory = join(this.resultsDirectory(), 'tables', queryExecutionId);
+    mkdirSync(directory, { recursive: true });
+    const file = join(directory, `${queryExecutionId}.parquet`).replace(/'/g, "''");
+    await engine.query(
+      `COPY (${select}) TO '${file}' (FORMAT parquet, COMPRESSION ${compression.toLowerCase() === 'snappy' ? 'snappy' : 'gzip'})`,
+      values,
+    );
+    await engine.query(`CREATE SCHEMA IF NOT EXISTS "${database}"`);
+    await engine.query(`CREATE VIEW "${database}"."${name}" AS SELECT * FROM read_parquet('${file}')`);
+    this.tables.set(key, { name: key, location, directory, queryExecutionId });
+    // Athena's CTAS result set holds the number of rows written.
+    const [count] = await engine.query(`SELECT count(*) AS rows FROM read_parquet('${file}')`);
+    return { state: 'SUCCEEDED', columns: [{ name: 'rows', type: 'bigint' }], rows: [{ rows: count?.rows }] };
+  }
+
+  private async dropTable([, ifExists, database, name]: RegExpExecArray): Promise<
+    Pick<StoredQueryExecution, 'state' | 'stateChangeReason' | 'columns' | 'rows'>
+  > {
+    const key = `${database}.${name}`.toLowerCase();
+    const table = this.tables.get(key);
+    if (!table) {
+      if (ifExists) return { state: 'SUCCEEDED', columns: [], rows: [] };
+      return {
+        state: 'FAILED',
+        stateChangeReason: `TABLE_NOT_FOUND: Table ${key} does not exist`,
+        columns: [],
+        rows: [],
+      };
+    }
+    await (this.engine as SqlEngine).query(`DROP VIEW "${database}"."${name}"`);
+    this.tables.delete(key);
+    this.droppedTables.push(table);
+    return { state: 'SUCCEEDED', columns: [], rows: [] };
   }
 
   handlers(): Record<string, (params: Record<string, unknown>) => unknown> {
@@ -212,13 +327,8 @@ export class AthenaSimulator {
         }
         const queryString = String(params.QueryString ?? '');
         const m = EXECUTE.exec(queryString);
-        if (!m) {
-          throw new Error(
-            `AthenaSimulator: only EXECUTE <prepared statement> is simulated, got ${JSON.stringify(queryString)}`,
-          );
-        }
-        const statementName = m[1] as string;
-        const sql = statements.get(statementName);
+        const statementName = m ? (m[1] as string) : '';
+        const sql = m ? statements.get(statementName) : queryString;
         if (sql === undefined) {
           throw new AwsServiceError(
             'Athena.InvalidRequestException',
@@ -227,13 +337,14 @@ export class AthenaSimulator {
         }
         const literals = (params.ExecutionParameters ?? []) as string[];
         const submittedAtMs = this.clock.nowMs();
-        const outcome = await this.run(workGroup, statementName, sql, literals);
         const queryExecutionId = this.nextId();
+        const outcome = await this.run(workGroup, statementName, sql, literals, queryExecutionId);
         this.executions.set(queryExecutionId, {
           queryExecutionId,
           workGroup,
           queryString,
           statementName,
+          statementType: CTAS.test(sql) || DROP.test(sql) ? 'DDL' : 'DML',
           executionParameters: [...literals],
           ...outcome,
           submittedAtMs,

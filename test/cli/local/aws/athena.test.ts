@@ -1,5 +1,7 @@
 /** The Athena simulator answers `athena:startQueryExecution.sync` as Step Functions does, running the SQL for real. */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { literalValue } from '../../../../cli/local/aws/athena';
 import { AwsWorld } from '../../../../cli/local/aws/world';
 import { writeStoredEvents } from '../../../../cli/local/records/stored-events';
@@ -114,5 +116,79 @@ describe('the Athena simulator', () => {
       }),
     ).rejects.toMatchObject({ name: 'Athena.TooManyRequestsException' });
     expect(w.actions('athena')).toEqual(['startQueryExecution']);
+  });
+
+  describe('CREATE TABLE AS and DROP TABLE, as the period summary uses them', () => {
+    const ctas = (table: string, properties = "format = 'PARQUET', write_compression = 'SNAPPY'") =>
+      `CREATE TABLE aurora_audit.${table} WITH (${properties}) AS SELECT "user", count(*) AS events FROM aurora_audit.audit_events WHERE day = ? GROUP BY 1`;
+    type Sync = { QueryExecution: { QueryExecutionId: string; StatementType: string } };
+
+    it('writes the result as Parquet under the workgroup result location tables/<query id>/ and registers the table', async () => {
+      const w = world();
+      const results = mkdtempSync(join(tmpdir(), 'aa-athena-test-'));
+      w.athena.useResultsRoot(results);
+      try {
+        const created = (await call(w, {
+          QueryString: ctas('run_1'),
+          WorkGroup: 'reports',
+          ExecutionParameters: ["'2026-11-23'"],
+        })) as Sync;
+        const id = created.QueryExecution.QueryExecutionId;
+        expect(created.QueryExecution).toMatchObject({
+          StatementType: 'DDL',
+          SubstatementType: 'CREATE_TABLE_AS_SELECT',
+        });
+        expect(w.athena.tables.get('aurora_audit.run_1')).toMatchObject({
+          location: `s3://bucket/athena-results/tables/${id}/`,
+          queryExecutionId: id,
+        });
+        expect(readdirSync(join(results, 'tables', id))).toEqual([`${id}.parquet`]);
+        // A later query (a query string, no prepared statement) reads the table.
+        const read = (await call(w, {
+          QueryString: 'SELECT "user", events FROM aurora_audit.run_1 ORDER BY "user"',
+          WorkGroup: 'reports',
+        })) as Sync;
+        expect(w.athena.results.get(read.QueryExecution.QueryExecutionId)?.rows).toEqual([
+          { user: 'app_user', events: '1' },
+          { user: "o'brien", events: '1' },
+        ]);
+        // DROP TABLE removes it from the catalog; its files stay (an external table's data).
+        await call(w, { QueryString: 'DROP TABLE aurora_audit.run_1', WorkGroup: 'reports' });
+        expect(w.athena.tables.has('aurora_audit.run_1')).toBe(false);
+        expect(readdirSync(join(results, 'tables', id))).toEqual([`${id}.parquet`]);
+        await expect(
+          call(w, { QueryString: 'SELECT * FROM aurora_audit.run_1', WorkGroup: 'reports' }),
+        ).rejects.toMatchObject({ name: 'States.TaskFailed' });
+      } finally {
+        rmSync(results, { recursive: true, force: true });
+      }
+    });
+
+    it('fails a CTAS whose table exists, a DROP of an unknown table (unless IF EXISTS) and an external_location', async () => {
+      const w = world();
+      const params = { WorkGroup: 'reports', ExecutionParameters: ["'2026-11-23'"] };
+      await call(w, { QueryString: ctas('run_2'), ...params });
+      const again = call(w, { QueryString: ctas('run_2'), ...params });
+      await expect(again).rejects.toMatchObject({ name: 'States.TaskFailed' });
+      expect(
+        JSON.parse(((await again.catch((e: Error) => e)) as Error).message).QueryExecution.Status,
+      ).toMatchObject({
+        State: 'FAILED',
+        StateChangeReason: expect.stringContaining('TABLE_ALREADY_EXISTS'),
+      });
+      await expect(
+        call(w, { QueryString: 'DROP TABLE aurora_audit.nope', WorkGroup: 'reports' }),
+      ).rejects.toMatchObject({
+        name: 'States.TaskFailed',
+      });
+      await call(w, { QueryString: 'DROP TABLE IF EXISTS aurora_audit.nope', WorkGroup: 'reports' });
+      await expect(
+        call(w, {
+          QueryString: ctas('run_3', "format = 'PARQUET', external_location = 's3://bucket/x/'"),
+          ...params,
+        }),
+      ).rejects.toMatchObject({ name: 'States.TaskFailed' });
+      expect(w.athena.tables.has('aurora_audit.run_3')).toBe(false);
+    });
   });
 });
