@@ -77,7 +77,7 @@ export const CANARY_INPUT_FIELDS = [
   'deadlineSeconds',
 ] as const;
 
-/** What the schedule sends: one cluster's canary. */
+/** One cluster's canary: an entry of what a schedule sends, and what a run started by hand takes. */
 export interface CanaryInput {
   readonly cluster: string;
   /** The cluster's ARN (the Data API's `resourceArn`). */

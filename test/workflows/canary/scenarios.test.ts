@@ -11,6 +11,7 @@ import { type PostgresServer, startPostgres } from '../../../cli/local/postgres'
 import {
   type CanaryScenario,
   type CanaryScenarioOptions,
+  canaryDeployment,
   canaryScenario,
   prepareCanaryDatabase,
 } from '../../../cli/local/scenarios/canary';
@@ -24,7 +25,10 @@ beforeAll(async () => {
   // The server audits ROLE and DDL for everyone; the canary user has no pgaudit.log of its own.
   pg = await startPostgres({ pgauditLog: 'role,ddl' });
   prepareCanaryDatabase(pg);
-});
+  // Synthesized once here, not inside the first scenario's time (slow when the machine is busy).
+  canaryDeployment();
+  canaryDeployment('group');
+}, 240_000);
 afterAll(() => pg?.stop());
 afterEach(() => {
   current?.close();
