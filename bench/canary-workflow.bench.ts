@@ -55,6 +55,14 @@ export const benchmarks: Benchmark[] = [
             `| ${name} | ${r.status}${r.error ? ` (${r.error})` : ''} | ${r.transitions} | ${r.waits.length} | ${minutes.toFixed(1)} min |`,
           );
         }
+        // A schedule's group run (two clusters): the dispatch's own transitions, apart from the runs it starts.
+        const group = canaryScenario({ postgres: pg, variant: 'group' });
+        const { parent, children } = await group.runGroup();
+        group.close();
+        lines.push(
+          `group run of ${children.length} clusters (the dispatch): ${parent.status}, ${parent.transitions} state transitions; ` +
+            `the runs it started: ${children.map((c) => `${c.cluster} ${c.result.status} ${c.result.transitions}`).join(', ')}`,
+        );
         return lines;
       } finally {
         pg.stop();

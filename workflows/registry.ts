@@ -18,7 +18,8 @@ export interface WorkflowEntry {
   /**
    * `stream`: works on one cluster's activity stream with the stream-workflow kit (plan Lambda, per-cluster
    * lock); started per cluster from the CLI and change tickets. `report`: the scheduled compliance report.
-   * `canary`: the scheduled audit canary (one schedule per cluster with a canary).
+   * `canary`: the scheduled audit canary (one schedule per expression and time zone, whose run starts one run
+   * per listed cluster).
    */
   readonly kind: 'stream' | 'report' | 'canary';
   /**
@@ -32,7 +33,7 @@ export interface WorkflowEntry {
   /**
    * The CLI command that starts it and its one-line description (`cli/commands/workflows.ts` registers the stream
    * workflows' commands from here; the report's is `cli/commands/report.ts`, checked against this). Absent: no
-   * command (the canary runs on its schedules; a run by hand is started with its schedule's input).
+   * command (the canary runs on its schedules; a run by hand is started with one cluster's input).
    */
   readonly cli?: { readonly verb: string; readonly description: string };
   /** The stack output holding the state machine's ARN (what the CLI reads). */

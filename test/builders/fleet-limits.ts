@@ -10,6 +10,11 @@ export const FLEET_LIMITS = {
   stateMachineDefinitionBytes: 1_000_000,
   rolePolicyChars: 10_240,
   lambdaEnvironmentBytes: 4096,
+  /**
+   * A schedule's target input is the input of the StartExecution it makes: at most 262,144 bytes (botocore
+   * stepfunctions StartExecution `input`, shape SensitiveData max); the canary keeps far below by design.
+   */
+  scheduleInputBytes: 262_144,
   /** Not an AWS limit: a cluster file read at every cold start should stay small (250 KB unzipped code is far). */
   settingsFileBytes: 256 * 1024,
 } as const;
@@ -22,6 +27,7 @@ export function fleetLimitBroken(f: ReturnType<typeof fleetFigures>): string | u
   const [role, roleChars] = worst(f.rolePolicyChars);
   const [fn, envBytes] = worst(f.environments);
   const [file, fileBytes] = worst(f.settingsFiles);
+  const [schedule, inputBytes] = worst(f.scheduleInputs);
   return (
     over('resources', f.resources, FLEET_LIMITS.resources) ??
     over('template bytes', f.templateBytes, FLEET_LIMITS.templateBytes) ??
@@ -35,6 +41,7 @@ export function fleetLimitBroken(f: ReturnType<typeof fleetFigures>): string | u
     ) ??
     over(`function ${fn} environment bytes`, envBytes, FLEET_LIMITS.lambdaEnvironmentBytes) ??
     over(`settings file ${file} bytes`, fileBytes, FLEET_LIMITS.settingsFileBytes) ??
+    over(`schedule ${schedule} input bytes`, inputBytes, FLEET_LIMITS.scheduleInputBytes) ??
     (f.managedPolicies > 0 ? `managed policies ${f.managedPolicies} > 0` : undefined)
   );
 }

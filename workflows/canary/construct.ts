@@ -15,7 +15,13 @@ import { nagArnPrefix } from '../../infra/nag';
 import { CLUSTER_IDENTIFIER, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import { pollSchedule } from '../shared/poll-schedule';
 import { anyClusterArn, buildWorkflow, CLUSTER_TAG_KEY } from '../shared/workflow-construct';
-import { buildCanaryDefinition, type CanaryInput } from './definition';
+import { buildCanaryDefinition, type CanaryGroupInput, type CanaryInput } from './definition';
+
+/**
+ * At most this many clusters per schedule: a group of more is split over several schedules (each input stays
+ * near 25 KB, far below StartExecution's 262,144 bytes, and one failed start misses at most this many runs).
+ */
+export const CLUSTERS_PER_SCHEDULE = 50;
 
 /** One cluster's canary (the configuration's `clusters[].canary`, with what the stack knows of the cluster). */
 export interface CanaryCluster {
@@ -66,20 +72,35 @@ export interface CanaryWorkflowProps {
   readonly clusterTagValue?: string;
 }
 
+/** One schedule: an expression and time zone, and the clusters (at most {@link CLUSTERS_PER_SCHEDULE}) it starts. */
+export interface CanarySchedule {
+  readonly expression: string;
+  readonly timeZone: string;
+  /** The cluster identifiers, in configuration order. */
+  readonly clusters: readonly string[];
+  /** What the schedule sends. */
+  readonly input: CanaryGroupInput;
+}
+
 /**
  * The canary workflow (docs/workflows.md "Canary workflow"): one state machine for every cluster with a
- * canary, started by one EventBridge Scheduler schedule per cluster with that cluster's input
- * ({@link canaryInput}). It writes marked statements through the RDS Data API and waits for the alert Lambda to
- * record their arrival through each enabled audit source; a silent path fails the run with a CRITICAL
- * notification. Logs at level ALL, X-Ray, alarms on failed, timed-out and aborted runs (`buildWorkflow`).
+ * canary, started by one EventBridge Scheduler schedule per distinct (expression, time zone) — split every
+ * {@link CLUSTERS_PER_SCHEDULE} clusters — whose input lists those clusters' inputs ({@link canaryInput}); the
+ * run it starts starts one run of the same state machine per listed cluster, so each cluster's run, failure
+ * and notification stay its own, and the resources and policies do not grow with the fleet. A run writes
+ * marked statements through the RDS Data API and waits for the alert Lambda to record their arrival through
+ * each enabled audit source; a silent path fails the run with a CRITICAL notification. Logs at level ALL,
+ * X-Ray, alarms on failed, timed-out and aborted runs (`buildWorkflow`).
  */
 export class CanaryWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly schedules: readonly scheduler.Schedule[];
+  /** What each schedule starts (same order as `schedules`). */
+  readonly groups: readonly CanarySchedule[];
   readonly scheduleDeadLetterQueue: sqs.Queue;
-  /** Each cluster's input, as its schedule sends it. */
+  /** Each cluster's input, as its schedule lists it (and as a run started by hand takes it). */
   readonly inputs: ReadonlyMap<string, CanaryInput>;
 
   constructor(scope: Construct, id: string, props: CanaryWorkflowProps) {
@@ -113,13 +134,25 @@ export class CanaryWorkflow extends Construct {
     });
     this.stateMachine = workflow.stateMachine;
     this.logGroup = workflow.logGroup;
+    // The dispatch starts runs of this state machine only. Not in the role's default policy: the state machine
+    // depends on that one (it must exist before the first run), and naming the state machine there is a cycle.
+    new iam.Policy(this, 'DispatchPolicy', {
+      roles: [this.stateMachine.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+      ],
+    });
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'CloudWatch Logs delivery and X-Ray (no resource-level permissions), as the StateMachine construct grants them.',
     });
 
-    // ---- one schedule per cluster; failed starts go to a queue that alarms
+    // ---- one schedule per (expression, time zone), split every CLUSTERS_PER_SCHEDULE; failed starts go to a
+    // queue that alarms
     this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -136,18 +169,19 @@ export class CanaryWorkflow extends Construct {
       }),
       description: 'aurora-audit canary schedules: start the canary state machine, nothing else',
     });
-    this.schedules = props.clusters.map(
-      (c) =>
-        new scheduler.Schedule(this, `Schedule-${c.identifier}`, {
-          description: `aurora-audit canary of ${c.identifier}: ${c.schedule.expression} in ${c.schedule.timeZone}`,
-          schedule: scheduler.ScheduleExpression.expression(
-            c.schedule.expression,
-            TimeZone.of(c.schedule.timeZone),
+    this.groups = scheduleGroups(props.clusters, this.inputs);
+    this.schedules = this.groups.map(
+      (g) =>
+        new scheduler.Schedule(this, scheduleId(g), {
+          description: truncate(
+            `aurora-audit canary of ${g.clusters.length} cluster(s), ${g.expression} in ${g.timeZone}: ${g.clusters.join(', ')}`,
+            512,
           ),
+          schedule: scheduler.ScheduleExpression.expression(g.expression, TimeZone.of(g.timeZone)),
           timeWindow: scheduler.TimeWindow.off(),
           target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
             role: scheduleRole,
-            input: scheduler.ScheduleTargetInput.fromObject(this.inputs.get(c.identifier)),
+            input: scheduler.ScheduleTargetInput.fromObject(g.input),
             deadLetterQueue: this.scheduleDeadLetterQueue,
             retryAttempts: 10,
             maxEventAge: Duration.hours(1),
@@ -171,31 +205,45 @@ export class CanaryWorkflow extends Construct {
   }
 
   /**
-   * ExecuteStatement on the clusters tagged `aurora-audit=<stack>` (one statement whatever the fleet: IAM allows
-   * 10,240 characters per role), and GetSecretValue on the canary secrets (the Data API reads the secret with
-   * the caller's credentials; without a secret the Data API runs nothing); GetItem on the alert table comes
-   * with its task, kms:Decrypt of its key here.
+   * What a run needs, none of it growing with the fleet (IAM allows 10,240 characters per role):
+   * - rds-data:ExecuteStatement on the clusters tagged `aurora-audit=<stack>`;
+   * - secretsmanager:GetSecretValue on the secrets tagged `aurora-audit=<stack>` (the Data API reads the secret
+   *   with the caller's credentials; without a secret the Data API runs nothing);
+   * - states:StartExecution on this state machine only (the dispatch of a schedule's group), in a policy of its
+   *   own: the role's default policy cannot name the state machine, which depends on it;
+   * - kms:Decrypt of the alert table's key (GetItem on the table comes with its task).
    */
   private grantCanary(role: iam.IRole, props: CanaryWorkflowProps): void {
     const tagValue = props.clusterTagValue ?? Stack.of(this).stackName;
+    const tagged = { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG_KEY}`]: tagValue } };
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds-data:ExecuteStatement'],
-        // Any cluster of the account and region, limited by its tag (rds-data supports aws:ResourceTag).
+        // `cluster:*`: any cluster of the account and region, limited by its tag (rds-data supports
+        // aws:ResourceTag on the cluster resource).
         resources: [anyClusterArn(this)],
-        conditions: { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG_KEY}`]: tagValue } },
+        conditions: tagged,
       }),
     );
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'rds')}:cluster:*]`,
-      reason: `rds-data:ExecuteStatement on the clusters tagged ${CLUSTER_TAG_KEY}=<stack name> only (aws:ResourceTag condition), with the canary secrets only: the policy must not grow with the fleet.`,
+      reason: `rds-data:ExecuteStatement on the clusters tagged ${CLUSTER_TAG_KEY}=<stack name> only (aws:ResourceTag condition): the policy must not grow with the fleet.`,
     });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [...new Set(props.clusters.map((c) => c.secretArn))],
+        // `secret:*`: any secret of the account and region, limited by its tag (Service Authorization
+        // Reference: the secret resource type takes aws:ResourceTag/${TagKey} for GetSecretValue). A tag, not a
+        // name prefix: the configuration names each secret by ARN, so a prefix would force renaming secrets,
+        // and the tag is the one the clusters and keys already carry for this stack.
+        resources: [anyCanarySecretArn(this)],
+        conditions: tagged,
       }),
     );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'secretsmanager')}:secret:*]`,
+      reason: `secretsmanager:GetSecretValue on the secrets tagged ${CLUSTER_TAG_KEY}=<stack name> only (aws:ResourceTag condition): one statement whatever the number of canary secrets.`,
+    });
     const tableKey = props.alertTableKey ?? props.alertTable.encryptionKey;
     const topicKey = props.notificationKey ?? props.notificationTopic.masterKey;
     // The topic's key is granted by buildWorkflow already (kms:Decrypt with it).
@@ -228,6 +276,56 @@ export function canaryInput(
     pollSeconds: pollSchedule({ deadlineSeconds, ...poll }),
     deadlineSeconds,
   };
+}
+
+/** Any Secrets Manager secret of the account and region (`secret:*`), to be limited by a condition. */
+function anyCanarySecretArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/**
+ * The schedules: the clusters grouped by (expression, time zone) in configuration order, each group split into
+ * runs of at most {@link CLUSTERS_PER_SCHEDULE}.
+ */
+export function scheduleGroups(
+  clusters: readonly CanaryCluster[],
+  inputs: ReadonlyMap<string, CanaryInput>,
+): CanarySchedule[] {
+  const byKey = new Map<string, CanaryCluster[]>();
+  for (const c of clusters) {
+    const key = JSON.stringify([c.schedule.expression, c.schedule.timeZone]);
+    byKey.set(key, [...(byKey.get(key) ?? []), c]);
+  }
+  return [...byKey.values()].flatMap((members) => {
+    const chunks: CanaryCluster[][] = [];
+    for (let i = 0; i < members.length; i += CLUSTERS_PER_SCHEDULE)
+      chunks.push(members.slice(i, i + CLUSTERS_PER_SCHEDULE));
+    // Every group has a first member: it was created with one.
+    const { expression, timeZone } = (members[0] as CanaryCluster).schedule;
+    return chunks.map((chunk) => ({
+      expression,
+      timeZone,
+      clusters: chunk.map((c) => c.identifier),
+      input: { clusters: chunk.map((c) => inputs.get(c.identifier) as CanaryInput) },
+    }));
+  });
+}
+
+/**
+ * A schedule's construct id: its first cluster (a cluster is in one schedule only). A group of one keeps the
+ * logical id its cluster's schedule had when there was one schedule per cluster.
+ */
+function scheduleId(g: CanarySchedule): string {
+  return `Schedule-${g.clusters[0]}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 interface ValidatedSettings {

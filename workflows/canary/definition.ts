@@ -1,6 +1,11 @@
 /**
  * The canary workflow's states (CDK L2, JSONPath only: the local executor silently mis-runs JSONata).
  *
+ *   Group of clusters? (the input lists `clusters`: what a schedule sends)
+ *     → Start cluster runs (a Map: one StartExecution of this same state machine per listed cluster, with that
+ *       cluster's input; each run then succeeds, fails and notifies on its own) → Every run started? →
+ *       Cluster runs started | CanaryRunsNotStarted
+ *   otherwise, one cluster's input (a run started by the dispatch, or by hand):
  *   Input valid? → Prepare canary (the run's nonce: States.UUID())
  *     → Write ROLE statement → Write DDL statement (RDS Data API ExecuteStatement as the canary user, each
  *       statement marked `aurora-audit canary <nonce>`, tasks/core/canary.ts)
@@ -14,10 +19,12 @@
  *   Every failure → Cause recorded? → Notify failure (the severity, what is broken, what to check first) →
  *   Failed with the error name (errors.ts).
  *
- * The input is what the cluster's schedule sends (infra: `canaryInput`): `cluster`, `resourceArn`,
- * `secretArn`, `database`, `sources` (`activityStream`, `pgAudit`: booleans), `pollSeconds` (the waits),
- * `deadlineSeconds`. The states add `run` (nonce, poll counters), `arrival` (the GetItem result), `failure`,
- * `caught`.
+ * A cluster's input (infra: `canaryInput`): `cluster`, `resourceArn`, `secretArn`, `database`, `sources`
+ * (`activityStream`, `pgAudit`: booleans), `pollSeconds` (the waits), `deadlineSeconds`. A schedule sends
+ * `{"clusters": [<cluster input>, …]}` for the clusters sharing its expression and time zone (`CanaryGroupInput`).
+ * The states add `run` (nonce, poll counters), `arrival` (the GetItem result), `failure`, `caught`; a group run
+ * `dispatch` (one entry per listed cluster: `index`, `status` STARTED with `executionArn` or NOT_STARTED with
+ * `error`) and `dispatched`.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -33,6 +40,15 @@ import { CANARY_ERRORS, type CanaryErrorName } from './errors';
 
 /** The names of the states, as they appear in the console, the execution history and the local harness. */
 export const STATES = {
+  group: 'Group of clusters?',
+  startRuns: 'Start cluster runs',
+  startRun: 'Start cluster run',
+  runStarted: 'Cluster run started',
+  runNotStarted: 'Cluster run not started',
+  everyRunStarted: 'Every run started?',
+  allStarted: 'All started?',
+  listNotStarted: 'List runs not started',
+  runsStarted: 'Cluster runs started',
   checkInput: 'Input valid?',
   prepare: 'Prepare canary',
   writeRole: 'Write ROLE statement',
@@ -61,7 +77,7 @@ export const CANARY_INPUT_FIELDS = [
   'deadlineSeconds',
 ] as const;
 
-/** What the schedule sends: one cluster's canary. */
+/** One cluster's canary: an entry of what a schedule sends, and what a run started by hand takes. */
 export interface CanaryInput {
   readonly cluster: string;
   /** The cluster's ARN (the Data API's `resourceArn`). */
@@ -73,6 +89,11 @@ export interface CanaryInput {
   /** The waits between polls, growing, adding up to `deadlineSeconds`. */
   readonly pollSeconds: readonly number[];
   readonly deadlineSeconds: number;
+}
+
+/** What a schedule sends: the inputs of the clusters that share its expression and time zone. */
+export interface CanaryGroupInput {
+  readonly clusters: readonly CanaryInput[];
 }
 
 /** Errors of ExecuteStatement that mean "this request will not work as it is" (not retried). */
@@ -326,7 +347,7 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
     ...['$.sources.activityStream', '$.sources.pgAudit'].flatMap((p) => present(p, sfn.Condition.isBoolean)),
     ...['$.deadlineSeconds', '$.pollSeconds[0]'].flatMap((p) => present(p, sfn.Condition.isNumeric)),
   );
-  return new sfn.Choice(scope, STATES.checkInput)
+  const checkInput = new sfn.Choice(scope, STATES.checkInput)
     .when(inputValid, prepare)
     .otherwise(
       failure(
@@ -337,4 +358,98 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
         '(unknown cluster)',
       ),
     );
+
+  // ---------------------------------------------------------------- dispatch (a schedule's group of clusters)
+  const groupSize = sfn.JsonPath.format(
+    'a group of {} clusters',
+    sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.clusters')),
+  );
+  const startRun = sdkTask(scope, STATES.startRun, {
+    service: 'sfn',
+    action: 'startExecution',
+    comment:
+      "Starts this same state machine with one cluster's input: its run, failure and notification are its own.",
+    // Java SDK v2 member names; the state machine's own ARN from the context object (no self-reference).
+    parameters: {
+      StateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+      Input: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.input')),
+    },
+    resultSelector: { executionArn: sfn.JsonPath.stringAt('$.ExecutionArn') },
+    resultPath: '$.start',
+  });
+  retryThrottling(startRun, 'sfn');
+  const runNotStarted = new sfn.Pass(scope, STATES.runNotStarted, {
+    comment: 'Records the error; the other clusters are still started (the group run fails at the end).',
+    parameters: {
+      index: sfn.JsonPath.numberAt('$.index'),
+      status: 'NOT_STARTED',
+      error: sfn.JsonPath.stringAt('$.caught.Error'),
+    },
+  });
+  startRun.addCatch(runNotStarted, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
+  const runStarted = new sfn.Pass(scope, STATES.runStarted, {
+    parameters: {
+      index: sfn.JsonPath.numberAt('$.index'),
+      status: 'STARTED',
+      executionArn: sfn.JsonPath.stringAt('$.start.executionArn'),
+    },
+  });
+  const startRuns = new sfn.Map(scope, STATES.startRuns, {
+    comment:
+      "One execution per listed cluster, ten at a time; each entry's position in `clusters` is its index.",
+    itemsPath: '$.clusters',
+    itemSelector: {
+      index: sfn.JsonPath.numberAt('$$.Map.Item.Index'),
+      input: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+    },
+    maxConcurrency: 10,
+    resultPath: '$.dispatch',
+  });
+  startRuns.itemProcessor(startRun.next(runStarted));
+  startRuns.addCatch(
+    failure('Dispatch failed', 'CanaryRunsNotStarted', STATES.startRuns, CAUGHT_CAUSE, groupSize),
+    { errors: [sfn.Errors.ALL], resultPath: '$.caught' },
+  );
+  const runsStarted = new sfn.Succeed(scope, STATES.runsStarted, {
+    comment: "Every cluster's run is started: each ends, and notifies, on its own.",
+    outputPath: '$.dispatch',
+  });
+  const listNotStarted = new sfn.Pass(scope, STATES.listNotStarted, {
+    resultPath: '$.dispatched',
+    // At least one entry matches here (All started? said so).
+    parameters: { notStarted: sfn.JsonPath.listAt("$.dispatch[?(@.status == 'NOT_STARTED')]") },
+  }).next(
+    failure(
+      'Runs not started',
+      'CanaryRunsNotStarted',
+      STATES.startRuns,
+      sfn.JsonPath.format(
+        'Runs not started (index: position in the input clusters, from 0): {}',
+        sfn.JsonPath.jsonToString(sfn.JsonPath.listAt('$.dispatched.notStarted')),
+      ),
+      groupSize,
+    ),
+  );
+  const everyRunStarted = new sfn.Pass(scope, STATES.everyRunStarted, {
+    resultPath: '$.dispatched',
+    parameters: {
+      anyFailed: sfn.JsonPath.arrayContains(sfn.JsonPath.listAt('$.dispatch[*].status'), 'NOT_STARTED'),
+    },
+  });
+  startRuns
+    .next(everyRunStarted)
+    .next(
+      new sfn.Choice(scope, STATES.allStarted)
+        .when(sfn.Condition.booleanEquals('$.dispatched.anyFailed', true), listNotStarted)
+        .otherwise(runsStarted),
+    );
+
+  return new sfn.Choice(scope, STATES.group, {
+    comment: "A schedule's input lists its clusters; a single cluster's input has none.",
+  })
+    .when(
+      sfn.Condition.and(sfn.Condition.isPresent('$.clusters'), sfn.Condition.isPresent('$.clusters[0]')),
+      startRuns,
+    )
+    .otherwise(checkInput);
 }

@@ -66,11 +66,17 @@ export const CANARY_ERRORS = {
     advice:
       "Check the canary state machine role's dynamodb:GetItem on the alert state table and kms:Decrypt on its key. The canary statements were written: their arrivals are in the item canary#<nonce>.",
   },
-  InvalidInput: {
-    when: 'the input lacks a field the schedule sends (cluster, resourceArn, secretArn, database, sources, pollSeconds)',
+  CanaryRunsNotStarted: {
+    when: "a schedule's group run could not start the run of one or more of its clusters (StartExecution failed after the retries)",
     severity: 'HIGH',
     advice:
-      "Start the canary with the input its schedule sends (EventBridge Scheduler console: the schedule's target input). No canary statement was written.",
+      "Read the cause: it lists each cluster not started by its position in the schedule's input (clusters[index]) with the error. Check the canary state machine role's states:StartExecution on its own state machine. The other clusters' runs were started. To run a missed cluster now, start an execution with its entry of the schedule's input.",
+  },
+  InvalidInput: {
+    when: "the input is neither a schedule's group (clusters) nor one cluster's input with all its fields (cluster, resourceArn, secretArn, database, sources, pollSeconds)",
+    severity: 'HIGH',
+    advice:
+      "Start the canary with the input its schedule sends (EventBridge Scheduler console: the schedule's target input), or with one cluster's entry of its clusters list. No canary statement was written.",
   },
 } as const satisfies Record<string, CanaryErrorInfo>;
 

@@ -65,6 +65,13 @@ export const THROTTLING_ERRORS = {
     'SNS.InternalErrorException',
     'SNS.InternalError',
   ],
+  /**
+   * Step Functions through the AWS SDK integration (`aws-sdk:sfn`, serviceId `SFN`): StartExecution declares no
+   * throttling error, so throttling arrives as the base `Sfn.SfnException`; `KmsThrottlingException` (a state
+   * machine encrypted with a customer-managed key) and `ExecutionLimitExceededException` (the account's open
+   * executions) clear by themselves.
+   */
+  sfn: ['Sfn.SfnException', 'Sfn.KmsThrottlingException', 'Sfn.ExecutionLimitExceededException'],
   /** Lambda invoke (on top of the retries LambdaInvoke adds for service errors). */
   lambdaInvoke: ['Lambda.TooManyRequestsException'],
   /**

@@ -74,7 +74,8 @@ export class FaultInjector {
 /**
  * How throttling reaches Step Functions, per service, in the spelling of the integration the workflows use for
  * it (see workflows/shared/retry.ts): RDS declares no throttling error, so its `Throttling` code arrives as the
- * base `Rds.RdsException`; SNS Publish declares none either (`SNS.AmazonSNSException`).
+ * base `Rds.RdsException`; SNS Publish declares none either (`SNS.AmazonSNSException`), nor does Step Functions'
+ * StartExecution (`Sfn.SfnException`).
  */
 function defaultThrottlingError(target: string): string {
   const service = target.split(':')[0];
@@ -93,6 +94,8 @@ function defaultThrottlingError(target: string): string {
       return 'SNS.AmazonSNSException';
     case 'athena':
       return 'Athena.TooManyRequestsException';
+    case 'sfn':
+      return 'Sfn.SfnException';
     default:
       throw new Error(`FaultInjector: no default throttling error for ${target}`);
   }

@@ -14,6 +14,8 @@ import { AwsServiceError, sdkCause } from './errors';
 
 /** What the runner is asked to do: one statement as one user. */
 export interface StatementRun {
+  /** The cluster's ARN (`ResourceArn`). */
+  readonly resourceArn: string;
   readonly sql: string;
   readonly database: string | undefined;
   readonly user: string;
@@ -46,7 +48,13 @@ export class RdsDataSimulator {
   /** Runs the statements; without one, every statement succeeds and runs nowhere. */
   runner: StatementRunner | undefined;
   /** Statements run, in order, with when. */
-  readonly statements: { readonly at: string; readonly sql: string; readonly user: string }[] = [];
+  readonly statements: {
+    readonly at: string;
+    readonly sql: string;
+    readonly user: string;
+    /** The cluster's ARN. */
+    readonly resourceArn: string;
+  }[] = [];
 
   constructor(private readonly clock: SimClock) {}
 
@@ -110,6 +118,7 @@ export class RdsDataSimulator {
     }
     const sql = params.Sql as string;
     const result = (await this.runner?.({
+      resourceArn: arn,
       sql,
       database: typeof params.Database === 'string' ? params.Database : undefined,
       user: credentials.username,
@@ -118,7 +127,7 @@ export class RdsDataSimulator {
     if (result.error !== undefined) {
       throw new AwsServiceError('RdsData.DatabaseErrorException', sdkCause('RdsData', 400, result.error));
     }
-    this.statements.push({ at: this.clock.iso(), sql, user: credentials.username });
+    this.statements.push({ at: this.clock.iso(), sql, user: credentials.username, resourceArn: arn });
     return { NumberOfRecordsUpdated: 0, GeneratedFields: [] };
   }
 }

@@ -28,6 +28,7 @@ import { LambdaSimulator } from './lambda';
 import { RdsSimulator } from './rds';
 import { RdsDataSimulator } from './rds-data';
 import { SnsSimulator } from './sns';
+import { StatesSimulator } from './states';
 
 export interface CallRecord {
   readonly service: string;
@@ -63,6 +64,7 @@ export class AwsWorld {
   readonly sns: SnsSimulator;
   readonly dynamodb: DynamoDbSimulator;
   readonly athena: AthenaSimulator;
+  readonly states: StatesSimulator;
   private readonly handlers: Record<string, Handler>;
   private readonly changes: {
     target: string;
@@ -82,6 +84,7 @@ export class AwsWorld {
     this.sns = new SnsSimulator(this.clock);
     this.dynamodb = new DynamoDbSimulator();
     this.athena = new AthenaSimulator(this.clock);
+    this.states = new StatesSimulator(this.clock);
     this.handlers = {
       ...this.rds.handlers(),
       ...this.rdsData.handlers(),
@@ -90,12 +93,13 @@ export class AwsWorld {
       ...this.sns.handlers(),
       ...this.dynamodb.handlers(),
       ...this.athena.handlers(),
+      ...this.states.handlers(),
     };
   }
 
   /**
-   * Creates the template's DynamoDB tables, SNS topics, Lambda functions (without handlers), Athena
-   * workgroups and prepared statements.
+   * Creates the template's DynamoDB tables, SNS topics, Lambda functions (without handlers), Step Functions
+   * state machines (their ARNs, for StartExecution), Athena workgroups and prepared statements.
    */
   provision(resolver: TemplateResolver): void {
     for (const id of resolver.resourcesOfType('AWS::DynamoDB::Table')) {
@@ -109,6 +113,8 @@ export class AwsWorld {
     for (const id of resolver.resourcesOfType('AWS::SNS::Topic')) this.sns.addTopic(resolver.arn(id));
     for (const id of resolver.resourcesOfType('AWS::Lambda::Function'))
       this.lambda.addFunction(resolver.ref(id));
+    for (const id of resolver.resourcesOfType('AWS::StepFunctions::StateMachine'))
+      this.states.stateMachines.add(resolver.arn(id));
     this.athena.provision(resolver);
   }
 

@@ -33,7 +33,7 @@ import { CANARY_TABLE } from '../../../tasks/core/canary';
 import { parsePgAuditMessage } from '../../../tasks/core/pgaudit/parser';
 import { createRedactor } from '../../../tasks/core/redact';
 import type { CanaryWorkflow } from '../../../workflows/canary/construct';
-import type { CanaryInput } from '../../../workflows/canary/definition';
+import type { CanaryGroupInput, CanaryInput } from '../../../workflows/canary/definition';
 import type { AttributeValue } from '../aws/dynamodb';
 import { AwsWorld } from '../aws/world';
 import { newApp } from '../cdk-app';
@@ -45,7 +45,14 @@ import { subscriptionEvent } from '../records/logs-subscription';
 import { SimClock } from '../stepfunctions/clock';
 import { type ExecutionResult, LocalWorkflow, type TaskCall } from '../stepfunctions/runner';
 import { type AslDefinition, TemplateResolver } from '../stepfunctions/template';
-import { CANARY_DATABASE, CANARY_SECRET_ARN, CANARY_USER, canaryConfig } from './canary-config';
+import {
+  CANARY_DATABASE,
+  CANARY_SECRET_ARN,
+  CANARY_USER,
+  canaryConfig,
+  canaryGroupConfig,
+  GROUP_SECRET_ARN,
+} from './canary-config';
 import { T0 } from './stream';
 
 export const CANARY_PASSWORD = 'canary-test-pw';
@@ -60,19 +67,26 @@ export interface CanaryDeployment {
   /** The alert state table's name. */
   readonly alertTable: string;
   readonly topicArn: string;
-  /** The input orders-db's schedule sends, resolved. */
+  /** orders-db's input, as its schedule lists it (and as a run started by hand takes it), resolved. */
   readonly input: CanaryInput;
+  /** What orders-db's schedule sends: the group of clusters sharing its expression and time zone. */
+  readonly groupInput: CanaryGroupInput;
   readonly alertEnvironment: Record<string, string>;
   readonly decryptLogGroup: string;
   readonly filterPatterns: { readonly activityStream: string; readonly pgAudit: string };
 }
 
-let deployment: CanaryDeployment | undefined;
+/** `single`: a canary on orders-db alone; `group`: on orders-db and payments-db, one schedule for both. */
+export type CanaryVariant = 'single' | 'group';
 
-/** Synthesizes the example app with a canary on orders-db once per process and reads the canary out of it. */
-export function canaryDeployment(): CanaryDeployment {
-  if (deployment) return deployment;
-  const { app, auditStack } = buildApp(canaryConfig(), newApp({ bundling: false }));
+const deployments = new Map<CanaryVariant, CanaryDeployment>();
+
+/** Synthesizes the example app with its canaries once per process and variant and reads the canary out of it. */
+export function canaryDeployment(variant: CanaryVariant = 'single'): CanaryDeployment {
+  const cached = deployments.get(variant);
+  if (cached) return cached;
+  const config = variant === 'group' ? canaryGroupConfig() : canaryConfig();
+  const { app, auditStack } = buildApp(config, newApp({ bundling: false }));
   app.synth();
   const template = Template.fromStack(auditStack).toJSON() as ConstructorParameters<
     typeof TemplateResolver
@@ -86,6 +100,9 @@ export function canaryDeployment(): CanaryDeployment {
   );
   if (!schedule) throw new Error('no canary schedule in the template');
   const target = resolver.resolve((schedule.Properties as { Target: unknown }).Target) as { Input: string };
+  const groupInput = JSON.parse(target.Input) as CanaryGroupInput;
+  const input = groupInput.clusters.find((c) => c.cluster === CLUSTER);
+  if (!input) throw new Error(`no input for ${CLUSTER} in the canary schedule's input`);
   const filters = Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::Logs::SubscriptionFilter')
     .map((r) => resolver.resolve(r.Properties) as { FilterName: string; FilterPattern: string });
@@ -95,13 +112,14 @@ export function canaryDeployment(): CanaryDeployment {
     return found.FilterPattern;
   };
   const alertEnvironment = resolver.functionEnvironment(id(auditStack.alertProcessing.function));
-  deployment = {
+  const deployment: CanaryDeployment = {
     resolver,
     definition: resolver.stateMachineDefinition(stateMachineId),
     stateMachineId,
     alertTable: resolver.ref(id(auditStack.alertProcessing.table)),
     topicArn: resolver.arn(id(auditStack.alerting.topic)),
-    input: JSON.parse(target.Input) as CanaryInput,
+    input,
+    groupInput,
     alertEnvironment,
     decryptLogGroup: alertEnvironment.DECRYPT_LOG_GROUP as string,
     filterPatterns: {
@@ -109,6 +127,7 @@ export function canaryDeployment(): CanaryDeployment {
       pgAudit: pattern('aurora-audit-pgaudit'),
     },
   };
+  deployments.set(variant, deployment);
   return deployment;
 }
 
@@ -140,6 +159,22 @@ export interface CanaryScenarioOptions {
   readonly secret?: boolean;
   /** @default T0 */
   readonly start?: string;
+  /** `group`: canaries on orders-db and payments-db, one schedule listing both. @default 'single' */
+  readonly variant?: CanaryVariant;
+  /** Per cluster (by identifier), delays other than the ones above (`null`: that path is silent). */
+  readonly clusterDelays?: Readonly<
+    Record<string, { readonly activityStream?: number | null; readonly pgAudit?: number | null }>
+  >;
+}
+
+/** A schedule's group run and the runs it started, each run in turn (in AWS they run side by side). */
+export interface CanaryGroupRun {
+  readonly parent: ExecutionResult;
+  readonly children: readonly {
+    readonly cluster: string;
+    readonly executionArn: string;
+    readonly result: ExecutionResult;
+  }[];
 }
 
 export interface CanaryScenario {
@@ -153,6 +188,11 @@ export interface CanaryScenario {
   readonly archived: AuditEvent[];
   readonly delivered: { at: string; source: 'das' | 'pgaudit'; lines: number }[];
   run(input?: unknown): Promise<ExecutionResult>;
+  /**
+   * Runs what the schedule sends (`groupInput`, or `input`), then each execution it started, one after the
+   * other in simulated time, with the input StartExecution was given.
+   */
+  runGroup(input?: unknown): Promise<CanaryGroupRun>;
   /** Restores the DynamoDB document client (call after each scenario). */
   close(): void;
 }
@@ -166,16 +206,15 @@ const silentLogger = {
 
 /** A fresh simulated account, the canary's database on `postgres`, and the workflow ready to run. */
 export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
-  const d = canaryDeployment();
+  const d = canaryDeployment(options.variant);
   const clock = new SimClock(options.start ?? T0);
   const world = new AwsWorld({ clock });
   world.provision(d.resolver);
-  world.rdsData.clusters.set(d.input.resourceArn, { httpEndpoint: options.httpEndpoint ?? true });
+  for (const input of d.groupInput.clusters)
+    world.rdsData.clusters.set(input.resourceArn, { httpEndpoint: options.httpEndpoint ?? true });
   if (options.secret ?? true) {
-    world.rdsData.secrets.set(
-      CANARY_SECRET_ARN,
-      JSON.stringify({ username: CANARY_USER, password: CANARY_PASSWORD }),
-    );
+    for (const arn of [CANARY_SECRET_ARN, GROUP_SECRET_ARN])
+      world.rdsData.secrets.set(arn, JSON.stringify({ username: CANARY_USER, password: CANARY_PASSWORD }));
   }
 
   // ---- the alert Lambda, with its deployed settings
@@ -225,12 +264,17 @@ export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
   });
 
   // ---- the Data API runs each statement on the real server; both paths then deliver what it produced
-  const pending: { at: number; source: 'das' | 'pgaudit'; lines: string[] }[] = [];
+  const pending: { at: number; source: 'das' | 'pgaudit'; cluster: string; lines: string[] }[] = [];
   const delivered: CanaryScenario['delivered'] = [];
   const pg = options.postgres;
-  const dasDelay = options.activityStreamDelaySeconds === undefined ? 90 : options.activityStreamDelaySeconds;
-  const pgDelay = options.pgAuditDelaySeconds === undefined ? 120 : options.pgAuditDelaySeconds;
-  world.rdsData.runner = async ({ sql, database, user, password }) => {
+  const defaultDas =
+    options.activityStreamDelaySeconds === undefined ? 90 : options.activityStreamDelaySeconds;
+  const defaultPg = options.pgAuditDelaySeconds === undefined ? 120 : options.pgAuditDelaySeconds;
+  world.rdsData.runner = async ({ resourceArn, sql, database, user, password }) => {
+    const cluster = resourceArn.slice(resourceArn.indexOf(':cluster:') + ':cluster:'.length);
+    const own = options.clusterDelays?.[cluster];
+    const dasDelay = own?.activityStream === undefined ? defaultDas : own.activityStream;
+    const pgDelay = own?.pgAudit === undefined ? defaultPg : own.pgAudit;
     const before = pg.log().length;
     const result = pg.psql(sql, { user, password, database, check: false });
     if (result.status !== 0) return { error: result.stderr.replace(/^psql:[^:]*:\d+: /, '').trim() };
@@ -242,7 +286,7 @@ export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
         l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? UTC/, stamp),
       );
       const forwarded = lines.filter((l) => filterPatternMatches(d.filterPatterns.pgAudit, l));
-      pending.push({ at: at + pgDelay * 1000, source: 'pgaudit', lines: forwarded });
+      pending.push({ at: at + pgDelay * 1000, source: 'pgaudit', cluster, lines: forwarded });
     }
     if (dasDelay !== null) {
       // What the activity stream reports of the statement that ran: its user, database, text, class, command.
@@ -250,7 +294,7 @@ export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
       const line = alertLine(
         auditEvent({
           source: 'das',
-          clusterId: settings.CLUSTERS.find((c) => c.identifier === CLUSTER)?.resourceId ?? null,
+          clusterId: settings.CLUSTERS.find((c) => c.identifier === cluster)?.resourceId ?? null,
           instanceId: WRITER_RESOURCE_ID,
           time: `${new Date(at).toISOString().slice(0, 23)}456Z`,
           class: grant ? 'ROLE' : 'DDL',
@@ -262,7 +306,7 @@ export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
         }),
       ).trim();
       const forwarded = [line].filter((l) => filterPatternMatches(d.filterPatterns.activityStream, l));
-      pending.push({ at: at + dasDelay * 1000, source: 'das', lines: forwarded });
+      pending.push({ at: at + dasDelay * 1000, source: 'das', cluster, lines: forwarded });
     }
     return {};
   };
@@ -275,8 +319,8 @@ export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
       const payload =
         p.source === 'pgaudit'
           ? subscriptionEvent(p.lines, {
-              logGroup: `/aws/rds/cluster/${CLUSTER}/postgresql`,
-              logStream: WRITER_INSTANCE,
+              logGroup: `/aws/rds/cluster/${p.cluster}/postgresql`,
+              logStream: p.cluster === CLUSTER ? WRITER_INSTANCE : `${p.cluster}-instance-1`,
             })
           : subscriptionEvent(p.lines, { logGroup: d.decryptLogGroup });
       processingAt = p.at;
@@ -309,6 +353,17 @@ export function canaryScenario(options: CanaryScenarioOptions): CanaryScenario {
     archived,
     delivered,
     run: (input) => workflow.run(input ?? d.input),
+    runGroup: async (input) => {
+      const before = world.states.started.length;
+      const parent = await workflow.run(input ?? d.groupInput);
+      const children = [];
+      for (const started of world.states.started.slice(before)) {
+        const result = await workflow.run(started.input, { name: started.name });
+        const cluster = (started.input as { cluster?: unknown }).cluster;
+        children.push({ cluster: String(cluster), executionArn: started.executionArn, result });
+      }
+      return { parent, children };
+    },
     close: () => alertState.restore(),
   };
 }

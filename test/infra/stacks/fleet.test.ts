@@ -14,6 +14,7 @@ import { readAlertSettings } from '../../../tasks/alert/settings';
 import { readDecryptSettings } from '../../../tasks/decrypt-activity-stream/settings';
 import { readPlanSettings } from '../../../tasks/plan-maintenance-window/settings';
 import { readReportSettings } from '../../../tasks/render-report/settings';
+import { CLUSTERS_PER_SCHEDULE } from '../../../workflows/canary/construct';
 import { fleetConfigDocument, fleetFigures, synthFleet } from '../../builders/fleet';
 import { FLEET_LIMITS, fleetLimitBroken } from '../../builders/fleet-limits';
 
@@ -122,6 +123,40 @@ describe('a fleet of clusters', () => {
         ),
       ),
     ).toHaveLength(200);
+  });
+
+  it('holds every limit at 200 clusters with a canary on every cluster, one schedule per time zone and hour, and one role policy of one size', () => {
+    const plain = figures(200);
+    const f = figures(200, { canary: 'team' });
+    expect(fleetLimitBroken(f)).toBeUndefined();
+    expect(f.resources).toBeLessThanOrEqual(LIMITS.resources);
+    expect(f.templateBytes).toBeLessThanOrEqual(LIMITS.templateBytes);
+    expect(f.managedPolicies).toBe(0);
+    for (const chars of Object.values(f.rolePolicyChars))
+      expect(chars).toBeLessThanOrEqual(LIMITS.rolePolicyChars);
+    for (const bytes of Object.values(f.definitions))
+      expect(bytes).toBeLessThanOrEqual(LIMITS.stateMachineDefinitionBytes);
+    for (const bytes of Object.values(f.scheduleInputs))
+      expect(bytes).toBeLessThanOrEqual(LIMITS.scheduleInputBytes);
+    // 16 schedule groups (8 teams' time zones x prod 06:00 / staging 07:00) of 8-17 clusters: one schedule each.
+    const canarySchedules = Object.keys(f.scheduleInputs).filter((id) => id.startsWith('Canary'));
+    expect(canarySchedules).toHaveLength(16);
+    // The canary adds a fixed set (state machine, role, policies, log group, alarms, queue, schedule role) and
+    // one schedule per group: nothing per cluster.
+    const one = figures(1, { canary: 'team' });
+    expect(f.resources - plain.resources - (one.resources - figures(1).resources)).toBe(16 - 1);
+    // The canary role does not grow with the number of clusters or secrets.
+    expect(roleOf(f.rolePolicyChars, 'CanaryStateMachineRole')).toBe(
+      roleOf(one.rolePolicyChars, 'CanaryStateMachineRole'),
+    );
+  });
+
+  it(`splits one schedule group of 200 clusters into schedules of ${CLUSTERS_PER_SCHEDULE}, each input far below StartExecution's limit`, () => {
+    const f = figures(200, { canary: 'one' });
+    expect(fleetLimitBroken(f)).toBeUndefined();
+    const canary = Object.entries(f.scheduleInputs).filter(([id]) => id.startsWith('Canary'));
+    expect(canary).toHaveLength(200 / CLUSTERS_PER_SCHEDULE);
+    for (const [, bytes] of canary) expect(bytes).toBeLessThanOrEqual(LIMITS.scheduleInputBytes / 8);
   });
 
   it(`holds every limit at the documented ceiling of ${CEILING} clusters, and the stack's 500 resources break one cluster above`, () => {

@@ -24,7 +24,7 @@ describe('the canary workflow construct (example configuration with a canary on 
     });
   });
 
-  it("may run statements through the Data API on the stack's tagged clusters only, with the canary secret only", () => {
+  it("may run statements through the Data API on the stack's tagged clusters only, with the stack's tagged secrets only", () => {
     const execute = withAction('rds-data:ExecuteStatement');
     expect(execute).toHaveLength(1);
     expect(execute[0]).toMatchObject({
@@ -32,7 +32,15 @@ describe('the canary workflow construct (example configuration with a canary on 
       Resource: 'arn:aws:rds:eu-west-1:123456789012:cluster:*',
       Condition: { StringEquals: { 'aws:ResourceTag/aurora-audit': 'aurora-audit' } },
     });
-    expect(withAction('secretsmanager:GetSecretValue').map((s) => s.Resource)).toEqual([CANARY_SECRET_ARN]);
+    // One statement whatever the number of canary secrets: the secrets carry the tag the clusters carry.
+    const secrets = withAction('secretsmanager:GetSecretValue');
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:*',
+      Condition: { StringEquals: { 'aws:ResourceTag/aurora-audit': 'aurora-audit' } },
+    });
+    expect(actionsOf(secrets[0]!)).toEqual(['secretsmanager:GetSecretValue']);
     const getItem = withAction('dynamodb:GetItem');
     expect(getItem).toHaveLength(1);
     expect(JSON.stringify(getItem[0]?.Resource)).toContain(d.alertTable);
@@ -42,7 +50,7 @@ describe('the canary workflow construct (example configuration with a canary on 
     ]);
   });
 
-  it("starts each canary cluster's run from its own schedule, in its time zone, with its input", () => {
+  it("starts the canary from one schedule per expression and time zone, whose input lists each cluster's input", () => {
     const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
     const canary = schedules.filter((r) => JSON.stringify(r.Properties).includes('canary'));
     expect(canary).toHaveLength(1);
@@ -51,7 +59,25 @@ describe('the canary workflow construct (example configuration with a canary on 
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
     });
+    expect(d.groupInput.clusters).toEqual([d.input]);
     expect(d.input.secretArn).toBe(CANARY_SECRET_ARN);
+  });
+
+  it('may start runs of its own state machine only, from a policy the state machine does not depend on', () => {
+    const start = withAction('states:StartExecution');
+    expect(start).toHaveLength(1);
+    expect(start[0]?.Resource).toBe(d.resolver.arn(d.stateMachineId));
+    expect(actionsOf(start[0]!)).toEqual(['states:StartExecution']);
+    const roleId = roleOf(stateMachine, 'RoleArn');
+    const dispatch = Object.entries(resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(r.Properties?.Roles).includes(roleId) &&
+        JSON.stringify(r.Properties?.PolicyDocument).includes('states:StartExecution'),
+    );
+    expect(dispatch).toBeDefined();
+    // No cycle: the state machine waits for its role's default policy, not for this one.
+    expect((stateMachine as { DependsOn?: string[] }).DependsOn ?? []).not.toContain(dispatch?.[0]);
   });
 
   it("tells the alert Lambda the cluster's canary user", () => {

@@ -59,14 +59,38 @@ describe('the canary definition', () => {
     }
   });
 
-  it('reaches every state from the start, and ends only in Canary arrived or Failed', () => {
+  it('reaches every state from the start, and ends only in Canary arrived, Failed or (a group run) Cluster runs started', () => {
     expect([...reachableFrom(definition, definition.StartAt)].sort()).toEqual(
       Object.keys(definition.States).sort(),
     );
     const terminal = Object.entries(definition.States).filter(
       ([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End,
     );
-    expect(terminal.map(([n]) => n).sort()).toEqual([STATES.succeeded, STATES.failed].sort());
+    expect(terminal.map(([n]) => n).sort()).toEqual(
+      [STATES.succeeded, STATES.failed, STATES.runsStarted].sort(),
+    );
+  });
+
+  it("starts a group's runs with one StartExecution of its own state machine per cluster, retrying throttling and catching every error", () => {
+    const map = definition.States[STATES.startRuns]!;
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.clusters', MaxConcurrency: 10 });
+    expect(map.Catch?.map((c) => c.ErrorEquals)).toEqual([['States.ALL']]);
+    const processor = map.ItemProcessor as AslDefinition;
+    const start = processor.States[STATES.startRun]!;
+    expect(start.Resource).toBe('arn:aws:states:::aws-sdk:sfn:startExecution');
+    expect(start.Parameters).toEqual({
+      'StateMachineArn.$': '$$.StateMachine.Id',
+      'Input.$': 'States.JsonToString($.input)',
+    });
+    expect((start.Retry ?? []).flatMap((r) => r.ErrorEquals)).toEqual(
+      expect.arrayContaining(['Sfn.SfnException']),
+    );
+    expect(start.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: STATES.runNotStarted },
+    ]);
+    // Reached before any single-cluster state: a cluster's input has no `clusters`.
+    expect(definition.StartAt).toBe(STATES.group);
+    expect(definition.States[STATES.group]?.Default).toBe(STATES.checkInput);
   });
 
   it('times out 30 minutes after the longest deadline', () => {

@@ -11,6 +11,7 @@ import { type PostgresServer, startPostgres } from '../../../cli/local/postgres'
 import {
   type CanaryScenario,
   type CanaryScenarioOptions,
+  canaryDeployment,
   canaryScenario,
   prepareCanaryDatabase,
 } from '../../../cli/local/scenarios/canary';
@@ -24,7 +25,10 @@ beforeAll(async () => {
   // The server audits ROLE and DDL for everyone; the canary user has no pgaudit.log of its own.
   pg = await startPostgres({ pgauditLog: 'role,ddl' });
   prepareCanaryDatabase(pg);
-});
+  // Synthesized once here, not inside the first scenario's time (slow when the machine is busy).
+  canaryDeployment();
+  canaryDeployment('group');
+}, 240_000);
 afterAll(() => pg?.stop());
 afterEach(() => {
   current?.close();
@@ -211,5 +215,109 @@ describe('the canary workflow, the Data API failing', () => {
     expect(run.error).toBe('InvalidInput');
     expect(s.world.callsTo('rdsdata')).toEqual([]);
     expect(notifications(s)).toHaveLength(1);
+  });
+});
+
+describe("the canary workflow, a schedule's group of clusters", () => {
+  const SILENT = { activityStream: null, pgAudit: null };
+  const clusterOf = (arn: string) => arn.slice(arn.indexOf(':cluster:') + ':cluster:'.length);
+
+  it("starts one run per listed cluster with that cluster's input, and each run's outcome is its own: one arriving, one silent", async () => {
+    const s = scenario({ variant: 'group', clusterDelays: { 'payments-db': SILENT } });
+    const group = s.deployment.groupInput;
+    expect(group.clusters.map((c) => c.cluster)).toEqual(['orders-db', 'payments-db']);
+    const { parent, children } = await s.runGroup();
+
+    // The group run started this same state machine once per cluster, with exactly that cluster's input.
+    expect(parent.status).toBe('SUCCEEDED');
+    const started = s.world.states.started;
+    expect(started.map((e) => e.stateMachineArn)).toEqual([
+      s.deployment.resolver.arn(s.deployment.stateMachineId),
+      s.deployment.resolver.arn(s.deployment.stateMachineId),
+    ]);
+    expect(started.map((e) => e.input)).toEqual(group.clusters);
+    expect(parent.output).toEqual([
+      { index: 0, status: 'STARTED', executionArn: started[0]?.executionArn },
+      { index: 1, status: 'STARTED', executionArn: started[1]?.executionArn },
+    ]);
+    // The group run itself wrote nothing and told nobody.
+    expect(parent.states).not.toContain(STATES.writeRole);
+
+    // Each run on its own: orders-db's statements arrived, payments-db's did not.
+    expect(children.map((c) => [c.cluster, c.result.status, c.result.error])).toEqual([
+      ['orders-db', 'SUCCEEDED', undefined],
+      ['payments-db', 'FAILED', 'BothPathsSilent'],
+    ]);
+    expect(children.map((c) => c.result.executionArn)).toEqual(started.map((e) => e.executionArn));
+    // Two statements on each cluster, each run with its own nonce.
+    const statements = s.world.rdsData.statements;
+    expect(statements.map((st) => clusterOf(st.resourceArn))).toEqual([
+      'orders-db',
+      'orders-db',
+      'payments-db',
+      'payments-db',
+    ]);
+    const nonces = statements.map((st) => /aurora-audit canary ([0-9a-f-]{36})/.exec(st.sql)?.[1]);
+    expect(nonces[0]).toMatch(UUID);
+    expect(nonces[2]).toMatch(UUID);
+    expect(nonces[0]).toBe(nonces[1]);
+    expect(nonces[2]).not.toBe(nonces[0]);
+    // Only the silent cluster's run notified, naming that cluster and its own execution.
+    const [n, ...more] = notifications(s);
+    expect(more).toEqual([]);
+    expect(n?.subject).toBe('[aurora-audit] CRITICAL audit canary FAILED on payments-db: BothPathsSilent');
+    expect(n?.message).toContain(`Execution: ${started[1]?.executionArn}`);
+    expect(s.alerts).toEqual([]);
+    // The per-cluster run still holds the transition budget.
+    expect(children[0]?.result.transitions).toBeLessThan(40);
+  });
+
+  it('starts the other clusters when one start fails, then fails CanaryRunsNotStarted naming the one by its position', async () => {
+    const s = scenario({ variant: 'group' });
+    s.world.faults.inject({
+      target: 'sfn:startExecution',
+      error: 'Sfn.InvalidExecutionInputException',
+      cause: 'Invalid State Machine Execution Input (Service: Sfn, Status Code: 400)',
+    });
+    const { parent, children } = await s.runGroup();
+    expect(parent.status).toBe('FAILED');
+    expect(parent.error).toBe('CanaryRunsNotStarted');
+    expect(parent.cause).toContain('"index":0');
+    expect(parent.cause).toContain('Sfn.InvalidExecutionInputException');
+    // Map iterations run side by side: which cluster's start met the fault is the first call's.
+    expect(children).toHaveLength(1);
+    expect(children[0]?.result.status).toBe('SUCCEEDED');
+    const [n, ...more] = notifications(s);
+    expect(more).toEqual([]);
+    expect(n?.subject).toBe(
+      '[aurora-audit] HIGH audit canary FAILED on a group of 2 clusters: CanaryRunsNotStarted',
+    );
+    expect(n?.message).toContain("Check the canary state machine role's states:StartExecution");
+  });
+
+  it('retries a throttled StartExecution (Sfn.SfnException: StartExecution declares no throttling error) and starts every run', async () => {
+    const s = scenario({ variant: 'group' });
+    s.world.faults.throttle('sfn:startExecution', 2);
+    const { parent, children } = await s.runGroup();
+    expect(parent.status).toBe('SUCCEEDED');
+    expect(
+      s.world.callsTo('sfn', 'startExecution').filter((c) => c.error === 'Sfn.SfnException'),
+    ).toHaveLength(2);
+    expect(children.map((c) => [c.cluster, c.result.status])).toEqual([
+      ['orders-db', 'SUCCEEDED'],
+      ['payments-db', 'SUCCEEDED'],
+    ]);
+  });
+
+  it("runs a single cluster's input, as started by hand, without the dispatch", async () => {
+    const s = scenario({ variant: 'group' });
+    const run = await s.run(s.deployment.groupInput.clusters[1]);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states).not.toContain(STATES.startRuns);
+    expect(s.world.states.started).toEqual([]);
+    expect(s.world.rdsData.statements.map((st) => clusterOf(st.resourceArn))).toEqual([
+      'payments-db',
+      'payments-db',
+    ]);
   });
 });

@@ -35,11 +35,13 @@ OPERATIONS = {
     "rds-data": ["ExecuteStatement"],
     "sns": ["Publish"],
     "athena": ["StartQueryExecution", "GetQueryExecution"],
+    "stepfunctions": ["StartExecution"],
 }
 
 # Where Step Functions names a service otherwise than botocore (`arn:aws:states:::aws-sdk:rdsdata:…`, after the
-# AWS SDK for Java v2's client, for botocore's `rds-data`): the table is keyed by the Step Functions name.
-STEP_FUNCTIONS_NAMES = {"rds-data": "rdsdata"}
+# AWS SDK for Java v2's client, for botocore's `rds-data`; `aws-sdk:sfn:…` for botocore's `stepfunctions`): the
+# table is keyed by the Step Functions name.
+STEP_FUNCTIONS_NAMES = {"rds-data": "rdsdata", "stepfunctions": "sfn"}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "service-model.json")

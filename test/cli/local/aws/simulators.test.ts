@@ -249,3 +249,60 @@ describe('the DynamoDB simulator', () => {
     expect(world.dynamodb.items('Locks')).toEqual([{ K: { S: 'orders-db' }, Owner: { S: 'a' } }]);
   });
 });
+
+describe('the Step Functions simulator (StartExecution through aws-sdk:sfn)', () => {
+  const machine = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Canary';
+  const world = () => {
+    const w = new AwsWorld();
+    w.states.stateMachines.add(machine);
+    return w;
+  };
+
+  it('records the start with its parsed input and answers ExecutionArn and StartDate, the members the model requires', async () => {
+    const w = world();
+    const answer = (await call(w, sdk('sfn', 'startExecution'), {
+      StateMachineArn: machine,
+      Input: '{"cluster":"orders-db"}',
+    })) as { ExecutionArn: string; StartDate: string };
+    expect(answer.ExecutionArn).toMatch(
+      /^arn:aws:states:eu-west-1:123456789012:execution:Canary:[0-9a-f-]{36}$/,
+    );
+    expect(answer.StartDate).toBe(w.clock.iso());
+    expect(w.states.started).toEqual([
+      expect.objectContaining({ executionArn: answer.ExecutionArn, input: { cluster: 'orders-db' } }),
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['the API reference spelling', { stateMachineArn: machine, Input: '{}' }, 'States.Runtime'],
+    [
+      'an unknown state machine',
+      { StateMachineArn: `${machine}Other`, Input: '{}' },
+      'Sfn.StateMachineDoesNotExistException',
+    ],
+    [
+      'input that is not JSON',
+      { StateMachineArn: machine, Input: '{' },
+      'Sfn.InvalidExecutionInputException',
+    ],
+    [
+      'input over 262,144 bytes',
+      { StateMachineArn: machine, Input: JSON.stringify({ x: 'a'.repeat(262_144) }) },
+      'Sfn.InvalidExecutionInputException',
+    ],
+    [
+      'the same name with another input',
+      { StateMachineArn: machine, Name: 'run-1', Input: '{"b":2}' },
+      'Sfn.ExecutionAlreadyExistsException',
+    ],
+  ])('refuses %s', async (_label, params, error) => {
+    const w = world();
+    await call(w, sdk('sfn', 'startExecution'), {
+      StateMachineArn: machine,
+      Name: 'run-1',
+      Input: '{"a":1}',
+    });
+    await expect(call(w, sdk('sfn', 'startExecution'), params)).rejects.toMatchObject({ name: error });
+    expect(w.states.started).toHaveLength(1);
+  });
+});
