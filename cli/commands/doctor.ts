@@ -669,7 +669,9 @@ async function canarySecretCheck(
 ): Promise<Verdict> {
   const id = canary.secretArn;
   return guarded('secretsmanager:DescribeSecret and secretsmanager:GetSecretValue', async () => {
-    let described: { DeletedDate?: Date; KmsKeyId?: string } | undefined;
+    let described:
+      | { DeletedDate?: Date; KmsKeyId?: string; Tags?: { Key?: string; Value?: string }[] }
+      | undefined;
     let value: string | undefined;
     try {
       described = await c.clients.secrets.send(new DescribeSecretCommand({ SecretId: id }));
@@ -719,7 +721,17 @@ async function canarySecretCheck(
         fix: `${put}, or set clusters[].canary.user to ${parsed.username}`,
       };
     }
-    const readable = `${id}: readable by you, username ${parsed.username} and a password (the canary workflow's role reads it with its own secretsmanager:GetSecretValue, granted by the stack)`;
+    // The stack grants the workflow's role GetSecretValue on the secrets tagged aurora-audit=<name> only
+    // (workflows/canary/construct.ts): an untagged secret fails every run CanarySecretUnusable.
+    const tag = described?.Tags?.find((t) => t.Key === TAG_KEY)?.Value;
+    if (tag !== c.config.name) {
+      return {
+        status: 'fail',
+        detail: `${id}: ${tag === undefined ? `no ${TAG_KEY} tag` : `${TAG_KEY}=${tag}, not ${c.config.name}`}: the canary workflow's role may read only secrets tagged ${TAG_KEY}=${c.config.name} (every run would fail CanarySecretUnusable)`,
+        fix: `aws secretsmanager tag-resource --secret-id ${id} --tags Key=${TAG_KEY},Value=${c.config.name}`,
+      };
+    }
+    const readable = `${id}: readable by you, username ${parsed.username} and a password, tagged ${TAG_KEY}=${tag} (the canary workflow's role reads it with its own secretsmanager:GetSecretValue, granted by the stack on secrets with that tag)`;
     const keyId = described?.KmsKeyId;
     if (keyId) {
       // Omitted for aws/secretsmanager; a console-made secret names that key too: is it customer managed?

@@ -595,6 +595,7 @@ function canaryReady() {
     ARN: SECRET_ARN,
     Name: 'aurora-audit/orders-db-canary',
     LastChangedDate: new Date('2026-11-01T00:00:00Z'),
+    Tags: [{ Key: 'aurora-audit', Value: 'aurora-audit' }],
     VersionIdsToStages: { 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111': ['AWSCURRENT'] },
   });
   secrets.on(GetSecretValueCommand).resolves({
@@ -624,7 +625,7 @@ describe('aurora-audit doctor, a cluster with a canary', () => {
     expect(canaryLines(run.stdout)).toEqual([
       '  ✓ canary: Data API enabled: HttpEndpointEnabled: the Data API serves orders-db',
       '  ✓ canary: engine version and Region served by the Data API: aurora-postgresql 15.4 in eu-west-1: the Data API serves Aurora PostgreSQL 15 from 15.3 in eu-west-1',
-      `  ✓ canary: secret readable: ${SECRET_ARN}: readable by you, username aurora_audit_canary and a password (the canary workflow's role reads it with its own secretsmanager:GetSecretValue, granted by the stack)`,
+      `  ✓ canary: secret readable: ${SECRET_ARN}: readable by you, username aurora_audit_canary and a password, tagged aurora-audit=aurora-audit (the canary workflow's role reads it with its own secretsmanager:GetSecretValue, granted by the stack on secrets with that tag)`,
       '  ✓ canary: user can connect: SELECT current_user through the Data API: aurora_audit_canary in database orders',
     ]);
     expect(run.stdout).not.toContain('canary-pw-not-printed');
@@ -681,6 +682,18 @@ describe('aurora-audit doctor, a cluster with a canary', () => {
           .resolves({ ARN: SECRET_ARN, DeletedDate: new Date('2026-12-10T00:00:00Z') }),
       /✗ canary: secret readable: .* is scheduled for deletion \(2026-12-10T00:00:00.000Z\)/,
       new RegExp(`→ aws secretsmanager restore-secret --secret-id ${SECRET_ARN}`),
+    ],
+    [
+      'the secret lacks the tag the workflow role is granted on',
+      () =>
+        secrets.on(DescribeSecretCommand).resolves({
+          ARN: SECRET_ARN,
+          Tags: [{ Key: 'team', Value: 'dba' }],
+        }),
+      /✗ canary: secret readable: .*: no aurora-audit tag: the canary workflow's role may read only secrets tagged aurora-audit=aurora-audit \(every run would fail CanarySecretUnusable\)/,
+      new RegExp(
+        `→ aws secretsmanager tag-resource --secret-id ${SECRET_ARN} --tags Key=aurora-audit,Value=aurora-audit`,
+      ),
     ],
     [
       "the secret holds another user's credentials",
@@ -764,7 +777,11 @@ describe('aurora-audit doctor, a cluster with a canary', () => {
 
   it("warns when the secret's key is customer managed: the stack grants the workflow's role no kms:Decrypt on it", async () => {
     const key = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
-    secrets.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, KmsKeyId: key });
+    secrets.on(DescribeSecretCommand).resolves({
+      ARN: SECRET_ARN,
+      KmsKeyId: key,
+      Tags: [{ Key: 'aurora-audit', Value: 'aurora-audit' }],
+    });
     kms
       .on(DescribeKeyCommand, { KeyId: key })
       .resolves({ KeyMetadata: { KeyId: key, KeyManager: 'CUSTOMER' } });
