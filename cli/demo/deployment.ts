@@ -12,7 +12,7 @@ import { buildApp } from '../../infra/build-app';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
 import { localSettingsFiles } from '../../infra/constructs/settings-files';
 import type { CanaryWorkflow } from '../../workflows/canary/construct';
-import type { CanaryInput } from '../../workflows/canary/definition';
+import type { CanaryGroupInput, CanaryInput } from '../../workflows/canary/definition';
 import type { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import type { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
 import { newApp } from '../local/cdk-app';
@@ -32,7 +32,10 @@ export interface DemoDeployment {
   };
   /** The alert state table's name (the canary workflow reads its `canary#<nonce>` items). */
   readonly alertTable: string;
-  /** The canary workflow of orders-db and the input its schedule sends (resolved from the template). */
+  /**
+   * The canary workflow and orders-db's input: the run its schedule's dispatch starts for orders-db (the
+   * schedule sends `{"clusters": [...]}`, resolved from the template; the demo runs that one cluster's run).
+   */
   readonly canary: {
     readonly definition: AslDefinition;
     readonly stateMachineArn: string;
@@ -103,7 +106,7 @@ export function demoDeployment(): DemoDeployment {
     canary: {
       definition: resolver.stateMachineDefinition(canaryId),
       stateMachineArn: resolver.arn(canaryId),
-      input: JSON.parse(canaryTarget.Input) as CanaryInput,
+      input: clusterInput(JSON.parse(canaryTarget.Input) as CanaryGroupInput, 'orders-db'),
     },
     environments: {
       decrypt: resolver.functionEnvironment(id(auditStack.streamProcessing.function)),
@@ -115,4 +118,11 @@ export function demoDeployment(): DemoDeployment {
       pgAudit: pattern('aurora-audit-pgaudit'),
     },
   };
+}
+
+/** One cluster's input out of a schedule's group input (the dispatch starts one run with each). */
+function clusterInput(group: CanaryGroupInput, cluster: string): CanaryInput {
+  const input = group.clusters.find((c) => c.cluster === cluster);
+  if (!input) throw new Error(`the canary schedule's input lists no ${cluster}: ${JSON.stringify(group)}`);
+  return input;
 }
