@@ -1,6 +1,6 @@
 /**
  * Cold start of every project Lambda, measured on bundles built as `projectFunction` builds them (the same
- * esbuild options: `LAMBDA_BUNDLE` in infra/constructs/settings-files.ts) with the files bundled beside the code
+ * esbuild options and plugin: `lambdaBuildOptions` in infra/constructs/lambda-bundle.ts) with the files bundled beside the code
  * (the compiled rules). For each Lambda: the size of `index.js` and of its source map, and the load time — the
  * wall time of a fresh `node` process that requires the bundle with the deployed environment (settings parsed,
  * rules loaded, clients created: the work of a cold start before the first event) — next to `node -e 0`.
@@ -18,12 +18,11 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { LAMBDA_BUNDLE, lambdaBuildOptions } from '../infra/constructs/lambda-bundle';
 import { LAMBDA_NODE_OPTIONS } from '../infra/constructs/project-function';
-import { LAMBDA_BUNDLE } from '../infra/constructs/settings-files';
 import { COMPILED_RULES_FILE, compiledRulesText, DEFAULT_RULES_PATH } from '../tasks/core/alerts/rules';
 import type { Benchmark } from './harness';
 
-const ROOT = join(__dirname, '..');
 const RUNS = Number(process.env.COLD_START_RUNS ?? 21);
 const RESOURCE_ID = `cluster-${'A'.repeat(26)}`;
 const CLUSTERS = JSON.stringify([
@@ -121,17 +120,7 @@ async function bundle(lambda: LambdaUnderTest, out: string, sourcesContent: bool
   const dir = join(out, `${lambda.name}${sourcesContent === LAMBDA_BUNDLE.sourcesContent ? '' : '-alt-map'}`);
   mkdirSync(dir, { recursive: true });
   await build({
-    entryPoints: [join(ROOT, lambda.entry)],
-    outfile: join(dir, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: LAMBDA_BUNDLE.target,
-    minify: LAMBDA_BUNDLE.minify,
-    sourcemap: true,
-    sourcesContent,
-    ...(LAMBDA_BUNDLE.mainFields ? { mainFields: [...LAMBDA_BUNDLE.mainFields] } : {}),
-    define: { ...LAMBDA_BUNDLE.define },
+    ...lambdaBuildOptions(lambda.entry, join(dir, 'index.js'), { sourcesContent }),
     logLevel: 'error',
   });
   for (const [name, content] of Object.entries(lambda.files ?? {})) writeFileSync(join(dir, name), content);

@@ -209,7 +209,7 @@ function bundling<E extends Readonly<Record<string, string>>>(
     ...(props.rulesFile ? [compiledRulesFile(scope, props.rulesFile)] : []),
     ...settingsFileSources(settingsFiles),
   ];
-  const base = bundlingWithFiles(files);
+  const base = bundlingWithFiles(props.entry, files);
   const copyCommands = props.copyCommands;
   if (!copyCommands) return base;
   return {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CfnResource, Stack, Stage, Token } from 'aws-cdk-lib';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct, IConstruct } from 'constructs';
+import { LAMBDA_BUNDLE, rebuildCommand } from './lambda-bundle';
 
 /**
  * Per-cluster settings a Lambda reads from a file bundled beside its code instead of an environment variable
@@ -63,30 +64,16 @@ export function settingsFileEnvironment<Setting extends string>(
   >;
 }
 
-/**
- * The esbuild options of every Lambda bundle (`bench/cold-start.bench.ts` builds with the same ones):
- * - minified, for the Node.js 24 runtime, CommonJS;
- * - `mainFields` module first: the AWS SDK's ES module builds, which esbuild tree-shakes (the CommonJS builds
- *   bring every command and serializer of a client);
- * - `process.env.AURORA_AUDIT_BUNDLE` defined as "true": code for runs from source only (reading YAML rules)
- *   is dropped with what it requires;
- * - a source map beside the code, without the sources (they are the repository's at the deployed commit), for
- *   mapping a logged position by hand; the Lambdas run without `--enable-source-maps` (`LAMBDA_NODE_OPTIONS`).
- */
-export const LAMBDA_BUNDLE = {
-  minify: true,
-  target: 'node24',
-  sourcesContent: false,
-  mainFields: ['module', 'main'] as readonly string[] | undefined,
-  define: { 'process.env.AURORA_AUDIT_BUNDLE': JSON.stringify('true') } as Readonly<Record<string, string>>,
-} as const;
+export { LAMBDA_BUNDLE } from './lambda-bundle';
 
 /**
  * How aurora-audit bundles a Lambda (local esbuild, no Docker): {@link LAMBDA_BUNDLE}, the AWS SDK bundled too
- * (the versions tested are the versions deployed), and `files` (source path → name in the bundle) copied
- * beside the code.
+ * (the versions tested are the versions deployed), the bundle rebuilt with esbuild's API and its plugin
+ * (`rebuildCommand`, infra/constructs/lambda-bundle.ts: CDK runs the esbuild command line, which takes no
+ * plugins), and `files` (source path → name in the bundle) copied beside the code.
  */
 export function bundlingWithFiles(
+  entry: string,
   files: readonly { source: string; name: string }[],
 ): nodejs.BundlingOptions {
   return {
@@ -100,8 +87,10 @@ export function bundlingWithFiles(
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_input: string, outputDir: string) =>
-        files.map((f) => `cp "${f.source}" "${path.join(outputDir, f.name)}"`),
+      afterBundling: (_input: string, outputDir: string) => [
+        rebuildCommand(entry, outputDir),
+        ...files.map((f) => `cp "${f.source}" "${path.join(outputDir, f.name)}"`),
+      ],
     },
   };
 }
