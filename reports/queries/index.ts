@@ -23,6 +23,8 @@ export type ReportParameter =
   | 'lastHour'
   /** A cluster resource id (`cluster-…`), or `*` for all clusters. */
   | 'cluster'
+  /** The same cluster's name (identifier, e.g. `orders-db`), or `*` for all clusters. */
+  | 'clusterName'
   /** Period start, ISO-8601 UTC, inclusive. */
   | 'start'
   /** Period end, ISO-8601 UTC, exclusive. */
@@ -50,6 +52,8 @@ export interface ReportQuery {
   readonly answers: string;
   /** The execution parameters, in the order of the `?` placeholders. */
   readonly parameters: readonly ReportParameter[];
+  /** What the section says when the query returns no row. @default 'None in this period.' */
+  readonly noRows?: string;
 }
 
 /**
@@ -155,6 +159,17 @@ export const REPORT_QUERIES: readonly ReportQuery[] = [
       'start',
     ],
   },
+  {
+    // The canary's run records (tasks/core/canary.ts), not the events: issue 22, "Evidence".
+    name: 'control-evidence',
+    file: 'control-evidence.sql',
+    title: 'Control evidence',
+    answers:
+      'Did the audit canary prove that each audit path delivers: runs, successes, misses and arrival latency (seconds) per cluster and source?',
+    parameters: ['firstDay', 'lastDay', 'clusterName', 'clusterName', 'start', 'end'],
+    noRows:
+      'No canary run in this period: no canary is configured (clusters[].canary, docs/workflows.md "Canary workflow"), or none ran.',
+  },
 ];
 
 /**
@@ -211,14 +226,16 @@ const CLASS = /^[A-Z][A-Z_]*$/;
 export const DEFAULT_COVERAGE_CLASSES: readonly string[] = ['ROLE', 'DDL'];
 
 /**
- * The execution parameter values of a query (in placeholder order) for a period, a cluster or `*`, and the
- * classes the coverage check reconciles (none: the coverage-gaps section is empty).
+ * The execution parameter values of a query (in placeholder order) for a period, a cluster or `*`, the
+ * classes the coverage check reconciles (none: the coverage-gaps section is empty), and the cluster's name
+ * (or `*`: the canary's run records name clusters by name).
  */
 export function queryParameters(
   query: ReportQuery,
   period: ReportPeriod,
   cluster: string,
   coverageClasses: readonly string[] = DEFAULT_COVERAGE_CLASSES,
+  clusterName = '*',
 ): string[] {
   if (!CLUSTER.test(cluster))
     throw new InvalidReportParameterError(
@@ -229,7 +246,12 @@ export function queryParameters(
     throw new InvalidReportParameterError(
       `coverage classes must be upper-case class names such as ROLE, got ${JSON.stringify(badClass)}`,
     );
+  if (!CLUSTER.test(clusterName) || (clusterName === '*') !== (cluster === '*'))
+    throw new InvalidReportParameterError(
+      `clusterName must be the name of the cluster ${JSON.stringify(cluster)}, or '*' with '*', got ${JSON.stringify(clusterName)}`,
+    );
   const values: Record<ReportParameter, string> = {
+    clusterName,
     firstDay: period.fromDay,
     lastDay: period.toDay,
     firstHour: period.fromHour,

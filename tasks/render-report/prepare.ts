@@ -53,7 +53,15 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
       query: query.name,
       statementName: statementNameOf(query.name),
       executionParameters: athenaExecutionParameters(
-        queryParameters(query, period, cluster, settings.COVERAGE_CLASSES),
+        queryParameters(
+          query,
+          period,
+          cluster,
+          settings.COVERAGE_CLASSES,
+          cluster === '*'
+            ? '*'
+            : (settings.CLUSTERS.find((c) => c.resourceId === cluster)?.identifier ?? cluster),
+        ),
       ),
       cluster,
     })),

@@ -281,6 +281,7 @@ export async function composeReport(
       query: query.name,
       title: query.title,
       answers: query.answers,
+      ...(query.noRows ? { noRows: query.noRows } : {}),
       cluster: outcome.cluster,
       clusterName,
       csvName,

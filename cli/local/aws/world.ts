@@ -21,12 +21,14 @@ import { SimClock } from '../stepfunctions/clock';
 import type { TaskCall } from '../stepfunctions/runner';
 import type { TemplateResolver } from '../stepfunctions/template';
 import { AthenaSimulator } from './athena';
+import { CloudWatchSimulator } from './cloudwatch';
 import { DynamoDbSimulator } from './dynamodb';
 import { FaultInjector } from './errors';
 import { KinesisSimulator } from './kinesis';
 import { LambdaSimulator } from './lambda';
 import { RdsSimulator } from './rds';
 import { RdsDataSimulator } from './rds-data';
+import { S3Simulator } from './s3';
 import { SnsSimulator } from './sns';
 
 export interface CallRecord {
@@ -63,6 +65,8 @@ export class AwsWorld {
   readonly sns: SnsSimulator;
   readonly dynamodb: DynamoDbSimulator;
   readonly athena: AthenaSimulator;
+  readonly cloudwatch: CloudWatchSimulator;
+  readonly s3: S3Simulator;
   private readonly handlers: Record<string, Handler>;
   private readonly changes: {
     target: string;
@@ -82,7 +86,11 @@ export class AwsWorld {
     this.sns = new SnsSimulator(this.clock);
     this.dynamodb = new DynamoDbSimulator();
     this.athena = new AthenaSimulator(this.clock);
+    this.cloudwatch = new CloudWatchSimulator(this.clock);
+    this.s3 = new S3Simulator(this.clock);
     this.handlers = {
+      ...this.cloudwatch.handlers(),
+      ...this.s3.handlers(),
       ...this.rds.handlers(),
       ...this.rdsData.handlers(),
       ...this.kinesis.handlers(),
@@ -94,7 +102,7 @@ export class AwsWorld {
   }
 
   /**
-   * Creates the template's DynamoDB tables, SNS topics, Lambda functions (without handlers), Athena
+   * Creates the template's DynamoDB tables, SNS topics, Lambda functions (without handlers), S3 buckets, Athena
    * workgroups and prepared statements.
    */
   provision(resolver: TemplateResolver): void {
@@ -109,6 +117,7 @@ export class AwsWorld {
     for (const id of resolver.resourcesOfType('AWS::SNS::Topic')) this.sns.addTopic(resolver.arn(id));
     for (const id of resolver.resourcesOfType('AWS::Lambda::Function'))
       this.lambda.addFunction(resolver.ref(id));
+    for (const id of resolver.resourcesOfType('AWS::S3::Bucket')) this.s3.addBucket(resolver.ref(id));
     this.athena.provision(resolver);
   }
 

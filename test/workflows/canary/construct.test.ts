@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { canaryDeployment } from '../../../cli/local/scenarios/canary';
 import { CANARY_SECRET_ARN } from '../../../cli/local/scenarios/canary-config';
@@ -78,6 +80,8 @@ describe('the canary workflow construct refuses bad props, naming the value', ()
     new CanaryWorkflow(stack, 'Canary', {
       clusters,
       alertTable: dynamodb.Table.fromTableName(stack, 'T', 'alerts'),
+      evidenceBucket: s3.Bucket.fromBucketName(stack, 'B', 'audit'),
+      evidenceKey: kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:eu-west-1:123456789012:key/k'),
       notificationTopic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:eu-west-1:123456789012:t'),
       logRetention: logs.RetentionDays.ONE_YEAR,
     });
