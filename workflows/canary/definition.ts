@@ -74,7 +74,7 @@ export const STATES = {
   runMetrics: 'Publish failed-run streak',
   runRecord: 'Run record',
   writeRecord: 'Write run record',
-  evidenceFailed: 'Evidence not recorded',
+  evidenceNotRecorded: 'Evidence not recorded',
   ended: 'Run ended',
   evidenceError: 'Failed to record evidence',
 } as const;
@@ -182,11 +182,6 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
     interval: Duration.seconds(5),
     maxAttempts: 2,
   });
-  // Every run that got past its input ends by recording its evidence (metrics, failed-run streak, run record).
-  const evidence = buildEvidence(scope, props, failed);
-  // Nothing is left to tell anyone with (the failed-run alarm still fires): record the evidence, end with the error.
-  notifyFailure.addCatch(evidence.start, { resultPath: '$.notifyError' });
-  notifyFailure.next(evidence.start);
   const toNotifyFailure = recordCaughtCause(
     scope,
     { check: STATES.causeRecorded, withCause: STATES.caughtCause, withoutCause: STATES.caughtWithoutCause },
@@ -216,6 +211,18 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
         advice: CANARY_ERRORS[error].advice,
       },
     }).next(toNotifyFailure);
+
+  // Every run that got past its input ends by recording its evidence (metrics, failed-run streak, run record);
+  // a run that succeeded but whose evidence could not be recorded fails with EvidenceNotRecorded and notifies.
+  const evidence = buildEvidence(
+    scope,
+    props,
+    failed,
+    failure(STATES.evidenceNotRecorded, 'EvidenceNotRecorded', STATES.evidenceError, CAUGHT_CAUSE),
+  );
+  // Nothing is left to tell anyone with (the failed-run alarm still fires): record the evidence, end with the error.
+  notifyFailure.addCatch(evidence.start, { resultPath: '$.notifyError' });
+  notifyFailure.next(evidence.start);
 
   // ---------------------------------------------------------------- statements
   const statementFailures = (cls: CanaryClass, step: string) => ({
@@ -404,34 +411,24 @@ function buildEvidence(
   scope: Construct,
   props: CanaryDefinitionProps,
   failed: sfn.Fail,
+  evidenceNotRecorded: sfn.IChainable,
 ): { start: sfn.Choice; end: sfn.Choice } {
   const end = new sfn.Choice(scope, STATES.ended, { comment: 'The run ends with its outcome.' }).when(
     sfn.Condition.isPresent('$.failure'),
     failed,
   );
-  const evidenceFailed = new sfn.Fail(scope, STATES.evidenceFailed, {
-    comment: `${'EvidenceNotRecorded'}: the run succeeded but its metrics or run record could not be written.`,
-    error: 'EvidenceNotRecorded',
-    causePath: sfn.JsonPath.format(
-      'The canary statements arrived, but the evidence was not recorded: {}',
-      sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.evidenceError')),
-    ),
-  });
   const evidenceError = new sfn.Choice(scope, STATES.evidenceError, {
-    comment: 'A failed run keeps its own error; a run that succeeded fails with EvidenceNotRecorded.',
+    comment:
+      'A failed run (already notified) keeps its own error; a run that succeeded fails with EvidenceNotRecorded and notifies.',
   })
     .when(sfn.Condition.isPresent('$.failure'), failed)
-    .otherwise(evidenceFailed);
-  const guard = (task: sfn.TaskStateBase | sfn.CustomState, service: 'dynamodb' | 'cloudwatch' | 's3') => {
-    if (service === 'dynamodb') retryThrottling(task as sfn.TaskStateBase, 'dynamodb');
-    else
-      (task as sfn.CustomState).addRetry({
-        errors: [...(service === 'cloudwatch' ? CLOUDWATCH_TRANSIENT : S3_TRANSIENT)],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 4,
-      });
-    task.addCatch(evidenceError, { errors: [sfn.Errors.ALL], resultPath: '$.evidenceError' });
+    .otherwise(evidenceNotRecorded);
+  const guard = <T extends sfn.TaskStateBase | sfn.CustomState>(
+    task: T,
+    service: 'dynamodb' | 'cloudwatch' | 's3',
+  ): T => {
+    retryThrottling(task, service, { maxAttempts: 4 });
+    task.addCatch(evidenceError, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
     return task;
   };
 
@@ -686,14 +683,3 @@ function buildEvidence(
     .otherwise(resetFailed);
   return { start, end };
 }
-
-/**
- * PutMetricData's transient errors: its 5xx (`InternalServiceFault`, Java v2 `InternalServiceException`) and
- * the undeclared throttling, which arrives as the base `CloudWatch.CloudWatchException`.
- */
-const CLOUDWATCH_TRANSIENT = [
-  'CloudWatch.InternalServiceException',
-  'CloudWatch.CloudWatchException',
-] as const;
-/** S3 PutObject declares no throttling error: `SlowDown` and 5xx arrive as the base `S3.S3Exception`. */
-const S3_TRANSIENT = ['S3.S3Exception'] as const;

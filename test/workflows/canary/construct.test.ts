@@ -38,9 +38,10 @@ describe('the canary workflow construct (example configuration with a canary on 
     const getItem = withAction('dynamodb:GetItem');
     expect(getItem).toHaveLength(1);
     expect(JSON.stringify(getItem[0]?.Resource)).toContain(d.alertTable);
-    // It writes nothing to the alert state table and reads nothing else of it.
+    // It reads the arrivals and updates its failed-run streak item, nothing else of the table.
     expect(machineStatements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
     ]);
   });
 
@@ -63,6 +64,38 @@ describe('the canary workflow construct (example configuration with a canary on 
     ]);
     // The deployed file itself, not only the parsed settings.
     expect(readFileSync(d.alertEnvironment.CLUSTERS_FILE as string, 'utf8')).toContain('"canaryUser"');
+  });
+});
+
+describe('the canary evidence (construct)', () => {
+  it('may put metrics in the canary namespace only, and run records under canary-runs/ only', () => {
+    const put = withAction('cloudwatch:PutMetricData');
+    expect(put).toHaveLength(1);
+    expect(put[0]).toMatchObject({
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'aurora-audit/Canary' } },
+    });
+    const s3Put = withAction('s3:PutObject');
+    expect(s3Put).toHaveLength(1);
+    expect(JSON.stringify(s3Put[0]?.Resource)).toContain('/canary-runs/*');
+  });
+
+  it('has one alarm for the fleet on 2 consecutive failed runs, keeping its state between runs', () => {
+    const alarms = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        (r.Properties as { MetricName?: string }).MetricName === 'ConsecutiveFailedRuns',
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      Namespace: 'aurora-audit/Canary',
+      Statistic: 'Maximum',
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'ignore',
+    });
+    expect(alarms[0]?.Properties).not.toHaveProperty('Dimensions');
   });
 });
 

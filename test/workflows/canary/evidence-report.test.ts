@@ -101,10 +101,10 @@ describe('the report section Control evidence', () => {
           ?.bytes.toString('utf8') ?? '';
       expect(html).toContain('Control evidence');
       expect(html).toMatch(/<td[^>]*>150<\/td>/);
-      // The email's text part is the archived report.txt.
+      // The email's text part is the archived report.txt (CRLF line ends in the message).
       expect(report.sent).toHaveLength(1);
       const textPart = leaves(parseMime(report.sent[0]?.raw ?? '')).find((p) => p.type === 'text/plain');
-      expect(textPart?.body.toString('utf8')).toBe(text);
+      expect(textPart?.body.toString('utf8').replace(/\r\n/g, '\n')).toBe(text.replace(/\r\n/g, '\n'));
     } finally {
       report.close();
     }
