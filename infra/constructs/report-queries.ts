@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { querySql, REPORT_QUERIES } from '../../reports/queries';
+import { querySql, REPORT_SECTIONS } from '../../reports/queries';
 import { ATHENA_RESULTS_PREFIX, CANARY_RUNS_PREFIX, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
 import { statementNameOf } from '../../tasks/render-report/contract';
 
@@ -102,7 +102,7 @@ export class ReportQueries extends Construct {
     });
 
     const statements = new Map<string, athena.CfnPreparedStatement>();
-    for (const query of REPORT_QUERIES) {
+    for (const query of REPORT_SECTIONS) {
       const statement = new athena.CfnPreparedStatement(this, `Statement-${query.name}`, {
         statementName: statementNameOf(query.name),
         workGroup: this.workGroupName,
