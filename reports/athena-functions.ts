@@ -139,6 +139,31 @@ export const ATHENA_FUNCTIONS: readonly AthenaFunction[] = [
     signature: 'contains(x, element) → boolean: whether the array x contains element',
     use: "whether a statement's class is one of the reconciled classes (coverage gaps)",
   },
+  {
+    name: 'count_if',
+    kind: 'aggregate',
+    signature: 'count_if(x) → bigint: the number of TRUE input values',
+    use: 'successes, misses and untested runs per source (control evidence)',
+  },
+  {
+    name: 'approx_percentile',
+    kind: 'aggregate',
+    signature: 'approx_percentile(x, percentage) → [same as x]: the approximate percentile, NULLs ignored',
+    use: 'the p50 and p95 arrival latency of the canary runs (control evidence)',
+  },
+  {
+    name: 'greatest',
+    kind: 'scalar',
+    signature:
+      'greatest(value1, value2, ..., valueN) → [same as input]: the largest value (NULL if any is NULL)',
+    use: "a run's arrival latency through a source: the later of its two statements (control evidence)",
+  },
+  {
+    name: 'round',
+    kind: 'scalar',
+    signature: 'round(x, d) → [same as input]: x rounded to d decimal places',
+    use: 'latencies in seconds to a tenth (control evidence)',
+  },
 ];
 
 /** The names of {@link ATHENA_FUNCTIONS}. */

@@ -2,16 +2,18 @@
  * The embedded SQL engine for the report tests and the pruning benchmark: DuckDB reading the stored layout
  * (GZIP JSON lines under `events/cluster=…/day=…/hour=…/`, hive partitioning, partition values as strings) as
  * `aurora_audit.audit_events`, the Glue table's name and columns (the lower-cased field names, then `cluster`,
- * `day` and `hour`). Like the Glue table's projection, it sees only the hourly layout: objects stored directly
+ * `day` and `hour`), and the canary's run records as `aurora_audit.canary_runs`. Like the Glue table's projection, it sees only the hourly layout: objects stored directly
  * under `day=…/` (the layout before issue 21) are not read. The Trino functions of `reports/athena-functions.ts` that DuckDB lacks are macros built from
  * DuckDB's own functions (their behaviour is tested). The SQL text is never rewritten: `?` parameters are
  * bound as prepared-statement parameters, in order, as strings.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { AUDIT_EVENT_FIELDS } from '../../tasks/core/audit-event';
+import { CANARY_RUN_COLUMNS } from '../../tasks/core/canary';
+import { CANARY_RUNS_PREFIX } from '../../tasks/core/storage-layout';
 
 /** Trino/Athena functions DuckDB does not have, defined with DuckDB's own. */
 export const TRINO_MACROS: Readonly<Record<string, string>> = {
@@ -23,6 +25,9 @@ export const TRINO_MACROS: Readonly<Record<string, string>> = {
   // DuckDB gives the local wall time without a zone, Trino the instant in that zone: the same local date
   // and time, which is all the queries use (CAST … AS date).
   at_timezone: 'CREATE MACRO at_timezone(ts, zone) AS timezone(zone, ts)',
+  // Trino's is approximate (t-digest); on the few values of a report's canary runs both give a value of the
+  // set: DuckDB's discrete quantile, exactly.
+  approx_percentile: 'CREATE MACRO approx_percentile(x, p) AS quantile_disc(x, p)',
 };
 
 export class SqlEngineError extends Error {
@@ -122,6 +127,8 @@ export async function sqlEngine(bucketRoot: string, options: SqlEngineOptions = 
       : `CREATE VIEW aurora_audit.audit_events AS SELECT ${select} FROM read_json('${glob}', format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types_autocast = false, columns = {${columns}})`,
   );
 
+  await connection.run(canaryRunsView(bucketRoot));
+
   const profiling = await instance.connect();
   for (const setting of SETTINGS) await profiling.run(setting);
   const profileDir = mkdtempSync(join(tmpdir(), 'aa-duckdb-profile-'));
@@ -191,4 +198,40 @@ export async function sqlEngine(bucketRoot: string, options: SqlEngineOptions = 
       rmSync(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `aurora_audit.canary_runs`, as the Glue table reads the canary's run records (`canary-runs/day=…/*.json`, one
+ * JSON object each, tasks/core/canary.ts): the lower-cased columns, the sources as structs, `day` from the
+ * path. Without any record, an empty table of the same columns (DuckDB cannot read a glob that matches nothing).
+ */
+function canaryRunsView(bucketRoot: string): string {
+  const duckType = (glueType: string) =>
+    glueType === 'bigint'
+      ? 'BIGINT'
+      : glueType === 'string'
+        ? 'VARCHAR'
+        : 'STRUCT(status VARCHAR, roleLatencyMs BIGINT, ddlLatencyMs BIGINT)';
+  const columns = CANARY_RUN_COLUMNS.map((c) => `'${c.field}': '${duckType(c.type)}'`).join(', ');
+  const select = [
+    ...CANARY_RUN_COLUMNS.map((c) =>
+      c.type.startsWith('struct')
+        ? `struct_pack(status := "${c.field}".status, rolelatencyms := "${c.field}".roleLatencyMs, ddllatencyms := "${c.field}".ddlLatencyMs) AS ${c.name}`
+        : `"${c.field}" AS ${c.name}`,
+    ),
+    'day',
+  ].join(', ');
+  const dir = join(bucketRoot, CANARY_RUNS_PREFIX);
+  const files = existsSync(dir)
+    ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.json'))
+    : [];
+  if (files.length === 0) {
+    const empty = CANARY_RUN_COLUMNS.map(
+      (c) =>
+        `CAST(NULL AS ${c.type.startsWith('struct') ? 'STRUCT(status VARCHAR, rolelatencyms BIGINT, ddllatencyms BIGINT)' : duckType(c.type)}) AS ${c.name}`,
+    ).join(', ');
+    return `CREATE VIEW aurora_audit.canary_runs AS SELECT ${empty}, CAST(NULL AS VARCHAR) AS day WHERE false`;
+  }
+  const glob = join(dir, '*', '*.json').replace(/'/g, "''");
+  return `CREATE VIEW aurora_audit.canary_runs AS SELECT ${select} FROM read_json('${glob}', format = 'auto', hive_partitioning = true, hive_types_autocast = false, columns = {${columns}})`;
 }

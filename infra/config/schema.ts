@@ -210,6 +210,11 @@ export const configObjectSchema = z.strictObject({
           .default(15),
       })
       .default({ classes: ['ROLE', 'DDL'], graceMinutes: 15 }),
+    /**
+     * The canary alarm goes off when a cluster's canary has failed this many runs in a row (one alarm for the
+     * fleet, docs/workflows.md "Canary evidence"). Default: 2.
+     */
+    canaryAlarmAfterFailedRuns: z.number().int().min(1).max(100).default(2),
   }),
   reports: z.strictObject({
     /** Email addresses that receive the compliance reports. */

@@ -5,8 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AUDIT_EVENT_FIELDS } from '../../tasks/core/audit-event';
+import { CANARY_RUN_COLUMNS } from '../../tasks/core/canary';
 import {
   ATHENA_RESULTS_PREFIX,
+  CANARY_RUNS_PREFIX,
   EVENTS_ERROR_PREFIX,
   EVENTS_PREFIX,
   ON_FAILURE_PREFIX,
@@ -52,7 +54,7 @@ export interface AuditStorageProps {
 const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
 
 /** Prefixes whose objects are audit evidence: nobody deletes them; only the lifecycle expires them. */
-export const EVIDENCE_PREFIXES = [EVENTS_PREFIX, REPORTS_PREFIX] as const;
+export const EVIDENCE_PREFIXES = [EVENTS_PREFIX, REPORTS_PREFIX, CANARY_RUNS_PREFIX] as const;
 
 /**
  * The audit bucket and what makes it queryable: a customer-managed KMS key with rotation, a separate
@@ -73,6 +75,9 @@ export class AuditStorage extends Construct {
   readonly table: glue.CfnTable;
   readonly databaseName: string;
   readonly tableName = 'audit_events';
+  /** The canary's run records (the report's "Control evidence"). */
+  readonly canaryRunsTable: glue.CfnTable;
+  readonly canaryRunsTableName = 'canary_runs';
   private readonly writers = new Map<string, string[]>();
 
   constructor(scope: Construct, id: string, props: AuditStorageProps) {
@@ -176,6 +181,13 @@ export class AuditStorage extends Construct {
           expiration: Duration.days(props.quarantineDays),
         },
         { id: 'reports-retention', prefix: REPORTS_PREFIX, expiration: Duration.days(props.reportsDays) },
+        // The canary's run records are the reports' evidence of the control: kept as long as the reports.
+        {
+          id: 'canary-runs-retention',
+          prefix: CANARY_RUNS_PREFIX,
+          expiration: Duration.days(props.reportsDays),
+          noncurrentVersionExpiration: Duration.days(props.reportsDays),
+        },
         {
           id: 'athena-results-retention',
           prefix: ATHENA_RESULTS_PREFIX,
@@ -281,6 +293,53 @@ export class AuditStorage extends Construct {
       },
     });
     this.table.addResourceDependency(this.database);
+    this.canaryRunsTable = this.buildCanaryRunsTable(firstDay);
+  }
+
+  /**
+   * The canary's run records (`canary-runs/day=<YYYY-MM-DD>/<cluster>.<execution>.json`, one JSON object each,
+   * tasks/core/canary.ts), partitioned by the UTC day the run ended (projection: no partitions to add), for
+   * the report's "Control evidence". Created whether or not a canary is configured (one resource), so that the
+   * report's query always has its table: without runs it reads nothing and says so.
+   */
+  private buildCanaryRunsTable(firstDay: string): glue.CfnTable {
+    const location = `s3://${this.bucket.bucketName}/${CANARY_RUNS_PREFIX}`;
+    const table = new glue.CfnTable(this, 'CanaryRunsTable', {
+      catalogId: Stack.of(this).account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: this.canaryRunsTableName,
+        description: 'aurora-audit canary run records (JSON), partitioned by the UTC day the run ended',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.day.type': 'date',
+          'projection.day.format': 'yyyy-MM-dd',
+          'projection.day.range': `${firstDay},NOW`,
+          'projection.day.interval': '1',
+          'projection.day.interval.unit': 'DAYS',
+          'storage.location.template': `${location}day=\${day}/`,
+        },
+        partitionKeys: [{ name: 'day', type: 'string', comment: 'UTC day the run ended, YYYY-MM-DD' }],
+        storageDescriptor: {
+          location,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            parameters: {
+              'ignore.malformed.json': 'false',
+              'case.insensitive': 'true',
+              'dots.in.keys': 'false',
+            },
+          },
+          columns: CANARY_RUN_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
+        },
+      },
+    });
+    table.addResourceDependency(this.database);
+    return table;
   }
 
   /**

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
+import { CANARY_RUNS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { nagArn } from '../nag';
 import type { ReportQueries } from './report-queries';
 
@@ -55,6 +55,7 @@ export class AuditorAccess extends Construct {
     for (const [prefix, reason] of [
       [EVENTS_PREFIX, 'reading the stored events (objects named by Firehose per cluster and day)'],
       [REPORTS_PREFIX, 'reading the archived reports and their CSV evidence (keys per period and run)'],
+      [CANARY_RUNS_PREFIX, "reading the canary's run records (one object per run and day)"],
       [
         'athena-results/',
         'Athena writes and reads query results with the caller credentials; Athena names them',

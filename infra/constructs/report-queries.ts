@@ -4,27 +4,32 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { querySql, REPORT_QUERIES } from '../../reports/queries';
-import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
+import { querySql, REPORT_SECTIONS } from '../../reports/queries';
+import { ATHENA_RESULTS_PREFIX, CANARY_RUNS_PREFIX, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
 import { statementNameOf } from '../../tasks/render-report/contract';
 
 /** How the SQL files name the events table; the deployed statements name the stack's own. */
 export const SQL_EVENTS_TABLE = 'aurora_audit.audit_events';
+/** How the SQL files name the canary's run records (the report's "Control evidence"). */
+export const SQL_CANARY_RUNS_TABLE = 'aurora_audit.canary_runs';
 
 /**
  * A query's SQL as this stack deploys it: the file's text with {@link SQL_EVENTS_TABLE} replaced by the
  * stack's table (unchanged for the default name). Any other mention of `aurora_audit` is refused, so that no
  * statement of a second stack can read the first stack's table.
  */
-export function deployedSql(name: string, table: string): string {
+export function deployedSql(name: string, table: string, canaryRunsTable = SQL_CANARY_RUNS_TABLE): string {
   const sql = querySql(name);
-  const rest = sql.split(SQL_EVENTS_TABLE).join('');
-  if (/aurora_audit/i.test(rest) || !sql.includes(SQL_EVENTS_TABLE)) {
+  const rest = sql.split(SQL_EVENTS_TABLE).join('').split(SQL_CANARY_RUNS_TABLE).join('');
+  if (
+    /aurora_audit/i.test(rest) ||
+    (!sql.includes(SQL_EVENTS_TABLE) && !sql.includes(SQL_CANARY_RUNS_TABLE))
+  ) {
     throw new Error(
-      `ReportQueries: ${name} must read the events table as ${SQL_EVENTS_TABLE} and name aurora_audit nowhere else`,
+      `ReportQueries: ${name} must read the events table as ${SQL_EVENTS_TABLE} (or the canary's run records as ${SQL_CANARY_RUNS_TABLE}) and name aurora_audit nowhere else`,
     );
   }
-  return sql.split(SQL_EVENTS_TABLE).join(table);
+  return sql.split(SQL_EVENTS_TABLE).join(table).split(SQL_CANARY_RUNS_TABLE).join(canaryRunsTable);
 }
 
 export interface ReportQueriesProps {
@@ -40,6 +45,11 @@ export interface ReportQueriesProps {
   /** The Glue database and table the queries read (`AuditStorage`). */
   readonly glueDatabaseName: string;
   readonly glueTableName: string;
+  /**
+   * The Glue table of the canary's run records (in the same database).
+   * @default 'canary_runs'
+   */
+  readonly canaryRunsTableName?: string;
 }
 
 /**
@@ -92,12 +102,16 @@ export class ReportQueries extends Construct {
     });
 
     const statements = new Map<string, athena.CfnPreparedStatement>();
-    for (const query of REPORT_QUERIES) {
+    for (const query of REPORT_SECTIONS) {
       const statement = new athena.CfnPreparedStatement(this, `Statement-${query.name}`, {
         statementName: statementNameOf(query.name),
         workGroup: this.workGroupName,
         description: `aurora-audit report query ${query.name}: ${query.answers}`.slice(0, 1024),
-        queryStatement: deployedSql(query.name, `${props.glueDatabaseName}.${props.glueTableName}`),
+        queryStatement: deployedSql(
+          query.name,
+          `${props.glueDatabaseName}.${props.glueTableName}`,
+          `${props.glueDatabaseName}.${props.canaryRunsTableName ?? 'canary_runs'}`,
+        ),
       });
       statement.addResourceDependency(this.workGroup);
       statements.set(query.name, statement);
@@ -107,12 +121,14 @@ export class ReportQueries extends Construct {
     this.key = props.key;
     this.glueDatabaseName = props.glueDatabaseName;
     this.glueTableName = props.glueTableName;
+    this.canaryRunsTableName = props.canaryRunsTableName ?? 'canary_runs';
   }
 
   private readonly bucket: s3.IBucket;
   private readonly key: kms.IKey;
   private readonly glueDatabaseName: string;
   private readonly glueTableName: string;
+  private readonly canaryRunsTableName: string;
 
   /**
    * Lets `grantee` run the report queries (and any query) in this workgroup, as Athena needs it done with the
@@ -176,6 +192,11 @@ export class ReportQueries extends Construct {
             resource: 'table',
             resourceName: `${this.glueDatabaseName}/${this.glueTableName}`,
           }),
+          stack.formatArn({
+            service: 'glue',
+            resource: 'table',
+            resourceName: `${this.glueDatabaseName}/${this.canaryRunsTableName}`,
+          }),
         ],
       }),
     );
@@ -190,13 +211,20 @@ export class ReportQueries extends Construct {
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}*`, `${ATHENA_RESULTS_PREFIX}*`] } },
+        conditions: {
+          StringLike: {
+            's3:prefix': [`${EVENTS_PREFIX}*`, `${CANARY_RUNS_PREFIX}*`, `${ATHENA_RESULTS_PREFIX}*`],
+          },
+        },
       }),
     );
     add(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [this.bucket.arnForObjects(`${EVENTS_PREFIX}*`)],
+        resources: [
+          this.bucket.arnForObjects(`${EVENTS_PREFIX}*`),
+          this.bucket.arnForObjects(`${CANARY_RUNS_PREFIX}*`),
+        ],
       }),
     );
     add(

@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { activityStreamPattern, pgAuditPattern } from '../../tasks/core/alerts/filter-patterns';
 import { DEFAULT_RULES_PATH, loadRules } from '../../tasks/core/alerts/rules';
 import { postgresLogGroupName } from '../../tasks/core/cloudwatch-logs';
-import { EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
+import { CANARY_RUNS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { CanaryWorkflow } from '../../workflows/canary/construct';
 import { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import { DisableActivityStreamWorkflow } from '../../workflows/disable-activity-stream/construct';
@@ -218,6 +218,10 @@ export class AuditStack extends Stack {
         ? new CanaryWorkflow(this, 'Canary', {
             clusters: canaryClusters,
             alertTable: this.alertProcessing.table,
+            evidenceBucket: this.storage.bucket,
+            evidenceKey: this.storage.key,
+            metricNamespace: `${names.metricNamespace}/Canary`,
+            alarmAfterFailedRuns: config.alerts.canaryAlarmAfterFailedRuns,
             notificationTopic: this.alerting.topic,
             notificationKey: this.storage.key,
             logRetention: config.retention.logsDays as logs.RetentionDays,
@@ -259,6 +263,8 @@ export class AuditStack extends Stack {
     // Evidence has one writer each: nobody else may put (or overwrite) objects there.
     this.storage.restrictWriters(EVENTS_PREFIX, [this.streamProcessing.firehoseRole.roleArn]);
     this.storage.restrictWriters(REPORTS_PREFIX, [reportWorkflow.report.role.roleArn]);
+    if (canaryWorkflow)
+      this.storage.restrictWriters(CANARY_RUNS_PREFIX, [canaryWorkflow.stateMachine.role.roleArn]);
     new AuditWatch(this, 'AuditWatch', {
       clusterIdentifiers: config.clusters.map((c) => c.identifier),
       bucketName: this.storage.bucket.bucketName,

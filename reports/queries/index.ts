@@ -23,6 +23,8 @@ export type ReportParameter =
   | 'lastHour'
   /** A cluster resource id (`cluster-…`), or `*` for all clusters. */
   | 'cluster'
+  /** The same cluster's name (identifier, e.g. `orders-db`), or `*` for all clusters. */
+  | 'clusterName'
   /** Period start, ISO-8601 UTC, inclusive. */
   | 'start'
   /** Period end, ISO-8601 UTC, exclusive. */
@@ -50,6 +52,8 @@ export interface ReportQuery {
   readonly answers: string;
   /** The execution parameters, in the order of the `?` placeholders. */
   readonly parameters: readonly ReportParameter[];
+  /** What the section says when the query returns no row. @default 'None in this period.' */
+  readonly noRows?: string;
 }
 
 /**
@@ -158,6 +162,26 @@ export const REPORT_QUERIES: readonly ReportQuery[] = [
 ];
 
 /**
+ * The report's "Control evidence" (issue 22): the canary's run records (`aurora_audit.canary_runs`, tasks/core/
+ * canary.ts), not the events, so it is kept apart from {@link REPORT_QUERIES} (whose queries all read the events
+ * of the period): its own file, its own section, after the others.
+ */
+export const CONTROL_EVIDENCE_QUERY: ReportQuery = {
+  // The canary's run records (tasks/core/canary.ts), not the events: issue 22, "Evidence".
+  name: 'control-evidence',
+  file: 'control-evidence.sql',
+  title: 'Control evidence',
+  answers:
+    'Did the audit canary prove that each audit path delivers: runs, successes, misses and arrival latency (seconds) per cluster and source?',
+  parameters: ['firstDay', 'lastDay', 'clusterName', 'clusterName', 'start', 'end'],
+  noRows:
+    'No canary run in this period: no canary is configured (clusters[].canary, docs/workflows.md "Canary workflow"), or none ran.',
+};
+
+/** Every section of the report, in order: the event queries, then the control evidence. */
+export const REPORT_SECTIONS: readonly ReportQuery[] = [...REPORT_QUERIES, CONTROL_EVIDENCE_QUERY];
+
+/**
  * The audit-tampering patterns: these mirror the `audit-tampering` rule of the default rules
  * (`tasks/core/alerts/default-rules.yaml`, its `commandTextPattern`); a test keeps them equal, and keeps
  * `audit-tampering.sql` holding {@link AUDIT_TAMPERING_REGEX} literally (SQL is never generated).
@@ -191,10 +215,10 @@ export class InvalidReportParameterError extends Error {
 
 /** The catalog entry of a query by name. */
 export function reportQuery(name: string): ReportQuery {
-  const query = REPORT_QUERIES.find((q) => q.name === name);
+  const query = REPORT_SECTIONS.find((q) => q.name === name);
   if (!query)
     throw new UnknownReportQueryError(
-      `no report query named ${JSON.stringify(name)}; known: ${REPORT_QUERIES.map((q) => q.name).join(', ')}`,
+      `no report query named ${JSON.stringify(name)}; known: ${REPORT_SECTIONS.map((q) => q.name).join(', ')}`,
     );
   return query;
 }
@@ -211,14 +235,16 @@ const CLASS = /^[A-Z][A-Z_]*$/;
 export const DEFAULT_COVERAGE_CLASSES: readonly string[] = ['ROLE', 'DDL'];
 
 /**
- * The execution parameter values of a query (in placeholder order) for a period, a cluster or `*`, and the
- * classes the coverage check reconciles (none: the coverage-gaps section is empty).
+ * The execution parameter values of a query (in placeholder order) for a period, a cluster or `*`, the
+ * classes the coverage check reconciles (none: the coverage-gaps section is empty), and the cluster's name
+ * (or `*`: the canary's run records name clusters by name).
  */
 export function queryParameters(
   query: ReportQuery,
   period: ReportPeriod,
   cluster: string,
   coverageClasses: readonly string[] = DEFAULT_COVERAGE_CLASSES,
+  clusterName = '*',
 ): string[] {
   if (!CLUSTER.test(cluster))
     throw new InvalidReportParameterError(
@@ -229,7 +255,12 @@ export function queryParameters(
     throw new InvalidReportParameterError(
       `coverage classes must be upper-case class names such as ROLE, got ${JSON.stringify(badClass)}`,
     );
+  if (!CLUSTER.test(clusterName))
+    throw new InvalidReportParameterError(
+      `clusterName must be a cluster identifier or '*', got ${JSON.stringify(clusterName)}`,
+    );
   const values: Record<ReportParameter, string> = {
+    clusterName,
     firstDay: period.fromDay,
     lastDay: period.toDay,
     firstHour: period.fromHour,

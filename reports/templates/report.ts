@@ -32,6 +32,13 @@ export const COLUMN_LABELS: Readonly<Record<string, string>> = {
   kind: 'Kind',
   value: 'User or host',
   local_date: 'Local date',
+  runs: 'Canary runs',
+  successes: 'Successes',
+  misses: 'Misses',
+  untested: 'Untested',
+  latency_p50_s: 'Latency p50 (s)',
+  latency_p95_s: 'Latency p95 (s)',
+  latency_max_s: 'Latency max (s)',
 };
 
 /**
@@ -55,7 +62,19 @@ export const WIDE_COLUMNS: readonly { readonly column: string; readonly label: s
 ];
 
 /** Columns shown right-aligned. */
-export const NUMBER_COLUMNS: ReadonlySet<string> = new Set(['events', 'statements', 'hosts', 'users']);
+export const NUMBER_COLUMNS: ReadonlySet<string> = new Set([
+  'events',
+  'statements',
+  'hosts',
+  'users',
+  'runs',
+  'successes',
+  'misses',
+  'untested',
+  'latency_p50_s',
+  'latency_p95_s',
+  'latency_max_s',
+]);
 /** Short values that read badly when wrapped. */
 export const NOWRAP_COLUMNS: ReadonlySet<string> = new Set(['cluster', 'source', 'sources', 'local_date']);
 /** Columns holding instants (shown compact, monospaced). */

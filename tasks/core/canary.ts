@@ -72,3 +72,82 @@ export function canaryArrivalKey(nonce: string): string {
 export function arrivalAttribute(source: AuditSource, cls: CanaryClass): string {
   return `${source}${cls.charAt(0)}${cls.slice(1).toLowerCase()}`;
 }
+
+/** The alert state table item of a cluster's streak of failed canary runs: `canary-streak#<cluster>`. */
+export function canaryStreakKey(cluster: string): string {
+  return `canary-streak#${cluster}`;
+}
+
+/**
+ * The canary's CloudWatch metrics (namespace `<deployment name>/Canary`), published by the workflow at the end
+ * of every run whose input was valid (docs/workflows.md "Canary evidence"):
+ * - `Success` (Count, dimensions `Cluster`, `Source`): 1 when the source delivered both statements by the
+ *   deadline, 0 otherwise (silent, or the run failed before the source could be checked); none for a source
+ *   the cluster does not check;
+ * - `ArrivalLatency` (Milliseconds, `Cluster`, `Source`): each statement's time from being run to its arrival,
+ *   two values per run, for a source that delivered both;
+ * - `ConsecutiveFailedRuns` (Count): the cluster's failed runs in a row after this run (0 after a success),
+ *   once with dimension `Cluster` and once without (the fleet's one alarm reads the latter's Maximum).
+ */
+export const CANARY_METRICS = {
+  namespaceSuffix: '/Canary',
+  success: 'Success',
+  arrivalLatency: 'ArrivalLatency',
+  consecutiveFailedRuns: 'ConsecutiveFailedRuns',
+  dimensions: { cluster: 'Cluster', source: 'Source' },
+} as const;
+
+/** What a source did in one run, as the run record says it. */
+export type CanarySourceStatus = 'arrived' | 'silent' | 'untested' | 'unchecked';
+
+/** What one source did in one run: its status, and for `arrived` each statement's latency (ms). */
+export interface CanarySourceEvidence {
+  readonly status: CanarySourceStatus;
+  readonly roleLatencyMs?: number;
+  readonly ddlLatencyMs?: number;
+}
+
+/**
+ * One run's record, a JSON object at `canary-runs/day=<UTC day it ended>/<cluster>.<execution>.json`
+ * of the audit bucket, written by the workflow's last states; the Glue table `canary_runs` reads it for the
+ * report's "Control evidence".
+ */
+export interface CanaryRunRecord {
+  readonly cluster: string;
+  readonly execution: string;
+  readonly nonce: string;
+  /** ISO 8601: the execution's start, and when the run record was made (the run's end: the report counts runs by it). */
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly outcome: 'SUCCEEDED' | 'FAILED';
+  /** The run's error (errors.ts), '' when it succeeded. */
+  readonly error: string;
+  readonly deadlineSeconds: number;
+  readonly consecutiveFailedRuns: number;
+  readonly activityStream: CanarySourceEvidence;
+  readonly pgAudit: CanarySourceEvidence;
+}
+
+/**
+ * The run record's columns as the Glue table and the local engine read them (lower case, Glue types); the
+ * sources are structs of `status`, `rolelatencyms`, `ddllatencyms`. `day` (the UTC day the run ended) is the
+ * table's one partition.
+ */
+export const CANARY_SOURCE_STRUCT = 'struct<status:string,rolelatencyms:bigint,ddllatencyms:bigint>';
+export const CANARY_RUN_COLUMNS: readonly {
+  readonly name: string;
+  readonly field: string;
+  readonly type: string;
+}[] = [
+  { name: 'cluster', field: 'cluster', type: 'string' },
+  { name: 'execution', field: 'execution', type: 'string' },
+  { name: 'nonce', field: 'nonce', type: 'string' },
+  { name: 'startedat', field: 'startedAt', type: 'string' },
+  { name: 'endedat', field: 'endedAt', type: 'string' },
+  { name: 'outcome', field: 'outcome', type: 'string' },
+  { name: 'error', field: 'error', type: 'string' },
+  { name: 'deadlineseconds', field: 'deadlineSeconds', type: 'bigint' },
+  { name: 'consecutivefailedruns', field: 'consecutiveFailedRuns', type: 'bigint' },
+  { name: 'activitystream', field: 'activityStream', type: CANARY_SOURCE_STRUCT },
+  { name: 'pgaudit', field: 'pgAudit', type: CANARY_SOURCE_STRUCT },
+];

@@ -10,6 +10,7 @@
  *                                                       destination; Lambda chooses this prefix)
  * reports/<period>/<from>_<to>/…                         rendered reports and their CSV evidence
  * athena-results/…                                      Athena query results (workgroup output)
+ * canary-runs/day=<YYYY-MM-DD>/<cluster>.<execution>.json  one canary run's record (canary workflow)
  * ```
  */
 import { type AuditEvent, toJsonLine } from './audit-event';
@@ -22,6 +23,8 @@ export const QUARANTINE_PREFIX = 'quarantine/';
 export const ON_FAILURE_PREFIX = 'aws/lambda/';
 export const REPORTS_PREFIX = 'reports/';
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/** The canary's run records (tasks/core/canary.ts `CanaryRunRecord`): evidence, kept as long as the reports. */
+export const CANARY_RUNS_PREFIX = 'canary-runs/';
 
 /** Partition value used when an event has no cluster id (only the offline CLI produces such events). */
 export const UNKNOWN_CLUSTER = 'unknown';

@@ -3,7 +3,7 @@
  * queries. Bad input is a result (`valid: false` and every problem at once, each naming the field and the
  * bad value), never an exception: the state machine routes it to its `InvalidInput` failure.
  */
-import { athenaExecutionParameters, queryParameters, REPORT_QUERIES } from '../../reports/queries';
+import { athenaExecutionParameters, queryParameters, REPORT_SECTIONS } from '../../reports/queries';
 import { REPORTS_PREFIX } from '../core/storage-layout';
 import {
   type PrepareEvent,
@@ -48,12 +48,20 @@ export function prepareReport(event: PrepareEvent, settings: ReportSettings, now
 
   const all = check.clusters.length === settings.CLUSTERS.length;
   const filters = all ? ['*'] : check.clusters.map((c) => c.resourceId);
-  const queries: QueryItem[] = REPORT_QUERIES.flatMap((query) =>
+  const queries: QueryItem[] = REPORT_SECTIONS.flatMap((query) =>
     filters.map((cluster) => ({
       query: query.name,
       statementName: statementNameOf(query.name),
       executionParameters: athenaExecutionParameters(
-        queryParameters(query, period, cluster, settings.COVERAGE_CLASSES),
+        queryParameters(
+          query,
+          period,
+          cluster,
+          settings.COVERAGE_CLASSES,
+          cluster === '*'
+            ? '*'
+            : (settings.CLUSTERS.find((c) => c.resourceId === cluster)?.identifier ?? cluster),
+        ),
       ),
       cluster,
     })),

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
-import { REPORT_QUERIES, reportQuery } from '../../reports/queries';
+import { REPORT_SECTIONS, reportQuery } from '../../reports/queries';
 import { createRedactor, type Redactor } from '../core/redact';
 import { activityChartSvg, activityPerDay, svgToPng } from '../core/report/chart';
 import { renderHtml } from '../core/report/html';
@@ -137,7 +137,7 @@ function checkSections(sections: unknown): SectionOutcome[] {
     throw new InvalidReportEventError('render needs the sections the Map produced');
   return sections.map((s: Partial<Record<string, unknown>>, i) => {
     const where = `sections[${i}]`;
-    if (typeof s?.query !== 'string' || !REPORT_QUERIES.some((q) => q.name === s.query))
+    if (typeof s?.query !== 'string' || !REPORT_SECTIONS.some((q) => q.name === s.query))
       throw new InvalidReportEventError(
         `${where}.query: not a report query (got ${JSON.stringify(s?.query)})`,
       );
@@ -204,7 +204,7 @@ export async function readResults(
   return collector.result();
 }
 
-const catalogIndex = (query: string) => REPORT_QUERIES.findIndex((q) => q.name === query);
+const catalogIndex = (query: string) => REPORT_SECTIONS.findIndex((q) => q.name === query);
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -281,6 +281,7 @@ export async function composeReport(
       query: query.name,
       title: query.title,
       answers: query.answers,
+      ...(query.noRows ? { noRows: query.noRows } : {}),
       cluster: outcome.cluster,
       clusterName,
       csvName,

@@ -5,6 +5,7 @@ import { ATHENA_FUNCTION_NAMES } from '../../reports/athena-functions';
 import {
   AUDIT_TAMPERING_REGEX,
   athenaExecutionParameters,
+  CONTROL_EVIDENCE_QUERY,
   InvalidReportParameterError,
   PERIOD_SUMMARY_TABLE,
   periodSummaryParameters,
@@ -12,6 +13,7 @@ import {
   queryParameters,
   querySql,
   REPORT_QUERIES,
+  REPORT_SECTIONS,
   reportQuery,
   sectionSql,
   UnknownReportQueryError,
@@ -152,9 +154,10 @@ describe('the query catalog', () => {
     const files = readdirSync(join(__dirname, '..', '..', 'reports', 'queries')).filter((f) =>
       f.endsWith('.sql'),
     );
-    expect(REPORT_QUERIES.map((q) => q.file).sort()).toEqual(files.sort());
-    expect(new Set(names).size).toBe(names.length);
-    for (const q of REPORT_QUERIES) expect(q.file).toBe(`${q.name}.sql`);
+    // The event queries and the control evidence (the canary's run records) are the report's sections.
+    expect(REPORT_SECTIONS.map((q) => q.file).sort()).toEqual(files.sort());
+    expect(new Set(REPORT_SECTIONS.map((q) => q.name)).size).toBe(REPORT_SECTIONS.length);
+    for (const q of REPORT_SECTIONS) expect(q.file).toBe(`${q.name}.sql`);
   });
 
   it.each(names)('gives %s as many parameters as its SQL has placeholders', (name) => {
@@ -202,7 +205,9 @@ describe('the query catalog', () => {
       InvalidReportParameterError,
     );
     expect(() => reportQuery('top-tables')).toThrow(
-      new UnknownReportQueryError(`no report query named "top-tables"; known: ${names.join(', ')}`),
+      new UnknownReportQueryError(
+        `no report query named "top-tables"; known: ${[...names, 'control-evidence'].join(', ')}`,
+      ),
     );
   });
 
@@ -220,6 +225,16 @@ describe('the report SQL as Athena accepts it', () => {
     const called = functionsCalled(querySql(name));
     expect(called.size).toBeGreaterThan(0);
     expect([...called].filter((f) => !ATHENA_FUNCTION_NAMES.includes(f))).toEqual([]);
+  });
+
+  it('control-evidence parses as Trino SQL, calls only the documented functions and has a parameter per placeholder', () => {
+    const sql = querySql(CONTROL_EVIDENCE_QUERY.name);
+    const called = functionsCalled(sql);
+    expect([...called].sort()).toEqual(
+      ['approx_percentile', 'count', 'count_if', 'from_iso8601_timestamp', 'greatest', 'max', 'round'].sort(),
+    );
+    expect([...called].filter((f) => !ATHENA_FUNCTION_NAMES.includes(f))).toEqual([]);
+    expect(placeholders(sql)).toBe(CONTROL_EVIDENCE_QUERY.parameters.length);
   });
 
   it('notices a function that is not on the list, in any position', () => {

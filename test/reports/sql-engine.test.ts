@@ -24,6 +24,29 @@ const one = async (sql: string, parameters: string[] = []) =>
  * marked; the others are DuckDB's own functions with the same behaviour.
  */
 const checks: Record<string, { sql: string; expected: Record<string, unknown> }> = {
+  count_if: {
+    // Trino: counts the TRUE values; FALSE and NULL are not counted.
+    sql: 'SELECT count_if(v) AS n FROM (VALUES (true), (false), (NULL), (true)) t(v)',
+    expected: { n: '2' },
+  },
+  approx_percentile: {
+    // Macro (DuckDB's discrete quantile). Trino: a value of the set near the percentile, NULLs ignored; on a
+    // few distinct values, that value exactly.
+    sql: `SELECT approx_percentile(v, 0.5) AS p50, approx_percentile(v, 0.95) AS p95
+      FROM (VALUES (60000), (NULL), (150000), (90000)) t(v)`,
+    expected: { p50: 90000, p95: 150000 },
+  },
+  greatest: {
+    // Trino: the largest argument (NULL when any is NULL, where DuckDB ignores NULLs: control-evidence uses it
+    // only on arrived sources, which have both latencies).
+    sql: 'SELECT greatest(90000, 120000) AS g, greatest(150000, 60000) AS h',
+    expected: { g: 120000, h: 150000 },
+  },
+  round: {
+    // Trino: half away from zero, to d decimals.
+    sql: 'SELECT round(90000 / 1000.0, 1) AS s, round(12345 / 1000.0, 1) AS t',
+    expected: { s: 90, t: 12.3 },
+  },
   from_iso8601_timestamp: {
     // Trino: timestamp(3) with time zone; digits beyond milliseconds are cut (never rounded up across an
     // instant boundary), offsets are honoured, NULL stays NULL.

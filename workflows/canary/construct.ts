@@ -5,6 +5,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -12,7 +13,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { nagArnPrefix } from '../../infra/nag';
+import { CANARY_METRICS } from '../../tasks/core/canary';
 import { CLUSTER_IDENTIFIER, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
+import { CANARY_RUNS_PREFIX } from '../../tasks/core/storage-layout';
 import { pollSchedule } from '../shared/poll-schedule';
 import { anyClusterArn, buildWorkflow, CLUSTER_TAG_KEY } from '../shared/workflow-construct';
 import { buildCanaryDefinition, type CanaryGroupInput, type CanaryInput } from './definition';
@@ -49,6 +52,20 @@ export interface CanaryWorkflowProps {
    * @default the table's own encryptionKey
    */
   readonly alertTableKey?: kms.IKey;
+  /** The audit bucket: each run's record goes under `canary-runs/` (the report's "Control evidence"). */
+  readonly evidenceBucket: s3.IBucket;
+  /** The audit bucket's key (kms:GenerateDataKey to write the records). */
+  readonly evidenceKey: kms.IKey;
+  /**
+   * The CloudWatch namespace of the canary's metrics (`Success`, `ArrivalLatency`, `ConsecutiveFailedRuns`).
+   * @default 'aurora-audit/Canary'
+   */
+  readonly metricNamespace?: string;
+  /**
+   * The one alarm of the fleet goes off when a cluster's canary has failed this many runs in a row.
+   * @default 2
+   */
+  readonly alarmAfterFailedRuns?: number;
   /** Topic of the failure notification and of the alarms (the stack's alert topic). */
   readonly notificationTopic: sns.ITopic;
   /** @default notificationTopic.masterKey */
@@ -96,6 +113,9 @@ export class CanaryWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** The alarm on a cluster's consecutive failed runs (one for the fleet). */
+  readonly failedRunsAlarm: cloudwatch.Alarm;
+  readonly metricNamespace: string;
   readonly schedules: readonly scheduler.Schedule[];
   /** What each schedule starts (same order as `schedules`). */
   readonly groups: readonly CanarySchedule[];
@@ -114,8 +134,11 @@ export class CanaryWorkflow extends Construct {
     );
     const longest = Math.max(...props.clusters.map((c) => c.deadlineMinutes));
 
+    this.metricNamespace = settings.metricNamespace;
     const start = buildCanaryDefinition(this, {
       alertTable: props.alertTable,
+      evidenceBucket: props.evidenceBucket,
+      metricNamespace: settings.metricNamespace,
       topic: props.notificationTopic,
       subjectPrefix: settings.subjectPrefix,
     });
@@ -201,7 +224,38 @@ export class CanaryWorkflow extends Construct {
         'aurora-audit: EventBridge Scheduler could not start a canary run (see the message in the canary schedule dead-letter queue: its error says why). The audit paths went unchecked for that run.',
     });
     deadLetters.addAlarmAction(new cloudwatchActions.SnsAction(props.notificationTopic));
-    this.alarms = [...workflow.alarms, deadLetters];
+    this.failedRunsAlarm = this.buildFailedRunsAlarm(props, settings);
+    this.alarms = [...workflow.alarms, deadLetters, this.failedRunsAlarm];
+  }
+
+  /**
+   * One alarm for the whole fleet: the Maximum of `ConsecutiveFailedRuns` (published without dimensions at the
+   * end of every run, the cluster's failed runs in a row) reaching the threshold. Counting in the workflow (one
+   * UpdateItem per run) makes "N runs in a row" exact whatever each cluster's schedule, and keeps one alarm
+   * whatever the fleet's size (per-cluster alarms would cost 200 resources of the stack's 500). The trade-off:
+   * the alarm says that some cluster crossed the threshold; which one is in the failure notifications and in
+   * the metric's `Cluster` dimension. Missing data (no run ended in the period: between daily runs) keeps the
+   * alarm's state (`ignore`): it stays in ALARM until that cluster's next run succeeds and publishes 0, and does
+   * not flap back to OK between runs. A run that never starts is the schedule dead-letter alarm's; one that
+   * times out or is aborted, the workflow's alarms.
+   */
+  private buildFailedRunsAlarm(props: CanaryWorkflowProps, settings: ValidatedSettings): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, 'ConsecutiveFailedRunsAlarm', {
+      metric: new cloudwatch.Metric({
+        namespace: settings.metricNamespace,
+        metricName: CANARY_METRICS.consecutiveFailedRuns,
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: settings.alarmAfterFailedRuns,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      alarmDescription: `aurora-audit: an audit canary has failed ${settings.alarmAfterFailedRuns} or more runs in a row: the control is not operating on that cluster. Its failure notifications name the cluster and the silent path; the metric ${settings.metricNamespace} ${CANARY_METRICS.consecutiveFailedRuns} by Cluster shows which.`,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.notificationTopic));
+    alarm.addOkAction(new cloudwatchActions.SnsAction(props.notificationTopic));
+    return alarm;
   }
 
   /**
@@ -244,7 +298,36 @@ export class CanaryWorkflow extends Construct {
       id: `AwsSolutions-IAM5[Resource::${nagArnPrefix(this, 'secretsmanager')}:secret:*]`,
       reason: `secretsmanager:GetSecretValue on the secrets tagged ${CLUSTER_TAG_KEY}=<stack name> only (aws:ResourceTag condition): one statement whatever the number of canary secrets.`,
     });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        // PutMetricData has no resource type; the namespace condition keeps the role to the canary's metrics.
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `cloudwatch:PutMetricData has no resource type: limited by the cloudwatch:namespace condition to ${this.metricNamespace}.`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [props.evidenceBucket.arnForObjects(`${CANARY_RUNS_PREFIX}*`)],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.evidenceBucket.node.defaultChild as never)}.Arn>/${CANARY_RUNS_PREFIX}*]`,
+      reason: 'One object per run under canary-runs/ (the run records), named after the execution.',
+    });
     const tableKey = props.alertTableKey ?? props.alertTable.encryptionKey;
+    // Writing the run record (SSE-KMS) and the streak item (UpdateItem on the encrypted table).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Encrypt'],
+        resources: [...new Set([props.evidenceKey.keyArn, ...(tableKey ? [tableKey.keyArn] : [])])],
+      }),
+    );
     const topicKey = props.notificationKey ?? props.notificationTopic.masterKey;
     // The topic's key is granted by buildWorkflow already (kms:Decrypt with it).
     if (tableKey && tableKey !== topicKey) {
@@ -330,6 +413,8 @@ function truncate(text: string, max: number): string {
 
 interface ValidatedSettings {
   readonly subjectPrefix: string;
+  readonly metricNamespace: string;
+  readonly alarmAfterFailedRuns: number;
   readonly initialSeconds: number;
   readonly maxSeconds: number;
 }
@@ -386,5 +471,13 @@ function validateProps(props: CanaryWorkflowProps): ValidatedSettings {
   const maxSeconds = seconds('maxPollInterval', props.maxPollInterval, 300);
   if (maxSeconds < initialSeconds)
     fail(`maxPollInterval (${maxSeconds} s) must be at least initialPollInterval (${initialSeconds} s)`);
-  return { subjectPrefix, initialSeconds, maxSeconds };
+  const metricNamespace = props.metricNamespace ?? `aurora-audit${CANARY_METRICS.namespaceSuffix}`;
+  if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(metricNamespace) || metricNamespace.startsWith('AWS/'))
+    fail(
+      `metricNamespace must be a CloudWatch namespace not starting with AWS/, got ${JSON.stringify(metricNamespace)}`,
+    );
+  const alarmAfterFailedRuns = props.alarmAfterFailedRuns ?? 2;
+  if (!Number.isInteger(alarmAfterFailedRuns) || alarmAfterFailedRuns < 1 || alarmAfterFailedRuns > 100)
+    fail(`alarmAfterFailedRuns must be an integer from 1 to 100, got ${alarmAfterFailedRuns}`);
+  return { subjectPrefix, initialSeconds, maxSeconds, metricNamespace, alarmAfterFailedRuns };
 }

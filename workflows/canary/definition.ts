@@ -28,11 +28,20 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { arrivalAttribute, CANARY_STATEMENTS, type CanaryClass } from '../../tasks/core/canary';
+import {
+  arrivalAttribute,
+  CANARY_METRICS,
+  CANARY_SOURCES,
+  CANARY_STATEMENTS,
+  type CanaryClass,
+  canaryStreakKey,
+} from '../../tasks/core/canary';
+import { CANARY_RUNS_PREFIX } from '../../tasks/core/storage-layout';
 import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from '../shared/caught-cause';
 import { retryThrottling } from '../shared/retry';
 import { sdkTask } from '../shared/sdk-task';
@@ -64,6 +73,26 @@ export const STATES = {
   caughtWithoutCause: 'Caught error without cause',
   notifyFailure: 'Notify failure',
   failed: 'Failed',
+  // ---- evidence (issue 22 point 3): at the end of every run but one with invalid input
+  outcome: 'Run outcome?',
+  countFailed: 'Count failed run',
+  resetFailed: 'Reset failed runs',
+  activityStreamEvidence: 'Activity-stream evidence?',
+  activityStreamArrived: 'Activity stream arrived',
+  activityStreamSilent: 'Activity stream silent',
+  activityStreamUntested: 'Activity stream untested',
+  activityStreamMetrics: 'Publish activity-stream metrics',
+  pgAuditEvidence: 'pgAudit evidence?',
+  pgAuditArrived: 'pgAudit arrived',
+  pgAuditSilent: 'pgAudit silent',
+  pgAuditUntested: 'pgAudit untested',
+  pgAuditMetrics: 'Publish pgAudit metrics',
+  runMetrics: 'Publish failed-run streak',
+  runRecord: 'Run record',
+  writeRecord: 'Write run record',
+  evidenceNotRecorded: 'Evidence not recorded',
+  ended: 'Run ended',
+  evidenceError: 'Failed to record evidence',
 } as const;
 
 /** The input fields the schedule sends (and an operator starting a run by hand gives). */
@@ -109,8 +138,12 @@ const SECRET = ['RdsData.SecretsErrorException', 'RdsData.InvalidSecretException
 const ENDPOINT_DISABLED = ['RdsData.HttpEndpointNotEnabledException'];
 
 export interface CanaryDefinitionProps {
-  /** The alert state table (`canary#<nonce>` items). */
+  /** The alert state table (`canary#<nonce>` items, and each cluster's `canary-streak#<cluster>`). */
   readonly alertTable: dynamodb.ITable;
+  /** The bucket the run records go to (`canary-runs/`, tasks/core/storage-layout.ts). */
+  readonly evidenceBucket: s3.IBucket;
+  /** The CloudWatch namespace of the canary's metrics (tasks/core/canary.ts `CANARY_METRICS`). */
+  readonly metricNamespace: string;
   /** Topic of the failure notification (the stack's alert topic). */
   readonly topic: sns.ITopic;
   /** Prefix of notification subjects, `[prefix] …`. */
@@ -170,9 +203,6 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
     interval: Duration.seconds(5),
     maxAttempts: 2,
   });
-  // Nothing is left to tell anyone with (the failed-run alarm still fires): end the run with its error.
-  notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
-  notifyFailure.next(failed);
   const toNotifyFailure = recordCaughtCause(
     scope,
     { check: STATES.causeRecorded, withCause: STATES.caughtCause, withoutCause: STATES.caughtWithoutCause },
@@ -202,6 +232,18 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
         advice: CANARY_ERRORS[error].advice,
       },
     }).next(toNotifyFailure);
+
+  // Every run that got past its input ends by recording its evidence (metrics, failed-run streak, run record);
+  // a run that succeeded but whose evidence could not be recorded fails with EvidenceNotRecorded and notifies.
+  const evidence = buildEvidence(
+    scope,
+    props,
+    failed,
+    failure(STATES.evidenceNotRecorded, 'EvidenceNotRecorded', STATES.evidenceError, CAUGHT_CAUSE),
+  );
+  // Nothing is left to tell anyone with (the failed-run alarm still fires): record the evidence, end with the error.
+  notifyFailure.addCatch(evidence.start, { resultPath: '$.notifyError' });
+  notifyFailure.next(evidence.start);
 
   // ---------------------------------------------------------------- statements
   const statementFailures = (cls: CanaryClass, step: string) => ({
@@ -316,8 +358,9 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
     comment: "Every enabled source delivered both statements: the run's output is the arrival item.",
     outputPath: '$.arrival',
   });
+  evidence.end.otherwise(succeeded);
   const arrived = new sfn.Choice(scope, STATES.arrived)
-    .when(sfn.Condition.and(dasDone, pgAuditDone), succeeded)
+    .when(sfn.Condition.and(dasDone, pgAuditDone), evidence.start)
     .when(sfn.Condition.numberLessThanJsonPath('$.run.poll', '$.run.polls'), nextPoll)
     .otherwise(silent);
 
@@ -452,4 +495,306 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
       startRuns,
     )
     .otherwise(checkInput);
+}
+
+// ---------------------------------------------------------------- evidence (issue 22 point 3)
+
+/** The silent-path errors that make a source's status `silent` (it was waited for up to the deadline). */
+const SILENT_ERRORS = {
+  activityStream: ['BothPathsSilent', 'ActivityStreamPathSilent'],
+  pgAudit: ['BothPathsSilent', 'PgAuditPathSilent'],
+} as const;
+
+/** A source that was not waited for (not enabled for the cluster): no metric, `unchecked` in the run record. */
+const UNCHECKED = { status: 'unchecked' };
+
+/**
+ * The end of every run whose input was valid, success or named failure (docs/workflows.md "Canary evidence"):
+ *
+ *   Run outcome? → Count failed run | Reset failed runs (one UpdateItem of `canary-streak#<cluster>` in the alert
+ *     state table: the cluster's consecutive failed runs)
+ *   → Activity-stream evidence? → arrived | silent | untested → Publish activity-stream metrics
+ *   → pgAudit evidence? → arrived | silent | untested → Publish pgAudit metrics (a source not checked: neither)
+ *   → Publish failed-run streak → Run record → Write run record (canary-runs/ of the audit bucket)
+ *   → Run ended: Failed (with the run's error) | Canary arrived.
+ *
+ * A run whose evidence cannot be recorded (after the retries) still ends with its own error when it failed; a run
+ * that succeeded ends FAILED with `EvidenceNotRecorded` (the failed-execution alarm fires): a control whose
+ * evidence is missing did not demonstrably operate. Invalid input records nothing (no cluster to record it for).
+ */
+function buildEvidence(
+  scope: Construct,
+  props: CanaryDefinitionProps,
+  failed: sfn.Fail,
+  evidenceNotRecorded: sfn.IChainable,
+): { start: sfn.Choice; end: sfn.Choice } {
+  const end = new sfn.Choice(scope, STATES.ended, { comment: 'The run ends with its outcome.' }).when(
+    sfn.Condition.isPresent('$.failure'),
+    failed,
+  );
+  const evidenceError = new sfn.Choice(scope, STATES.evidenceError, {
+    comment:
+      'A failed run (already notified) keeps its own error; a run that succeeded fails with EvidenceNotRecorded and notifies.',
+  })
+    .when(sfn.Condition.isPresent('$.failure'), failed)
+    .otherwise(evidenceNotRecorded);
+  const guard = <T extends sfn.TaskStateBase | sfn.CustomState>(
+    task: T,
+    service: 'dynamodb' | 'cloudwatch' | 's3',
+  ): T => {
+    retryThrottling(task, service, { maxAttempts: 4 });
+    task.addCatch(evidenceError, { errors: [sfn.Errors.ALL], resultPath: '$.caught' });
+    return task;
+  };
+
+  // ---- the cluster's streak of failed runs (the alarm's metric)
+  const streakKey = (clusterPath: string) => ({
+    pk: tasks.DynamoAttributeValue.fromString(
+      sfn.JsonPath.format(canaryStreakKey('{}'), sfn.JsonPath.stringAt(clusterPath)),
+    ),
+  });
+  const sourcesUnchecked = { activityStream: UNCHECKED, pgAudit: UNCHECKED };
+  const countFailed = guard(
+    new tasks.DynamoUpdateItem(scope, STATES.countFailed, {
+      comment: "One more failed run in a row for the cluster (the alarm's ConsecutiveFailedRuns).",
+      table: props.alertTable,
+      key: streakKey('$.failure.cluster'),
+      updateExpression:
+        'ADD failedRuns :one SET lastOutcome = :outcome, lastError = :error, lastExecution = :execution',
+      expressionAttributeValues: {
+        ':one': tasks.DynamoAttributeValue.fromNumber(1),
+        ':outcome': tasks.DynamoAttributeValue.fromString('FAILED'),
+        ':error': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.failure.error')),
+        ':execution': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId),
+      },
+      returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+      resultSelector: {
+        failedRuns: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.Attributes.failedRuns.N')),
+        outcome: 'FAILED',
+        error: sfn.JsonPath.stringAt('$.Attributes.lastError.S'),
+        ...sourcesUnchecked,
+      },
+      resultPath: '$.evidence',
+    }),
+    'dynamodb',
+  );
+  const resetFailed = guard(
+    new tasks.DynamoUpdateItem(scope, STATES.resetFailed, {
+      comment: 'The run succeeded: no failed run in a row for the cluster.',
+      table: props.alertTable,
+      key: streakKey('$.cluster'),
+      updateExpression:
+        'SET failedRuns = :zero, lastOutcome = :outcome, lastExecution = :execution REMOVE lastError',
+      expressionAttributeValues: {
+        ':zero': tasks.DynamoAttributeValue.fromNumber(0),
+        ':outcome': tasks.DynamoAttributeValue.fromString('SUCCEEDED'),
+        ':execution': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId),
+      },
+      returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+      resultSelector: {
+        failedRuns: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.Attributes.failedRuns.N')),
+        outcome: 'SUCCEEDED',
+        error: '',
+        ...sourcesUnchecked,
+      },
+      resultPath: '$.evidence',
+    }),
+    'dynamodb',
+  );
+
+  // ---- per source: its status, latencies and metrics
+  const dimensions = (source: string) => [
+    { Name: CANARY_METRICS.dimensions.cluster, Value: sfn.JsonPath.stringAt('$.cluster') },
+    { Name: CANARY_METRICS.dimensions.source, Value: source },
+  ];
+  const runMetrics = guard(
+    sdkTask(scope, STATES.runMetrics, {
+      service: 'cloudwatch',
+      action: 'putMetricData',
+      comment:
+        "The cluster's failed runs in a row, per cluster and without dimensions (the one alarm of the fleet: its Maximum).",
+      parameters: {
+        Namespace: props.metricNamespace,
+        MetricData: [
+          {
+            MetricName: CANARY_METRICS.consecutiveFailedRuns,
+            Dimensions: [
+              { Name: CANARY_METRICS.dimensions.cluster, Value: sfn.JsonPath.stringAt('$.cluster') },
+            ],
+            Value: sfn.JsonPath.numberAt('$.evidence.failedRuns'),
+            Unit: 'Count',
+          },
+          {
+            MetricName: CANARY_METRICS.consecutiveFailedRuns,
+            Value: sfn.JsonPath.numberAt('$.evidence.failedRuns'),
+            Unit: 'Count',
+          },
+        ],
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    }),
+    'cloudwatch',
+  );
+  const sourceEvidence = (
+    key: 'activityStream' | 'pgAudit',
+    source: 'das' | 'pgaudit',
+    next: sfn.IChainable,
+  ) => {
+    const names =
+      key === 'activityStream'
+        ? {
+            choice: STATES.activityStreamEvidence,
+            arrived: STATES.activityStreamArrived,
+            silent: STATES.activityStreamSilent,
+            untested: STATES.activityStreamUntested,
+            metrics: STATES.activityStreamMetrics,
+          }
+        : {
+            choice: STATES.pgAuditEvidence,
+            arrived: STATES.pgAuditArrived,
+            silent: STATES.pgAuditSilent,
+            untested: STATES.pgAuditUntested,
+            metrics: STATES.pgAuditMetrics,
+          };
+    const latency = (cls: CanaryClass) =>
+      sfn.JsonPath.stringToJson(
+        sfn.JsonPath.stringAt(`$.arrival.Item.${arrivalAttribute(source, cls)}LatencyMs.N`),
+      );
+    const metricSource = CANARY_SOURCES[source];
+    const publish = (name: string, success: 0 | 1) =>
+      guard(
+        sdkTask(scope, name, {
+          service: 'cloudwatch',
+          action: 'putMetricData',
+          comment: `Success ${success} for the ${metricSource} path of the cluster${success ? ', and the latency of each statement' : ''}.`,
+          parameters: {
+            Namespace: props.metricNamespace,
+            MetricData: [
+              {
+                MetricName: CANARY_METRICS.success,
+                Dimensions: dimensions(metricSource),
+                Value: success,
+                Unit: 'Count',
+              },
+              ...(success
+                ? [
+                    {
+                      MetricName: CANARY_METRICS.arrivalLatency,
+                      Dimensions: dimensions(metricSource),
+                      Values: sfn.JsonPath.array(
+                        sfn.JsonPath.stringAt(`$.evidence.${key}.roleLatencyMs`),
+                        sfn.JsonPath.stringAt(`$.evidence.${key}.ddlLatencyMs`),
+                      ),
+                      Unit: 'Milliseconds',
+                    },
+                  ]
+                : []),
+            ],
+          },
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+        'cloudwatch',
+      ).next(next);
+    const missed = publish(`${names.metrics} (missed)`, 0);
+    const status = (name: string, value: 'silent' | 'untested') =>
+      new sfn.Pass(scope, name, {
+        comment:
+          value === 'silent'
+            ? `The ${metricSource} path did not deliver both statements by the deadline.`
+            : `The run failed before the ${metricSource} path could be checked (its statements were not written, or the arrivals could not be read).`,
+        resultPath: `$.evidence.${key}`,
+        parameters: { status: value },
+      }).next(missed);
+    const arrived = new sfn.Pass(scope, names.arrived, {
+      comment: `Both statements arrived through the ${metricSource} path: their latencies (ms from the statement to its arrival).`,
+      resultPath: `$.evidence.${key}`,
+      parameters: {
+        status: 'arrived',
+        roleLatencyMs: latency('ROLE'),
+        ddlLatencyMs: latency('DDL'),
+      },
+    }).next(publish(names.metrics, 1));
+    return new sfn.Choice(scope, names.choice)
+      .when(sfn.Condition.booleanEquals(`$.sources.${key}`, false), next)
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent(`$.arrival.Item.${arrivalAttribute(source, 'ROLE')}LatencyMs.N`),
+          sfn.Condition.isPresent(`$.arrival.Item.${arrivalAttribute(source, 'DDL')}LatencyMs.N`),
+        ),
+        arrived,
+      )
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.failure.error'),
+          sfn.Condition.or(
+            ...SILENT_ERRORS[key].map((e) => sfn.Condition.stringEquals('$.failure.error', e)),
+          ),
+        ),
+        status(names.silent, 'silent'),
+      )
+      .otherwise(status(names.untested, 'untested'));
+  };
+
+  // ---- the run record: one JSON object per run, what the report's "Control evidence" reads
+  const writeRecord = guard(
+    sdkTask(scope, STATES.writeRecord, {
+      service: 's3',
+      action: 'putObject',
+      comment:
+        'The run record, kept as evidence for the report (canary-runs/cluster=<cluster>/day=<UTC day the run started>/<execution>.json).',
+      parameters: {
+        Bucket: props.evidenceBucket.bucketName,
+        Key: sfn.JsonPath.format(
+          `${CANARY_RUNS_PREFIX}day={}/{}.{}.json`,
+          sfn.JsonPath.arrayGetItem(
+            sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.record.endedAt'), 'T'),
+            0,
+          ),
+          sfn.JsonPath.stringAt('$.cluster'),
+          sfn.JsonPath.stringAt('$$.Execution.Name'),
+        ),
+        Body: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.record')),
+        ContentType: 'application/json',
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    }),
+    's3',
+  ).next(end);
+  const record = new sfn.Pass(scope, STATES.runRecord, {
+    comment: 'What the run proved (tasks/core/canary.ts CanaryRunRecord).',
+    resultPath: '$.record',
+    parameters: {
+      cluster: sfn.JsonPath.stringAt('$.cluster'),
+      execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      nonce: sfn.JsonPath.stringAt('$.run.nonce'),
+      startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      endedAt: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+      outcome: sfn.JsonPath.stringAt('$.evidence.outcome'),
+      error: sfn.JsonPath.stringAt('$.evidence.error'),
+      deadlineSeconds: sfn.JsonPath.numberAt('$.deadlineSeconds'),
+      consecutiveFailedRuns: sfn.JsonPath.numberAt('$.evidence.failedRuns'),
+      // Each `{status}`, with `roleLatencyMs` and `ddlLatencyMs` when its status is `arrived`.
+      activityStream: sfn.JsonPath.objectAt('$.evidence.activityStream'),
+      pgAudit: sfn.JsonPath.objectAt('$.evidence.pgAudit'),
+    },
+  }).next(writeRecord);
+  const pgAudit = sourceEvidence('pgAudit', 'pgaudit', runMetrics);
+  runMetrics.next(record);
+  const activityStream = sourceEvidence('activityStream', 'das', pgAudit);
+  countFailed.next(activityStream);
+  resetFailed.next(activityStream);
+
+  const start = new sfn.Choice(scope, STATES.outcome, {
+    comment: 'Invalid input is no run of a configured canary: nothing to record.',
+  })
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent('$.failure'),
+        sfn.Condition.stringEquals('$.failure.error', 'InvalidInput'),
+      ),
+      failed,
+    )
+    .when(sfn.Condition.isPresent('$.failure'), countFailed)
+    .otherwise(resetFailed);
+  return { start, end };
 }

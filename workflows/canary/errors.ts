@@ -66,6 +66,12 @@ export const CANARY_ERRORS = {
     advice:
       "Check the canary state machine role's dynamodb:GetItem on the alert state table and kms:Decrypt on its key. The canary statements were written: their arrivals are in the item canary#<nonce>.",
   },
+  EvidenceNotRecorded: {
+    when: "the canary statements arrived, but the run's evidence (its metrics, the failed-run streak or the run record under canary-runs/) could not be recorded after the retries",
+    severity: 'HIGH',
+    advice:
+      "Read the cause. Check the canary state machine role's cloudwatch:PutMetricData (namespace condition), dynamodb:UpdateItem on the alert state table, s3:PutObject on canary-runs/ of the audit bucket and kms:GenerateDataKey on its key. The audit paths worked; the report will not count this run.",
+  },
   CanaryRunsNotStarted: {
     when: "a schedule's group run could not start the run of one or more of its clusters (StartExecution failed after the retries)",
     severity: 'HIGH',

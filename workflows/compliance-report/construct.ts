@@ -24,7 +24,12 @@ import {
 import { nagArn } from '../../infra/nag';
 import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
-import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
+import {
+  ATHENA_RESULTS_PREFIX,
+  CANARY_RUNS_PREFIX,
+  EVENTS_PREFIX,
+  REPORTS_PREFIX,
+} from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
 import { type ReportInput, recipientDomains } from '../../tasks/render-report/contract';
 import type { REPORT_SETTINGS_FILES, ReportLambdaEnvironment } from '../../tasks/render-report/settings';
@@ -300,6 +305,10 @@ export class ComplianceReportWorkflow extends Construct {
     acknowledge(
       `${nagArn(bucket)}/${EVENTS_PREFIX}*`,
       'Athena reads the stored events (s3:GetObject only) under events/cluster=…/day=…/, objects named by Firehose.',
+    );
+    acknowledge(
+      `${nagArn(bucket)}/${CANARY_RUNS_PREFIX}*`,
+      'Athena reads the canary run records (s3:GetObject only) under canary-runs/day=…/, one object per run named by the canary workflow.',
     );
     acknowledge(
       `${nagArn(bucket)}/${ATHENA_RESULTS_PREFIX}*`,

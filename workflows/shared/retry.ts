@@ -84,6 +84,13 @@ export const THROTTLING_ERRORS = {
     'Athena.InternalServerException',
     'Athena.AmazonAthenaException',
   ],
+  /**
+   * CloudWatch PutMetricData (`aws-sdk:cloudwatch`): its 5xx `InternalServiceFault` (Java v2
+   * `InternalServiceException`); throttling is not declared and arrives as the base `CloudWatch.CloudWatchException`.
+   */
+  cloudwatch: ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException'],
+  /** S3 PutObject (`aws-sdk:s3`) declares no throttling error: `SlowDown` and 5xx arrive as the base `S3.S3Exception`. */
+  s3: ['S3.S3Exception'],
 } as const;
 
 export type ThrottledService = keyof typeof THROTTLING_ERRORS;

@@ -1,9 +1,10 @@
 /**
  * DynamoDB tables with conditional writes, answering the optimized integrations
- * (`arn:aws:states:::dynamodb:putItem|deleteItem|getItem|updateItem` is not modelled) with their error names
+ * (`arn:aws:states:::dynamodb:putItem|deleteItem|getItem|updateItem`) with their error names
  * (`DynamoDB.ConditionalCheckFailedException`). Items are kept in DynamoDB JSON (`{"S": "…"}`, `{"N": "1"}`).
  * Condition expressions: comparisons (= <> < <= > >=), attribute_exists, attribute_not_exists, begins_with,
- * AND, OR, NOT and parentheses, with `#names` and `:values`.
+ * AND, OR, NOT and parentheses, with `#names` and `:values`. Update expressions: `SET a = :v, …`,
+ * `ADD n :v` (numbers), `REMOVE a, …`; `ReturnValues` NONE, ALL_NEW or UPDATED_NEW.
  */
 import { AwsServiceError, requestId } from './errors';
 
@@ -88,6 +89,29 @@ export class DynamoDbSimulator {
         table.items.delete(key);
         return meta();
       },
+      'dynamodb:updateItem': (params) => {
+        const table = this.table(params.TableName);
+        const key = keyOf(table, params.Key as Item);
+        const existing = table.items.get(key);
+        this.checkCondition(params, existing);
+        const updated: Item = { ...(existing ?? (params.Key as Item)) };
+        const changed = applyUpdate(
+          updated,
+          String(params.UpdateExpression ?? ''),
+          (params.ExpressionAttributeNames ?? {}) as Record<string, string>,
+          (params.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>,
+        );
+        table.items.set(key, updated);
+        const returnValues = params.ReturnValues ?? 'NONE';
+        if (returnValues === 'ALL_NEW') return { Attributes: updated, ...meta() };
+        if (returnValues === 'UPDATED_NEW') {
+          const attributes = Object.fromEntries(
+            changed.filter((n) => n in updated).map((n) => [n, updated[n] as AttributeValue]),
+          );
+          return Object.keys(attributes).length > 0 ? { Attributes: attributes, ...meta() } : meta();
+        }
+        return meta();
+      },
       'dynamodb:getItem': (params) => {
         const table = this.table(params.TableName);
         const item = table.items.get(keyOf(table, params.Key as Item));
@@ -95,6 +119,53 @@ export class DynamoDbSimulator {
       },
     };
   }
+}
+
+/** Applies `SET a = :v, …`, `ADD n :v` and `REMOVE a, …` clauses to `item`; returns the names changed. */
+function applyUpdate(
+  item: Item,
+  expression: string,
+  names: Record<string, string>,
+  values: Record<string, AttributeValue>,
+): string[] {
+  const invalid = () =>
+    new AwsServiceError('DynamoDB.AmazonDynamoDBException', `Invalid UpdateExpression: ${expression}`);
+  const name = (n: string) =>
+    (n.startsWith('#') ? names[n] : n) ??
+    (() => {
+      throw invalid();
+    })();
+  const value = (v: string) =>
+    values[v] ??
+    (() => {
+      throw invalid();
+    })();
+  const changed: string[] = [];
+  const clauses = expression.split(/\b(SET|ADD|REMOVE)\b/i).map((c) => c.trim());
+  if (clauses[0] !== '') throw invalid();
+  for (let i = 1; i < clauses.length; i += 2) {
+    const verb = (clauses[i] as string).toUpperCase();
+    for (const part of (clauses[i + 1] ?? '').split(',').map((p) => p.trim())) {
+      if (verb === 'SET') {
+        const m = /^([#\w]+)\s*=\s*(:\w+)$/.exec(part);
+        if (!m) throw invalid();
+        item[name(m[1] as string)] = value(m[2] as string);
+        changed.push(name(m[1] as string));
+      } else if (verb === 'ADD') {
+        const m = /^([#\w]+)\s+(:\w+)$/.exec(part);
+        const added = m ? (value(m[2] as string) as { N?: string }) : undefined;
+        if (!m || added?.N === undefined) throw invalid();
+        const attribute = name(m[1] as string);
+        const before = (item[attribute] as { N?: string } | undefined)?.N ?? '0';
+        item[attribute] = { N: String(Number(before) + Number(added.N)) };
+        changed.push(attribute);
+      } else {
+        if (!/^[#\w]+$/.test(part)) throw invalid();
+        delete item[name(part)];
+      }
+    }
+  }
+  return changed;
 }
 
 function keyOf(table: Table, item: Item): string {

@@ -21,12 +21,14 @@ import { SimClock } from '../stepfunctions/clock';
 import type { TaskCall } from '../stepfunctions/runner';
 import type { TemplateResolver } from '../stepfunctions/template';
 import { AthenaSimulator } from './athena';
+import { CloudWatchSimulator } from './cloudwatch';
 import { DynamoDbSimulator } from './dynamodb';
 import { FaultInjector } from './errors';
 import { KinesisSimulator } from './kinesis';
 import { LambdaSimulator } from './lambda';
 import { RdsSimulator } from './rds';
 import { RdsDataSimulator } from './rds-data';
+import { S3Simulator } from './s3';
 import { SnsSimulator } from './sns';
 import { StatesSimulator } from './states';
 
@@ -65,6 +67,8 @@ export class AwsWorld {
   readonly dynamodb: DynamoDbSimulator;
   readonly athena: AthenaSimulator;
   readonly states: StatesSimulator;
+  readonly cloudwatch: CloudWatchSimulator;
+  readonly s3: S3Simulator;
   private readonly handlers: Record<string, Handler>;
   private readonly changes: {
     target: string;
@@ -85,7 +89,11 @@ export class AwsWorld {
     this.dynamodb = new DynamoDbSimulator();
     this.athena = new AthenaSimulator(this.clock);
     this.states = new StatesSimulator(this.clock);
+    this.cloudwatch = new CloudWatchSimulator(this.clock);
+    this.s3 = new S3Simulator(this.clock);
     this.handlers = {
+      ...this.cloudwatch.handlers(),
+      ...this.s3.handlers(),
       ...this.rds.handlers(),
       ...this.rdsData.handlers(),
       ...this.kinesis.handlers(),
@@ -99,7 +107,7 @@ export class AwsWorld {
 
   /**
    * Creates the template's DynamoDB tables, SNS topics, Lambda functions (without handlers), Step Functions
-   * state machines (their ARNs, for StartExecution), Athena workgroups and prepared statements.
+   * state machines (their ARNs, for StartExecution), S3 buckets, Athena workgroups and prepared statements.
    */
   provision(resolver: TemplateResolver): void {
     for (const id of resolver.resourcesOfType('AWS::DynamoDB::Table')) {
@@ -115,6 +123,7 @@ export class AwsWorld {
       this.lambda.addFunction(resolver.ref(id));
     for (const id of resolver.resourcesOfType('AWS::StepFunctions::StateMachine'))
       this.states.stateMachines.add(resolver.arn(id));
+    for (const id of resolver.resourcesOfType('AWS::S3::Bucket')) this.s3.addBucket(resolver.ref(id));
     this.athena.provision(resolver);
   }
 

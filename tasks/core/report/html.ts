@@ -231,7 +231,8 @@ function section(s: ReportSection, model: ReportModel): string {
   const title = `<p style="${STYLE.sectionTitle}">${escapeHtml(s.title)} <span style="${STYLE.sectionCluster}">— ${escapeHtml(sectionClusterLabel(s))}</span></p><p style="${STYLE.sectionQuestion}">${escapeHtml(s.answers)}</p>`;
   if (s.status === 'FAILED')
     return `${title}<p style="${STYLE.failed}"><strong>${escapeHtml(TEXTS.failedIntro)}</strong><br>Error: <span style="${STYLE.code}">${escapeHtml(s.error)}</span><br>Cause: ${escapeHtml(shortCause(s.cause))}</p>`;
-  if (s.totalRows === 0) return `${title}<p style="${STYLE.none}">${escapeHtml(TEXTS.noRows)}</p>`;
+  if (s.totalRows === 0)
+    return `${title}<p style="${STYLE.none}">${escapeHtml(s.noRows ?? TEXTS.noRows)}</p>`;
   const evidence = `${link(s.csvUrl, s.csvName)}${s.attached ? ' (attached)' : ' (archived, not attached)'}`;
   const count =
     s.rows.length < s.totalRows

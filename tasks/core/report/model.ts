@@ -18,6 +18,8 @@ interface SectionBase {
   readonly title: string;
   /** The auditor's question the section answers. */
   readonly answers: string;
+  /** What the section says without rows. @default TEXTS.noRows */
+  readonly noRows?: string;
   /** A cluster resource id, or `*` for every cluster. */
   readonly cluster: string;
   /** The configured name of `cluster`; null for `*` (or a resource id that is not configured). */

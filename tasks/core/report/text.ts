@@ -38,7 +38,7 @@ function section(s: ReportSection, model: ReportModel): string {
     return lines.join('\n');
   }
   if (s.totalRows === 0) {
-    lines.push(TEXTS.noRows);
+    lines.push(s.noRows ?? TEXTS.noRows);
     return lines.join('\n');
   }
   lines.push(

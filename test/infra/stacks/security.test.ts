@@ -191,6 +191,7 @@ describe('tamper-evident storage', () => {
       Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion'],
     });
     expect(list(bySid('DenyDeletingEvidence')!.Resource)).toEqual([
+      expect.stringMatching(/\/canary-runs\/\*$/),
       expect.stringMatching(/\/events\/\*$/),
       expect.stringMatching(/\/reports\/\*$/),
     ]);
@@ -646,6 +647,8 @@ describe('with Object Lock and an auditor role configured', () => {
     const reads = mine.filter((s) => actionsOf(s).includes('s3:GetObject')).flatMap((s) => list(s.Resource));
     expect(reads.map((x) => String(x).replace(/^.*?:::[^/]+/, '')).sort()).toEqual([
       '/athena-results/*',
+      // The canary's run records (the report's Control evidence), read through Athena.
+      '/canary-runs/*',
       '/events/*',
       '/events/*',
       '/reports/*',

@@ -1,4 +1,4 @@
-import { athenaExecutionParameters, queryParameters, REPORT_QUERIES } from '../../../reports/queries';
+import { athenaExecutionParameters, queryParameters, REPORT_SECTIONS } from '../../../reports/queries';
 import { reportPeriod } from '../../../tasks/core/report-period';
 import type { PrepareResult } from '../../../tasks/render-report/contract';
 import { InvalidReportEventError } from '../../../tasks/render-report/errors';
@@ -26,7 +26,7 @@ describe('prepare: the report period and the queries', () => {
       executionName: 'run-1',
     });
     expect(r.queries.map((q) => [q.query, q.statementName, q.cluster])).toEqual(
-      REPORT_QUERIES.map((q) => [q.name, q.name.replace(/-/g, '_'), '*']),
+      REPORT_SECTIONS.map((q) => [q.name, q.name.replace(/-/g, '_'), '*']),
     );
   });
 
@@ -34,7 +34,7 @@ describe('prepare: the report period and the queries', () => {
     const r = prepare({ period: 'weekly', timeZone: 'Europe/Berlin' });
     const period = reportPeriod({ period: 'weekly' }, 'Europe/Berlin', NOW);
     for (const item of r.queries) {
-      const query = REPORT_QUERIES.find((q) => q.name === item.query)!;
+      const query = REPORT_SECTIONS.find((q) => q.name === item.query)!;
       expect(item.executionParameters).toEqual(
         athenaExecutionParameters(queryParameters(query, period, '*')),
       );
@@ -50,7 +50,7 @@ describe('prepare: the report period and the queries', () => {
     expect(r.valid).toBe(true);
     expect(r.request.clusters).toEqual([{ identifier: 'billing-db', resourceId: CLUSTER_B }]);
     expect(new Set(r.queries.map((q) => q.cluster))).toEqual(new Set([CLUSTER_B]));
-    expect(r.queries).toHaveLength(REPORT_QUERIES.length);
+    expect(r.queries).toHaveLength(REPORT_SECTIONS.length);
     // Parameters 7 and 8 (after the day and hour partitions) are the cluster.
     expect(r.queries[0]?.executionParameters.slice(6, 8)).toEqual([`'${CLUSTER_B}'`, `'${CLUSTER_B}'`]);
   });

@@ -8,7 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
 import { parse } from 'csv-parse/sync';
 import { decodeWords, leaves, type MimeNode, parseMime, structure } from '../../../cli/local/mime';
-import { REPORT_QUERIES } from '../../../reports/queries';
+import { REPORT_QUERIES, REPORT_SECTIONS } from '../../../reports/queries';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
 import type { PrepareResult, RenderResult } from '../../../tasks/render-report/contract';
 import {
@@ -55,7 +55,7 @@ describe('render: the daily report of a busy day', () => {
         '[aurora-audit] Aurora audit orders-db, billing-db 2026-11-23–2026-11-23: 4 privilege changes, 1 tampering statement',
       messageId: 'ses-1',
       archived: [
-        ...REPORT_QUERIES.map((q) => `${runPrefix}${q.name}.csv`),
+        ...REPORT_SECTIONS.map((q) => `${runPrefix}${q.name}.csv`),
         `${runPrefix}activity-per-day.png`,
         `${runPrefix}report.html`,
         `${runPrefix}report.txt`,
@@ -81,10 +81,10 @@ describe('render: the daily report of a busy day', () => {
 
   it('is multipart/mixed { related { alternative { text, html }, chart }, one CSV per section }', () => {
     expect(structure(message)).toBe(
-      `multipart/mixed[multipart/related[multipart/alternative[text/plain, text/html], image/png], ${REPORT_QUERIES.map(() => 'text/csv').join(', ')}]`,
+      `multipart/mixed[multipart/related[multipart/alternative[text/plain, text/html], image/png], ${REPORT_SECTIONS.map(() => 'text/csv').join(', ')}]`,
     );
     const attachments = message.parts.slice(1).map((p) => p.params.name);
-    expect(attachments).toEqual(REPORT_QUERIES.map((q) => `${q.name}.csv`));
+    expect(attachments).toEqual(REPORT_SECTIONS.map((q) => `${q.name}.csv`));
   });
 
   it('shows the chart inline: the image Content-ID is the one the HTML refers to, and it is the archived PNG', () => {
@@ -234,7 +234,7 @@ describe('render: failures, empty periods, large sections', () => {
         parseMime(world.sent[0]!.raw)
           .parts.slice(1)
           .map((p) => p.params.name),
-      ).toEqual(REPORT_QUERIES.map((q) => `${q.name}.csv`));
+      ).toEqual(REPORT_SECTIONS.map((q) => `${q.name}.csv`));
       expect(html).not.toContain('too large to attach');
       expect(
         world.objects.get(`${render.request.archivePrefix}privilege-changes.csv`)!.bytes.toString(),
@@ -371,7 +371,7 @@ describe('render: errors the state machine retries or catches by name', () => {
       });
       const keys = [...world.objects.keys()];
       expect(keys).toContain(`${render.request.archivePrefix}report.eml`);
-      expect(keys).toHaveLength(REPORT_QUERIES.length + 4);
+      expect(keys).toHaveLength(REPORT_SECTIONS.length + 4);
     } finally {
       world.close();
     }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { canaryDeployment } from '../../../cli/local/scenarios/canary';
 import { CANARY_SECRET_ARN } from '../../../cli/local/scenarios/canary-config';
@@ -44,9 +46,10 @@ describe('the canary workflow construct (example configuration with a canary on 
     const getItem = withAction('dynamodb:GetItem');
     expect(getItem).toHaveLength(1);
     expect(JSON.stringify(getItem[0]?.Resource)).toContain(d.alertTable);
-    // It writes nothing to the alert state table and reads nothing else of it.
+    // It reads the arrivals and updates its failed-run streak item, nothing else of the table.
     expect(machineStatements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
     ]);
   });
 
@@ -90,6 +93,38 @@ describe('the canary workflow construct (example configuration with a canary on 
   });
 });
 
+describe('the canary evidence (construct)', () => {
+  it('may put metrics in the canary namespace only, and run records under canary-runs/ only', () => {
+    const put = withAction('cloudwatch:PutMetricData');
+    expect(put).toHaveLength(1);
+    expect(put[0]).toMatchObject({
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'aurora-audit/Canary' } },
+    });
+    const s3Put = withAction('s3:PutObject');
+    expect(s3Put).toHaveLength(1);
+    expect(JSON.stringify(s3Put[0]?.Resource)).toContain('/canary-runs/*');
+  });
+
+  it('has one alarm for the fleet on 2 consecutive failed runs, keeping its state between runs', () => {
+    const alarms = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        (r.Properties as { MetricName?: string }).MetricName === 'ConsecutiveFailedRuns',
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      Namespace: 'aurora-audit/Canary',
+      Statistic: 'Maximum',
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'ignore',
+    });
+    expect(alarms[0]?.Properties).not.toHaveProperty('Dimensions');
+  });
+});
+
 describe('the canary workflow construct refuses bad props, naming the value', () => {
   const cluster: CanaryCluster = {
     identifier: 'orders-db',
@@ -104,6 +139,8 @@ describe('the canary workflow construct refuses bad props, naming the value', ()
     new CanaryWorkflow(stack, 'Canary', {
       clusters,
       alertTable: dynamodb.Table.fromTableName(stack, 'T', 'alerts'),
+      evidenceBucket: s3.Bucket.fromBucketName(stack, 'B', 'audit'),
+      evidenceKey: kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:eu-west-1:123456789012:key/k'),
       notificationTopic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:eu-west-1:123456789012:t'),
       logRetention: logs.RetentionDays.ONE_YEAR,
     });

@@ -24,9 +24,22 @@ const check = (def: AslDefinition) =>
 const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
 
 describe('the canary definition', () => {
-  it('has its four Task states (sanity)', () => {
+  it('has its four Task states, and those of the evidence (sanity)', () => {
     expect(tasks.map(([n]) => n).sort()).toEqual(
-      [STATES.writeRole, STATES.writeDdl, STATES.read, STATES.notifyFailure].sort(),
+      [
+        STATES.writeRole,
+        STATES.writeDdl,
+        STATES.read,
+        STATES.notifyFailure,
+        STATES.countFailed,
+        STATES.resetFailed,
+        STATES.activityStreamMetrics,
+        `${STATES.activityStreamMetrics} (missed)`,
+        STATES.pgAuditMetrics,
+        `${STATES.pgAuditMetrics} (missed)`,
+        STATES.runMetrics,
+        STATES.writeRecord,
+      ].sort(),
     );
   });
 
@@ -116,6 +129,10 @@ describe('the canary definition', () => {
         'arn:aws:states:::aws-sdk:rdsdata:executeStatement',
         'arn:aws:states:::dynamodb:getItem',
         'arn:aws:states:::sns:publish',
+        // Evidence: the failed-run streak, the metrics and the run record.
+        'arn:aws:states:::dynamodb:updateItem',
+        'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
+        'arn:aws:states:::aws-sdk:s3:putObject',
       ]),
     );
     for (const name of [STATES.writeRole, STATES.writeDdl]) {

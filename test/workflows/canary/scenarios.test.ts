@@ -9,13 +9,15 @@
 
 import { type PostgresServer, startPostgres } from '../../../cli/local/postgres';
 import {
+  CANARY_PASSWORD,
   type CanaryScenario,
   type CanaryScenarioOptions,
   canaryDeployment,
   canaryScenario,
   prepareCanaryDatabase,
 } from '../../../cli/local/scenarios/canary';
-import { CANARY_DATABASE } from '../../../cli/local/scenarios/canary-config';
+import { CANARY_DATABASE, CANARY_SECRET_ARN } from '../../../cli/local/scenarios/canary-config';
+import type { CanaryRunRecord } from '../../../tasks/core/canary';
 import { STATES } from '../../../workflows/canary/definition';
 
 let pg: PostgresServer;
@@ -130,7 +132,8 @@ describe('the canary workflow, paths silent', () => {
     expect(run.error).toBe('BothPathsSilent');
     expect(run.cause).toContain('Arrivals recorded: {"SdkHttpMetadata"');
     const polls = s.deployment.input.pollSeconds.length;
-    expect(s.world.actions('dynamodb')).toEqual(Array(polls).fill('getItem'));
+    // One GetItem per poll, then the failed-run streak's UpdateItem (the evidence).
+    expect(s.world.actions('dynamodb')).toEqual([...Array(polls).fill('getItem'), 'updateItem']);
     // Growing waits.
     const waits = run.waits.map((w) => w.seconds ?? 0);
     expect(waits.slice(0, 4)).toEqual([15, 30, 45, 60]);
@@ -319,5 +322,135 @@ describe("the canary workflow, a schedule's group of clusters", () => {
       'payments-db',
       'payments-db',
     ]);
+  });
+});
+
+// ---------------------------------------------------------------- evidence (issue 22 point 3)
+
+/** The run record the workflow put under canary-runs/, parsed. */
+function runRecord(s: CanaryScenario) {
+  const objects = s.world.s3.list('canary-runs/');
+  expect(objects).toHaveLength(1);
+  return { key: objects[0]?.key, record: JSON.parse(objects[0]?.body ?? '{}') as CanaryRunRecord };
+}
+
+function metric(s: CanaryScenario, name: string, dimensions?: Record<string, string>) {
+  return s.world.cloudwatch.datums(name, dimensions).map((d) => ({ values: d.values, unit: d.unit }));
+}
+
+describe('the canary evidence', () => {
+  it('publishes Success 1 and each statement latency per source, resets the failed-run streak and records the run', async () => {
+    const s = scenario({ activityStreamDelaySeconds: 90, pgAuditDelaySeconds: 120 });
+    const run = await s.run();
+    expect(run.status).toBe('SUCCEEDED');
+    const das = { Cluster: 'orders-db', Source: 'ActivityStream' };
+    const pgaudit = { Cluster: 'orders-db', Source: 'PgAudit' };
+    expect(metric(s, 'Success', das)).toEqual([{ values: [1], unit: 'Count' }]);
+    expect(metric(s, 'Success', pgaudit)).toEqual([{ values: [1], unit: 'Count' }]);
+    // The scenario delivered both statements 90 s (activity stream) and 120 s (pgAudit) after each ran.
+    expect(metric(s, 'ArrivalLatency', das)).toEqual([{ values: [90_000, 90_000], unit: 'Milliseconds' }]);
+    expect(metric(s, 'ArrivalLatency', pgaudit)).toEqual([
+      { values: [120_000, 120_000], unit: 'Milliseconds' },
+    ]);
+    expect(metric(s, 'ConsecutiveFailedRuns', { Cluster: 'orders-db' })).toEqual([
+      { values: [0], unit: 'Count' },
+    ]);
+    expect(metric(s, 'ConsecutiveFailedRuns', {})).toEqual([{ values: [0], unit: 'Count' }]);
+    expect(new Set(s.world.cloudwatch.data.map((d) => d.namespace))).toEqual(
+      new Set(['aurora-audit/Canary']),
+    );
+    const { key, record } = runRecord(s);
+    expect(key).toBe('canary-runs/day=2026-11-24/orders-db.run-1.json');
+    expect(record).toMatchObject({
+      cluster: 'orders-db',
+      execution: 'run-1',
+      outcome: 'SUCCEEDED',
+      error: '',
+      deadlineSeconds: 1800,
+      consecutiveFailedRuns: 0,
+      activityStream: { status: 'arrived', roleLatencyMs: 90_000, ddlLatencyMs: 90_000 },
+      pgAudit: { status: 'arrived', roleLatencyMs: 120_000, ddlLatencyMs: 120_000 },
+    });
+    expect(record.nonce).toMatch(UUID);
+    expect(run.transitions).toBeLessThan(40);
+  });
+
+  it('publishes Success 0 for the silent path and counts the failed run in the streak', async () => {
+    const s = scenario({ activityStreamDelaySeconds: 60, pgAuditDelaySeconds: null });
+    const run = await s.run();
+    expect(run.error).toBe('PgAuditPathSilent');
+    expect(metric(s, 'Success', { Cluster: 'orders-db', Source: 'PgAudit' })).toEqual([
+      { values: [0], unit: 'Count' },
+    ]);
+    expect(metric(s, 'ArrivalLatency', { Cluster: 'orders-db', Source: 'PgAudit' })).toEqual([]);
+    expect(metric(s, 'ArrivalLatency', { Cluster: 'orders-db', Source: 'ActivityStream' })).toEqual([
+      { values: [60_000, 60_000], unit: 'Milliseconds' },
+    ]);
+    expect(metric(s, 'ConsecutiveFailedRuns', {})).toEqual([{ values: [1], unit: 'Count' }]);
+    expect(runRecord(s).record).toMatchObject({
+      outcome: 'FAILED',
+      error: 'PgAuditPathSilent',
+      consecutiveFailedRuns: 1,
+      activityStream: { status: 'arrived', roleLatencyMs: 60_000, ddlLatencyMs: 60_000 },
+      pgAudit: { status: 'silent' },
+    });
+  });
+
+  it('reaches the alarm threshold on the second failed run in a row, and a success sets the streak back to 0', async () => {
+    const s = scenario({ secret: false });
+    const first = await s.run();
+    const second = await s.run();
+    expect([first.error, second.error]).toEqual(['CanarySecretUnusable', 'CanarySecretUnusable']);
+    expect(metric(s, 'ConsecutiveFailedRuns', {}).map((m) => m.values)).toEqual([[1], [2]]);
+    // The run could not write its statements: neither path was checked (Success 0, untested in the record).
+    expect(metric(s, 'Success', { Cluster: 'orders-db', Source: 'ActivityStream' })).toHaveLength(2);
+    const records = s.world.s3.list('canary-runs/').map((o) => JSON.parse(o.body) as CanaryRunRecord);
+    expect(records.map((r) => [r.activityStream.status, r.pgAudit.status])).toEqual([
+      ['untested', 'untested'],
+      ['untested', 'untested'],
+    ]);
+    // The secret is fixed: the next run succeeds and the streak is 0 again.
+    s.world.rdsData.secrets.set(
+      CANARY_SECRET_ARN,
+      JSON.stringify({ username: 'aurora_audit_canary', password: CANARY_PASSWORD }),
+    );
+    const third = await s.run();
+    expect(third.status).toBe('SUCCEEDED');
+    expect(metric(s, 'ConsecutiveFailedRuns', {}).map((m) => m.values)).toEqual([[1], [2], [0]]);
+    expect(
+      s.world.dynamodb
+        .items(s.deployment.alertTable)
+        .find((i) => (i.pk as { S: string }).S === 'canary-streak#orders-db'),
+    ).toMatchObject({
+      failedRuns: { N: '0' },
+      lastOutcome: { S: 'SUCCEEDED' },
+    });
+  });
+
+  it('records nothing for a run started without the schedule input', async () => {
+    const s = scenario();
+    await s.run({ cluster: 'orders-db' });
+    expect(s.world.cloudwatch.data).toEqual([]);
+    expect(s.world.s3.list()).toEqual([]);
+  });
+
+  it('ends FAILED with EvidenceNotRecorded when the run record cannot be written after the retries', async () => {
+    const s = scenario();
+    s.world.faults.inject({
+      target: 's3:putObject',
+      error: 'S3.S3Exception',
+      cause: 'Access Denied',
+      times: Infinity,
+    });
+    const run = await s.run();
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('EvidenceNotRecorded');
+    expect(run.cause).toBe('S3.S3Exception: Access Denied');
+    expect(notifications(s).map((n) => n.subject)).toEqual([
+      '[aurora-audit] HIGH audit canary FAILED on orders-db: EvidenceNotRecorded',
+    ]);
+    // The first call and 4 retries; then, the failure notified, the failed run's own record is tried once more.
+    expect(s.world.callsTo('s3', 'putObject')).toHaveLength(10);
+    expect(metric(s, 'ConsecutiveFailedRuns', {}).map((m) => m.values)).toEqual([[0], [1]]);
   });
 });

@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ReportQueries } from '../../../infra/constructs/report-queries';
 import { OUTPUTS } from '../../../infra/outputs';
-import { querySql, REPORT_QUERIES } from '../../../reports/queries';
+import { querySql, REPORT_SECTIONS } from '../../../reports/queries';
 import { statementNameOf } from '../../../tasks/render-report/contract';
 import { readReportSettings } from '../../../tasks/render-report/settings';
 import {
@@ -37,8 +37,8 @@ const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Schedu
 describe('the compliance-report workflow construct (example configuration)', () => {
   it('creates one Athena prepared statement per report query, holding its SQL file exactly', () => {
     const statements = Object.values(resources).filter((r) => r.Type === 'AWS::Athena::PreparedStatement');
-    expect(statements).toHaveLength(REPORT_QUERIES.length);
-    for (const query of REPORT_QUERIES) {
+    expect(statements).toHaveLength(REPORT_SECTIONS.length);
+    for (const query of REPORT_SECTIONS) {
       template.hasResourceProperties('AWS::Athena::PreparedStatement', {
         StatementName: statementNameOf(query.name),
         WorkGroup: WORKGROUP,
@@ -94,12 +94,14 @@ describe('the compliance-report workflow construct (example configuration)', () 
           `arn:aws:glue:eu-west-1:${ACCOUNT}:catalog`,
           `arn:aws:glue:eu-west-1:${ACCOUNT}:database/aurora_audit`,
           `arn:aws:glue:eu-west-1:${ACCOUNT}:table/aurora_audit/audit_events`,
+          // The canary's run records (the Control evidence section).
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:table/aurora_audit/canary_runs`,
         ],
       },
     ]);
   });
 
-  it('lets Athena (as the state machine) read events/ and read and write athena-results/ only', () => {
+  it('lets Athena (as the state machine) read events/ and canary-runs/ and read and write athena-results/ only', () => {
     expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([
       {
         Effect: 'Allow',
@@ -110,9 +112,13 @@ describe('the compliance-report workflow construct (example configuration)', () 
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: BUCKET_ARN,
-        Condition: { StringLike: { 's3:prefix': ['events/*', 'athena-results/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['events/*', 'canary-runs/*', 'athena-results/*'] } },
       },
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET_ARN}/events/*` },
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [`${BUCKET_ARN}/canary-runs/*`, `${BUCKET_ARN}/events/*`],
+      },
       {
         Effect: 'Allow',
         Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],

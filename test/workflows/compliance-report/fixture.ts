@@ -8,7 +8,8 @@
  * stored results, S3 PutObject and SES SendRawEmail captured.
  */
 
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { SESClient, SendRawEmailCommand, type SendRawEmailCommandInput } from '@aws-sdk/client-ses';
@@ -141,6 +142,8 @@ export interface ScenarioOptions {
   readonly start?: string;
   /** The stored events. @default mondayEvents() */
   readonly events?: readonly AuditEvent[];
+  /** Canary run records as the canary workflow put them (key under the bucket, body). @default none */
+  readonly canaryRuns?: readonly { readonly key: string; readonly body: string }[];
 }
 
 function bodyBytes(body: unknown): Buffer {
@@ -157,6 +160,10 @@ export async function reportScenario(options: ScenarioOptions = {}): Promise<Rep
   // The stored layout the queries read. An empty period still needs a table to read: one event elsewhere.
   const events = options.events ?? mondayEvents();
   const root = writeStoredEvents(events.length > 0 ? events : [event('2026-10-01T12:00:00.000Z')]);
+  for (const run of options.canaryRuns ?? []) {
+    mkdirSync(dirname(join(root, run.key)), { recursive: true });
+    writeFileSync(join(root, run.key), run.body);
+  }
   const engine = await sqlEngine(root);
   world.athena.useEngine(engine);
 

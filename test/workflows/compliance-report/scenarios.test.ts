@@ -8,7 +8,7 @@ import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { MessageRejected, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import type { ExecutionResult } from '../../../cli/local/stepfunctions/runner';
-import { REPORT_QUERIES } from '../../../reports/queries';
+import { REPORT_SECTIONS } from '../../../reports/queries';
 import { TEXTS } from '../../../reports/templates/report';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
 import {
@@ -29,7 +29,7 @@ import {
 } from './fixture';
 
 const PREFIX = 'reports/daily/2026-11-23_2026-11-23/';
-const QUERY_COUNT = REPORT_QUERIES.length;
+const QUERY_COUNT = REPORT_SECTIONS.length;
 
 beforeAll(() => {
   reportDeployment();
@@ -81,13 +81,25 @@ describe('the compliance-report workflow, happy path', () => {
     // Every query once, as EXECUTE <statement> in the report workgroup with the period's SQL literals.
     const starts = s.world.callsTo('athena', 'startQueryExecution');
     expect(starts.map((c) => c.params.QueryString).sort()).toEqual(
-      REPORT_QUERIES.map((q) => `EXECUTE ${statementNameOf(q.name)}`).sort(),
+      REPORT_SECTIONS.map((q) => `EXECUTE ${statementNameOf(q.name)}`).sort(),
     );
     for (const call of starts) {
       expect(call.stateName).toBe(STATES.runQuery);
       expect(call.params.WorkGroup).toBe(WORKGROUP);
       // first-seen starts a day earlier (the previous period of equal length) and is checked below.
       if (call.params.QueryString === 'EXECUTE first_seen') continue;
+      // The control evidence reads the canary's run records: days, cluster name, instants (its own test).
+      if (call.params.QueryString === 'EXECUTE control_evidence') {
+        expect(call.params.ExecutionParameters).toEqual([
+          "'2026-11-22'",
+          "'2026-11-23'",
+          "'*'",
+          "'*'",
+          "'2026-11-22T23:00:00.000Z'",
+          "'2026-11-23T23:00:00.000Z'",
+        ]);
+        continue;
+      }
       // The Berlin day 2026-11-23: UTC days 22 and 23, from hour 23 of the 22nd to hour 22 of the 23rd.
       expect((call.params.ExecutionParameters as string[]).slice(0, 10)).toEqual([
         "'2026-11-22'",
@@ -147,7 +159,7 @@ describe('the compliance-report workflow, happy path', () => {
     expect(output.archived.every((key) => key.startsWith(`${PREFIX}run-1/`))).toBe(true);
     expect(output.archived).toEqual(
       expect.arrayContaining([
-        ...REPORT_QUERIES.map((q) => `${PREFIX}run-1/${q.name}.csv`),
+        ...REPORT_SECTIONS.map((q) => `${PREFIX}run-1/${q.name}.csv`),
         `${PREFIX}run-1/report.html`,
         `${PREFIX}run-1/report.txt`,
         `${PREFIX}run-1/report.eml`,

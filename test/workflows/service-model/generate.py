@@ -31,11 +31,13 @@ OPERATIONS = {
         "UpdateEventSourceMapping",
         "DeleteEventSourceMapping",
     ],
-    "dynamodb": ["PutItem", "DeleteItem", "GetItem"],
+    "dynamodb": ["PutItem", "DeleteItem", "GetItem", "UpdateItem"],
     "rds-data": ["ExecuteStatement"],
     "sns": ["Publish"],
     "athena": ["StartQueryExecution", "GetQueryExecution"],
     "stepfunctions": ["StartExecution"],
+    "cloudwatch": ["PutMetricData"],
+    "s3": ["PutObject"],
 }
 
 # Where Step Functions names a service otherwise than botocore (`arn:aws:states:::aws-sdk:rdsdata:…`, after the

@@ -88,6 +88,16 @@ export const OPTIMIZED = {
  * `<service>:<Operation> <path>`; the value says why. Anything not listed here must be required or not read.
  */
 export const ALWAYS_PRESENT: Readonly<Record<string, string>> = {
+  // The canary's failed-run streak: UpdateItem with ReturnValues UPDATED_NEW returns the attributes the update
+  // expression set or added, as they are after the update (DynamoDB API reference, ReturnValues).
+  'dynamodb:UpdateItem $.Attributes':
+    'the canary streak updates set failedRuns (ADD or SET) with ReturnValues UPDATED_NEW: Attributes is returned',
+  'dynamodb:UpdateItem $.Attributes.failedRuns':
+    'both canary streak updates set failedRuns (ADD failedRuns :one / SET failedRuns = :zero), UPDATED_NEW returns it',
+  'dynamodb:UpdateItem $.Attributes.failedRuns.N': 'failedRuns is ADDed or SET as a number',
+  'dynamodb:UpdateItem $.Attributes.lastError':
+    'Count failed run SETs lastError (read only there; Reset failed runs REMOVEs it and does not read it)',
+  'dynamodb:UpdateItem $.Attributes.lastError.S': 'lastError is SET to a string (the failure error name)',
   'rds:DescribeDBClusters $.DbClusters':
     'RDS returns the list on every successful DescribeDBClusters (an unknown identifier is DBClusterNotFoundFault, not an empty list)',
   'rds:DescribeDBClusters $.DbClusters[0]':
@@ -295,6 +305,13 @@ function walkResultPath(
     sofar += `.${segment.name}`;
     // Below a blob (a Lambda's Payload): the function's own contract, not the model's.
     if (shape.type === 'blob') break;
+    // A map (DynamoDB's Item, Attributes): any key may be absent unless listed as always present.
+    if (shape.type === 'map') {
+      if (!projected && !ALWAYS_PRESENT[`${called.service}:${called.operation} ${sofar}`])
+        optional.push({ prefix: sofar, why: `${sofar} is a key of a map, which may be absent` });
+      shape = shapes[shape.value as string];
+      continue;
+    }
     if (shape.type !== 'structure')
       return { error: `${path}: ${sofar} reads into a ${shape.type}`, optional };
     const member = Object.keys(shape.members ?? {}).find((m) => memberName(m) === segment.name);
