@@ -520,7 +520,9 @@ const UNCHECKED = { status: 'unchecked' };
  *
  * A run whose evidence cannot be recorded (after the retries) still ends with its own error when it failed; a run
  * that succeeded ends FAILED with `EvidenceNotRecorded` (the failed-execution alarm fires): a control whose
- * evidence is missing did not demonstrably operate. Invalid input records nothing (no cluster to record it for).
+ * evidence is missing did not demonstrably operate. Invalid input records nothing (no cluster to record it for),
+ * nor does a schedule's group run that could not start every run (`CanaryRunsNotStarted`: each started run records
+ * its own).
  */
 function buildEvidence(
   scope: Construct,
@@ -785,12 +787,16 @@ function buildEvidence(
   resetFailed.next(activityStream);
 
   const start = new sfn.Choice(scope, STATES.outcome, {
-    comment: 'Invalid input is no run of a configured canary: nothing to record.',
+    comment:
+      "Invalid input is no run of a configured canary, and a schedule's group run (the dispatch) is no cluster's run: nothing to record (each started run records its own).",
   })
     .when(
       sfn.Condition.and(
         sfn.Condition.isPresent('$.failure'),
-        sfn.Condition.stringEquals('$.failure.error', 'InvalidInput'),
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.failure.error', 'InvalidInput'),
+          sfn.Condition.stringEquals('$.failure.error', 'CanaryRunsNotStarted'),
+        ),
       ),
       failed,
     )
