@@ -17,10 +17,10 @@ import {
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
 import { OUTPUTS } from '../../infra/outputs';
-import { queryParameters, querySql, reportQuery } from '../../reports/queries';
+import { athenaExecutionParameters, queryParameters, querySql, reportQuery } from '../../reports/queries';
 import { createRedactor } from '../../tasks/core/redact';
 import { SectionCollector } from '../../tasks/core/report/result-set';
-import type { QueryItem, SectionOutcome } from '../../tasks/render-report/contract';
+import { type QueryItem, type SectionOutcome, statementNameOf } from '../../tasks/render-report/contract';
 import { prepareReport } from '../../tasks/render-report/prepare';
 import { composeReport, readResults, type SectionReader } from '../../tasks/render-report/render';
 import { type ReportSettings, reportSettingsSchema } from '../../tasks/render-report/settings';
@@ -132,6 +132,7 @@ async function localSections(
 /** Runs the planned queries in Athena exactly as the workflow does, a few at once, with progress. */
 async function athenaSections(
   items: readonly QueryItem[],
+  period: Parameters<typeof queryParameters>[1],
   workGroup: string,
   settings: ReportSettings,
   io: CliIo,
@@ -145,8 +146,11 @@ async function athenaSections(
   const run = async (item: QueryItem, i: number) => {
     const { QueryExecutionId: id } = await athena.send(
       new StartQueryExecutionCommand({
-        QueryString: `EXECUTE ${item.statementName}`,
-        ExecutionParameters: [...item.executionParameters],
+        // The deployed prepared statement of the report query (the workflow runs the period summary instead).
+        QueryString: `EXECUTE ${statementNameOf(item.query)}`,
+        ExecutionParameters: athenaExecutionParameters(
+          queryParameters(reportQuery(item.query), period, item.cluster, settings.COVERAGE_CLASSES),
+        ),
         WorkGroup: workGroup,
       }),
     );
@@ -237,7 +241,15 @@ export async function previewReport(io: CliIo, wait: SearchWait, request: Previe
   const sections =
     request.local !== undefined
       ? await localSections(request.local, prepared.queries, reportRequest, settings, io)
-      : await athenaSections(prepared.queries, workGroup, settings, io, wait, athena as AthenaClient);
+      : await athenaSections(
+          prepared.queries,
+          reportRequest.period,
+          workGroup,
+          settings,
+          io,
+          wait,
+          athena as AthenaClient,
+        );
   try {
     const composed = await composeReport(
       reportRequest,
