@@ -10,6 +10,7 @@
  *                                                       destination; Lambda chooses this prefix)
  * reports/<period>/<from>_<to>/…                         rendered reports and their CSV evidence
  * athena-results/…                                      Athena query results (workgroup output)
+ * athena-results/tables/<query id>/…                    each report run's period summary table (CTAS, Parquet)
  * ```
  */
 import { type AuditEvent, toJsonLine } from './audit-event';
@@ -22,6 +23,8 @@ export const QUARANTINE_PREFIX = 'quarantine/';
 export const ON_FAILURE_PREFIX = 'aws/lambda/';
 export const REPORTS_PREFIX = 'reports/';
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/** Where Athena writes the tables a CTAS creates in the report workgroup (its enforced result location). */
+export const ATHENA_TABLES_PREFIX = `${ATHENA_RESULTS_PREFIX}tables/`;
 
 /** Partition value used when an event has no cluster id (only the offline CLI produces such events). */
 export const UNKNOWN_CLUSTER = 'unknown';

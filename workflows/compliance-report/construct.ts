@@ -21,10 +21,15 @@ import {
   settingsFileEnvironment,
   writeSettingsFile,
 } from '../../infra/constructs/settings-files';
-import { nagArn } from '../../infra/nag';
-import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
+import { nagArn, nagArnPrefix } from '../../infra/nag';
+import { DEFAULT_COVERAGE_CLASSES, reportSqlCopyCommands, SUMMARY_TABLE_PREFIX } from '../../reports/queries';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
-import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
+import {
+  ATHENA_RESULTS_PREFIX,
+  ATHENA_TABLES_PREFIX,
+  EVENTS_PREFIX,
+  REPORTS_PREFIX,
+} from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
 import { type ReportInput, recipientDomains } from '../../tasks/render-report/contract';
 import type { REPORT_SETTINGS_FILES, ReportLambdaEnvironment } from '../../tasks/render-report/settings';
@@ -42,6 +47,8 @@ export interface ReportCluster {
   readonly identifier: string;
   /** `DbClusterResourceId` (`cluster-…`): the `cluster` partition of the stored events. */
   readonly resourceId: string;
+  /** The cluster's canary (`clusters[].canary`): its user's canary statements are left out of the report. */
+  readonly canary?: { readonly user: string };
 }
 
 /** When a report runs (the configuration's `reports.schedules[]`). */
@@ -175,7 +182,13 @@ export class ComplianceReportWorkflow extends Construct {
         this,
         'CLUSTERS',
         'clusters.json',
-        JSON.stringify(props.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId }))),
+        JSON.stringify(
+          props.clusters.map((c) => ({
+            identifier: c.identifier,
+            resourceId: c.resourceId,
+            ...(c.canary ? { canaryUser: c.canary.user } : {}),
+          })),
+        ),
       ),
     ];
     this.report = projectFunction(this, {
@@ -190,7 +203,11 @@ export class ComplianceReportWorkflow extends Construct {
       serviceName: 'aurora-audit-report',
       settingsFiles: this.reportSettingsFiles,
       // The WASM renderer and the font are files the bundle reads at run time: copied beside it.
-      copyCommands: reportAssetCopyCommands,
+      // The period summary's and the sections' SQL are read at run time too (reports/queries, BUNDLED_SQL_DIR).
+      copyCommands: (outputDir) => [
+        ...reportAssetCopyCommands(outputDir),
+        ...reportSqlCopyCommands(outputDir),
+      ],
       alarms: { errors: 'Warning' },
       environment: {
         ...settingsFileEnvironment(this.reportSettingsFiles),
@@ -200,6 +217,7 @@ export class ComplianceReportWorkflow extends Construct {
         TIME_ZONE: settings.defaultTimeZone,
         BUCKET: bucket.bucketName,
         WORKGROUP: props.queries.workGroupName,
+        EVENTS_TABLE: `${props.glueDatabaseName}.${props.glueTableName}`,
         MAX_ROWS_PER_SECTION: String(settings.maxRowsPerSection),
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns ?? []),
         COVERAGE_CLASSES: (props.coverageClasses ?? DEFAULT_COVERAGE_CLASSES).join(','),
@@ -285,6 +303,7 @@ export class ComplianceReportWorkflow extends Construct {
         // EXECUTE <prepared statement> in the report workgroup, waiting for it (.sync: GetQueryExecution, and
         // StopQueryExecution when the Task times out or the run stops), with what Athena needs of the caller.
         props.queries.grantQueries(role);
+        grantSummaryTables(role, stack, props);
       },
     });
     this.stateMachine = workflow.stateMachine;
@@ -304,6 +323,14 @@ export class ComplianceReportWorkflow extends Construct {
     acknowledge(
       `${nagArn(bucket)}/${ATHENA_RESULTS_PREFIX}*`,
       'Athena writes and reads the query results under athena-results/ with the caller credentials; Athena names the objects.',
+    );
+    acknowledge(
+      `${nagArnPrefix(this, 'glue')}:table/${props.glueDatabaseName}/${SUMMARY_TABLE_PREFIX}*`,
+      "The runs' period summary tables (CTAS, read, DROP): one per execution, named report_summary_<execution>_<hash> in this stack's database; nothing else of the catalog.",
+    );
+    acknowledge(
+      `${nagArn(bucket)}/${ATHENA_TABLES_PREFIX}*`,
+      "Athena writes each run's summary table under athena-results/tables/<query id>/ (named by Athena) and removes what a failed CTAS left, with the caller's credentials.",
     );
     acknowledge(
       `${nagArn(this.reportFunction)}:*`,
@@ -371,6 +398,44 @@ export class ComplianceReportWorkflow extends Construct {
       ),
     ];
   }
+}
+
+/**
+ * What the period summary's CTAS and DROP need beyond running queries (`ReportQueries.grantQueries`), with
+ * the caller's credentials as Athena uses them: the Glue table of each run's summary (create, read, delete)
+ * in this stack's database only (`report_summary_*`), and its Parquet files under the workgroup's
+ * `athena-results/tables/` (written by the CTAS, deleted by Athena when a CTAS fails; what a DROP leaves
+ * expires with the `athena-results-retention` lifecycle rule of the bucket).
+ */
+function grantSummaryTables(role: iam.IRole, stack: Stack, props: ComplianceReportWorkflowProps): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'glue:GetDatabase',
+        'glue:CreateTable',
+        'glue:GetTable',
+        'glue:DeleteTable',
+        'glue:GetPartitions',
+      ],
+      resources: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.glueDatabaseName }),
+        // Every run's own table, `report_summary_<execution name>_<hash>`: the names are known only at run time.
+        stack.formatArn({
+          service: 'glue',
+          resource: 'table',
+          resourceName: `${props.glueDatabaseName}/${SUMMARY_TABLE_PREFIX}*`,
+        }),
+      ],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:DeleteObject'],
+      // Athena names the objects (`tables/<query id>/…`); reading and writing them is granted with the results.
+      resources: [props.bucket.arnForObjects(`${ATHENA_TABLES_PREFIX}*`)],
+    }),
+  );
 }
 
 interface ValidatedSettings {

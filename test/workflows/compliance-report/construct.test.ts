@@ -85,7 +85,7 @@ describe('the compliance-report workflow construct (example configuration)', () 
     ]);
   });
 
-  it('lets the state machine read the events table in Glue, nothing else of the catalog', () => {
+  it("lets the state machine read the events table and create, read and drop the runs' summary tables in Glue, nothing else of the catalog", () => {
     expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('glue:')))).toEqual([
       {
         Effect: 'Allow',
@@ -96,10 +96,26 @@ describe('the compliance-report workflow construct (example configuration)', () 
           `arn:aws:glue:eu-west-1:${ACCOUNT}:table/aurora_audit/audit_events`,
         ],
       },
+      {
+        Effect: 'Allow',
+        Action: [
+          'glue:CreateTable',
+          'glue:DeleteTable',
+          'glue:GetDatabase',
+          'glue:GetPartitions',
+          'glue:GetTable',
+        ],
+        Resource: [
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:catalog`,
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:database/aurora_audit`,
+          // Only the summary tables (report_summary_<execution>_<hash>): never the events table.
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:table/aurora_audit/report_summary_*`,
+        ],
+      },
     ]);
   });
 
-  it('lets Athena (as the state machine) read events/ and read and write athena-results/ only', () => {
+  it('lets Athena (as the state machine) read events/, read and write athena-results/ and delete only under athena-results/tables/', () => {
     expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([
       {
         Effect: 'Allow',
@@ -118,6 +134,8 @@ describe('the compliance-report workflow construct (example configuration)', () 
         Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
         Resource: `${BUCKET_ARN}/athena-results/*`,
       },
+      // What a failed CTAS leaves of a summary table: Athena deletes it with the caller's credentials.
+      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: `${BUCKET_ARN}/athena-results/tables/*` },
     ]);
     expect(withAction(machineStatements, 'kms:Decrypt')).toEqual([
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY_ARN },
@@ -127,15 +145,27 @@ describe('the compliance-report workflow construct (example configuration)', () 
     ]);
   });
 
-  it('grants `*` only for log delivery and X-Ray, and no delete permission to any of its roles', () => {
+  it("grants `*` only for log delivery and X-Ray, and deletes only the runs' summary tables and their files", () => {
     const all = [...machineStatements, ...functionStatements];
     const star = all.filter(
       (s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')),
     );
     expect(star.flatMap(actions).every((a) => /^(logs|xray):/.test(a))).toBe(true);
+    const deleting = all.filter((s) =>
+      actions(s).some((a) => /delete|\*$/i.test(a) && !/^logs:DeleteLogDelivery$/.test(a)),
+    );
     expect(
-      all.flatMap(actions).filter((a) => /delete|\*$/i.test(a) && !/^logs:DeleteLogDelivery$/.test(a)),
-    ).toEqual([]);
+      deleting
+        .flatMap(actions)
+        .filter((a) => /delete|\*$/i.test(a))
+        .sort(),
+    ).toEqual(['glue:DeleteTable', 's3:DeleteObject']);
+    for (const statement of deleting)
+      for (const resource of [statement.Resource].flat())
+        expect(String(resource)).toMatch(
+          /:(catalog|database\/aurora_audit|table\/aurora_audit\/report_summary_\*)$|\/athena-results\/tables\/\*$/,
+        );
+    expect(functionStatements.flatMap(actions).filter((a) => /delete/i.test(a))).toEqual([]);
   });
 
   it('runs the report Lambda on Node.js 24, arm64, with the environment of the contract', () => {
