@@ -12,7 +12,7 @@ import {
   summaryTableName,
 } from '../../reports/queries';
 import { REPORTS_PREFIX } from '../core/storage-layout';
-import { type PrepareEvent, type PrepareResult, type QueryItem, type ReportRequest } from './contract';
+import type { PrepareEvent, PrepareResult, QueryItem, ReportRequest } from './contract';
 import { InvalidReportEventError } from './errors';
 import { reportRequestRules, shown, validateReportRequest } from './request';
 import type { ReportSettings } from './settings';

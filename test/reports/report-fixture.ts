@@ -10,10 +10,10 @@ import { type SqlEngine, sqlEngine } from '../../cli/local/sql-engine';
 import {
   PERIOD_SUMMARY_TABLE,
   periodSummaryParameters,
-  renderLiterals,
   periodSummarySql,
   queryParameters,
   querySql,
+  renderLiterals,
   reportQuery,
   sectionSql,
 } from '../../reports/queries';
