@@ -24,12 +24,7 @@ import {
 import { nagArn, nagArnPrefix } from '../../infra/nag';
 import { DEFAULT_COVERAGE_CLASSES, reportSqlCopyCommands, SUMMARY_TABLE_PREFIX } from '../../reports/queries';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
-import {
-  ATHENA_RESULTS_PREFIX,
-  ATHENA_TABLES_PREFIX,
-  EVENTS_PREFIX,
-  REPORTS_PREFIX,
-} from '../../tasks/core/storage-layout';
+import { ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REPORTS_PREFIX } from '../../tasks/core/storage-layout';
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
 import { type ReportInput, recipientDomains } from '../../tasks/render-report/contract';
 import type { REPORT_SETTINGS_FILES, ReportLambdaEnvironment } from '../../tasks/render-report/settings';
@@ -132,10 +127,10 @@ export interface ComplianceReportWorkflowProps {
 
 /**
  * The compliance-report workflow: a standard Step Functions state machine that prepares the run with the
- * report Lambda, runs every report query as an Athena prepared statement (`.sync`, a few at a time, a failed
- * query becoming a FAILED section), and has the Lambda render, send (SES) and archive the report (see
- * `definition.ts`). With the report Lambda, logs at level ALL, X-Ray tracing, alarms on failed, timed-out and
- * aborted runs, and EventBridge Scheduler schedules (time zones honoured) whose failed starts land in a
+ * report Lambda, builds the run's period summary in Athena (one CTAS reading the events), runs every report
+ * section over it (`.sync`, a few at a time, a failed query becoming a FAILED section), has the Lambda render,
+ * send (SES) and archive the report, and drops the summary table on every path (see `definition.ts`). With
+ * the report Lambda, logs at level ALL, X-Ray tracing, alarms on failed, timed-out and aborted runs, and EventBridge Scheduler schedules (time zones honoured) whose failed starts land in a
  * dead-letter queue that alarms.
  */
 export class ComplianceReportWorkflow extends Construct {
@@ -300,8 +295,9 @@ export class ComplianceReportWorkflow extends Construct {
       configureRole: (role, stateMachine) => {
         for (const statement of props.queries.preparedStatements.values())
           stateMachine.node.addDependency(statement);
-        // EXECUTE <prepared statement> in the report workgroup, waiting for it (.sync: GetQueryExecution, and
-        // StopQueryExecution when the Task times out or the run stops), with what Athena needs of the caller.
+        // Queries in the report workgroup, waiting for them (.sync: GetQueryExecution, and StopQueryExecution
+        // when the Task times out or the run stops), with what Athena needs of the caller; the prepared
+        // statements stay deployed for the console and the CLI.
         props.queries.grantQueries(role);
         grantSummaryTables(role, stack, props);
       },
@@ -327,10 +323,6 @@ export class ComplianceReportWorkflow extends Construct {
     acknowledge(
       `${nagArnPrefix(this, 'glue')}:table/${props.glueDatabaseName}/${SUMMARY_TABLE_PREFIX}*`,
       "The runs' period summary tables (CTAS, read, DROP): one per execution, named report_summary_<execution>_<hash> in this stack's database; nothing else of the catalog.",
-    );
-    acknowledge(
-      `${nagArn(bucket)}/${ATHENA_TABLES_PREFIX}*`,
-      "Athena writes each run's summary table under athena-results/tables/<query id>/ (named by Athena) and removes what a failed CTAS left, with the caller's credentials.",
     );
     acknowledge(
       `${nagArn(this.reportFunction)}:*`,
@@ -403,9 +395,11 @@ export class ComplianceReportWorkflow extends Construct {
 /**
  * What the period summary's CTAS and DROP need beyond running queries (`ReportQueries.grantQueries`), with
  * the caller's credentials as Athena uses them: the Glue table of each run's summary (create, read, delete)
- * in this stack's database only (`report_summary_*`), and its Parquet files under the workgroup's
- * `athena-results/tables/` (written by the CTAS, deleted by Athena when a CTAS fails; what a DROP leaves
- * expires with the `athena-results-retention` lifecycle rule of the bucket).
+ * in this stack's database only (`report_summary_*`). Its Parquet files go under the workgroup's
+ * `athena-results/tables/<query id>/`, which the results grant already lets Athena write and read. No S3
+ * delete: Athena deletes no data in the account (neither a DROP of a CTAS table nor a failed CTAS removes its
+ * files), no role of the stack may delete objects of the audit bucket, and the `athena-results-retention`
+ * lifecycle rule of the bucket expires those files.
  */
 function grantSummaryTables(role: iam.IRole, stack: Stack, props: ComplianceReportWorkflowProps): void {
   role.addToPrincipalPolicy(
@@ -427,13 +421,6 @@ function grantSummaryTables(role: iam.IRole, stack: Stack, props: ComplianceRepo
           resourceName: `${props.glueDatabaseName}/${SUMMARY_TABLE_PREFIX}*`,
         }),
       ],
-    }),
-  );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:DeleteObject'],
-      // Athena names the objects (`tables/<query id>/…`); reading and writing them is granted with the results.
-      resources: [props.bucket.arnForObjects(`${ATHENA_TABLES_PREFIX}*`)],
     }),
   );
 }

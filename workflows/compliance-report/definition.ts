@@ -1,13 +1,18 @@
 /**
  * The compliance-report workflow's states (CDK L2, JSONPath only: the local executor silently mis-runs JSONata).
  *
- *   Prepare report (report Lambda: validate the input, compute the period, list the queries)
- *     → Input valid? → Run report queries (Map, at most `maxConcurrency` at once:
- *         Run query = athena:startQueryExecution.sync of `EXECUTE <prepared statement>` with the item's
- *         execution parameters → a SUCCEEDED section holding only the query execution id; any failure of the
- *         query → a FAILED section with the error and cause, never a failed run)
+ *   Prepare report (report Lambda: validate the input, compute the period, plan the period summary's CTAS, the
+ *   sections' query strings over its table and its DROP)
+ *     → Input valid? → Build period summary (athena:startQueryExecution.sync of the CTAS: the run's one read of
+ *       the stored events; a failure → Summary failed)
+ *     → Run report queries (Map, at most `maxConcurrency` at once: Run query = athena:startQueryExecution.sync of
+ *         the section's query string → a SUCCEEDED section holding only the query execution id; any failure of
+ *         the query → a FAILED section with the error and cause, never a failed run)
  *     → Render and send report (report Lambda: reads each section's results with GetQueryResults, renders,
- *       sends with SES, archives) → Report incomplete? → [Notify incomplete report] → Report sent.
+ *       sends with SES, archives)
+ *     → Drop period summary (DROP TABLE IF EXISTS; also after Summary failed, Queries failed, Rendering failed;
+ *       a failed drop → Notify summary not dropped, and the run goes on) → Run failed? (`$.failure` set → the
+ *       failure notification) → Report incomplete? → [Notify incomplete report] → Report sent.
  * Every Task retries throttling and catches everything else into a failure Pass that records the step, the
  * error name (errors.ts), the cause and what to do; the failure chain notifies the operators and fails with
  * that error.
@@ -16,9 +21,9 @@
  * and error names only (`SectionOutcome` in tasks/render-report/contract.ts).
  *
  * The document the states share, beside the execution input's own fields: `prepared` (the PrepareResult),
- * `sections` (the Map's SectionOutcome list), `rendered` (the RenderResult), `incomplete`, `failure`,
- * `caught`. The Lambda and the notifications read the input from the context (`$$.Execution.Input`), so a
- * field of the input that has one of these names does no harm.
+ * `summary` (the CTAS's query execution id), `sections` (the Map's SectionOutcome list), `rendered` (the
+ * RenderResult), `incomplete`, `failure`, `caught`, `dropCaught`. The Lambda and the notifications read the
+ * input from the context (`$$.Execution.Input`), so a field of the input that has one of these names does no harm.
  */
 import { Aws, Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -69,7 +74,7 @@ export const STATES = {
 export interface ReportDefinitionProps {
   /** The report Lambda (`prepare` and `render`). */
   readonly reportFunction: lambda.IFunction;
-  /** The Athena workgroup the prepared statements belong to. */
+  /** The Athena workgroup the run's queries run in. */
   readonly workGroupName: string;
   /** Topic of the failure and incomplete-report notifications (the stack's alert topic). */
   readonly topic: sns.ITopic;
