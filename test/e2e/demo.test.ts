@@ -319,6 +319,15 @@ describe('npm run demo', () => {
     );
     const events = all.filter((e) => !/aurora-audit canary [0-9a-f-]{36}/.test(String(e.commandText)));
     expect(all.length - events.length).toBe(result.canary.stored.events);
+    // The canary ran before the report, within its period (the workload's first day to now): the report's
+    // figures below being the workload's proves its statements were left out.
+    const canaryTimes = all.filter((e) => !events.includes(e)).map((e) => e.time);
+    const firstWorkload = events.map((e) => e.time).sort()[0] as string;
+    expect(canaryTimes.length).toBeGreaterThan(0);
+    for (const t of canaryTimes) {
+      expect(t >= firstWorkload).toBe(true);
+      expect(Date.parse(t)).toBeLessThanOrEqual(Date.now());
+    }
     expect(events).toHaveLength(result.stored.events);
     expect(result.stored.events).toBe(result.pgAudit.events + result.activityStream.delivered);
     expect(new Set(events.map((e) => e.source))).toEqual(new Set(['das', 'pgaudit']));
