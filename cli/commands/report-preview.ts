@@ -29,8 +29,8 @@ import { awsClientConfig } from '../aws-settings';
 import type { CliIo } from '../io';
 import { toAthenaPages } from '../local/athena-results';
 import { AthenaSimulator } from '../local/aws/athena';
-import { SimClock } from '../local/stepfunctions/clock';
 import { sqlEngine } from '../local/sql-engine';
+import { SimClock } from '../local/stepfunctions/clock';
 import { athenaCost, formatBytes, type SearchWait, storedLayoutRoot } from './events';
 import { requireOutput, stackOutputs, UsageError } from './workflows';
 

@@ -11,8 +11,8 @@ import {
   queryParameters,
   querySql,
   REPORT_QUERIES,
-  reportQuery,
   renderLiterals,
+  reportQuery,
   sectionQueryString,
   summaryTableName,
 } from '../../reports/queries';
