@@ -2,9 +2,11 @@
  * `aurora-audit report --preview`: the report a run would send, rendered on this machine and written to a
  * directory, without sending or archiving anything. The report Lambda's own modules do the work: `prepareReport`
  * validates the input and plans the queries, `composeReport` reads the results and renders the chart, HTML,
- * text and the message. The queries run either in Athena as the workflow runs them (`EXECUTE <prepared
- * statement>` with the planned execution parameters in the report workgroup), or with `--local DIR` on the
- * embedded engine over a stored layout. Only Athena (and CloudFormation, for the stack's outputs) is called.
+ * text and the message. The plan runs as the workflow runs it (the period summary's CTAS into the run's own
+ * table, the sections' query strings over it, its DROP on every path; canary statements left out), either in
+ * Athena in the report workgroup (which needs what the workflow's role has: Glue create, read and delete of
+ * `report_summary_*` tables, S3 under `athena-results/`), or with `--local DIR` on the embedded engine over a
+ * stored layout through the Athena simulator. Only Athena (and CloudFormation, for the stack's outputs) is called.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,17 +19,18 @@ import {
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
 import { OUTPUTS } from '../../infra/outputs';
-import { queryParameters, querySql, reportQuery } from '../../reports/queries';
 import { createRedactor } from '../../tasks/core/redact';
 import { SectionCollector } from '../../tasks/core/report/result-set';
-import type { QueryItem, SectionOutcome } from '../../tasks/render-report/contract';
+import type { PrepareResult, QueryItem, SectionOutcome } from '../../tasks/render-report/contract';
 import { prepareReport } from '../../tasks/render-report/prepare';
 import { composeReport, readResults, type SectionReader } from '../../tasks/render-report/render';
 import { type ReportSettings, reportSettingsSchema } from '../../tasks/render-report/settings';
 import { awsClientConfig } from '../aws-settings';
 import type { CliIo } from '../io';
-import { athenaType, type EngineResult, toAthenaPages } from '../local/athena-results';
+import { toAthenaPages } from '../local/athena-results';
+import { AthenaSimulator } from '../local/aws/athena';
 import { sqlEngine } from '../local/sql-engine';
+import { SimClock } from '../local/stepfunctions/clock';
 import { athenaCost, formatBytes, type SearchWait, storedLayoutRoot } from './events';
 import { requireOutput, stackOutputs, UsageError } from './workflows';
 
@@ -35,6 +38,8 @@ import { requireOutput, stackOutputs, UsageError } from './workflows';
 export const DEFAULT_PREVIEW_DIR = 'report-preview';
 /** Queries run at once in Athena (the workflow's Map runs 5 by default). */
 const ATHENA_CONCURRENCY = 5;
+/** The workgroup name of the local preview (the simulator's). */
+const LOCAL_WORKGROUP = 'local-preview';
 
 /** The classes the coverage check reconciles, as the stack passes them (none when no cluster has it on). */
 function coverageClasses(config: AuroraAuditConfig): readonly string[] {
@@ -47,11 +52,22 @@ function coverageClasses(config: AuroraAuditConfig): readonly string[] {
  */
 export function previewSettings(
   config: AuroraAuditConfig,
-  deployed: { readonly bucket: string; readonly workGroup: string; readonly region?: string },
+  deployed: {
+    readonly bucket: string;
+    readonly workGroup: string;
+    readonly region?: string;
+    /** The stack's events table, `<database>.<table>` (its `GlueTable` output). @default aurora_audit.audit_events */
+    readonly eventsTable?: string;
+  },
 ): ReportSettings {
   return reportSettingsSchema.parse({
+    // As the stack writes the report Lambda's cluster file: the canary users' canary statements are left out.
     CLUSTERS: JSON.stringify(
-      config.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId })),
+      config.clusters.map((c) => ({
+        identifier: c.identifier,
+        resourceId: c.resourceId,
+        ...(c.canary ? { canaryUser: c.canary.user } : {}),
+      })),
     ),
     RECIPIENTS: JSON.stringify(config.reports.recipients),
     SENDER: config.reports.sender,
@@ -59,6 +75,7 @@ export function previewSettings(
     TIME_ZONE: 'UTC',
     BUCKET: deployed.bucket,
     WORKGROUP: deployed.workGroup,
+    ...(deployed.eventsTable ? { EVENTS_TABLE: deployed.eventsTable } : {}),
     REDACTION_PATTERNS: JSON.stringify(config.redaction.extraPatterns),
     COVERAGE_CLASSES: coverageClasses(config).join(','),
     AWS_REGION: deployed.region,
@@ -74,122 +91,161 @@ interface PlannedSections {
 
 const sectionLabel = (item: QueryItem) => `${item.query}${item.cluster === '*' ? '' : ` (${item.cluster})`}`;
 
-/** Runs the planned queries on the embedded engine; results are served to the collector as Athena pages. */
-async function localSections(
-  dir: string,
-  items: readonly QueryItem[],
-  prepared: { period: Parameters<typeof queryParameters>[1] },
-  settings: ReportSettings,
+/** One query string run to its end: its id, its state, why it failed, what it scanned. */
+interface QueryOutcome {
+  readonly id: string;
+  readonly state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  readonly reason?: string;
+  readonly bytes: number;
+}
+
+/** Where the plan's query strings run: the embedded engine (through the Athena simulator) or Athena. */
+interface QueryRunner {
+  run(queryString: string): Promise<QueryOutcome>;
+  read: SectionReader;
+  close?(): void;
+}
+
+export class PreviewSummaryError extends Error {
+  override readonly name = 'PreviewSummaryError';
+}
+
+/**
+ * Runs the plan as the workflow does: the period summary's CTAS into the run's table, every section's query
+ * string over it (a few at once), then the DROP on every path. A failed summary fails the preview
+ * (the workflow's SummaryFailed); a failed section is a FAILED section.
+ */
+async function runPlan(
+  prepared: Pick<PrepareResult, 'summary' | 'queries'>,
+  runner: QueryRunner,
   io: CliIo,
-): Promise<PlannedSections> {
-  const engine = await sqlEngine(storedLayoutRoot(dir));
-  const results = new Map<string, EngineResult>();
-  const outcomes: SectionOutcome[] = [];
-  for (const [i, item] of items.entries()) {
-    const id = `local-${i + 1}`;
-    try {
-      const values = queryParameters(
-        reportQuery(item.query),
-        prepared.period,
-        item.cluster,
-        settings.COVERAGE_CLASSES,
+): Promise<{ outcomes: SectionOutcome[]; bytes: number[] }> {
+  const bytes: number[] = [];
+  const outcomes: SectionOutcome[] = new Array(prepared.queries.length);
+  try {
+    const summary = await runner.run(prepared.summary.createQuery);
+    bytes.push(summary.bytes);
+    io.stderr(
+      `period summary ${prepared.summary.table}: ${summary.state} ${summary.id}, ${formatBytes(summary.bytes)} scanned\n`,
+    );
+    if (summary.state !== 'SUCCEEDED')
+      throw new PreviewSummaryError(
+        `the period summary ${summary.state}: ${summary.reason ?? `query ${summary.id}`} (no section can run without it)`,
       );
-      const table = await engine.table(querySql(item.query), values);
-      results.set(id, {
-        columns: table.columns.map((c) => ({ name: c.name, type: athenaType(c.type) })),
-        rows: table.rows,
-      });
-      outcomes.push({ query: item.query, cluster: item.cluster, status: 'SUCCEEDED', queryExecutionId: id });
-      io.stderr(`${sectionLabel(item)}: ${table.rows.length} row(s)\n`);
-    } catch (err) {
-      const e = err as Error;
-      outcomes.push({
-        query: item.query,
-        cluster: item.cluster,
-        status: 'FAILED',
-        error: e.name,
-        cause: e.message,
-      });
-      io.stderr(`${sectionLabel(item)}: FAILED ${e.name}: ${e.message}\n`);
-    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(ATHENA_CONCURRENCY, prepared.queries.length) }, async () => {
+        while (next < prepared.queries.length) {
+          const i = next++;
+          const item = prepared.queries[i] as QueryItem;
+          let o: QueryOutcome;
+          try {
+            o = await runner.run(item.queryString);
+          } catch (err) {
+            const e = err as Error;
+            o = { id: '', state: 'FAILED', reason: `${e.name}: ${e.message}`, bytes: 0 };
+          }
+          bytes.push(o.bytes);
+          io.stderr(`${sectionLabel(item)}: ${o.state} ${o.id}, ${formatBytes(o.bytes)} scanned\n`);
+          outcomes[i] =
+            o.state === 'SUCCEEDED'
+              ? { query: item.query, cluster: item.cluster, status: 'SUCCEEDED', queryExecutionId: o.id }
+              : {
+                  query: item.query,
+                  cluster: item.cluster,
+                  status: 'FAILED',
+                  error: `Athena.Query${o.state === 'CANCELLED' ? 'Cancelled' : 'Failed'}`,
+                  cause: o.reason ?? `query ${o.id} ${o.state}`,
+                };
+        }
+      }),
+    );
+  } finally {
+    // On every path, as the workflow does; a failed drop is told, and the preview goes on.
+    const dropped = await runner.run(prepared.summary.dropQuery).catch((err: Error) => ({
+      id: '',
+      state: 'FAILED' as const,
+      reason: err.message,
+      bytes: 0,
+    }));
+    if (dropped.state !== 'SUCCEEDED')
+      io.stderr(
+        `the summary table ${prepared.summary.table} was not dropped (${dropped.reason ?? dropped.state}): run ${prepared.summary.dropQuery}\n`,
+      );
   }
+  return { outcomes, bytes };
+}
+
+/** The embedded engine over a stored layout, through the Athena simulator: CTAS, query strings, DROP as Athena. */
+async function localRunner(dir: string, now: Date, settings: ReportSettings): Promise<QueryRunner> {
   const redact = createRedactor(settings.REDACTION_PATTERNS);
+  const engine = await sqlEngine(storedLayoutRoot(dir));
+  const simulator = new AthenaSimulator(new SimClock(now));
+  simulator.addWorkGroup(LOCAL_WORKGROUP);
+  simulator.useEngine(engine);
+  const start = simulator.handlers()['athena:startQueryExecution'] as (
+    params: Record<string, unknown>,
+  ) => Promise<{ QueryExecution: { QueryExecutionId: string } }>;
   return {
-    outcomes,
+    async run(queryString) {
+      try {
+        const r = await start({ QueryString: queryString, WorkGroup: LOCAL_WORKGROUP });
+        return { id: r.QueryExecution.QueryExecutionId, state: 'SUCCEEDED', bytes: 0 };
+      } catch (err) {
+        // The simulator fails a query as the .sync integration does: the cause is its GetQueryExecution.
+        const cause = JSON.parse((err as Error).message) as {
+          QueryExecution?: { QueryExecutionId?: string; Status?: { StateChangeReason?: string } };
+        };
+        return {
+          id: cause.QueryExecution?.QueryExecutionId ?? '',
+          state: 'FAILED',
+          reason: cause.QueryExecution?.Status?.StateChangeReason,
+          bytes: 0,
+        };
+      }
+    },
     async read(id, onRow) {
-      const result = results.get(id);
+      const result = simulator.results.get(id);
       if (!result) throw new Error(`no local result ${id}`);
       const collector = new SectionCollector(settings.MAX_ROWS_PER_SECTION, redact, onRow);
       for (const page of toAthenaPages(result.rows, 1000, result.columns))
         collector.addPage(page.ResultSet ?? {});
       return collector.result();
     },
-    summary: `${items.length} queries on the embedded engine over ${dir}`,
     close: () => engine.close(),
   };
 }
 
-/** Runs the planned queries in Athena exactly as the workflow does, a few at once, with progress. */
-async function athenaSections(
-  items: readonly QueryItem[],
-  workGroup: string,
-  settings: ReportSettings,
-  io: CliIo,
-  wait: SearchWait,
+/** Athena: each query string started in the report workgroup and polled to its end. */
+function athenaRunner(
   athena: AthenaClient,
-): Promise<PlannedSections> {
-  const outcomes: SectionOutcome[] = new Array(items.length);
-  let scanned = 0;
-  let billed = 0;
-  let usd = 0;
-  const run = async (item: QueryItem, i: number) => {
-    const { QueryExecutionId: id } = await athena.send(
-      new StartQueryExecutionCommand({
-        QueryString: `EXECUTE ${item.statementName}`,
-        ExecutionParameters: [...item.executionParameters],
-        WorkGroup: workGroup,
-      }),
-    );
-    if (!id) throw new Error('Athena StartQueryExecution returned no QueryExecutionId');
-    let execution: QueryExecution | undefined;
-    for (;;) {
-      execution = (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution;
-      const state = execution?.Status?.State;
-      if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') break;
-      await wait.sleep(wait.pollMs);
-    }
-    const state = execution?.Status?.State;
-    const bytes = execution?.Statistics?.DataScannedInBytes ?? 0;
-    const cost = athenaCost(bytes);
-    scanned += bytes;
-    billed += cost.billedBytes;
-    usd += cost.usd;
-    io.stderr(`${sectionLabel(item)}: ${state} ${id}, ${formatBytes(bytes)} scanned\n`);
-    outcomes[i] =
-      state === 'SUCCEEDED'
-        ? { query: item.query, cluster: item.cluster, status: 'SUCCEEDED', queryExecutionId: id }
-        : {
-            query: item.query,
-            cluster: item.cluster,
-            status: 'FAILED',
-            error: `Athena.Query${state === 'CANCELLED' ? 'Cancelled' : 'Failed'}`,
-            cause: execution?.Status?.StateChangeReason ?? `query ${id} ${state}`,
-          };
-  };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(ATHENA_CONCURRENCY, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await run(items[i] as QueryItem, i);
-      }
-    }),
-  );
+  workGroup: string,
+  wait: SearchWait,
+  settings: ReportSettings,
+): QueryRunner {
   const redact = createRedactor(settings.REDACTION_PATTERNS);
   return {
-    outcomes,
+    async run(queryString) {
+      const { QueryExecutionId: id } = await athena.send(
+        new StartQueryExecutionCommand({ QueryString: queryString, WorkGroup: workGroup }),
+      );
+      if (!id) throw new Error('Athena StartQueryExecution returned no QueryExecutionId');
+      let execution: QueryExecution | undefined;
+      for (;;) {
+        execution = (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))
+          .QueryExecution;
+        const state = execution?.Status?.State;
+        if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') break;
+        await wait.sleep(wait.pollMs);
+      }
+      return {
+        id,
+        state: execution?.Status?.State as QueryOutcome['state'],
+        reason: execution?.Status?.StateChangeReason,
+        bytes: execution?.Statistics?.DataScannedInBytes ?? 0,
+      };
+    },
     read: (id, onRow) => readResults(athena, id, settings.MAX_ROWS_PER_SECTION, redact, onRow),
-    summary: `${items.length} Athena queries in ${workGroup}: ${formatBytes(scanned)} scanned (${scanned} bytes), billed as ${formatBytes(billed)}: $${usd.toFixed(6)} at $5 per TB scanned (Athena's list price; 10 MB minimum per query)`,
   };
 }
 
@@ -211,7 +267,7 @@ export async function previewReport(io: CliIo, wait: SearchWait, request: Previe
   let workGroup = '';
   if (request.local !== undefined) {
     storedLayoutRoot(request.local); // a usage error before anything else
-    settings = previewSettings(config, { bucket: 'local-preview', workGroup: 'local-preview' });
+    settings = previewSettings(config, { bucket: 'local-preview', workGroup: LOCAL_WORKGROUP });
   } else {
     const stack = request.stack ?? config.name;
     const outputs = await stackOutputs(new CloudFormationClient(awsClientConfig()), stack);
@@ -222,6 +278,7 @@ export async function previewReport(io: CliIo, wait: SearchWait, request: Previe
       bucket: requireOutput(outputs, OUTPUTS.auditBucket, stack),
       workGroup,
       region,
+      eventsTable: requireOutput(outputs, OUTPUTS.glueTable, stack),
     });
   }
   const prepared = prepareReport(
@@ -234,10 +291,30 @@ export async function previewReport(io: CliIo, wait: SearchWait, request: Previe
   io.stderr(
     `previewing ${reportRequest.periodName} ${reportRequest.period.firstDate} to ${reportRequest.period.lastDate} (${reportRequest.period.timeZone}): ${prepared.queries.length} queries; nothing is sent or archived\n`,
   );
-  const sections =
+  const runner =
     request.local !== undefined
-      ? await localSections(request.local, prepared.queries, reportRequest, settings, io)
-      : await athenaSections(prepared.queries, workGroup, settings, io, wait, athena as AthenaClient);
+      ? await localRunner(request.local, request.now, settings)
+      : athenaRunner(athena as AthenaClient, workGroup, wait, settings);
+  let sections: PlannedSections;
+  try {
+    const { outcomes, bytes } = await runPlan(prepared, runner, io);
+    const scanned = bytes.reduce((a, b) => a + b, 0);
+    const costs = bytes.map(athenaCost);
+    const billed = costs.reduce((a, c) => a + c.billedBytes, 0);
+    const usd = costs.reduce((a, c) => a + c.usd, 0);
+    sections = {
+      outcomes,
+      read: runner.read,
+      summary:
+        request.local !== undefined
+          ? `the period summary and ${prepared.queries.length} sections on the embedded engine over ${request.local}`
+          : `the period summary and ${prepared.queries.length} sections in ${workGroup}: ${formatBytes(scanned)} scanned (${scanned} bytes), billed as ${formatBytes(billed)}: $${usd.toFixed(6)} at $5 per TB scanned (Athena's list price; 10 MB minimum per query)`,
+      close: runner.close,
+    };
+  } catch (err) {
+    runner.close?.();
+    throw err;
+  }
   try {
     const composed = await composeReport(
       reportRequest,

@@ -8,12 +8,14 @@
  * 4. the server's real log through the real alert Lambda (pgAudit path), and a SIMULATED activity stream
  *    (records built from the same statements, encrypted and compressed as Aurora does, data keys under the
  *    local KMS stand-in) through the real decrypt Lambda and then the alert Lambda; alert emails as `.eml`;
- * 5. the events in the stored layout (what Firehose wrote) and the synthesized report workflow on them, with
- *    Athena answered by the embedded SQL engine; the report email, its HTML and a Chromium screenshot;
- * 6. one run of orders-db's canary workflow (the synthesized state machine): its marked statements through the
+ * 5. one run of orders-db's canary workflow (the synthesized state machine): its marked statements through the
  *    simulated Data API on the real database, their pgAudit lines and activity-stream records through the real
- *    Lambdas to the alert Lambda, which records the arrivals the workflow waits for (./canary.ts). It runs
- *    after the report and its events are counted apart: the demo's figures are the workload's;
+ *    Lambdas to the alert Lambda, which records the arrivals the workflow waits for (./canary.ts). Its events
+ *    are counted apart;
+ * 6. the events in the stored layout (what Firehose wrote, the canary's included) and the synthesized report
+ *    workflow on them, with Athena answered by the embedded SQL engine; the report leaves the canary user's
+ *    canary statements out, so its figures are the workload's; the report email, its HTML and a Chromium
+ *    screenshot;
  * 7. everything under the output directory; the database stopped and temporary files removed on every exit
  *    path, Ctrl-C included.
  * Used by `cli/commands/demo.ts` and by `test/e2e/demo.test.ts`.
@@ -449,14 +451,47 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     for (const a of alerts) display.detail(`  ${relative(outDir, a.file)}  ${a.subject}  [${a.sources}]`);
 
-    // 5. Stored events and the report workflow
+    // 5. The canary, before the report: its marked statements are stored evidence like any other, and the
+    // report leaves them out (the canary user's canary statements), so the report's figures stay the workload's.
+    const storedObjects = [...aws.objects.keys()].filter((k) => k.startsWith('events/')).length;
+    const storedEvents = aws.storedEvents;
+    display.phase(
+      'Canary: the synthesized canary workflow of orders-db, its statements through the simulated Data API on the real database',
+    );
+    const canary = await runDemoCanary({
+      pg,
+      deployment,
+      cluster,
+      aws,
+      kms,
+      decrypt,
+      alert: (event) => alert(event),
+      workflowsDir,
+      progress: (start) => display.workflow(start),
+      pace: (dispatch) => paced(dispatch, paceMs),
+    });
+    const ms = (v: number | undefined) => (v === undefined ? 'missing' : `${(v / 1000).toFixed(3)} s`);
+    display.detail(
+      `${canary.statements.length} marked statements run as ${canary.statements[0]?.user ?? '?'} (nonce ${canary.nonce ?? '?'}): ${canary.statements.map((s) => s.sql.split(' ')[0]).join(', ')}`,
+    );
+    display.detail(
+      `arrivals recorded by the alert Lambda: activity stream ${canary.recognized.das}, pgAudit ${canary.recognized.pgaudit}; ${canary.emails} email${canary.emails === 1 ? '' : 's'}`,
+    );
+    display.detail(
+      `latency on this machine (audit time → alert Lambda; pgAudit's time has whole seconds): activity stream ROLE ${ms(canary.latencies.das.ROLE)}, DDL ${ms(canary.latencies.das.DDL)}; pgAudit ROLE ${ms(canary.latencies.pgaudit.ROLE)}, DDL ${ms(canary.latencies.pgaudit.DDL)}`,
+    );
+    display.detail(
+      `the run: ${relative(outDir, canary.executionFile)}; what the server logged for its statements: ${relative(outDir, canary.logFile)}`,
+    );
+    if (canary.status !== 'SUCCEEDED')
+      throw new Error(`the canary workflow ended ${canary.status}: ${canary.error ?? ''}`);
+
+    // 6. Stored events and the report workflow
     display.phase(
       'Compliance report: the synthesized ComplianceReport workflow, Athena on the embedded SQL engine',
     );
-    const storedObjects = [...aws.objects.keys()].filter((k) => k.startsWith('events/')).length;
-    const storedEvents = aws.storedEvents;
     display.detail(
-      `stored: ${aws.storedEvents} events in ${storedObjects} GZIP objects under bucket/events/cluster=${cluster.resourceId}/day=…/hour=…/ (both sources)`,
+      `stored: ${storedEvents} workload events in ${storedObjects} GZIP objects under bucket/events/cluster=${cluster.resourceId}/day=…/hour=…/ (both sources), and the canary's ${canary.stored.events} in ${canary.stored.objects}; the report leaves the canary's statements out`,
     );
     // The report runs now, about the workload's days up to today (UTC): the report Lambda reads the real
     // clock, so the report shows the run's real date and time (and says that today is not over yet). The
@@ -520,38 +555,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       display.detail(`no screenshot: Chromium failed (${(err as Error).message.split('\n')[0]})`);
     }
     display.detail(`subject: ${subject}`);
-
-    // 6. The canary
-    display.phase(
-      'Canary: the synthesized canary workflow of orders-db, its statements through the simulated Data API on the real database',
-    );
-    const canary = await runDemoCanary({
-      pg,
-      deployment,
-      cluster,
-      aws,
-      kms,
-      decrypt,
-      alert: (event) => alert(event),
-      workflowsDir,
-      progress: (start) => display.workflow(start),
-      pace: (dispatch) => paced(dispatch, paceMs),
-    });
-    const ms = (v: number | undefined) => (v === undefined ? 'missing' : `${(v / 1000).toFixed(3)} s`);
-    display.detail(
-      `${canary.statements.length} marked statements run as ${canary.statements[0]?.user ?? '?'} (nonce ${canary.nonce ?? '?'}): ${canary.statements.map((s) => s.sql.split(' ')[0]).join(', ')}`,
-    );
-    display.detail(
-      `arrivals recorded by the alert Lambda: activity stream ${canary.recognized.das}, pgAudit ${canary.recognized.pgaudit}; ${canary.emails} email${canary.emails === 1 ? '' : 's'}`,
-    );
-    display.detail(
-      `latency on this machine (audit time → alert Lambda; pgAudit's time has whole seconds): activity stream ROLE ${ms(canary.latencies.das.ROLE)}, DDL ${ms(canary.latencies.das.DDL)}; pgAudit ROLE ${ms(canary.latencies.pgaudit.ROLE)}, DDL ${ms(canary.latencies.pgaudit.DDL)}`,
-    );
-    display.detail(
-      `the run: ${relative(outDir, canary.executionFile)}; what the server logged for its statements: ${relative(outDir, canary.logFile)}`,
-    );
-    if (canary.status !== 'SUCCEEDED')
-      throw new Error(`the canary workflow ended ${canary.status}: ${canary.error ?? ''}`);
 
     // 7. Summary
     pg.stop();

@@ -4,14 +4,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { querySql, REPORT_SECTIONS } from '../../reports/queries';
+import { querySql, REPORT_SECTIONS, SQL_CANARY_RUNS_TABLE, SQL_EVENTS_TABLE } from '../../reports/queries';
 import { ATHENA_RESULTS_PREFIX, CANARY_RUNS_PREFIX, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
 import { statementNameOf } from '../../tasks/render-report/contract';
 
-/** How the SQL files name the events table; the deployed statements name the stack's own. */
-export const SQL_EVENTS_TABLE = 'aurora_audit.audit_events';
-/** How the SQL files name the canary's run records (the report's "Control evidence"). */
-export const SQL_CANARY_RUNS_TABLE = 'aurora_audit.canary_runs';
+/**
+ * How the SQL files name the events table and the canary's run records (the report's "Control evidence"); the
+ * deployed statements name the stack's own.
+ */
+export { SQL_CANARY_RUNS_TABLE, SQL_EVENTS_TABLE };
 
 /**
  * A query's SQL as this stack deploys it: the file's text with {@link SQL_EVENTS_TABLE} replaced by the

@@ -7,7 +7,8 @@
  * row and count is a statement: the two sources' entries of one statement are paired (the identity of
  * `tasks/core/statement.ts`) and shown once with the `sources` that saw it (`das`, `pgaudit`, `das,pgaudit`).
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReportPeriod } from '../../tasks/core/report-period';
 
@@ -298,27 +299,68 @@ export const PERIOD_SUMMARY_TABLE = 'aurora_audit.report_period_summary';
 /** The canary users of the report's clusters (`clusters[].canary.user`), by cluster resource id. */
 export type CanaryUsers = Readonly<Record<string, string>>;
 
+/**
+ * Where the report Lambda's bundle holds the summary and section SQL (`<bundle>/report-sql/summary/…`,
+ * `<bundle>/report-sql/sections/…`): esbuild inlines this module, not the files, so the workflow construct
+ * copies them there ({@link reportSqlCopyCommands}).
+ */
+export const BUNDLED_SQL_DIR = 'report-sql';
+
+/** Reads `<kind>/<file>` from the repository (tests, tsx, the CLI), else from beside the bundle. */
+function readReportSql(kind: 'summary' | 'sections' | 'queries', file: string): string {
+  const candidates = [join(__dirname, '..', kind, file), join(__dirname, BUNDLED_SQL_DIR, kind, file)];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found)
+    throw new UnknownReportQueryError(`${kind}/${file} not found (looked in ${candidates.join(', ')})`);
+  return readFileSync(found, 'utf8');
+}
+
+/** Shell commands for `commandHooks.afterBundling`: the summary and section SQL beside the bundle. */
+export function reportSqlCopyCommands(outputDir: string): string[] {
+  const root = join(__dirname, '..');
+  const target = join(outputDir, BUNDLED_SQL_DIR);
+  return [
+    `mkdir -p "${join(target, 'summary')}" "${join(target, 'sections')}" "${join(target, 'queries')}"`,
+    `cp "${join(root, 'summary', PERIOD_SUMMARY_FILE)}" "${join(target, 'summary', PERIOD_SUMMARY_FILE)}"`,
+    `cp "${join(root, 'queries', CONTROL_EVIDENCE_QUERY.file)}" "${join(target, 'queries', CONTROL_EVIDENCE_QUERY.file)}"`,
+    ...REPORT_QUERIES.map(
+      (q) => `cp "${join(root, 'sections', `${q.name}.sql`)}" "${join(target, 'sections', `${q.name}.sql`)}"`,
+    ),
+  ];
+}
+
 /** The SQL text of the period summary. */
 export function periodSummarySql(): string {
-  return readFileSync(join(__dirname, '..', 'summary', PERIOD_SUMMARY_FILE), 'utf8');
+  return readReportSql('summary', PERIOD_SUMMARY_FILE);
 }
 
 /** The SQL text of a section over the period summary (`reports/sections/<name>.sql`). */
 export function sectionSql(name: string): string {
-  return readFileSync(join(__dirname, '..', 'sections', `${reportQuery(name).name}.sql`), 'utf8');
+  return readReportSql('sections', `${reportQuery(name).name}.sql`);
 }
 
 const CANARY_USER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
-/** The period summary's execution parameter values, in placeholder order (see the file's header). */
+/**
+ * The period summary's parameter values, in placeholder order (see the file's header). `cluster` is `*`, a
+ * cluster resource id, or several, comma-separated (a report on some of the clusters).
+ */
 export function periodSummaryParameters(
   period: ReportPeriod,
-  cluster: string,
+  cluster: string | readonly string[],
   canaryUsers: CanaryUsers = {},
   coverageClasses: readonly string[] = DEFAULT_COVERAGE_CLASSES,
 ): string[] {
-  const [firstDay, lastDay, firstDayAgain, firstHour, lastDayAgain, lastHour, c1, c2, start, end] =
-    queryParameters(reportQuery('first-seen'), period, cluster, coverageClasses);
+  const clusters = typeof cluster === 'string' ? [cluster] : [...cluster];
+  if (clusters.length === 0 || (clusters.length > 1 && clusters.includes('*')))
+    throw new InvalidReportParameterError(
+      `clusters must be '*' or cluster resource ids, got ${JSON.stringify(clusters)}`,
+    );
+  for (const c of clusters) queryParameters(reportQuery('first-seen'), period, c, coverageClasses);
+  const [firstDay, lastDay, firstDayAgain, firstHour, lastDayAgain, lastHour, , , start, end] =
+    queryParameters(reportQuery('first-seen'), period, clusters[0] as string, coverageClasses);
+  const c1 = clusters.join(',');
+  const c2 = c1;
   for (const [resourceId, user] of Object.entries(canaryUsers)) {
     if (!CLUSTER.test(resourceId) || resourceId === '*' || !CANARY_USER.test(user))
       throw new InvalidReportParameterError(
@@ -344,4 +386,165 @@ export function periodSummaryParameters(
     period.timeZone,
     coverageClasses.join(','),
   ] as string[];
+}
+
+/**
+ * The characters a rendered value may hold: what the period (dates, hours, ISO-8601 instants), cluster
+ * resource ids, canary user names, IANA time zone names and class names are made of. No quote, backslash,
+ * semicolon or comment marker can reach the SQL, whatever the quoting.
+ */
+const RENDERABLE = /^[A-Za-z0-9 _:.,*+/$-]*$/;
+
+/**
+ * `sql` with each `?` placeholder (outside string literals, quoted identifiers and comments) replaced by the
+ * next value as a single-quoted SQL string literal. Every value must be {@link RENDERABLE}; the count must
+ * match. This is how the period summary runs: its CTAS carries no execution parameters (Athena documents `?`
+ * only in WHERE clauses; the summary has some elsewhere), so it is correct whichever way Athena treats them.
+ */
+export function renderLiterals(sql: string, values: readonly string[]): string {
+  for (const v of values)
+    if (!RENDERABLE.test(v))
+      throw new InvalidReportParameterError(
+        `a rendered value holds characters it may not: ${JSON.stringify(v)}`,
+      );
+  let out = '';
+  let next = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i] as string;
+    if (ch === "'" || ch === '"') {
+      // A literal or quoted identifier, doubled quotes inside.
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === ch && sql[j + 1] !== ch)) j += sql[j] === ch ? 2 : 1;
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (ch === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const j = end === -1 ? sql.length : end;
+      out += sql.slice(i, j);
+      i = j;
+    } else if (ch === '?') {
+      if (next >= values.length)
+        throw new InvalidReportParameterError(
+          `the SQL has more placeholders than the ${values.length} values`,
+        );
+      out += `'${(values[next++] as string).replace(/'/g, "''")}'`;
+      i += 1;
+    } else {
+      out += ch;
+      i += 1;
+    }
+  }
+  if (next !== values.length)
+    throw new InvalidReportParameterError(`the SQL has ${next} placeholders for ${values.length} values`);
+  return out;
+}
+
+/** How the summary and event SQL name the events table (each deployment names its own). */
+export const SQL_EVENTS_TABLE = 'aurora_audit.audit_events';
+/** The prefix of every run's summary table name (IAM grants Glue on `<database>/<prefix>*` only). */
+export const SUMMARY_TABLE_PREFIX = 'report_summary_';
+const GLUE_TABLE = /^[a-z0-9_]{1,255}$/;
+const QUALIFIED_TABLE = /^([a-z0-9_]{1,255})\.([a-z0-9_]{1,255})$/;
+
+export class InvalidSummaryTableError extends Error {
+  override readonly name = 'InvalidSummaryTableError';
+}
+
+/**
+ * The run's summary table: `report_summary_` + the execution name in Glue's table-name characters (lower-case
+ * letters, digits, `_`) + 8 hex digits of its SHA-256, so that two execution names that read the same once
+ * sanitized (`Run-1`, `run_1`) still get two tables. At most 15 + 80 + 9 characters (Glue allows 255).
+ */
+export function summaryTableName(executionName: string): string {
+  const readable = executionName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const hash = createHash('sha256').update(executionName, 'utf8').digest('hex').slice(0, 8);
+  const name = `${SUMMARY_TABLE_PREFIX}${readable}_${hash}`;
+  if (!GLUE_TABLE.test(name)) throw new InvalidSummaryTableError(`not a Glue table name: ${name}`);
+  return name;
+}
+
+function qualified(table: string, what: string): { database: string; name: string } {
+  const m = QUALIFIED_TABLE.exec(table);
+  if (!m)
+    throw new InvalidSummaryTableError(
+      `${what} must be <database>.<table> in lower case, got ${JSON.stringify(table)}`,
+    );
+  return { database: m[1] as string, name: m[2] as string };
+}
+
+/**
+ * The run's CTAS: `CREATE TABLE <database>.<table> WITH (format = 'PARQUET', write_compression = 'SNAPPY')
+ * AS <period summary>`, reading `eventsTable` (`<database>.<table>`), the summary table in the events' database,
+ * the values rendered as literals ({@link renderLiterals}). No `external_location`: the workgroup enforces its
+ * result location, so Athena writes the table under `<results>/tables/<query id>/`.
+ */
+export function periodSummaryCtas(eventsTable: string, table: string, values: readonly string[]): string {
+  const events = qualified(eventsTable, 'the events table');
+  if (!GLUE_TABLE.test(table) || !table.startsWith(SUMMARY_TABLE_PREFIX))
+    throw new InvalidSummaryTableError(`not a summary table name: ${JSON.stringify(table)}`);
+  const sql = periodSummarySql();
+  if (!sql.includes(SQL_EVENTS_TABLE))
+    throw new InvalidSummaryTableError(`the summary does not read ${SQL_EVENTS_TABLE}`);
+  const select = renderLiterals(
+    sql.split(SQL_EVENTS_TABLE).join(`${events.database}.${events.name}`),
+    values,
+  );
+  return `CREATE TABLE ${events.database}.${table} WITH (format = 'PARQUET', write_compression = 'SNAPPY') AS\n${select}`;
+}
+
+/** The run's DROP of its summary table (`IF EXISTS`: also on paths where the CTAS never ran or failed). */
+export function periodSummaryDrop(eventsTable: string, table: string): string {
+  const { database } = qualified(eventsTable, 'the events table');
+  if (!GLUE_TABLE.test(table) || !table.startsWith(SUMMARY_TABLE_PREFIX))
+    throw new InvalidSummaryTableError(`not a summary table name: ${JSON.stringify(table)}`);
+  return `DROP TABLE IF EXISTS ${database}.${table}`;
+}
+
+/**
+ * A section's query string against the run's summary table: all of it for `*`, or, for one cluster of a
+ * report on some clusters, only that cluster's rows (the summary's `cluster` column is the partition value).
+ */
+export function sectionQueryString(
+  name: string,
+  eventsTable: string,
+  table: string,
+  cluster: string,
+): string {
+  const { database } = qualified(eventsTable, 'the events table');
+  if (!GLUE_TABLE.test(table) || !table.startsWith(SUMMARY_TABLE_PREFIX))
+    throw new InvalidSummaryTableError(`not a summary table name: ${JSON.stringify(table)}`);
+  if (!CLUSTER.test(cluster))
+    throw new InvalidReportParameterError(
+      `cluster must be a cluster resource id or '*', got ${JSON.stringify(cluster)}`,
+    );
+  const source =
+    cluster === '*'
+      ? `${database}.${table}`
+      : `(SELECT * FROM ${database}.${table} WHERE cluster = '${cluster}')`;
+  return sectionSql(name).split(PERIOD_SUMMARY_TABLE).join(source);
+}
+
+/** How the control-evidence SQL names the canary's run records; the run reads its stack's own. */
+export const SQL_CANARY_RUNS_TABLE = 'aurora_audit.canary_runs';
+
+/**
+ * The Control evidence section's query string (it reads the canary's run records, not the events, so not the
+ * period summary): `reports/queries/control-evidence.sql` with the run records of the events' database
+ * (`<database>.canary_runs`) and its values rendered as literals ({@link renderLiterals}), as the summary's are.
+ * `clusterName` is a cluster identifier or `*` (the records name clusters by identifier).
+ */
+export function controlEvidenceQueryString(
+  eventsTable: string,
+  period: ReportPeriod,
+  clusterName: string,
+): string {
+  const { database } = qualified(eventsTable, 'the events table');
+  const sql = readReportSql('queries', CONTROL_EVIDENCE_QUERY.file);
+  if (!sql.includes(SQL_CANARY_RUNS_TABLE))
+    throw new InvalidSummaryTableError(`${CONTROL_EVIDENCE_QUERY.file} does not read ${SQL_CANARY_RUNS_TABLE}`);
+  return renderLiterals(
+    sql.split(SQL_CANARY_RUNS_TABLE).join(`${database}.canary_runs`),
+    queryParameters(CONTROL_EVIDENCE_QUERY, period, '*', [], clusterName),
+  );
 }

@@ -10,7 +10,7 @@
 -- Parameters, in order: 1 period start (ISO-8601 UTC; the previous period ends there), 2 first day partition
 -- of the previous period, 3 last day partition of the period (YYYY-MM-DD, UTC), 4 the previous period's first
 -- day again and 5 the hour partition of its start (00-23, UTC), 6 the last day again and 7 the hour partition
--- of the period's last instant, 8 and 9 cluster resource id, or '*' for all clusters, 10 previous period
+-- of the period's last instant, 8 and 9 the cluster resource ids, comma-separated, or '*' for all clusters, 10 previous period
 -- start, 11 period end (end exclusive), 12 the clusters' canary users as 'cluster-…:user' pairs,
 -- comma-separated, users lower case ('' for none), 13 the report's IANA time zone, 14 the reconciled
 -- classes, upper case and comma-separated ('ROLE,DDL'; '' when the coverage check is off).
@@ -29,7 +29,7 @@ WITH events AS (
       -- last instant's hour on its last day.
       AND (e.day > ? OR e.hour >= ?)
       AND (e.day < ? OR e.hour <= ?)
-      AND (? = '*' OR e.cluster = ?)
+      AND (? = '*' OR contains(split(?, ','), e.cluster))
       AND from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(?)
       AND from_iso8601_timestamp(e."time") < from_iso8601_timestamp(?)
   ) stored
@@ -218,13 +218,15 @@ shaped AS (
     event_ts AS at_ts
   FROM flagged
 )
+-- Instants are stored as timestamps in UTC without a zone: a CTAS table (Hive, Parquet) cannot hold a
+-- timestamp with time zone (Athena fails the CTAS with NOT_SUPPORTED: Unsupported Hive type).
 -- One row per notable statement (detail true, its columns filled, statements 1), and one row per group of the
 -- other statements (detail false, the statement's own columns NULL), with the group's count and first and
 -- last sighting.
 SELECT
   in_period, detail, cluster, clusterid, "user", remotehost, "database", "class", sources, local_date,
   detail_time AS "time",
-  detail_ts AS event_ts,
+  CAST(at_timezone(detail_ts, 'UTC') AS timestamp) AS event_ts,
   detail_command AS command,
   detail_objecttype AS objecttype,
   detail_objectname AS objectname,
@@ -240,8 +242,8 @@ SELECT
   detail_coverage_gap AS coverage_gap,
   detail_likely_cause AS likely_cause,
   count(*) AS statements,
-  min(at_ts) AS first_ts,
-  max(at_ts) AS last_ts,
+  CAST(at_timezone(min(at_ts), 'UTC') AS timestamp) AS first_ts,
+  CAST(at_timezone(max(at_ts), 'UTC') AS timestamp) AS last_ts,
   min_by(at_time, at_ts) AS first_time,
   max_by(at_time, at_ts) AS last_time
 FROM shaped

@@ -11,6 +11,7 @@
  * reports/<period>/<from>_<to>/…                         rendered reports and their CSV evidence
  * athena-results/…                                      Athena query results (workgroup output)
  * canary-runs/day=<YYYY-MM-DD>/<cluster>.<execution>.json  one canary run's record (canary workflow)
+ * athena-results/tables/<query id>/…                    each report run's period summary table (CTAS, Parquet)
  * ```
  */
 import { type AuditEvent, toJsonLine } from './audit-event';
@@ -25,6 +26,8 @@ export const REPORTS_PREFIX = 'reports/';
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 /** The canary's run records (tasks/core/canary.ts `CanaryRunRecord`): evidence, kept as long as the reports. */
 export const CANARY_RUNS_PREFIX = 'canary-runs/';
+/** Where Athena writes the tables a CTAS creates in the report workgroup (its enforced result location). */
+export const ATHENA_TABLES_PREFIX = `${ATHENA_RESULTS_PREFIX}tables/`;
 
 /** Partition value used when an event has no cluster id (only the offline CLI produces such events). */
 export const UNKNOWN_CLUSTER = 'unknown';

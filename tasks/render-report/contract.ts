@@ -5,11 +5,13 @@
  *
  * The run:
  * 1. `prepare`: validates the execution input against the configuration and the clock, computes the period
- *    (`tasks/core/report-period.ts`) and returns one query item per report query and cluster selection,
- *    each with its Athena prepared-statement name and execution parameters (SQL literals).
- * 2. The state machine's `Map` runs every item with `athena:startQueryExecution.sync`
- *    (`QueryString: EXECUTE <statementName>`, `ExecutionParameters`), keeping only the query execution id;
- *    a failed query becomes a `FAILED` section instead of failing the run.
+ *    (`tasks/core/report-period.ts`) and plans the run: the period summary's CTAS into a table of this
+ *    execution's own (`reports/summary/period-summary.sql`, the period's values rendered as validated
+ *    literals, the clusters' canary users left out), its DROP, and one query item per report section and
+ *    cluster selection (`reports/sections/*.sql` over that table).
+ * 2. The state machine runs the CTAS (`athena:startQueryExecution.sync`), then a `Map` runs every section's
+ *    query string, keeping only the query execution id; a failed query becomes a `FAILED` section instead of
+ *    failing the run. The table is dropped after the render step, and on every failure path.
  * 3. `render`: reads each section's results itself (`GetQueryResults`, paginated), renders HTML and text,
  *    the chart, the MIME message; sends it with SES `SendRawEmail`; archives everything under
  *    `reports/<period>/<from>_<to>/<run id>/`.
@@ -37,16 +39,24 @@ export interface PrepareEvent {
   readonly executionName: string;
 }
 
-/** One Athena query the Map runs. */
+/** One section's Athena query the Map runs: a query string over the run's period summary table. */
 export interface QueryItem {
   /** `REPORT_QUERIES[].name`, e.g. `privilege-changes`. */
   readonly query: string;
-  /** The Athena prepared statement holding the query's SQL file (see the workflow construct). */
-  readonly statementName: string;
-  /** `athenaExecutionParameters(queryParameters(...))`: SQL literals in placeholder order. */
-  readonly executionParameters: readonly string[];
-  /** The cluster filter the parameters hold: a cluster resource id or `*`. */
+  /** `reports/sections/<query>.sql` reading the run's summary table (one cluster's rows, or all of them). */
+  readonly queryString: string;
+  /** The cluster the section is about: a cluster resource id or `*`. */
   readonly cluster: string;
+}
+
+/** The run's period summary: built once by a CTAS, read by every section, dropped on every path. */
+export interface SummaryPlan {
+  /** The run's table, `report_summary_<execution name>_<hash>` in the events' Glue database. */
+  readonly table: string;
+  /** `CREATE TABLE <database>.<table> WITH (format = 'PARQUET', …) AS <period summary>`, values as literals. */
+  readonly createQuery: string;
+  /** `DROP TABLE IF EXISTS <database>.<table>`. */
+  readonly dropQuery: string;
 }
 
 /** What the report is about, carried through the run unchanged. */
@@ -68,6 +78,8 @@ export interface PrepareResult {
   readonly problem: string;
   /** Set (with placeholder values) even when invalid, so the failure notification can be written. */
   readonly request: ReportRequest;
+  /** Empty strings when invalid (nothing is created). */
+  readonly summary: SummaryPlan;
   readonly queries: readonly QueryItem[];
 }
 
@@ -117,7 +129,8 @@ export function recipientDomains(configured: readonly string[]): string[] {
   return [...new Set(configured.map(domainOf))].sort();
 }
 
-/** The Athena prepared statement name of a report query (`privilege-changes` → `privilege_changes`). */
+/** The Athena prepared statement name of a report query (`privilege-changes` → `privilege_changes`): the
+ * statements deployed for the console and the CLI (the workflow runs the period summary instead). */
 export function statementNameOf(query: string): string {
   return query.replace(/-/g, '_');
 }

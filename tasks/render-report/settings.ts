@@ -29,6 +29,8 @@ export const reportSettingsSchema = z.object({
         z.object({
           identifier: z.string().check(z.minLength(1)),
           resourceId: z.string().check(z.regex(RUNTIME_CLUSTER_RESOURCE_ID)),
+          /** The cluster's canary user (`clusters[].canary.user`): its canary statements are left out. */
+          canaryUser: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_$]*$/))),
         }),
       )
       .check(z.minLength(1)),
@@ -54,6 +56,14 @@ export const reportSettingsSchema = z.object({
   BUCKET: z.string().check(z.minLength(3)),
   /** The Athena workgroup. */
   WORKGROUP: z.string().check(z.minLength(1)),
+  /**
+   * The events table, `<database>.<table>` (the Glue names): what the period summary reads; the run's summary
+   * table goes into the same database.
+   */
+  EVENTS_TABLE: z._default(
+    z.string().check(z.regex(/^[a-z0-9_]{1,255}\.[a-z0-9_]{1,255}$/, 'must be <database>.<table>')),
+    'aurora_audit.audit_events',
+  ),
   /** Rows shown per section before "and N more". */
   MAX_ROWS_PER_SECTION: z._default(intSetting(1, 1000), 50),
   /** Extra redaction patterns (JSON array of regular expressions), as the other Lambdas take them. */

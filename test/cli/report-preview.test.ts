@@ -19,12 +19,14 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'csv-parse/sync';
-import { athenaResultsServer, athenaType, type EngineResult } from '../../cli/local/athena-results';
+import { athenaResultsServer } from '../../cli/local/athena-results';
+import { AthenaSimulator } from '../../cli/local/aws/athena';
 import { decodeWords, leaves, parseMime } from '../../cli/local/mime';
 import { auditEvent } from '../../cli/local/records/audit-event';
 import { writeStoredEvents } from '../../cli/local/records/stored-events';
 import { type SqlEngine, sqlEngine } from '../../cli/local/sql-engine';
-import { querySql, REPORT_QUERIES } from '../../reports/queries';
+import { SimClock } from '../../cli/local/stepfunctions/clock';
+import { REPORT_QUERIES } from '../../reports/queries';
 import type { AuditEvent } from '../../tasks/core/audit-event';
 import { runCli } from '../helpers/cli';
 
@@ -215,9 +217,11 @@ describe('aurora-audit report --preview (Athena)', () => {
   });
   afterAll(() => engine.close());
 
-  /** The stack's outputs, and Athena answered by the embedded engine; `fails` names a statement whose query fails. */
-  function stubAws(fails?: string) {
-    const failing = new Set<string>();
+  /**
+   * The stack's outputs, and Athena answered by the Athena simulator on the embedded engine (CTAS, query
+   * strings, DROP as Athena does them); `fails` picks a query string that fails.
+   */
+  function stubAws(fails?: (queryString: string) => boolean) {
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [
         {
@@ -227,68 +231,86 @@ describe('aurora-audit report --preview (Athena)', () => {
           Outputs: [
             { OutputKey: 'AthenaWorkGroup', OutputValue: 'aurora-audit' },
             { OutputKey: 'AuditBucketName', OutputValue: 'aurora-audit-bucket' },
+            { OutputKey: 'GlueTable', OutputValue: 'aurora_audit.audit_events' },
           ],
         },
       ],
     });
-    // Athena, answered by the embedded engine over the same stored events.
-    const results = new Map<string, EngineResult>();
-    let n = 0;
+    const simulator = new AthenaSimulator(new SimClock('2026-11-24T06:00:00.000Z'));
+    simulator.addWorkGroup('aurora-audit', 's3://aurora-audit-bucket/athena-results/');
+    simulator.useEngine(engine);
+    if (fails) simulator.failQuery(fails, 'HIVE_CURSOR_ERROR: simulated');
+    const start = simulator.handlers()['athena:startQueryExecution'] as (
+      p: Record<string, unknown>,
+    ) => Promise<{ QueryExecution: { QueryExecutionId: string } }>;
     athena.on(StartQueryExecutionCommand).callsFake(async (input) => {
-      const statement = /^EXECUTE (\w+)$/.exec(input.QueryString)?.[1] ?? '';
-      const values = (input.ExecutionParameters as string[]).map((v) => v.slice(1, -1).replace(/''/g, "'"));
-      const table = await engine.table(querySql(statement.replace(/_/g, '-')), values);
-      const id = `q-${++n}`;
-      if (statement === fails) failing.add(id);
-      results.set(id, {
-        columns: table.columns.map((c) => ({ name: c.name, type: athenaType(c.type) })),
-        rows: table.rows,
-      });
-      return { QueryExecutionId: id };
+      try {
+        return { QueryExecutionId: (await start({ ...input })).QueryExecution.QueryExecutionId };
+      } catch (err) {
+        // A query that ran and failed still has its id (the simulator's error carries its GetQueryExecution).
+        return { QueryExecutionId: JSON.parse((err as Error).message).QueryExecution.QueryExecutionId };
+      }
     });
-    athena.on(GetQueryExecutionCommand).callsFake((input) => ({
-      QueryExecution: {
-        QueryExecutionId: input.QueryExecutionId,
-        Status: failing.has(input.QueryExecutionId)
-          ? { State: 'FAILED', StateChangeReason: 'HIVE_CURSOR_ERROR: simulated' }
-          : { State: 'SUCCEEDED' },
-        Statistics: { DataScannedInBytes: 1_500_000 },
-      },
-    }));
-    athena.on(GetQueryResultsCommand).callsFake(athenaResultsServer(results));
+    athena.on(GetQueryExecutionCommand).callsFake((input) => {
+      const e = simulator.execution(input.QueryExecutionId as string);
+      return {
+        QueryExecution: {
+          QueryExecutionId: e.queryExecutionId,
+          Status: { State: e.state, StateChangeReason: e.stateChangeReason },
+          // A DROP scans nothing; every other query 1.5 MB.
+          Statistics: { DataScannedInBytes: /^DROP /.test(e.queryString) ? 0 : 1_500_000 },
+        },
+      };
+    });
+    athena.on(GetQueryResultsCommand).callsFake(athenaResultsServer(simulator.results));
+    return simulator;
   }
 
-  it('runs the prepared statements with the planned parameters in the workgroup and renders their results', async () => {
-    stubAws();
+  it('runs the period summary, the sections over it and its DROP in the workgroup, as the workflow does, and renders their results', async () => {
+    const simulator = stubAws();
 
     const run = await runCli('report', '--preview', ...PERIOD, '--out-dir', out);
     expect(run.code).toBe(0);
     expectReportOfTheWorkload(run.stdout);
     const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
-    expect(starts.map((s) => s.QueryString).sort()).toEqual(
-      REPORT_QUERIES.map((q) => `EXECUTE ${q.name.replace(/-/g, '_')}`).sort(),
+    expect(starts.every((s) => s.WorkGroup === 'aurora-audit' && s.ExecutionParameters === undefined)).toBe(
+      true,
     );
-    expect(starts.every((s) => s.WorkGroup === 'aurora-audit')).toBe(true);
-    expect(starts.find((s) => s.QueryString === 'EXECUTE privilege_changes')?.ExecutionParameters).toEqual([
-      "'2026-11-23'",
-      "'2026-11-23'",
-      "'2026-11-23'",
-      "'00'",
-      "'2026-11-23'",
-      "'23'",
-      "'*'",
-      "'*'",
-      "'2026-11-23T00:00:00.000Z'",
-      "'2026-11-24T00:00:00.000Z'",
-    ]);
-    // 10 queries of 1.5 MB each: each billed at the 10 MB minimum, 100 MB = 1e8 bytes × $5 / 1e12 = $0.0005.
+    expect(starts).toHaveLength(REPORT_QUERIES.length + 2);
+    const [ctas, ...rest] = starts.map((s) => s.QueryString as string);
+    const table = /^CREATE TABLE aurora_audit\.(report_summary_\S+) WITH \(format = 'PARQUET'/.exec(
+      ctas ?? '',
+    )?.[1];
+    expect(table).toBeDefined();
+    // The UTC day, and the day before for first-seen, rendered as literals.
+    expect(ctas).toContain("e.day BETWEEN '2026-11-22' AND '2026-11-23'");
+    expect(ctas).toContain("from_iso8601_timestamp('2026-11-24T00:00:00.000Z')");
+    expect(
+      rest.slice(0, -1).every((q) => q.includes(`aurora_audit.${table}`) && !q.includes('audit_events')),
+    ).toBe(true);
+    expect(rest.at(-1)).toBe(`DROP TABLE IF EXISTS aurora_audit.${table}`);
+    expect(simulator.tables.size).toBe(0);
+    // 11 queries of 1.5 MB each (the DROP is DDL: not billed): each billed at the 10 MB minimum, 110 MB.
     expect(run.stderr).toContain(
-      '10 Athena queries in aurora-audit: 15.0 MB scanned (15000000 bytes), billed as 100.0 MB: $0.000500 at $5 per TB',
+      `the period summary and ${REPORT_QUERIES.length} sections in aurora-audit: 16.5 MB scanned (16500000 bytes), billed as 110.0 MB: $0.000550 at $5 per TB`,
     );
   });
 
+  it("fails with the summary's cause when Athena fails the period summary, drops its table, writes nothing", async () => {
+    const simulator = stubAws((q) => q.startsWith('CREATE TABLE'));
+    const run = await runCli('report', '--preview', ...PERIOD, '--out-dir', out);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('HIVE_CURSOR_ERROR: simulated');
+    const starts = athena
+      .commandCalls(StartQueryExecutionCommand)
+      .map((c) => String(c.args[0].input.QueryString));
+    expect(starts.map((q) => q.split(' ')[0])).toEqual(['CREATE', 'DROP']);
+    expect(simulator.tables.size).toBe(0);
+    expect(existsSync(join(out, 'report.eml'))).toBe(false);
+  });
+
   it('renders a failed section as failed, writes the report anyway and exits 1', async () => {
-    stubAws('top_hosts');
+    stubAws((q) => q.startsWith('-- Top client hosts'));
     const run = await runCli('report', '--preview', ...PERIOD, '--out-dir', out);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('top-hosts: FAILED');

@@ -2,11 +2,31 @@
  * The period summary (reports/summary/period-summary.sql): read once, canary statements left out. The figures
  * are computed from the workload here (which statements are the canary's), never with SQL.
  */
-import { periodSummarySql, REPORT_QUERIES } from '../../reports/queries';
+import {
+  InvalidReportParameterError,
+  periodSummaryCtas,
+  periodSummaryDrop,
+  periodSummaryParameters,
+  periodSummarySql,
+  queryParameters,
+  querySql,
+  REPORT_QUERIES,
+  renderLiterals,
+  reportQuery,
+  sectionQueryString,
+  summaryTableName,
+} from '../../reports/queries';
 import type { AuditEvent } from '../../tasks/core/audit-event';
 import { CANARY_STATEMENTS } from '../../tasks/core/canary';
 import { reportPeriod } from '../../tasks/core/report-period';
-import { CLUSTER_A, event, type ReportFixture, reportFixture, summarizedSection } from './report-fixture';
+import {
+  CLUSTER_A,
+  CLUSTER_B,
+  event,
+  type ReportFixture,
+  reportFixture,
+  summarizedSection,
+} from './report-fixture';
 
 const day = reportPeriod({ from: '2026-11-23', to: '2026-11-23' }, 'UTC');
 const NONCE = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
@@ -143,6 +163,114 @@ describe('the period summary SQL', () => {
         .split('{}') as [string, string];
       const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
       expect(sql).toContain(`'(?i)^\\s*${before}${uuid}${after}\\s*;?\\s*$'`);
+    }
+  });
+});
+
+describe('rendering the period summary for a run', () => {
+  it('replaces each ? outside literals, quoted identifiers and comments by the next value, single-quoted', () => {
+    expect(
+      renderLiterals(
+        `SELECT '?', "a?" -- why?\nFROM t WHERE x = ? AND regexp_like(y, '(?i)a''?') AND z = ?`,
+        ['2026-11-23', 'Europe/Berlin'],
+      ),
+    ).toBe(
+      `SELECT '?', "a?" -- why?\nFROM t WHERE x = '2026-11-23' AND regexp_like(y, '(?i)a''?') AND z = 'Europe/Berlin'`,
+    );
+  });
+
+  it('refuses a value that could end the literal or the statement, and a count that does not match', () => {
+    for (const bad of ["x' OR '1'='1", 'a;b', 'a\\b', 'a--b\n', '"x"'])
+      expect(() => renderLiterals('SELECT ?', [bad])).toThrow(InvalidReportParameterError);
+    expect(() => renderLiterals('SELECT ?, ?', ['a'])).toThrow(/placeholders/);
+    expect(() => renderLiterals('SELECT ?', ['a', 'b'])).toThrow(/placeholders/);
+  });
+
+  it('leaves no placeholder in the rendered summary, and the engine runs it', async () => {
+    const values = periodSummaryParameters(day, '*', { [CLUSTER_A]: 'aurora_audit_canary' });
+    const sql = renderLiterals(periodSummarySql(), values);
+    expect(renderLiterals(sql, [])).toBe(sql);
+    const fixture = await reportFixture([event('2026-11-23T10:00:00.000Z')]);
+    try {
+      const [row] = await fixture.engine.query(`SELECT count(*) AS n FROM (${sql}) s`);
+      expect(Number(row?.n)).toBe(1);
+    } finally {
+      fixture.close();
+    }
+  });
+
+  it('names the table after the execution, in Glue characters, unique per execution name', () => {
+    expect(summaryTableName('report-demo-20261201')).toMatch(
+      /^report_summary_report_demo_20261201_[0-9a-f]{8}$/,
+    );
+    expect(summaryTableName('Run-1')).not.toBe(summaryTableName('run_1'));
+    expect(summaryTableName('a'.repeat(80)).length).toBeLessThanOrEqual(255);
+    expect(summaryTableName('Ünïcode·name')).toMatch(/^report_summary_[a-z0-9_]+_[0-9a-f]{8}$/);
+  });
+
+  it('writes the CTAS and the DROP in the events database, refusing other table names', () => {
+    const table = summaryTableName('run-1');
+    const ctas = periodSummaryCtas('audit_prod.events_v2', table, periodSummaryParameters(day, '*'));
+    expect(ctas).toMatch(
+      new RegExp(
+        `^CREATE TABLE audit_prod\\.${table} WITH \\(format = 'PARQUET', write_compression = 'SNAPPY'\\) AS\\n`,
+      ),
+    );
+    expect(ctas).toContain('FROM audit_prod.events_v2 e');
+    expect(ctas).not.toMatch(/external_location|aurora_audit\.audit_events/);
+    expect(periodSummaryDrop('audit_prod.events_v2', table)).toBe(`DROP TABLE IF EXISTS audit_prod.${table}`);
+    expect(() => periodSummaryDrop('audit_prod.events_v2', 'audit_events')).toThrow(/summary table/);
+    expect(() => periodSummaryCtas('audit_prod.events_v2', 'x; DROP', [])).toThrow(/summary table/);
+    expect(() => periodSummaryCtas('Audit.Events', table, [])).toThrow(/<database>.<table>/);
+  });
+
+  it("gives each cluster of a report on some clusters exactly its own query's rows, and reads no other cluster", async () => {
+    const CLUSTER_C = 'cluster-CCCCCCCCCCCCCCCCCCCCCCCCCC';
+    const events: AuditEvent[] = [];
+    for (const [i, cluster] of [CLUSTER_A, CLUSTER_B, CLUSTER_C].entries()) {
+      events.push(
+        event(`2026-11-23T0${i + 1}:00:00.000Z`, {
+          clusterId: cluster,
+          user: `user_${i}`,
+          class: 'ROLE',
+          command: 'GRANT',
+          commandText: `GRANT r${i} TO u${i}`,
+        }),
+        event(`2026-11-23T0${i + 1}:30:00.000Z`, {
+          clusterId: cluster,
+          user: `reader_${i}`,
+          remoteHost: `10.0.0.${i}`,
+        }),
+        event(`2026-11-22T0${i + 1}:30:00.000Z`, { clusterId: cluster, user: `old_${i}` }),
+      );
+    }
+    const fixture = await reportFixture(events);
+    try {
+      const table = summaryTableName('subset-run');
+      const select = renderLiterals(periodSummarySql(), periodSummaryParameters(day, [CLUSTER_A, CLUSTER_B]));
+      await fixture.engine.query(`CREATE OR REPLACE TABLE aurora_audit.${table} AS ${select}`);
+      const summarized = await fixture.engine.query(
+        `SELECT DISTINCT cluster FROM aurora_audit.${table} ORDER BY 1`,
+      );
+      expect(summarized.map((r) => r.cluster)).toEqual([CLUSTER_A, CLUSTER_B].sort());
+      for (const cluster of [CLUSTER_A, CLUSTER_B])
+        for (const q of REPORT_QUERIES) {
+          const rows = await fixture.engine.query(
+            sectionQueryString(q.name, 'aurora_audit.audit_events', table, cluster),
+          );
+          const reference = await fixture.engine.query(
+            querySql(q.name),
+            queryParameters(reportQuery(q.name), day, cluster),
+          );
+          expect([q.name, cluster, rows]).toEqual([q.name, cluster, reference]);
+        }
+      // The privilege changes each cluster made, from the workload: one GRANT each.
+      const grants = await fixture.engine.query(
+        sectionQueryString('privilege-changes', 'aurora_audit.audit_events', table, CLUSTER_B),
+      );
+      expect(grants.map((r) => r.commandtext)).toEqual(['GRANT r1 TO u1']);
+    } finally {
+      fixture.close();
     }
   });
 });

@@ -103,15 +103,35 @@ function unrestrictedScans(sql: string): string[] {
         columnOf(c.left) === 'day' &&
         ((c.right as Node).value as unknown[]).every(isParameter),
     );
+    // `(? = '*' OR cluster = ?)`, or (the period summary, for a report on some clusters)
+    // `(? = '*' OR contains(split(?, ','), cluster))`.
+    const callOf = (n: unknown, name: string): unknown[] | undefined => {
+      const node = n as Node | undefined;
+      const parts = ((node?.name as { name?: { value: string }[] } | undefined)?.name ?? []).map(
+        (p) => p.value,
+      );
+      if (node?.type !== 'function' || parts.join('.') !== name) return undefined;
+      return (node.args as { value?: unknown[] } | undefined)?.value ?? [];
+    };
+    const clusterList = (n: Node) => {
+      const [list, column] = callOf(n, 'contains') ?? [];
+      const [values, separator] = callOf(list, 'split') ?? [];
+      return (
+        isParameter(values) &&
+        (separator as Node | undefined)?.value === ',' &&
+        columnOf(column) === 'cluster'
+      );
+    };
     const cluster = conditions.some(
       (c) =>
         c.operator === 'OR' &&
         (c.left as Node).operator === '=' &&
         isParameter((c.left as Node).left) &&
         ((c.left as Node).right as Node).value === '*' &&
-        (c.right as Node).operator === '=' &&
-        columnOf((c.right as Node).left) === 'cluster' &&
-        isParameter((c.right as Node).right),
+        (((c.right as Node).operator === '=' &&
+          columnOf((c.right as Node).left) === 'cluster' &&
+          isParameter((c.right as Node).right)) ||
+          clusterList(c.right as Node)),
     );
     const bound = (operator: string) =>
       conditions.some(

@@ -13,6 +13,7 @@ import {
   periodSummarySql,
   queryParameters,
   querySql,
+  renderLiterals,
   reportQuery,
   sectionSql,
 } from '../../reports/queries';
@@ -98,9 +99,12 @@ export async function summarizedSection(
   coverageClasses?: readonly string[],
   canaryUsers: Readonly<Record<string, string>> = {},
 ): Promise<Record<string, unknown>[]> {
+  // The values rendered as literals, as the run's CTAS carries them (no execution parameters).
   await engine.query(
-    `CREATE OR REPLACE TABLE ${PERIOD_SUMMARY_TABLE} AS ${periodSummarySql()}`,
-    periodSummaryParameters(period, cluster, canaryUsers, coverageClasses),
+    `CREATE OR REPLACE TABLE ${PERIOD_SUMMARY_TABLE} AS ${renderLiterals(
+      periodSummarySql(),
+      periodSummaryParameters(period, cluster, canaryUsers, coverageClasses),
+    )}`,
   );
   return engine.query(sectionSql(name));
 }

@@ -21,8 +21,8 @@ import {
   settingsFileEnvironment,
   writeSettingsFile,
 } from '../../infra/constructs/settings-files';
-import { nagArn } from '../../infra/nag';
-import { DEFAULT_COVERAGE_CLASSES } from '../../reports/queries';
+import { nagArn, nagArnPrefix } from '../../infra/nag';
+import { DEFAULT_COVERAGE_CLASSES, reportSqlCopyCommands, SUMMARY_TABLE_PREFIX } from '../../reports/queries';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import {
   ATHENA_RESULTS_PREFIX,
@@ -47,6 +47,8 @@ export interface ReportCluster {
   readonly identifier: string;
   /** `DbClusterResourceId` (`cluster-…`): the `cluster` partition of the stored events. */
   readonly resourceId: string;
+  /** The cluster's canary (`clusters[].canary`): its user's canary statements are left out of the report. */
+  readonly canary?: { readonly user: string };
 }
 
 /** When a report runs (the configuration's `reports.schedules[]`). */
@@ -130,10 +132,10 @@ export interface ComplianceReportWorkflowProps {
 
 /**
  * The compliance-report workflow: a standard Step Functions state machine that prepares the run with the
- * report Lambda, runs every report query as an Athena prepared statement (`.sync`, a few at a time, a failed
- * query becoming a FAILED section), and has the Lambda render, send (SES) and archive the report (see
- * `definition.ts`). With the report Lambda, logs at level ALL, X-Ray tracing, alarms on failed, timed-out and
- * aborted runs, and EventBridge Scheduler schedules (time zones honoured) whose failed starts land in a
+ * report Lambda, builds the run's period summary in Athena (one CTAS reading the events), runs every report
+ * section over it (`.sync`, a few at a time, a failed query becoming a FAILED section), has the Lambda render,
+ * send (SES) and archive the report, and drops the summary table on every path (see `definition.ts`). With
+ * the report Lambda, logs at level ALL, X-Ray tracing, alarms on failed, timed-out and aborted runs, and EventBridge Scheduler schedules (time zones honoured) whose failed starts land in a
  * dead-letter queue that alarms.
  */
 export class ComplianceReportWorkflow extends Construct {
@@ -180,7 +182,13 @@ export class ComplianceReportWorkflow extends Construct {
         this,
         'CLUSTERS',
         'clusters.json',
-        JSON.stringify(props.clusters.map((c) => ({ identifier: c.identifier, resourceId: c.resourceId }))),
+        JSON.stringify(
+          props.clusters.map((c) => ({
+            identifier: c.identifier,
+            resourceId: c.resourceId,
+            ...(c.canary ? { canaryUser: c.canary.user } : {}),
+          })),
+        ),
       ),
     ];
     this.report = projectFunction(this, {
@@ -195,7 +203,11 @@ export class ComplianceReportWorkflow extends Construct {
       serviceName: 'aurora-audit-report',
       settingsFiles: this.reportSettingsFiles,
       // The WASM renderer and the font are files the bundle reads at run time: copied beside it.
-      copyCommands: reportAssetCopyCommands,
+      // The period summary's and the sections' SQL are read at run time too (reports/queries, BUNDLED_SQL_DIR).
+      copyCommands: (outputDir) => [
+        ...reportAssetCopyCommands(outputDir),
+        ...reportSqlCopyCommands(outputDir),
+      ],
       alarms: { errors: 'Warning' },
       environment: {
         ...settingsFileEnvironment(this.reportSettingsFiles),
@@ -205,6 +217,7 @@ export class ComplianceReportWorkflow extends Construct {
         TIME_ZONE: settings.defaultTimeZone,
         BUCKET: bucket.bucketName,
         WORKGROUP: props.queries.workGroupName,
+        EVENTS_TABLE: `${props.glueDatabaseName}.${props.glueTableName}`,
         MAX_ROWS_PER_SECTION: String(settings.maxRowsPerSection),
         REDACTION_PATTERNS: JSON.stringify(props.redactionPatterns ?? []),
         COVERAGE_CLASSES: (props.coverageClasses ?? DEFAULT_COVERAGE_CLASSES).join(','),
@@ -287,9 +300,11 @@ export class ComplianceReportWorkflow extends Construct {
       configureRole: (role, stateMachine) => {
         for (const statement of props.queries.preparedStatements.values())
           stateMachine.node.addDependency(statement);
-        // EXECUTE <prepared statement> in the report workgroup, waiting for it (.sync: GetQueryExecution, and
-        // StopQueryExecution when the Task times out or the run stops), with what Athena needs of the caller.
+        // Queries in the report workgroup, waiting for them (.sync: GetQueryExecution, and StopQueryExecution
+        // when the Task times out or the run stops), with what Athena needs of the caller; the prepared
+        // statements stay deployed for the console and the CLI.
         props.queries.grantQueries(role);
+        grantSummaryTables(role, stack, props);
       },
     });
     this.stateMachine = workflow.stateMachine;
@@ -313,6 +328,10 @@ export class ComplianceReportWorkflow extends Construct {
     acknowledge(
       `${nagArn(bucket)}/${ATHENA_RESULTS_PREFIX}*`,
       'Athena writes and reads the query results under athena-results/ with the caller credentials; Athena names the objects.',
+    );
+    acknowledge(
+      `${nagArnPrefix(this, 'glue')}:table/${props.glueDatabaseName}/${SUMMARY_TABLE_PREFIX}*`,
+      "The runs' period summary tables (CTAS, read, DROP): one per execution, named report_summary_<execution>_<hash> in this stack's database; nothing else of the catalog.",
     );
     acknowledge(
       `${nagArn(this.reportFunction)}:*`,
@@ -380,6 +399,39 @@ export class ComplianceReportWorkflow extends Construct {
       ),
     ];
   }
+}
+
+/**
+ * What the period summary's CTAS and DROP need beyond running queries (`ReportQueries.grantQueries`), with
+ * the caller's credentials as Athena uses them: the Glue table of each run's summary (create, read, delete)
+ * in this stack's database only (`report_summary_*`). Its Parquet files go under the workgroup's
+ * `athena-results/tables/<query id>/`, which the results grant already lets Athena write and read. No S3
+ * delete: Athena deletes no data in the account (neither a DROP of a CTAS table nor a failed CTAS removes its
+ * files), no role of the stack may delete objects of the audit bucket, and the `athena-results-retention`
+ * lifecycle rule of the bucket expires those files.
+ */
+function grantSummaryTables(role: iam.IRole, stack: Stack, props: ComplianceReportWorkflowProps): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'glue:GetDatabase',
+        'glue:CreateTable',
+        'glue:GetTable',
+        'glue:DeleteTable',
+        'glue:GetPartitions',
+      ],
+      resources: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.glueDatabaseName }),
+        // Every run's own table, `report_summary_<execution name>_<hash>`: the names are known only at run time.
+        stack.formatArn({
+          service: 'glue',
+          resource: 'table',
+          resourceName: `${props.glueDatabaseName}/${SUMMARY_TABLE_PREFIX}*`,
+        }),
+      ],
+    }),
+  );
 }
 
 interface ValidatedSettings {

@@ -1,13 +1,18 @@
 /**
  * The compliance-report workflow's states (CDK L2, JSONPath only: the local executor silently mis-runs JSONata).
  *
- *   Prepare report (report Lambda: validate the input, compute the period, list the queries)
- *     → Input valid? → Run report queries (Map, at most `maxConcurrency` at once:
- *         Run query = athena:startQueryExecution.sync of `EXECUTE <prepared statement>` with the item's
- *         execution parameters → a SUCCEEDED section holding only the query execution id; any failure of the
- *         query → a FAILED section with the error and cause, never a failed run)
+ *   Prepare report (report Lambda: validate the input, compute the period, plan the period summary's CTAS, the
+ *   sections' query strings over its table and its DROP)
+ *     → Input valid? → Build period summary (athena:startQueryExecution.sync of the CTAS: the run's one read of
+ *       the stored events; a failure → Summary failed)
+ *     → Run report queries (Map, at most `maxConcurrency` at once: Run query = athena:startQueryExecution.sync of
+ *         the section's query string → a SUCCEEDED section holding only the query execution id; any failure of
+ *         the query → a FAILED section with the error and cause, never a failed run)
  *     → Render and send report (report Lambda: reads each section's results with GetQueryResults, renders,
- *       sends with SES, archives) → Report incomplete? → [Notify incomplete report] → Report sent.
+ *       sends with SES, archives)
+ *     → Drop period summary (DROP TABLE IF EXISTS; also after Summary failed, Queries failed, Rendering failed;
+ *       a failed drop → Notify summary not dropped, and the run goes on) → Run failed? (`$.failure` set → the
+ *       failure notification) → Report incomplete? → [Notify incomplete report] → Report sent.
  * Every Task retries throttling and catches everything else into a failure Pass that records the step, the
  * error name (errors.ts), the cause and what to do; the failure chain notifies the operators and fails with
  * that error.
@@ -16,9 +21,9 @@
  * and error names only (`SectionOutcome` in tasks/render-report/contract.ts).
  *
  * The document the states share, beside the execution input's own fields: `prepared` (the PrepareResult),
- * `sections` (the Map's SectionOutcome list), `rendered` (the RenderResult), `incomplete`, `failure`,
- * `caught`. The Lambda and the notifications read the input from the context (`$$.Execution.Input`), so a
- * field of the input that has one of these names does no harm.
+ * `summary` (the CTAS's query execution id), `sections` (the Map's SectionOutcome list), `rendered` (the
+ * RenderResult), `incomplete`, `failure`, `caught`, `dropCaught`. The Lambda and the notifications read the
+ * input from the context (`$$.Execution.Input`), so a field of the input that has one of these names does no harm.
  */
 import { Aws, Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -44,6 +49,7 @@ export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
 export const STATES = {
   prepare: 'Prepare report',
   checkInput: 'Input valid?',
+  buildSummary: 'Build period summary',
   runQueries: 'Run report queries',
   runQuery: 'Run query',
   sectionSucceeded: 'Section succeeded',
@@ -54,6 +60,9 @@ export const STATES = {
   checkIncomplete: 'Report incomplete?',
   collectFailed: 'Collect failed sections',
   notifyIncomplete: 'Notify incomplete report',
+  dropSummary: 'Drop period summary',
+  notifyNotDropped: 'Notify summary not dropped',
+  runFailed: 'Run failed?',
   succeeded: 'Report sent',
   causeRecorded: 'Cause recorded?',
   caughtCause: 'Caught error and cause',
@@ -65,7 +74,7 @@ export const STATES = {
 export interface ReportDefinitionProps {
   /** The report Lambda (`prepare` and `render`). */
   readonly reportFunction: lambda.IFunction;
-  /** The Athena workgroup the prepared statements belong to. */
+  /** The Athena workgroup the run's queries run in. */
   readonly workGroupName: string;
   /** Topic of the failure and incomplete-report notifications (the stack's alert topic). */
   readonly topic: sns.ITopic;
@@ -146,13 +155,20 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     sfn.JsonPath.stringAt('$.prepared.request.period.firstDate'),
     sfn.JsonPath.stringAt('$.prepared.request.period.lastDate'),
   );
-  /** A Pass that records the failure, then notifies. */
-  const failure = (name: string, error: ReportErrorName, step: string, cause: FailureCause, report: string) =>
+  /** A Pass that records the failure, then notifies (after `then`, e.g. dropping the run's summary table). */
+  const failure = (
+    name: string,
+    error: ReportErrorName,
+    step: string,
+    cause: FailureCause,
+    report: string,
+    then: sfn.IChainable = toNotifyFailure,
+  ) =>
     new sfn.Pass(scope, name, {
       comment: `${error}: ${REPORT_ERRORS[error].when}.`,
       resultPath: '$.failure',
       parameters: { report, step, error, ...causeField(cause), advice: REPORT_ERRORS[error].advice },
-    }).next(toNotifyFailure);
+    }).next(then);
   const catchInto = (
     state: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
     target: sfn.IChainable,
@@ -170,7 +186,7 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     lambdaFunction: props.reportFunction,
     payload: sfn.TaskInput.fromObject(prepareEvent),
     // (Not ResultPath `$`: aws-local-stepfunctions 3.0 writes that to a key named `$`.)
-    resultSelector: payloadFields<PrepareResult>(['valid', 'problem', 'request', 'queries']),
+    resultSelector: payloadFields<PrepareResult>(['valid', 'problem', 'request', 'summary', 'queries']),
     resultPath: '$.prepared',
   });
   retryThrottling(prepare, 'lambdaInvoke');
@@ -179,22 +195,96 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     failure('Preparation failed', 'PreparationFailed', STATES.prepare, CAUGHT_CAUSE, 'input not prepared'),
   );
 
+  // ---------------------------------------------------------------- the run's period summary table
+  /** An Athena query string from the state (optimized integration, Run a Job: waits for the query). */
+  const athenaQuery = (id: string, comment: string, queryPath: string, resultPath: string | null) =>
+    new sfn.CustomState(scope, id, {
+      stateJson: {
+        Type: 'Task',
+        Comment: comment,
+        Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
+        Parameters: { 'QueryString.$': queryPath, WorkGroup: props.workGroupName },
+        TimeoutSeconds: props.queryTimeout.toSeconds(),
+        ...(resultPath === null
+          ? { ResultPath: null }
+          : {
+              ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
+              ResultPath: resultPath,
+            }),
+      },
+    });
+  // Success and failure paths alike end here once the summary may exist: then to the failure notification,
+  // or to the incomplete-report check (`.otherwise`, below).
+  const runFailed = new sfn.Choice(scope, STATES.runFailed).when(
+    sfn.Condition.isPresent('$.failure'),
+    toNotifyFailure,
+  );
+  const dropSummary = athenaQuery(
+    STATES.dropSummary,
+    "DROP TABLE IF EXISTS <the run's summary table> (its Parquet files under <results>/tables/ expire with the results' lifecycle rule); runs on every path once the summary may exist.",
+    '$.prepared.summary.dropQuery',
+    null,
+  );
+  retryThrottling(dropSummary, 'athena', { interval: Duration.seconds(5), maxAttempts: 8 });
+  const notifyNotDropped = new tasks.SnsPublish(scope, STATES.notifyNotDropped, {
+    comment:
+      'The summary table could not be dropped: tells the operators (the report itself is not affected).',
+    topic: props.topic,
+    subject: sfn.JsonPath.format(
+      `[${prefix}] Compliance report: summary table {} not dropped`,
+      sfn.JsonPath.stringAt('$.prepared.summary.table'),
+    ),
+    message: sfn.TaskInput.fromText(
+      sfn.JsonPath.format(
+        [
+          "The compliance report run could not drop its period summary table {}. The report's outcome is not affected by this (see the run's other notifications and its execution).",
+          'Error: {}',
+          'What to do: run this in the Athena console in the report workgroup: {}',
+          'Execution: {}',
+        ].join('\n'),
+        sfn.JsonPath.stringAt('$.prepared.summary.table'),
+        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.dropCaught')),
+        sfn.JsonPath.stringAt('$.prepared.summary.dropQuery'),
+        sfn.JsonPath.executionId,
+      ),
+    ),
+    messageAttributes: {
+      workflow: { value: 'compliance-report' },
+      outcome: { value: 'SUMMARY_NOT_DROPPED' },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryThrottling(notifyNotDropped, 'sns');
+  // Nothing more to tell it with: the execution history holds the error; the run goes on.
+  notifyNotDropped.addCatch(runFailed, { errors: [sfn.Errors.ALL], resultPath: '$.notDroppedNotifyError' });
+  notifyNotDropped.next(runFailed);
+  dropSummary.addCatch(notifyNotDropped, { errors: [sfn.Errors.ALL], resultPath: '$.dropCaught' });
+  dropSummary.next(runFailed);
+
+  const buildSummary = athenaQuery(
+    STATES.buildSummary,
+    "CREATE TABLE <the run's summary table> WITH (format = 'PARQUET') AS <period summary>: the one query of the run that reads the stored events (both periods, once).",
+    '$.prepared.summary.createQuery',
+    '$.summary',
+  );
+  retryThrottling(buildSummary, 'athena', { interval: Duration.seconds(5), maxAttempts: 8 });
+  catchInto(
+    buildSummary,
+    failure('Summary failed', 'SummaryFailed', STATES.buildSummary, CAUGHT_CAUSE, reportName, dropSummary),
+  );
+
   // ---------------------------------------------------------------- queries
-  // The item is a QueryItem: { query, statementName, executionParameters, cluster }.
+  // The item is a QueryItem: { query, queryString, cluster }.
   const runQuery = new sfn.CustomState(scope, STATES.runQuery, {
     stateJson: {
       Type: 'Task',
       Comment:
-        'EXECUTE <prepared statement> with the SQL-literal parameters in the report workgroup; waits for the query (.sync) and keeps only its id.',
+        "The section's query string over the run's period summary table, in the report workgroup; waits for the query (.sync) and keeps only its id.",
       // The optimized integration's Run a Job pattern, as tasks.AthenaStartQueryExecution (RUN_JOB) renders it.
       // Not that class: it grants glue:Delete*/Create*/Update* and S3 on `*` to the role; the construct grants
       // exactly what EXECUTE needs instead.
       Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-      Parameters: {
-        'QueryString.$': "States.Format('EXECUTE {}', $.statementName)",
-        'ExecutionParameters.$': '$.executionParameters',
-        WorkGroup: props.workGroupName,
-      },
+      Parameters: { 'QueryString.$': '$.queryString', WorkGroup: props.workGroupName },
       TimeoutSeconds: props.queryTimeout.toSeconds(),
       // Results stay in Athena (read by the render step with GetQueryResults): only the id travels.
       ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
@@ -251,6 +341,7 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     STATES.runQueries,
     CAUGHT_CAUSE,
     reportName,
+    dropSummary,
   );
   // States.ALL does not catch States.DataLimitExceeded (terminal in AWS: the Map's result, or an iteration's,
   // over the payload quota; the iteration's own Catch does not take it either): named, it fails the run
@@ -269,7 +360,7 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
         'input rejected',
       ),
     )
-    .otherwise(runQueries);
+    .otherwise(buildSummary);
 
   // ---------------------------------------------------------------- render and send
   const renderEvent = {
@@ -301,7 +392,10 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     backoffRate: 2,
     jitterStrategy: sfn.JitterType.FULL,
   });
-  catchInto(render, failure('Rendering failed', 'RenderFailed', STATES.render, CAUGHT_CAUSE, reportName));
+  catchInto(
+    render,
+    failure('Rendering failed', 'RenderFailed', STATES.render, CAUGHT_CAUSE, reportName, dropSummary),
+  );
 
   const succeeded = new sfn.Succeed(scope, STATES.succeeded, {
     comment: 'The execution output is the RenderResult: subject, SES message id, archived keys, counts.',
@@ -353,8 +447,10 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     .when(sfn.Condition.numberGreaterThan('$.rendered.failedSections', 0), collectFailed)
     .otherwise(succeeded);
 
-  render.next(checkIncomplete);
+  render.next(dropSummary);
+  runFailed.otherwise(checkIncomplete);
   runQueries.next(render);
+  buildSummary.next(runQueries);
   prepare.next(checkInput);
   return prepare;
 }

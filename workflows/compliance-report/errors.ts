@@ -22,6 +22,11 @@ export const REPORT_ERRORS = {
     advice:
       "Read the report Lambda's log group for the error, then start a new execution with the same input. No query was run and no report was sent.",
   },
+  SummaryFailed: {
+    when: "the period summary (the run's one query over the stored events, a CREATE TABLE AS) failed or timed out: no section can be computed without it",
+    advice:
+      "Read the cause (the Athena query's state change reason; the workgroup's query history has the query), fix it (e.g. the bytes-scanned cutoff, Glue or S3 permissions), then start a new execution with the same input. No report was sent; the run's summary table was dropped.",
+  },
   QueriesFailed: {
     when: 'the Map of report queries failed as a whole (an error Step Functions raises on the Map, e.g. States.DataLimitExceeded when the sections outgrow the 256 KiB payload; not a failed query: those become FAILED sections)',
     advice:

@@ -53,7 +53,8 @@ export interface StoredQueryExecution {
 }
 
 interface QueryFailure {
-  readonly statementName: string;
+  /** A prepared statement's name, a query string as given, or a test of the query string. */
+  readonly statementName: string | ((queryString: string) => boolean);
   readonly reason: string;
   left: number;
 }
@@ -147,8 +148,11 @@ export class AthenaSimulator {
     this.engine = engine;
   }
 
-  /** The next `times` executions of a statement fail with `reason`, as a broken query would. */
-  failQuery(statementName: string, reason: string, times = 1): this {
+  /**
+   * The next `times` executions of a statement (its name, a query string, or a test of the query string)
+   * fail with `reason`, as a broken query would.
+   */
+  failQuery(statementName: string | ((queryString: string) => boolean), reason: string, times = 1): this {
     this.failures.push({ statementName, reason, left: times });
     return this;
   }
@@ -221,7 +225,13 @@ export class AthenaSimulator {
     literals: readonly string[],
     queryExecutionId: string,
   ): Promise<Pick<StoredQueryExecution, 'state' | 'stateChangeReason' | 'columns' | 'rows'>> {
-    const failure = this.failures.find((f) => f.left > 0 && f.statementName === (statementName || sql));
+    const failure = this.failures.find(
+      (f) =>
+        f.left > 0 &&
+        (typeof f.statementName === 'function'
+          ? !statementName && f.statementName(sql)
+          : f.statementName === (statementName || sql)),
+    );
     if (failure) {
       failure.left -= 1;
       return { state: 'FAILED', stateChangeReason: failure.reason, columns: [], rows: [] };

@@ -1,4 +1,11 @@
-import { athenaExecutionParameters, queryParameters, REPORT_SECTIONS } from '../../../reports/queries';
+import {
+  periodSummaryParameters,
+  periodSummarySql,
+  REPORT_QUERIES,
+  REPORT_SECTIONS,
+  renderLiterals,
+  sectionSql,
+} from '../../../reports/queries';
 import { reportPeriod } from '../../../tasks/core/report-period';
 import type { PrepareResult } from '../../../tasks/render-report/contract';
 import { InvalidReportEventError } from '../../../tasks/render-report/errors';
@@ -25,24 +32,44 @@ describe('prepare: the report period and the queries', () => {
       archivePrefix: 'reports/daily/2026-11-23_2026-11-23/run-1/',
       executionName: 'run-1',
     });
-    expect(r.queries.map((q) => [q.query, q.statementName, q.cluster])).toEqual(
-      REPORT_SECTIONS.map((q) => [q.name, q.name.replace(/-/g, '_'), '*']),
-    );
+    expect(r.queries.map((q) => [q.query, q.cluster])).toEqual(REPORT_SECTIONS.map((q) => [q.name, '*']));
   });
 
-  it('passes each query its execution parameters as SQL literals, in placeholder order', () => {
-    const r = prepare({ period: 'weekly', timeZone: 'Europe/Berlin' });
+  it("builds the period summary into the execution's own table, values rendered as literals, and drops it", () => {
+    const r = prepare({ period: 'weekly', timeZone: 'Europe/Berlin' }, 'Weekly-Run.2026-11');
     const period = reportPeriod({ period: 'weekly' }, 'Europe/Berlin', NOW);
-    for (const item of r.queries) {
-      const query = REPORT_SECTIONS.find((q) => q.name === item.query)!;
-      expect(item.executionParameters).toEqual(
-        athenaExecutionParameters(queryParameters(query, period, '*')),
-      );
-    }
-    expect(r.queries.find((q) => q.query === 'activity-per-day')?.executionParameters.at(-1)).toBe(
-      "'Europe/Berlin'",
+    expect(r.summary.table).toMatch(/^report_summary_weekly_run_2026_11_[0-9a-f]{8}$/);
+    expect(r.summary.createQuery).toBe(
+      `CREATE TABLE aurora_audit.${r.summary.table} WITH (format = 'PARQUET', write_compression = 'SNAPPY') AS\n${renderLiterals(
+        periodSummarySql(),
+        periodSummaryParameters(period, '*', {}, settings.COVERAGE_CLASSES),
+      )}`,
     );
-    expect(r.request.archivePrefix).toBe('reports/weekly/2026-11-16_2026-11-22/run-1/');
+    expect(r.summary.createQuery).toContain("'Europe/Berlin'");
+    expect(r.summary.createQuery).not.toMatch(/\?\s*\)|=\s*\?/);
+    expect(r.summary.dropQuery).toBe(`DROP TABLE IF EXISTS aurora_audit.${r.summary.table}`);
+    const sections = r.queries.filter((q) => q.query !== 'control-evidence');
+    expect(sections.map((q) => q.query)).toEqual(REPORT_QUERIES.map((q) => q.name));
+    for (const item of sections)
+      expect(item.queryString).toBe(
+        sectionSql(item.query)
+          .split('aurora_audit.report_period_summary')
+          .join(`aurora_audit.${r.summary.table}`),
+      );
+    // The Control evidence reads the canary's run records of the week (Monday 16 to Sunday 22, Berlin), all clusters.
+    const evidence = r.queries.find((q) => q.query === 'control-evidence')?.queryString ?? '';
+    expect(evidence).toContain('FROM aurora_audit.canary_runs r');
+    expect(evidence).toContain("WHERE r.day BETWEEN '2026-11-15' AND '2026-11-22'");
+    expect(evidence).toContain("AND ('*' = '*' OR r.cluster = '*')");
+    expect(evidence).toContain(`>= from_iso8601_timestamp('${period.start}')`);
+    expect(evidence.replace(/--.*$/gm, '')).not.toContain('?');
+    expect(r.request.archivePrefix).toBe('reports/weekly/2026-11-16_2026-11-22/Weekly-Run.2026-11/');
+  });
+
+  it('gives two execution names that read the same once sanitized two tables', () => {
+    expect(prepare({ period: 'daily' }, 'Run-1').summary.table).not.toBe(
+      prepare({ period: 'daily' }, 'run_1').summary.table,
+    );
   });
 
   it('plans one query per report query per selected cluster for a subset of the clusters', () => {
@@ -51,8 +78,50 @@ describe('prepare: the report period and the queries', () => {
     expect(r.request.clusters).toEqual([{ identifier: 'billing-db', resourceId: CLUSTER_B }]);
     expect(new Set(r.queries.map((q) => q.cluster))).toEqual(new Set([CLUSTER_B]));
     expect(r.queries).toHaveLength(REPORT_SECTIONS.length);
-    // Parameters 7 and 8 (after the day and hour partitions) are the cluster.
-    expect(r.queries[0]?.executionParameters.slice(6, 8)).toEqual([`'${CLUSTER_B}'`, `'${CLUSTER_B}'`]);
+    // The summary reads that cluster's partitions only; each section reads that cluster's rows.
+    expect(r.summary.createQuery).toContain(`('*' = '*' OR`.replace("'*' = '*'", `'${CLUSTER_B}' = '*'`));
+    expect(r.summary.createQuery).toContain(`contains(split('${CLUSTER_B}', ','), e.cluster)`);
+    for (const item of r.queries.filter((q) => q.query !== 'control-evidence'))
+      expect(item.queryString).toContain(
+        `(SELECT * FROM aurora_audit.${r.summary.table} WHERE cluster = '${CLUSTER_B}')`,
+      );
+    // The canary's run records name the cluster by its identifier.
+    expect(r.queries.find((q) => q.query === 'control-evidence')?.queryString).toContain(
+      "AND ('billing-db' = '*' OR r.cluster = 'billing-db')",
+    );
+  });
+
+  it("leaves out the canary statements of the report's clusters' canary users, and only theirs", () => {
+    const withCanary = readReportSettings({
+      ...ENV,
+      EVENTS_TABLE: 'audit_prod.audit_events',
+      CLUSTERS: JSON.stringify([
+        { identifier: 'orders-db', resourceId: CLUSTER_A, canaryUser: 'Canary_Orders' },
+        { identifier: 'billing-db', resourceId: CLUSTER_B, canaryUser: 'canary_billing' },
+      ]),
+    });
+    const all = prepareReport(
+      { action: 'prepare', input: { period: 'daily' }, executionName: 'r' },
+      withCanary,
+      NOW,
+    );
+    const period = reportPeriod({ period: 'daily' }, 'UTC', NOW);
+    expect(all.summary.createQuery).toContain(
+      `contains(split('${CLUSTER_A}:canary_orders,${CLUSTER_B}:canary_billing', ','), clusterid`,
+    );
+    expect(all.summary.createQuery).toContain('FROM audit_prod.audit_events e');
+    expect(all.summary.createQuery).toMatch(/^CREATE TABLE audit_prod\.report_summary_r_[0-9a-f]{8} WITH/);
+    expect(periodSummaryParameters(period, '*', { [CLUSTER_A]: 'Canary_Orders' })[11]).toBe(
+      `${CLUSTER_A}:canary_orders`,
+    );
+    const one = prepareReport(
+      { action: 'prepare', input: { period: 'daily', clusters: ['billing-db'] }, executionName: 'r' },
+      withCanary,
+      NOW,
+    );
+    expect(one.summary.createQuery).toContain(
+      `contains(split('${CLUSTER_B}:canary_billing', ','), clusterid`,
+    );
   });
 
   it('treats naming every configured cluster as all clusters', () => {

@@ -85,7 +85,7 @@ describe('the compliance-report workflow construct (example configuration)', () 
     ]);
   });
 
-  it('lets the state machine read the events table in Glue, nothing else of the catalog', () => {
+  it("lets the state machine read the events table and create, read and drop the runs' summary tables in Glue, nothing else of the catalog", () => {
     expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('glue:')))).toEqual([
       {
         Effect: 'Allow',
@@ -98,10 +98,26 @@ describe('the compliance-report workflow construct (example configuration)', () 
           `arn:aws:glue:eu-west-1:${ACCOUNT}:table/aurora_audit/canary_runs`,
         ],
       },
+      {
+        Effect: 'Allow',
+        Action: [
+          'glue:CreateTable',
+          'glue:DeleteTable',
+          'glue:GetDatabase',
+          'glue:GetPartitions',
+          'glue:GetTable',
+        ],
+        Resource: [
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:catalog`,
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:database/aurora_audit`,
+          // Only the summary tables (report_summary_<execution>_<hash>): never the events table.
+          `arn:aws:glue:eu-west-1:${ACCOUNT}:table/aurora_audit/report_summary_*`,
+        ],
+      },
     ]);
   });
 
-  it('lets Athena (as the state machine) read events/ and canary-runs/ and read and write athena-results/ only', () => {
+  it('lets Athena (as the state machine) read events/ and canary-runs/ and read and write athena-results/ (the summary tables under tables/ too) only', () => {
     expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([
       {
         Effect: 'Allow',
@@ -133,15 +149,21 @@ describe('the compliance-report workflow construct (example configuration)', () 
     ]);
   });
 
-  it('grants `*` only for log delivery and X-Ray, and no delete permission to any of its roles', () => {
+  it("grants `*` only for log delivery and X-Ray, deletes only the runs' summary tables in Glue, and no S3 object", () => {
     const all = [...machineStatements, ...functionStatements];
     const star = all.filter(
       (s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')),
     );
     expect(star.flatMap(actions).every((a) => /^(logs|xray):/.test(a))).toBe(true);
-    expect(
-      all.flatMap(actions).filter((a) => /delete|\*$/i.test(a) && !/^logs:DeleteLogDelivery$/.test(a)),
-    ).toEqual([]);
+    const deleting = all.filter((s) =>
+      actions(s).some((a) => /delete|\*$/i.test(a) && !/^logs:DeleteLogDelivery$/.test(a)),
+    );
+    expect(deleting.flatMap(actions).filter((a) => /delete|\*$/i.test(a))).toEqual(['glue:DeleteTable']);
+    for (const statement of deleting)
+      for (const resource of [statement.Resource].flat())
+        expect(String(resource)).toMatch(
+          /:(catalog|database\/aurora_audit|table\/aurora_audit\/report_summary_\*)$/,
+        );
   });
 
   it('runs the report Lambda on Node.js 24, arm64, with the environment of the contract', () => {

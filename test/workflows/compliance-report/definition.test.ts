@@ -51,7 +51,15 @@ const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Ta
 describe('the compliance-report definition', () => {
   it('has its Task states (sanity)', () => {
     expect(tasks.map(([n]) => n).sort()).toEqual(
-      [STATES.prepare, STATES.render, STATES.notifyIncomplete, STATES.notifyFailure].sort(),
+      [
+        STATES.prepare,
+        STATES.buildSummary,
+        STATES.render,
+        STATES.dropSummary,
+        STATES.notifyNotDropped,
+        STATES.notifyIncomplete,
+        STATES.notifyFailure,
+      ].sort(),
     );
     expect(Object.keys(iterator.States)).toContain(STATES.runQuery);
   });
@@ -158,7 +166,35 @@ describe('the compliance-report definition', () => {
     });
   });
 
-  it('runs each item as EXECUTE <prepared statement> with its parameters in the workgroup, .sync, keeping only the id', () => {
+  it("builds the run's summary with its CTAS (.sync) and drops it on every path once it may exist", () => {
+    expect(definition.States[STATES.buildSummary]).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+      Parameters: { 'QueryString.$': '$.prepared.summary.createQuery', WorkGroup: 'aurora-audit' },
+      TimeoutSeconds: 1800,
+      Next: STATES.runQueries,
+    });
+    expect(definition.States[STATES.dropSummary]).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+      Parameters: { 'QueryString.$': '$.prepared.summary.dropQuery', WorkGroup: 'aurora-audit' },
+      ResultPath: null,
+      Next: STATES.runFailed,
+    });
+    // A failed drop is told, never the run's failure: its Catch goes on to the same Choice.
+    expect(definition.States[STATES.dropSummary]?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.dropCaught', Next: STATES.notifyNotDropped },
+    ]);
+    expect(definition.States[STATES.notifyNotDropped]?.Next).toBe(STATES.runFailed);
+    expect(definition.States[STATES.render]?.Next).toBe(STATES.dropSummary);
+    for (const failure of ['Summary failed', 'Queries failed', 'Rendering failed'])
+      expect(definition.States[failure]?.Next).toBe(STATES.dropSummary);
+    // Before the summary exists (bad input, a failed preparation), nothing is dropped.
+    for (const failure of ['Invalid input', 'Preparation failed'])
+      expect(reachableFrom(definition, failure).has(STATES.dropSummary)).toBe(false);
+  });
+
+  it("runs each item's query string over the run's summary in the workgroup, .sync, keeping only the id", () => {
     expect(map).toMatchObject({
       ItemsPath: '$.prepared.queries',
       MaxConcurrency: 5,
@@ -168,11 +204,7 @@ describe('the compliance-report definition', () => {
     expect(runQuery).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
-      Parameters: {
-        'QueryString.$': "States.Format('EXECUTE {}', $.statementName)",
-        'ExecutionParameters.$': '$.executionParameters',
-        WorkGroup: 'aurora-audit',
-      },
+      Parameters: { 'QueryString.$': '$.queryString', WorkGroup: 'aurora-audit' },
       ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
       TimeoutSeconds: 1800,
     });

@@ -8,15 +8,10 @@ import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { MessageRejected, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import type { ExecutionResult } from '../../../cli/local/stepfunctions/runner';
-import { REPORT_SECTIONS } from '../../../reports/queries';
+import { REPORT_QUERIES, REPORT_SECTIONS, sectionSql } from '../../../reports/queries';
 import { TEXTS } from '../../../reports/templates/report';
 import type { AuditEvent } from '../../../tasks/core/audit-event';
-import {
-  type RenderEvent,
-  type RenderResult,
-  type SectionOutcome,
-  statementNameOf,
-} from '../../../tasks/render-report/contract';
+import type { RenderEvent, RenderResult, SectionOutcome } from '../../../tasks/render-report/contract';
 import { STATES } from '../../../workflows/compliance-report/definition';
 import { event } from '../../reports/report-fixture';
 import {
@@ -29,7 +24,16 @@ import {
 } from './fixture';
 
 const PREFIX = 'reports/daily/2026-11-23_2026-11-23/';
+/** The ten sections over the summary and the Control evidence (the canary's run records). */
 const QUERY_COUNT = REPORT_SECTIONS.length;
+/** The CTAS, the sections, the DROP. */
+const CALL_COUNT = QUERY_COUNT + 2;
+const isCtas = (sql: string) => /^CREATE TABLE aurora_audit\.report_summary_/.test(sql);
+const isDrop = (sql: string) => /^DROP TABLE IF EXISTS aurora_audit\.report_summary_/.test(sql);
+/** A section's query string (each section file starts with its own title comment). */
+const isSection = (name: string) => (sql: string) =>
+  sql.startsWith(sectionSql(name).split('\n')[0] as string);
+const queryString = (c: { params: Record<string, unknown> }) => String(c.params.QueryString);
 
 beforeAll(() => {
   reportDeployment();
@@ -73,62 +77,59 @@ function expectFailure(run: ExecutionResult, s: ReportScenario, error: string) {
 }
 
 describe('the compliance-report workflow, happy path', () => {
-  it('runs every report query as its prepared statement, then sends and archives one report', async () => {
+  it('builds the period summary once, runs every section over it, drops it, then sends and archives one report', async () => {
     const s = await open();
     const run = await s.run(DAILY_BERLIN);
 
     expect(run.status).toBe('SUCCEEDED');
-    // Every query once, as EXECUTE <statement> in the report workgroup with the period's SQL literals.
     const starts = s.world.callsTo('athena', 'startQueryExecution');
-    expect(starts.map((c) => c.params.QueryString).sort()).toEqual(
-      REPORT_SECTIONS.map((q) => `EXECUTE ${statementNameOf(q.name)}`).sort(),
-    );
-    for (const call of starts) {
-      expect(call.stateName).toBe(STATES.runQuery);
-      expect(call.params.WorkGroup).toBe(WORKGROUP);
-      // first-seen starts a day earlier (the previous period of equal length) and is checked below.
-      if (call.params.QueryString === 'EXECUTE first_seen') continue;
-      // The control evidence reads the canary's run records: days, cluster name, instants (its own test).
-      if (call.params.QueryString === 'EXECUTE control_evidence') {
-        expect(call.params.ExecutionParameters).toEqual([
-          "'2026-11-22'",
-          "'2026-11-23'",
-          "'*'",
-          "'*'",
-          "'2026-11-22T23:00:00.000Z'",
-          "'2026-11-23T23:00:00.000Z'",
-        ]);
-        continue;
-      }
-      // The Berlin day 2026-11-23: UTC days 22 and 23, from hour 23 of the 22nd to hour 22 of the 23rd.
-      expect((call.params.ExecutionParameters as string[]).slice(0, 10)).toEqual([
-        "'2026-11-22'",
-        "'2026-11-23'",
-        "'2026-11-22'",
-        "'23'",
-        "'2026-11-23'",
-        "'22'",
-        "'*'",
-        "'*'",
-        "'2026-11-22T23:00:00.000Z'",
-        "'2026-11-23T23:00:00.000Z'",
-      ]);
-    }
     expect(
-      starts.find((c) => c.params.QueryString === 'EXECUTE first_seen')?.params.ExecutionParameters,
-    ).toEqual([
-      "'2026-11-21'",
-      "'2026-11-23'",
-      "'2026-11-21'",
-      "'23'",
-      "'2026-11-23'",
-      "'22'",
-      "'*'",
-      "'*'",
-      "'2026-11-21T23:00:00.000Z'",
-      "'2026-11-23T23:00:00.000Z'",
-      "'2026-11-22T23:00:00.000Z'",
+      starts.every((c) => c.params.WorkGroup === WORKGROUP && c.params.ExecutionParameters === undefined),
+    ).toBe(true);
+    // First the CTAS into the execution's own table, the Berlin day's values rendered as literals...
+    const [ctas, ...rest] = starts;
+    expect(ctas?.stateName).toBe(STATES.buildSummary);
+    const ctasSql = queryString(ctas!);
+    const table =
+      /^CREATE TABLE aurora_audit\.(report_summary_run_1_[0-9a-f]{8}) WITH \(format = 'PARQUET'/.exec(
+        ctasSql,
+      )?.[1];
+    expect(table).toBeDefined();
+    // The two periods: from hour 23 of the 21st (the previous Berlin day) to hour 22 of the 23rd.
+    expect(ctasSql).toContain("e.day BETWEEN '2026-11-21' AND '2026-11-23'");
+    expect(ctasSql).toContain(
+      'from_iso8601_timestamp(e."time") >= from_iso8601_timestamp(\'2026-11-21T23:00:00.000Z\')',
+    );
+    expect(ctasSql).toContain(
+      'from_iso8601_timestamp(e."time") < from_iso8601_timestamp(\'2026-11-23T23:00:00.000Z\')',
+    );
+    expect(ctasSql).toContain("at_timezone(f.event_ts, 'Europe/Berlin')");
+    // ...then every section once, over that table, never over the events...
+    const sectionCalls = rest.slice(0, QUERY_COUNT);
+    expect(sectionCalls.every((c) => c.stateName === STATES.runQuery)).toBe(true);
+    for (const q of REPORT_QUERIES)
+      expect(sectionCalls.filter((c) => isSection(q.name)(queryString(c)))).toHaveLength(1);
+    const isEvidence = (c: { params: Record<string, unknown> }) => queryString(c).includes('canary_runs');
+    for (const c of sectionCalls.filter((c) => !isEvidence(c))) {
+      expect(queryString(c)).toContain(`aurora_audit.${table}`);
+      expect(queryString(c)).not.toContain('audit_events');
+    }
+    // The Control evidence reads the canary's run records of the Berlin day (UTC days 22 and 23, its instants).
+    const evidence = sectionCalls.filter(isEvidence).map(queryString);
+    expect(evidence).toHaveLength(1);
+    expect(evidence[0]).toContain('FROM aurora_audit.canary_runs r');
+    expect(evidence[0]).toContain("WHERE r.day BETWEEN '2026-11-22' AND '2026-11-23'");
+    expect(evidence[0]).toContain("AND ('*' = '*' OR r.cluster = '*')");
+    expect(evidence[0]).toContain(">= from_iso8601_timestamp('2026-11-22T23:00:00.000Z')");
+    expect(evidence[0]).toContain("< from_iso8601_timestamp('2026-11-23T23:00:00.000Z')");
+    // ...then the DROP, after the render step, and nothing else.
+    expect(rest.slice(QUERY_COUNT).map((c) => [c.stateName, queryString(c)])).toEqual([
+      [STATES.dropSummary, `DROP TABLE IF EXISTS aurora_audit.${table}`],
     ]);
+    expect(run.states.indexOf(STATES.dropSummary)).toBeGreaterThan(run.states.indexOf(STATES.render));
+    expect([...s.world.athena.tables.keys()]).toEqual([]);
+    expect(s.world.athena.droppedTables.map((t) => t.name)).toEqual([`aurora_audit.${table}`]);
+    expect(s.world.athena.droppedTables[0]?.location).toMatch(/athena-results\/tables\/[^/]+\/$/);
 
     // The Map passed ids only; the Lambda read exactly those results.
     const { sections } = renderEvent(s);
@@ -185,9 +186,9 @@ describe('the compliance-report workflow, happy path', () => {
     });
     expect(run.status).toBe('SUCCEEDED');
     const [first] = s.world.callsTo('athena', 'startQueryExecution');
-    expect(first?.params.ExecutionParameters).toEqual(
-      expect.arrayContaining(["'2026-11-23T00:00:00.000Z'", "'2026-11-24T00:00:00.000Z'"]),
-    );
+    expect(first?.stateName).toBe(STATES.buildSummary);
+    expect(queryString(first!)).toContain("from_iso8601_timestamp('2026-11-24T00:00:00.000Z')");
+    expect(queryString(first!)).toContain("from_iso8601_timestamp('2026-11-22T00:00:00.000Z')");
     expect((run.output as RenderResult).archived[0]).toMatch(
       /^reports\/custom\/2026-11-23_2026-11-23\/run-1\//,
     );
@@ -198,7 +199,7 @@ describe('the compliance-report workflow, failing queries', () => {
   it('reports a query that failed as a FAILED section, still sends the report, and tells the operators', async () => {
     const s = await open();
     s.world.athena.failQuery(
-      statementNameOf('privilege-changes'),
+      isSection('privilege-changes'),
       "COLUMN_NOT_FOUND: line 21:9: Column 'remotehost' cannot be resolved",
     );
     const run = await s.run(DAILY_BERLIN);
@@ -240,6 +241,10 @@ describe('the compliance-report workflow, failing queries', () => {
     expect(notice?.message).toContain('1 of its sections failed');
     expect(notice?.message).toContain('"query":"privilege-changes"');
     expect(notice?.message).not.toContain('"status":"SUCCEEDED"');
+    // The summary table is dropped all the same, before the notice.
+    expect(run.states.filter((n) => n === STATES.dropSummary)).toHaveLength(1);
+    expect(run.states.indexOf(STATES.dropSummary)).toBeLessThan(run.states.indexOf(STATES.notifyIncomplete));
+    expect([...s.world.athena.tables.keys()]).toEqual([]);
   });
 
   it('reports a query whose error came without a Cause as a FAILED section saying so (no States.Runtime)', async () => {
@@ -248,6 +253,7 @@ describe('the compliance-report workflow, failing queries', () => {
       target: 'athena:startQueryExecution',
       error: 'Athena.InvalidRequestException',
       cause: null,
+      when: (p) => isSection('top-users')(String(p.QueryString)),
     });
     const run = await s.run(DAILY_BERLIN);
     expect(run.status).toBe('SUCCEEDED');
@@ -263,19 +269,39 @@ describe('the compliance-report workflow, failing queries', () => {
     expect(s.sent).toHaveLength(1);
   });
 
-  it('reports a query whose SQL Athena cannot run (the engine really fails it) as a FAILED section', async () => {
+  it('fails SummaryFailed when Athena fails the period summary: no section runs, the table is dropped, nothing is sent', async () => {
     const s = await open();
-    s.world.athena.addPreparedStatement(
-      WORKGROUP,
-      statementNameOf('top-hosts'),
-      'SELECT no_such_column FROM aurora_audit.audit_events WHERE day BETWEEN ? AND ?',
+    s.world.athena.failQuery(
+      isCtas,
+      'EXCEEDED_BYTES_SCANNED_LIMIT: Query exhausted the bytes scanned cutoff',
     );
     const run = await s.run(DAILY_BERLIN);
+    const message = expectFailure(run, s, 'SummaryFailed');
+    expect(message.message).toMatch(/^Step: Build period summary$/m);
+    expect(message.message).toContain('EXCEEDED_BYTES_SCANNED_LIMIT');
+    expect(s.world.callsTo('athena', 'startQueryExecution').map((c) => c.stateName)).toEqual([
+      STATES.buildSummary,
+      STATES.dropSummary,
+    ]);
+    expect(s.sent).toEqual([]);
+  });
+
+  it('tells the operators when the summary table cannot be dropped, and still succeeds with the report sent', async () => {
+    const s = await open();
+    s.world.athena.failQuery(isDrop, 'AccessDeniedException: glue:DeleteTable');
+    const run = await s.run(DAILY_BERLIN);
     expect(run.status).toBe('SUCCEEDED');
-    const failed = renderEvent(s).sections.filter((x) => x.status === 'FAILED');
-    expect(failed).toEqual([expect.objectContaining({ query: 'top-hosts', error: 'States.TaskFailed' })]);
-    expect(s.world.athena.executions.size).toBe(QUERY_COUNT);
     expect(s.sent).toHaveLength(1);
+    expect(run.states).toContain(STATES.notifyNotDropped);
+    expect(s.world.sns.messages).toHaveLength(1);
+    const [notice] = s.world.sns.messages;
+    expect(notice?.attributes).toEqual({ workflow: 'compliance-report', outcome: 'SUMMARY_NOT_DROPPED' });
+    expect(notice?.subject).toMatch(
+      /^\[aurora-audit\] Compliance report: summary table report_summary_run_1_[0-9a-f]{8} not dropped$/,
+    );
+    expect(notice?.message).toContain('glue:DeleteTable');
+    expect(notice?.message).toMatch(/DROP TABLE IF EXISTS aurora_audit\.report_summary_run_1_[0-9a-f]{8}/);
+    expect(s.world.athena.tables.size).toBe(1);
   });
 
   it('retries Athena throttling with backoff and runs every query', async () => {
@@ -288,10 +314,11 @@ describe('the compliance-report workflow, failing queries', () => {
       'Athena.TooManyRequestsException',
       'Athena.TooManyRequestsException',
     ]);
-    expect(run.retries.every((r) => r.state === STATES.runQuery && r.delaySeconds >= 5)).toBe(true);
+    // The first calls are the summary's.
+    expect(run.retries.every((r) => r.state === STATES.buildSummary && r.delaySeconds >= 5)).toBe(true);
     const starts = s.world.callsTo('athena', 'startQueryExecution');
     expect(starts.filter((c) => c.error === 'Athena.TooManyRequestsException')).toHaveLength(3);
-    expect(starts.filter((c) => c.error === undefined)).toHaveLength(QUERY_COUNT);
+    expect(starts.filter((c) => c.error === undefined)).toHaveLength(CALL_COUNT);
     expect(renderEvent(s).sections.every((x) => x.status === 'SUCCEEDED')).toBe(true);
     expect(s.world.sns.messages).toEqual([]);
   });
@@ -303,7 +330,7 @@ describe('the compliance-report workflow, failing queries', () => {
       error: 'Athena.TooManyRequestsException',
       cause: 'Rate exceeded',
       times: Number.POSITIVE_INFINITY,
-      when: (p) => p.QueryString === `EXECUTE ${statementNameOf('failures')}`,
+      when: (p) => isSection('failures')(String(p.QueryString)),
     });
     const run = await s.run(DAILY_BERLIN);
     expect(run.status).toBe('SUCCEEDED');
@@ -389,8 +416,10 @@ describe('the compliance-report workflow, failures', () => {
     );
     expect(message.message).toMatch(/^Step: Render and send report$/m);
     expect(message.message).toContain('Email address is not verified.');
-    // The queries ran; the archive was written before sending.
-    expect(s.world.callsTo('athena', 'startQueryExecution')).toHaveLength(QUERY_COUNT);
+    // The queries ran; the archive was written before sending; the summary table was dropped before the notice.
+    expect(s.world.callsTo('athena', 'startQueryExecution')).toHaveLength(CALL_COUNT);
+    expect(s.world.callsTo('athena', 'startQueryExecution').at(-1)?.stateName).toBe(STATES.dropSummary);
+    expect(s.world.athena.tables.size).toBe(0);
     expect(s.archived.has(`${PREFIX}run-1/report.eml`)).toBe(true);
   });
 
@@ -449,7 +478,7 @@ describe('the compliance-report workflow, failures', () => {
     // fails as a whole, and only a Catch of the Map naming it sends the run to QueriesFailed.
     const s = await open();
     s.world.before('athena:startQueryExecution', (n) => {
-      if (n === 2) {
+      if (n === 3) {
         s.world.faults.inject({
           target: 'athena:startQueryExecution',
           error: 'States.DataLimitExceeded',
@@ -458,9 +487,19 @@ describe('the compliance-report workflow, failures', () => {
       }
     });
     const run = await s.run(DAILY_BERLIN);
-    expect(s.world.callsTo('athena', 'startQueryExecution').filter((c) => c.error !== undefined)).toEqual([
+    const calls = s.world.callsTo('athena', 'startQueryExecution');
+    const [firstError, ...laterErrors] = calls.filter((c) => c.error !== undefined);
+    expect(firstError).toEqual(
       expect.objectContaining({ error: 'States.DataLimitExceeded', stateName: STATES.runQuery }),
-    ]);
+    );
+    // The failure path drops the summary table. The local executor lets the Map's other iterations run on
+    // (AWS stops them): any that started after the DROP fails on the dropped table, never before it.
+    const dropAt = calls.findIndex((c) => c.stateName === STATES.dropSummary);
+    expect(dropAt).toBeGreaterThan(0);
+    for (const later of laterErrors) {
+      expect(later).toMatchObject({ error: 'States.TaskFailed', stateName: STATES.runQuery });
+      expect(calls.indexOf(later)).toBeGreaterThan(dropAt);
+    }
     expect(run.states).toContain('Queries failed');
     expect(run.states).toContain(STATES.caughtWithoutCause);
     const message = expectFailure(run, s, 'QueriesFailed');
@@ -477,7 +516,7 @@ describe('the compliance-report workflow, failures', () => {
 
   it('fails NotificationFailed when the incomplete-report notice fails without a Cause', async () => {
     const s = await open();
-    s.world.athena.failQuery(statementNameOf('privilege-changes'), 'COLUMN_NOT_FOUND');
+    s.world.athena.failQuery(isSection('privilege-changes'), 'COLUMN_NOT_FOUND');
     s.world.faults.inject({
       target: 'sns:publish',
       error: 'SNS.AuthorizationErrorException',
