@@ -542,7 +542,9 @@ export function controlEvidenceQueryString(
   const { database } = qualified(eventsTable, 'the events table');
   const sql = readReportSql('queries', CONTROL_EVIDENCE_QUERY.file);
   if (!sql.includes(SQL_CANARY_RUNS_TABLE))
-    throw new InvalidSummaryTableError(`${CONTROL_EVIDENCE_QUERY.file} does not read ${SQL_CANARY_RUNS_TABLE}`);
+    throw new InvalidSummaryTableError(
+      `${CONTROL_EVIDENCE_QUERY.file} does not read ${SQL_CANARY_RUNS_TABLE}`,
+    );
   return renderLiterals(
     sql.split(SQL_CANARY_RUNS_TABLE).join(`${database}.canary_runs`),
     queryParameters(CONTROL_EVIDENCE_QUERY, period, '*', [], clusterName),

@@ -26,7 +26,7 @@ import { auditEvent } from '../../cli/local/records/audit-event';
 import { writeStoredEvents } from '../../cli/local/records/stored-events';
 import { type SqlEngine, sqlEngine } from '../../cli/local/sql-engine';
 import { SimClock } from '../../cli/local/stepfunctions/clock';
-import { REPORT_QUERIES } from '../../reports/queries';
+import { REPORT_QUERIES, REPORT_SECTIONS } from '../../reports/queries';
 import type { AuditEvent } from '../../tasks/core/audit-event';
 import { runCli } from '../helpers/cli';
 
@@ -142,7 +142,7 @@ function expectReportOfTheWorkload(stdout: string) {
   const names = written.map((p) => p.slice(out.length + 1)).sort();
   expect(names).toEqual(
     [
-      ...REPORT_QUERIES.map((q) => `${q.name}.csv`),
+      ...REPORT_SECTIONS.map((q) => `${q.name}.csv`),
       'activity-per-day.png',
       'report.eml',
       'report.html',
@@ -276,7 +276,7 @@ describe('aurora-audit report --preview (Athena)', () => {
     expect(starts.every((s) => s.WorkGroup === 'aurora-audit' && s.ExecutionParameters === undefined)).toBe(
       true,
     );
-    expect(starts).toHaveLength(REPORT_QUERIES.length + 2);
+    expect(starts).toHaveLength(REPORT_SECTIONS.length + 2);
     const [ctas, ...rest] = starts.map((s) => s.QueryString as string);
     const table = /^CREATE TABLE aurora_audit\.(report_summary_\S+) WITH \(format = 'PARQUET'/.exec(
       ctas ?? '',
@@ -285,14 +285,17 @@ describe('aurora-audit report --preview (Athena)', () => {
     // The UTC day, and the day before for first-seen, rendered as literals.
     expect(ctas).toContain("e.day BETWEEN '2026-11-22' AND '2026-11-23'");
     expect(ctas).toContain("from_iso8601_timestamp('2026-11-24T00:00:00.000Z')");
-    expect(
-      rest.slice(0, -1).every((q) => q.includes(`aurora_audit.${table}`) && !q.includes('audit_events')),
-    ).toBe(true);
+    // The ten sections over the summary, then the Control evidence over the canary's run records.
+    const sections = rest.slice(0, REPORT_QUERIES.length);
+    expect(sections.every((q) => q.includes(`aurora_audit.${table}`) && !q.includes('audit_events'))).toBe(
+      true,
+    );
+    expect(rest.at(-2)).toContain('FROM aurora_audit.canary_runs r');
     expect(rest.at(-1)).toBe(`DROP TABLE IF EXISTS aurora_audit.${table}`);
     expect(simulator.tables.size).toBe(0);
-    // 11 queries of 1.5 MB each (the DROP is DDL: not billed): each billed at the 10 MB minimum, 110 MB.
+    // 12 queries of 1.5 MB each (the DROP is DDL: not billed): each billed at the 10 MB minimum, 120 MB.
     expect(run.stderr).toContain(
-      `the period summary and ${REPORT_QUERIES.length} sections in aurora-audit: 16.5 MB scanned (16500000 bytes), billed as 110.0 MB: $0.000550 at $5 per TB`,
+      `the period summary and ${REPORT_SECTIONS.length} sections in aurora-audit: 18.0 MB scanned (18000000 bytes), billed as 120.0 MB: $0.000600 at $5 per TB`,
     );
   });
 
