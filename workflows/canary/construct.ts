@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { nagArnPrefix } from '../../infra/nag';
 import { CANARY_METRICS } from '../../tasks/core/canary';
 import { CLUSTER_IDENTIFIER, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
+import { isTimeZone } from '../../tasks/core/report-period';
 import { CANARY_RUNS_PREFIX } from '../../tasks/core/storage-layout';
 import { pollSchedule } from '../shared/poll-schedule';
 import { anyClusterArn, buildWorkflow, CLUSTER_TAG_KEY } from '../shared/workflow-construct';
@@ -417,15 +418,6 @@ interface ValidatedSettings {
   readonly alarmAfterFailedRuns: number;
   readonly initialSeconds: number;
   readonly maxSeconds: number;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function validateProps(props: CanaryWorkflowProps): ValidatedSettings {

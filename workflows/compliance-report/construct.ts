@@ -24,6 +24,7 @@ import {
 import { nagArn, nagArnPrefix } from '../../infra/nag';
 import { DEFAULT_COVERAGE_CLASSES, reportSqlCopyCommands, SUMMARY_TABLE_PREFIX } from '../../reports/queries';
 import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
+import { isTimeZone } from '../../tasks/core/report-period';
 import {
   ATHENA_RESULTS_PREFIX,
   CANARY_RUNS_PREFIX,
@@ -441,15 +442,6 @@ interface ValidatedSettings {
   readonly maxConcurrency: number;
   readonly queryTimeoutSeconds: number;
   readonly timeoutSeconds: number;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function validateProps(props: ComplianceReportWorkflowProps): ValidatedSettings {
