@@ -14,7 +14,12 @@ import {
   PayloadDecompressionError,
   PayloadDecryptionError,
 } from '../../../../tasks/core/das/errors';
-import { type DataKeyResolver, decodeActivityRecord, parseEnvelope } from '../../../../tasks/core/das/record';
+import {
+  type DataKeyResolver,
+  decodeActivityRecord,
+  decodeBase64,
+  parseEnvelope,
+} from '../../../../tasks/core/das/record';
 
 const kms = new LocalKms();
 const resolver: DataKeyResolver = async (ciphertext, _b64, cluster) => {
@@ -77,6 +82,34 @@ describe('decoding an activity-stream record', () => {
     await expect(decodeActivityRecord(bytes(JSON.stringify(env)), CLUSTER_ID, resolver)).rejects.toThrow(
       /databaseActivityEvents is not valid base64/,
     );
+  });
+
+  describe('strict base64', () => {
+    it.each([
+      ['', ''],
+      ['AA==', '00'],
+      ['AAA=', '0000'],
+      ['AAAA', '000000'],
+      ['+/+/', 'fbffbf'],
+      // Padding bits that are not zero: not canonical, but RFC 4648 base64 all the same (accepted as before).
+      ['QR==', '41'],
+      ['QUJ=', '4142'],
+    ])('accepts %j as the bytes %s', (text, hex) => {
+      expect(decodeBase64(text, 'field').toString('hex')).toBe(hex);
+    });
+
+    it.each([
+      ['base64url characters', '-_-_'],
+      ['a space inside', 'AA AA'],
+      ['a trailing newline', 'AAAA\n'],
+      ['a cut-off quantum', 'AAAAA'],
+      ['padding in the middle', 'AA==AAAA'],
+      ['too much padding', 'A==='],
+      ['missing padding', 'AA'],
+    ])('rejects %s, which Node would decode anyway', (_what, text) => {
+      expect(() => decodeBase64(text, 'field')).toThrow(InvalidRecordError);
+      expect(() => decodeBase64(text, 'field')).toThrow(/field is not valid base64/);
+    });
   });
 
   it('rejects a tampered payload as a PayloadDecryptionError', async () => {
