@@ -3,7 +3,7 @@
  * map to. It is the JSON line stored in S3 and read by Athena, and what the CLI prints, so its JSON field
  * names and types are a public contract. Change them only with a new major version.
  */
-import * as crypto from 'node:crypto';
+import { sha256Hex } from './sha256';
 import { statementKey } from './statement';
 
 export type AuditSource = 'das' | 'pgaudit';
@@ -265,11 +265,6 @@ export const ID_FIELDS = [
 
 const ID_SCHEME = 'aurora-audit/event-id/v1';
 
-// crypto.hash (Node 20.12+) is a one-shot digest without a Hash object per call; createHash elsewhere.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256Hex = (data: string): string =>
-  oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
-
 /** An event's fields before aurora-audit derives `id` and `statementKey`. */
 export type AuditEventInput = Omit<AuditEvent, 'id' | 'statementKey'>;
 
@@ -277,9 +272,15 @@ export type AuditEventInput = Omit<AuditEvent, 'id' | 'statementKey'>;
  * The event id: hex SHA-256 of `JSON.stringify([ID_SCHEME, ...ID_FIELDS values])`. These fields identify an
  * event within its source; delivery metadata (Kinesis sequence numbers, CloudWatch event ids) is excluded,
  * so a redelivered event keeps its id.
+ * @param commandTextJson `JSON.stringify(event.commandText ?? null)`, when the caller has it already (the
+ *   statement is most of the bytes; createAuditEvent serializes it once for the id and the statement key).
  */
-export function eventId(event: AuditEventInput): string {
-  const parts = JSON.stringify([
+export function eventId(
+  event: AuditEventInput,
+  commandTextJson: string = JSON.stringify(event.commandText ?? null),
+): string {
+  // The statement is the array's last element: its JSON text is appended to the JSON of the others.
+  const head = JSON.stringify([
     ID_SCHEME,
     event.source,
     event.clusterId,
@@ -296,18 +297,18 @@ export function eventId(event: AuditEventInput): string {
     event.objectName,
     event.database,
     event.user,
-    event.commandText,
   ]);
-  return sha256Hex(parts);
+  return sha256Hex(`${head.slice(0, -1)},${commandTextJson}]`);
 }
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 /** Builds a complete event from its fields: fixes the field order and computes `id`. */
 export function createAuditEvent(input: AuditEventInput): AuditEvent {
+  const commandTextJson = JSON.stringify(input.commandText ?? null);
   // An object literal in contract order: one hidden class for every event, and the stored key order.
   return {
-    id: eventId(input),
+    id: eventId(input, commandTextJson),
     source: input.source,
     clusterId: orNull(input.clusterId),
     instanceId: orNull(input.instanceId),
@@ -331,7 +332,7 @@ export function createAuditEvent(input: AuditEventInput): AuditEvent {
     errorMessage: orNull(input.errorMessage),
     rowCount: orNull(input.rowCount),
     clientApplication: orNull(input.clientApplication),
-    statementKey: statementKey(input),
+    statementKey: statementKey(input, commandTextJson),
   };
 }
 
@@ -391,8 +392,11 @@ export function parseAuditEvent(value: unknown): AuditEvent {
   return record as unknown as AuditEvent;
 }
 
-/** The stored form: one JSON object per line, fields in contract order. */
-export function toJsonLine(event: AuditEvent): string {
+/**
+ * The stored JSON object of an event, fields in contract order, without a newline: what a Firehose record
+ * carries (the delivery stream appends the newline).
+ */
+export function toJson(event: AuditEvent): string {
   // Events from createAuditEvent already have the contract's key order: stringify them as they are (the
   // fast path); anything else (parsed or hand-built) is rebuilt in order, without extra keys.
   let i = 0;
@@ -403,6 +407,11 @@ export function toJsonLine(event: AuditEvent): string {
       break;
     }
   }
-  if (ordered && i === AUDIT_EVENT_FIELD_NAMES.length) return `${JSON.stringify(event)}\n`;
-  return `${JSON.stringify(event, AUDIT_EVENT_FIELD_NAMES as string[])}\n`;
+  if (ordered && i === AUDIT_EVENT_FIELD_NAMES.length) return JSON.stringify(event);
+  return JSON.stringify(event, AUDIT_EVENT_FIELD_NAMES as string[]);
+}
+
+/** The stored form: one JSON object per line, fields in contract order. */
+export function toJsonLine(event: AuditEvent): string {
+  return `${toJson(event)}\n`;
 }

@@ -24,7 +24,7 @@
  * the statement's end with microseconds; pgAudit's `%t` is when the entry was logged, in whole seconds),
  * so a pair must also lie within a window ({@link DEFAULT_CORRELATION_WINDOW_MS}).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256';
 
 /** Default: events of the two sources up to 10 s apart can be one statement. */
 export const DEFAULT_CORRELATION_WINDOW_MS = 10_000;
@@ -51,8 +51,17 @@ export type StatementFields = {
  * activity stream keeps the statement as sent) and a trailing semicolon are ignored.
  */
 export function normalizedText(text: string | null): string {
-  return (text ?? '').replace(/\s+/g, ' ').trim().replace(/;$/, '').trimEnd();
+  const t = text ?? '';
+  // Most statements have no whitespace to collapse: they skip building a copy of themselves.
+  const collapse = t.includes('  ') || NOT_A_SPACE.test(t);
+  return (collapse ? t.replace(/\s+/g, ' ') : t).trim().replace(/;$/, '').trimEnd();
 }
+
+/**
+ * Whitespace other than a space. With no such character and no two spaces in a row, `replace(/\s+/g, ' ')`
+ * would change nothing.
+ */
+const NOT_A_SPACE = /[^\S ]/;
 
 /**
  * The command tag, upper-case; pgAudit names a role grant `GRANT ROLE` / `REVOKE ROLE` (checked on the real
@@ -66,27 +75,32 @@ export function normalizedCommand(command: string): string {
   return upper;
 }
 
-const hash = (parts: readonly unknown[]) =>
-  createHash('sha256')
-    .update(JSON.stringify([STATEMENT_KEY_SCHEME, ...parts]))
-    .digest('hex')
-    .slice(0, 32);
+/** 32 hex characters of SHA-256 over the JSON array `[STATEMENT_KEY_SCHEME, ...]` the caller builds. */
+const hash = (parts: readonly unknown[]) => sha256Hex(JSON.stringify(parts)).slice(0, 32);
 
 /**
  * The text key: 32 hex characters of SHA-256 over the scheme, cluster, lower-cased user, database,
  * normalized command and normalized statement text. Stored in every event as `statementKey`.
+ * @param commandTextJson `JSON.stringify(event.commandText ?? null)`, when the caller has it already: used
+ *   as is when the normalized text is the statement itself (most statements), which saves serializing it.
  */
 export function statementKey(
   event: Omit<StatementFields, 'source' | 'time' | 'pid' | 'statementId' | 'substatementId'>,
+  commandTextJson?: string,
 ): string {
-  return hash([
+  const text = normalizedText(event.commandText);
+  // The text is the array's last element: its JSON text is appended to the JSON of the others.
+  const head = JSON.stringify([
+    STATEMENT_KEY_SCHEME,
     'text',
     event.clusterId,
     event.user?.toLowerCase() ?? null,
     event.database,
     normalizedCommand(event.command),
-    normalizedText(event.commandText),
   ]);
+  const textJson =
+    commandTextJson !== undefined && text === event.commandText ? commandTextJson : JSON.stringify(text);
+  return sha256Hex(`${head.slice(0, -1)},${textJson}]`).slice(0, 32);
 }
 
 /** The id key, or null when the cluster, pid, statement id or sub-statement id is missing. */
@@ -94,6 +108,7 @@ export function idKey(event: Omit<StatementFields, 'source' | 'time'>): string |
   if (event.clusterId === null || event.pid === null || event.statementId === null) return null;
   if (event.substatementId === null) return null;
   return hash([
+    STATEMENT_KEY_SCHEME,
     'id',
     event.clusterId,
     event.pid,

@@ -14,7 +14,7 @@
  * athena-results/tables/<query id>/…                    each report run's period summary table (CTAS, Parquet)
  * ```
  */
-import { type AuditEvent, toJsonLine } from './audit-event';
+import { type AuditEvent, toJson, toJsonLine } from './audit-event';
 import { utcDay, utcHour } from './time';
 
 export const EVENTS_PREFIX = 'events/';
@@ -88,6 +88,25 @@ export function storedLine(
   maxBytes = MAX_STORED_LINE_BYTES,
 ): { line: string; truncated: boolean } {
   return fitLine(event, maxBytes, toJsonLine, 'full record in quarantine/', 'full record in quarantine/');
+}
+
+/**
+ * {@link storedLine} without its newline: the JSON object a Firehose record carries (the delivery stream
+ * appends the newline), cut exactly where the stored line would be. The writers pack these: a string built by
+ * appending the newline would only be copied again to take it off.
+ */
+export function storedObject(
+  event: AuditEvent,
+  maxBytes = MAX_STORED_LINE_BYTES,
+): { json: string; truncated: boolean } {
+  const { line, truncated } = fitLine(
+    event,
+    maxBytes - 1,
+    toJson,
+    'full record in quarantine/',
+    'full record in quarantine/',
+  );
+  return { json: line, truncated };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { AuditEvent } from '../audit-event';
 import type { Redactor } from '../redact';
-import { storedLine } from '../storage-layout';
+import { storedObject } from '../storage-layout';
 import { normalizeActivityPayload } from './normalize';
 import { type DataKeyResolver, type DecodedRecord, type DecodeLimits, decodeActivityRecord } from './record';
 
@@ -21,7 +21,10 @@ export interface ProcessOptions {
 export interface ProcessedRecord {
   readonly decoded: DecodedRecord;
   readonly events: AuditEvent[];
-  /** One stored line per event (truncated to fit a Firehose record where needed). */
+  /**
+   * One stored JSON object per event, without its newline (the delivery stream appends it), truncated to fit
+   * a Firehose record where needed: what the writers pack into Firehose records.
+   */
   readonly lines: string[];
   /** Why part of the record could not be stored as is (events unreadable, statements truncated). */
   readonly problems: string[];
@@ -47,9 +50,9 @@ export async function processActivityRecord(
   const problems = normalized.rejected.map((r) => `event ${r.index}: ${r.reason}`);
   const lines: string[] = [];
   for (const event of normalized.events) {
-    const { line, truncated } = storedLine(event);
+    const { json, truncated } = storedObject(event);
     if (truncated) problems.push(`event ${event.id}: statement truncated to fit a Firehose record`);
-    lines.push(line);
+    lines.push(json);
   }
   return {
     decoded,

@@ -61,6 +61,37 @@ describe('the audit-event model', () => {
     expect(eventId(input)).toBe(expected);
   });
 
+  it.each([
+    ['a plain statement', 'SELECT 1'],
+    ['a trailing semicolon and spaces', 'SELECT 1 ;  '],
+    ['runs of whitespace, tabs and newlines', 'SELECT\t1,\n\n  2\r\nFROM  t'],
+    ['quotes, backslashes and control characters', `INSERT INTO t VALUES ('a''b', E'\\n', '\u0001\u001f')`],
+    ['non-ASCII text, a line separator and a lone surrogate', "SELECT 'Grüße 😀\u2028\ud800'"],
+    ['non-breaking and other Unicode spaces', 'SELECT\u00a01\u3000;'],
+    ['an empty statement', ''],
+    ['no statement', null],
+  ])('derives the id and the statement key of %s from the documented formulas', (_what, commandText) => {
+    const { createHash } = require('node:crypto') as typeof import('node:crypto');
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const input = { ...auditEventInput(), commandText, user: 'App_User' };
+    const event = createAuditEvent(input);
+    expect(event.id).toBe(
+      sha256(JSON.stringify(['aurora-audit/event-id/v1', ...ID_FIELDS.map((f) => input[f])])),
+    );
+    // Written out independently of tasks/core/statement.ts: whitespace collapsed, trimmed, one trailing `;` dropped.
+    const text = (commandText ?? '').replace(/\s+/g, ' ').trim().replace(/;$/, '').trimEnd();
+    const key = [
+      'aurora-audit/statement/v1',
+      'text',
+      input.clusterId,
+      'app_user',
+      input.database,
+      'GRANT',
+      text,
+    ];
+    expect(event.statementKey).toBe(sha256(JSON.stringify(key)).slice(0, 32));
+  });
+
   it.each(ID_FIELDS.filter((f) => f !== 'source'))('changes the id when %s changes', (field) => {
     const base = auditEventInput();
     const changed = { ...base, [field]: typeof base[field] === 'number' ? 999 : 'something-else' };

@@ -4,8 +4,11 @@ import {
   eventsPrefix,
   FIREHOSE_EVENTS_PREFIX,
   FIREHOSE_PARTITION_QUERY,
+  MAX_STORED_LINE_BYTES,
   partitionOf,
   quarantineKey,
+  storedLine,
+  storedObject,
 } from '../../../tasks/core/storage-layout';
 
 describe('the storage layout', () => {
@@ -47,5 +50,32 @@ describe('the storage layout', () => {
       'quarantine/das/2026-11-24/shard-1_495.json',
     );
     expect(() => quarantineKey('das', new Date(), '../escape')).toThrow('URL-safe');
+  });
+
+  describe('the stored object a Firehose record carries', () => {
+    // The statement length that makes an event's stored line exactly `bytes` long.
+    const withLineOf = (bytes: number) => {
+      const base = Buffer.byteLength(storedLine(auditEvent({ commandText: '' })).line);
+      return auditEvent({ commandText: 'x'.repeat(bytes - base) });
+    };
+
+    it.each([
+      ['a small event', auditEvent()],
+      ['an event whose line is exactly the limit', withLineOf(MAX_STORED_LINE_BYTES)],
+      ['an event whose line is one byte over the limit', withLineOf(MAX_STORED_LINE_BYTES + 1)],
+      ['an event with a 1.5 MB statement', auditEvent({ commandText: 'é'.repeat(750_000) })],
+    ])('is the stored line of %s without its newline, cut at the same place', (_what, event) => {
+      const { line, truncated } = storedLine(event);
+      const object = storedObject(event);
+      expect(object.json).toBe(line.slice(0, -1));
+      expect(line.endsWith('\n')).toBe(true);
+      expect(object.truncated).toBe(truncated);
+      expect(Buffer.byteLength(object.json)).toBeLessThanOrEqual(MAX_STORED_LINE_BYTES - 1);
+    });
+
+    it('is cut only when the line would not fit', () => {
+      expect(storedObject(withLineOf(MAX_STORED_LINE_BYTES)).truncated).toBe(false);
+      expect(storedObject(withLineOf(MAX_STORED_LINE_BYTES + 1)).truncated).toBe(true);
+    });
   });
 });
