@@ -84,74 +84,102 @@ function unpackable(line: string, length: number): string | undefined {
 }
 
 /**
- * Packs lines into as few records and calls as the limits allow, keeping their order. Each line is encoded
- * once, straight into the record being built (the hot path of the decrypt Lambda: no intermediate strings).
+ * Packs lines into as few records and calls as the limits allow, keeping their order. Two passes: the first
+ * measures each line and places it in a record; the second encodes every line once, straight into one buffer
+ * of exactly the packed size that the records share (no scratch buffer, no copies: on the decrypt Lambda's
+ * hot path, fresh memory costs more to touch than the encoding itself).
  */
 export function packForFirehose<K>(
   items: readonly PackItem<K>[],
   limits: FirehoseLimits = FIREHOSE_LIMITS,
 ): Packing<K> {
-  const batches: PackedRecord<K>[][] = [];
   const rejected: RejectedItem<K>[] = [];
   const max = limits.maxRecordBytes;
-  let chars = 0;
-  for (const item of items) chars += item.line.length;
-  // Room for a full record plus the newline written (then dropped) after its last object.
-  const record = Buffer.allocUnsafe(Math.min(max, chars * 3) + 2);
-  let batch: PackedRecord<K>[] = [];
-  let batchBytes = 0;
+  // Pass 1: each packable line's UTF-8 length (without its newline) and record; -1 for a rejected line.
+  const lineBytes = new Int32Array(items.length);
+  const recordOf = new Int32Array(items.length);
+  const recordBytes: number[] = [];
+  let total = 0;
   let events = 0;
-  let owners: K[] = [];
-  let recordBytes = 0;
-
-  const closeRecord = () => {
-    if (events === 0) return;
-    const data = Buffer.from(record.subarray(0, recordBytes));
-    if (batch.length === limits.maxBatchRecords || batchBytes + data.length > limits.maxBatchBytes) {
-      batches.push(batch);
-      batch = [];
-      batchBytes = 0;
-    }
-    batch.push({ data, owners, events });
-    batchBytes += data.length;
-    events = 0;
-    owners = [];
-    recordBytes = 0;
-  };
-
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as PackItem<K>;
     const { line } = item;
     const newline = newlineLength(line);
-    const length = line.length - newline;
-    const reason = unpackable(line, length);
-    if (reason !== undefined) {
-      rejected.push({ item, original: Buffer.from(line, 'utf8'), reason });
-      continue;
-    }
-    // A UTF-16 code unit is at most 3 UTF-8 bytes: the exact size is needed only near a limit.
-    let bytes = length * 3 > max ? Buffer.byteLength(line, 'utf8') - newline : undefined;
-    if (bytes !== undefined && bytes > max) {
+    const reason = unpackable(line, line.length - newline);
+    const bytes = reason === undefined ? Buffer.byteLength(line, 'utf8') - newline : 0;
+    if (reason !== undefined || bytes > max) {
+      recordOf[i] = -1;
       rejected.push({
         item,
         original: Buffer.from(line, 'utf8'),
-        reason: `an event of ${bytes} bytes exceeds Firehose's ${max}-byte record limit`,
+        reason: reason ?? `an event of ${bytes} bytes exceeds Firehose's ${max}-byte record limit`,
       });
       continue;
     }
-    if (events === limits.maxEventsPerRecord) closeRecord();
-    if (length * 3 > max - recordBytes) {
-      bytes ??= Buffer.byteLength(line, 'utf8') - newline;
-      if (recordBytes + bytes > max) closeRecord();
+    const current = recordBytes.length - 1;
+    if (
+      current < 0 ||
+      events === limits.maxEventsPerRecord ||
+      (recordBytes[current] as number) + bytes > max
+    ) {
+      recordBytes.push(0);
+      events = 0;
     }
-    recordBytes += record.write(line, recordBytes, 'utf8') - newline;
+    recordOf[i] = recordBytes.length - 1;
+    recordBytes[recordBytes.length - 1] = (recordBytes[recordBytes.length - 1] as number) + bytes;
+    lineBytes[i] = bytes;
+    total += bytes;
+    events++;
+  }
+
+  // Pass 2: encode into the shared buffer, record by record.
+  const arena = Buffer.allocUnsafe(total);
+  const records: PackedRecord<K>[] = [];
+  let offset = 0;
+  let record = -1;
+  let start = 0;
+  let owners: K[] = [];
+  events = 0;
+  const closeRecord = () => {
+    if (events > 0) records.push({ data: arena.subarray(start, offset), owners, events });
+  };
+  for (let i = 0; i < items.length; i++) {
+    const r = recordOf[i] as number;
+    if (r < 0) continue;
+    const item = items[i] as PackItem<K>;
+    if (r !== record) {
+      closeRecord();
+      record = r;
+      start = offset;
+      owners = [];
+      events = 0;
+    }
+    offset += arena.write(item.line, offset, lineBytes[i] as number, 'utf8');
     events++;
     if (owners.length === 0 || owners[owners.length - 1] !== item.owner) {
       if (!owners.includes(item.owner)) owners.push(item.owner);
     }
   }
   closeRecord();
+  return { batches: batchRecords(records, limits), rejected };
+}
+
+/** Groups records into PutRecordBatch calls, in order, within the records and bytes per call. */
+function batchRecords<K>(records: readonly PackedRecord<K>[], limits: FirehoseLimits): PackedRecord<K>[][] {
+  const batches: PackedRecord<K>[][] = [];
+  let batch: PackedRecord<K>[] = [];
+  let batchBytes = 0;
+  for (const record of records) {
+    if (batch.length === limits.maxBatchRecords || batchBytes + record.data.length > limits.maxBatchBytes) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(record);
+    batchBytes += record.data.length;
+  }
   if (batch.length > 0) batches.push(batch);
-  return { batches, rejected };
+  return batches;
 }
 
 /** What Firehose bills for ingesting these records: each rounded up to 5 KB (5,120 bytes). */
