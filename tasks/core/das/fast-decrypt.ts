@@ -1,44 +1,105 @@
 /**
  * A fast path for the one message shape Aurora writes: Encryption SDK message format v1, suite 0x0178
- * (AES-256-GCM, HKDF-SHA256, non-committing, unsigned), framed. It decrypts the whole message in one pass
- * instead of through the SDK's stream pipeline, built only from the SDK's own exported pieces:
+ * (AES-256-GCM, HKDF-SHA256, non-committing, unsigned), framed, its data key wrapped by a raw AES keyring
+ * (`BC`/`DataKey`, AES-256-GCM, 12-byte IV, 16-byte tag). It decrypts the whole message in one pass instead of
+ * through the SDK's stream pipeline and materials objects:
  *
  * - header parsing: `deserializeFactory(...).deserializeMessageHeader` (@aws-crypto/serialize);
- * - data-key unwrapping: the keyring through the SDK's default materials manager;
- * - key derivation and ciphers: `getDecryptionHelper` (@aws-crypto/material-management-node);
+ * - data-key unwrapping as the SDK's raw AES keyring does it (`aesGcmUnwrapKey` in
+ *   @aws-crypto/raw-aes-keyring-node): the encrypted data keys of provider `BC` whose provider info starts with
+ *   `DataKey`, in order, the first that decrypts; provider info `DataKey ‖ uInt32BE(128) ‖ uInt32BE(12) ‖ IV`;
+ *   AAD the serialized encryption context without its length (`serializeEncryptionContext(...).slice(2)`);
+ * - key derivation as the SDK's `nodeKdf` does it for a non-committing suite: HKDF-SHA256, salt 32 zero bytes,
+ *   info `kdfInfo(suite id, message id)` (@aws-crypto/serialize), 32 bytes;
  * - frame headers and frame AAD: `decodeBodyHeader`, `aadFactory` (@aws-crypto/serialize).
  *
- * It verifies what the SDK verifies: the commitment policy, the header authentication tag, every frame's
- * sequence number (1, 2, 3, …) and authentication tag, and that a final frame ends the body. Anything it
- * does not handle (another version or suite, non-framed content, trailing bytes, a truncated message, any
- * error) returns `undefined`, and the caller uses the SDK's `decrypt`, so the result is always the SDK's.
- * A differential fuzz test holds it to that.
+ * It verifies what the SDK verifies: the commitment policy, no signing key in the context of an unsigned
+ * suite, the wrapped key's tag, the header authentication tag, every frame's sequence number (1, 2, 3, …) and
+ * authentication tag, and that a final frame ends the body. Anything it does not handle (another version or
+ * suite, non-framed content, trailing bytes, a truncated message, any error) returns `undefined`, and the
+ * caller uses the SDK's `decrypt`, so the result is always the SDK's. A differential fuzz test holds it to that.
  */
+import { createDecipheriv, hkdfSync } from 'node:crypto';
 import {
   CommitmentPolicy,
   CommitmentPolicySuites,
-  getDecryptionHelper,
-  type KeyringNode,
   NodeAlgorithmSuite,
-  NodeDefaultCryptographicMaterialsManager,
 } from '@aws-crypto/material-management-node';
-import { aadFactory, ContentType, decodeBodyHeader, deserializeFactory } from '@aws-crypto/serialize';
+import {
+  aadFactory,
+  ContentType,
+  decodeBodyHeader,
+  deserializeFactory,
+  ENCODED_SIGNER_KEY,
+  kdfInfo,
+  serializeFactory,
+} from '@aws-crypto/serialize';
 
 const toUtf8 = (input: Uint8Array) =>
   Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
 const fromUtf8 = (input: string) => Buffer.from(input, 'utf8');
 const deserialize = deserializeFactory(toUtf8, NodeAlgorithmSuite);
+const serialize = serializeFactory(fromUtf8, { utf8Sorting: false });
 const aad = aadFactory(fromUtf8);
 
 /** The suite Aurora PostgreSQL writes: ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256. */
 export const FAST_PATH_SUITE = 0x0178;
+/** The raw AES keyring Aurora's data key is wrapped for. */
+export const WRAPPING_KEY_NAMESPACE = 'BC';
+export const WRAPPING_KEY_NAME = 'DataKey';
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HKDF_SALT = Buffer.alloc(32, 0);
+const KEY_NAME_BYTES = fromUtf8(WRAPPING_KEY_NAME);
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-/** The plaintext, or undefined when the message is not one the fast path handles (use the SDK then). */
-export async function fastDecrypt(message: Uint8Array, keyring: KeyringNode): Promise<Buffer | undefined> {
-  let dispose: (() => void) | undefined;
+interface EncryptedDataKey {
+  readonly providerId: string;
+  readonly providerInfo: string;
+  readonly rawInfo?: Uint8Array;
+  readonly encryptedDataKey: Uint8Array;
+}
+
+/** The message's data key, unwrapped as the SDK's raw AES keyring does; undefined when no key unwraps. */
+function unwrapDataKey(
+  wrappingKey: Uint8Array,
+  encryptedDataKeys: readonly EncryptedDataKey[],
+  encryptionContextAad: Buffer,
+): Buffer | undefined {
+  for (const edk of encryptedDataKeys) {
+    if (edk.providerId !== WRAPPING_KEY_NAMESPACE || !edk.providerInfo.startsWith(WRAPPING_KEY_NAME))
+      continue;
+    const { rawInfo, encryptedDataKey } = edk;
+    // The keyring's preconditions; a failed one makes it try the next key, as here.
+    if (!(rawInfo instanceof Uint8Array)) continue;
+    const info = asBuffer(rawInfo).subarray(KEY_NAME_BYTES.byteLength);
+    if (info.byteLength !== 8 + IV_BYTES) continue;
+    if (info.readUInt32BE(0) !== TAG_BYTES * 8 || info.readUInt32BE(4) !== IV_BYTES) continue;
+    if (encryptedDataKey.byteLength !== KEY_BYTES + TAG_BYTES) continue;
+    try {
+      const wrapped = asBuffer(encryptedDataKey);
+      const decipher = createDecipheriv('aes-256-gcm', wrappingKey, info.subarray(8))
+        .setAAD(encryptionContextAad)
+        .setAuthTag(wrapped.subarray(KEY_BYTES));
+      const dataKey = Buffer.concat([decipher.update(wrapped.subarray(0, KEY_BYTES)), decipher.final()]);
+      if (dataKey.byteLength === KEY_BYTES) return dataKey;
+    } catch {
+      // Not this key (the keyring swallows the failure and tries the next one).
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The plaintext, or undefined when the message is not one the fast path handles (use the SDK then).
+ * @param wrappingKey the plaintext data key from KMS (the raw AES keyring's wrapping key).
+ */
+export async function fastDecrypt(message: Uint8Array, wrappingKey: Uint8Array): Promise<Buffer | undefined> {
   try {
+    if (wrappingKey.byteLength !== KEY_BYTES) return undefined;
     const headerInfo = deserialize.deserializeMessageHeader(message, { maxEncryptedDataKeys: false });
     if (!headerInfo) return undefined;
     const { messageHeader, algorithmSuite, rawHeader, headerAuth } = headerInfo;
@@ -55,17 +116,28 @@ export async function fastDecrypt(message: Uint8Array, keyring: KeyringNode): Pr
       algorithmSuite,
       messageIdHex,
     );
+    const { encryptionContext } = messageHeader;
+    // An unsigned suite's context must not carry a verification key (the SDK's materials manager refuses it).
+    if (Object.hasOwn(encryptionContext, ENCODED_SIGNER_KEY)) return undefined;
 
-    const material = await new NodeDefaultCryptographicMaterialsManager(keyring).decryptMaterials({
-      suite: new NodeAlgorithmSuite(algorithmSuite.id),
-      encryptionContext: messageHeader.encryptionContext,
-      encryptedDataKeys: messageHeader.encryptedDataKeys,
-    });
-    if (material.suite.id !== FAST_PATH_SUITE) return undefined;
-    const helper = getDecryptionHelper(material);
-    dispose = helper.dispose;
-    if (helper.getVerify) return undefined; // signed suites are the SDK's business
-    const getDecipher = helper.getDecipherInfo(messageHeader.messageId);
+    const contextAad = asBuffer(serialize.serializeEncryptionContext(encryptionContext).slice(2));
+    const dataKey = unwrapDataKey(
+      wrappingKey,
+      messageHeader.encryptedDataKeys as readonly EncryptedDataKey[],
+      contextAad,
+    );
+    if (!dataKey) return undefined;
+    const derivedKey = Buffer.from(
+      hkdfSync(
+        'sha256',
+        dataKey,
+        HKDF_SALT,
+        asBuffer(kdfInfo(FAST_PATH_SUITE, messageHeader.messageId)),
+        KEY_BYTES,
+      ),
+    );
+    dataKey.fill(0);
+    const getDecipher = (iv: Uint8Array) => createDecipheriv('aes-256-gcm', derivedKey, asBuffer(iv));
 
     // Header authentication, exactly as the SDK's ParseHeaderStream does it.
     const headerCheck = getDecipher(headerAuth.headerIv);
@@ -101,7 +173,5 @@ export async function fastDecrypt(message: Uint8Array, keyring: KeyringNode): Pr
     return Buffer.concat(parts);
   } catch {
     return undefined;
-  } finally {
-    dispose?.();
   }
 }

@@ -185,12 +185,11 @@ function keyringFor(dataKey: Uint8Array): RawAesKeyringNode {
  * the fast path when it handles the message and the SDK's `decrypt` otherwise.
  */
 export async function decryptPayload(message: Uint8Array, dataKey: Uint8Array): Promise<Buffer> {
-  const keyring = keyringFor(dataKey);
   try {
     // The one-pass fast path for Aurora's message shape; the SDK for everything else (same result).
-    const fast = await fastDecrypt(message, keyring);
+    const fast = await fastDecrypt(message, dataKey);
     if (fast) return fast;
-    const { plaintext } = await esdk.decrypt(keyring, message);
+    const { plaintext } = await esdk.decrypt(keyringFor(dataKey), message);
     return plaintext;
   } catch (err) {
     throw new PayloadDecryptionError(`activity payload could not be decrypted: ${(err as Error).message}`);

@@ -3,6 +3,8 @@ import {
   AlgorithmSuiteIdentifier,
   buildClient,
   CommitmentPolicy,
+  type EncryptionContext,
+  MultiKeyringNode,
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
@@ -51,20 +53,75 @@ async function sdkResult(
 describe('the decrypt fast path', () => {
   const keys = [new Uint8Array(randomBytes(32)), new Uint8Array(randomBytes(32))];
 
-  async function aurora(plaintext: Buffer, key = keys[0]!, frameLength = 4096) {
+  async function aurora(
+    plaintext: Buffer,
+    key = keys[0]!,
+    frameLength = 4096,
+    encryptionContext: EncryptionContext = {},
+  ) {
     const { result } = await producer.encrypt(keyring(key), plaintext, {
       suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256,
       frameLength,
+      encryptionContext,
     });
     return Buffer.from(result);
   }
+
+  it('unwraps the data key under the encryption context the SDK binds to it (the AAD), in any key order', async () => {
+    const plaintext = randomBytes(5000);
+    for (const context of <EncryptionContext[]>[
+      { 'aws:rds:dbc-id': 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ' },
+      { zeta: 'z', alpha: 'a', Grüße: '😀', mid: '' },
+    ]) {
+      const message = await aurora(plaintext, keys[0]!, 4096, context);
+      expect((await fastDecrypt(message, keys[0]!))?.equals(plaintext)).toBe(true);
+      expect((await sdkDecrypt(message, keys[0]!)).equals(plaintext)).toBe(true);
+    }
+  });
+
+  it('tries each wrapped data key of the keyring in order and uses the first that unwraps, as the keyring does', async () => {
+    const plaintext = randomBytes(3000);
+    // Two data keys wrapped for the same keyring name under different keys: only the second unwraps with keys[1].
+    const { result } = await producer.encrypt(
+      new MultiKeyringNode({ generator: keyring(keys[0]!), children: [keyring(keys[1]!)] }),
+      plaintext,
+      { suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256 },
+    );
+    for (const key of keys) {
+      expect((await fastDecrypt(result, key))?.equals(plaintext)).toBe(true);
+      expect((await sdkDecrypt(result, key)).equals(plaintext)).toBe(true);
+    }
+    const stranger = new Uint8Array(randomBytes(32));
+    expect(await fastDecrypt(result, stranger)).toBeUndefined();
+    await expect(sdkDecrypt(result, stranger)).rejects.toThrow();
+  });
+
+  it('leaves a data key wrapped for another keyring name or namespace to the SDK, which refuses it too', async () => {
+    const plaintext = randomBytes(100);
+    for (const other of [
+      { keyNamespace: 'BC', keyName: 'OtherKey' },
+      { keyNamespace: 'XX', keyName: 'DataKey' },
+    ]) {
+      const { result } = await producer.encrypt(
+        new RawAesKeyringNode({
+          ...other,
+          unencryptedMasterKey: new Uint8Array(keys[0]!),
+          wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+        }),
+        plaintext,
+        { suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256 },
+      );
+      expect(await fastDecrypt(result, keys[0]!)).toBeUndefined();
+      await expect(sdkDecrypt(result, keys[0]!)).rejects.toThrow();
+    }
+  });
 
   it('decrypts messages as Aurora writes them, to the same bytes as the SDK', async () => {
     for (const size of [0, 1, 100, 4095, 4096, 4097, 8192, 20_000]) {
       const plaintext = randomBytes(size);
       const message = await aurora(plaintext);
       expect(message.readUInt16BE(2)).toBe(FAST_PATH_SUITE);
-      const fast = await fastDecrypt(message, keyring(keys[0]!));
+      const fast = await fastDecrypt(message, keys[0]!);
       expect(fast?.equals(plaintext)).toBe(true);
       expect((await sdkDecrypt(message, keys[0]!)).equals(plaintext)).toBe(true);
     }
@@ -72,7 +129,7 @@ describe('the decrypt fast path', () => {
 
   it('leaves other suites to the SDK', async () => {
     const { result } = await committing.encrypt(keyring(keys[0]!), Buffer.from('x'));
-    expect(await fastDecrypt(result, keyring(keys[0]!))).toBeUndefined();
+    expect(await fastDecrypt(result, keys[0]!)).toBeUndefined();
     expect((await sdkDecrypt(result, keys[0]!)).toString()).toBe('x');
   });
 
@@ -82,7 +139,13 @@ describe('the decrypt fast path', () => {
     const seeds: { message: Buffer; plaintext: Buffer }[] = [];
     for (let i = 0; i < 120; i++) {
       const plaintext = randomBytes([0, 1, 600, 4096, 5000, 9000][i % 6]! + int(50));
-      seeds.push({ message: await aurora(plaintext, keys[i % 2], [4096, 512, 1024][i % 3]), plaintext });
+      // A third with an encryption context, so that mutations reach the AAD the wrapped key is bound to.
+      const context: EncryptionContext =
+        i % 3 === 1 ? { 'aws:rds:dbc-id': `cluster-${i}`, other: 'x'.repeat(i % 7) } : {};
+      seeds.push({
+        message: await aurora(plaintext, keys[i % 2], [4096, 512, 1024][i % 3], context),
+        plaintext,
+      });
     }
     const counts = {
       valid: 0,
@@ -144,7 +207,7 @@ describe('the decrypt fast path', () => {
       }
       if (kind === 'valid') counts.valid++;
       else counts.mutated++;
-      const fast = await fastDecrypt(message, keyring(key));
+      const fast = await fastDecrypt(message, key);
       const sdk = await sdkResult(message, key);
       if (sdk.ok) counts.sdkAccepted++;
       if (fast !== undefined) {
