@@ -105,7 +105,21 @@ export async function buildCorpus(kms: LocalKms, uniqueRecords = UNIQUE_RECORDS)
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-async function timed(fn: () => Promise<number>): Promise<{ seconds: number; events: number }> {
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** One timed pass of a path over the corpus: seconds and events. */
+interface Pass {
+  readonly seconds: number;
+  readonly events: number;
+}
+
+async function timed(fn: () => Promise<number>): Promise<Pass> {
   const start = process.hrtime.bigint();
   const events = await fn();
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, events };
@@ -128,87 +142,127 @@ export const benchmarks: Benchmark[] = [
       ];
 
       let packed = 0;
-      const path = async (cached: boolean) => {
-        const cache = new DataKeyCache();
-        kms.decryptCalls = 0;
-        const kmsDecrypt = async (ct: Uint8Array) => kms.decrypt(ct, { 'aws:rds:dbc-id': CLUSTER_ID });
-        const resolve: DataKeyResolver = cached
-          ? (ct, b64, cluster) => cache.get(cluster, b64, () => kmsDecrypt(ct))
-          : (ct) => kmsDecrypt(ct);
-        const t = await timed(async () => {
-          let events = 0;
-          // The Lambda's batch (the mapping's batch size): its events packed into Firehose records at the end.
-          let batch: PackItem<number>[] = [];
-          for (let p = 0; p < PASSES; p++) {
-            for (let i = 0; i < corpus.records.length; i++) {
-              const r = await processActivityRecord(corpus.records[i]!, CLUSTER_ID, {
-                resolveDataKey: resolve,
-                redact,
-                serviceUsers: users,
-              });
-              events += r.lines.length;
-              for (const line of r.lines) batch.push({ line, owner: i });
-              if ((i + 1) % KINESIS_BATCH_RECORDS === 0) {
-                packed += packForFirehose(batch).batches.length;
-                batch = [];
-              }
-            }
-          }
-          packed += packForFirehose(batch).batches.length;
-          return events;
-        });
-        return { ...t, kmsCalls: kms.decryptCalls };
+      const cache = new DataKeyCache();
+      let kmsCalls = { cached: 0, uncached: 0 };
+      const kmsDecrypt = async (ct: Uint8Array) => kms.decrypt(ct, { 'aws:rds:dbc-id': CLUSTER_ID });
+      const cachedResolver: DataKeyResolver = (ct, b64, cluster) =>
+        cache.get(cluster, b64, () => kmsDecrypt(ct));
+      const uncachedResolver: DataKeyResolver = (ct) => kmsDecrypt(ct);
+      // Each path runs over one Kinesis batch of records [from, to) at a time.
+      const wholePath = async (cached: boolean, from: number, to: number): Promise<number> => {
+        const before = kms.decryptCalls;
+        let events = 0;
+        // The Lambda's batch (the mapping's batch size): its events packed into Firehose records at the end.
+        const batch: PackItem<number>[] = [];
+        for (let i = from; i < to; i++) {
+          const r = await processActivityRecord(corpus.records[i]!, CLUSTER_ID, {
+            resolveDataKey: cached ? cachedResolver : uncachedResolver,
+            redact,
+            serviceUsers: users,
+          });
+          events += r.lines.length;
+          for (const line of r.lines) batch.push({ line, owner: i });
+        }
+        packed += packForFirehose(batch).batches.length;
+        const calls = kms.decryptCalls - before;
+        kmsCalls = cached
+          ? { ...kmsCalls, cached: kmsCalls.cached + calls }
+          : { ...kmsCalls, uncached: kmsCalls.uncached + calls };
+        return events;
+      };
+      const sdkReference = async (from: number, to: number): Promise<number> => {
+        let events = 0;
+        for (let i = from; i < to; i++) {
+          // The SDK's decrypt with a fresh keyring per record, as the samples do.
+          const plain = await sdkDecrypt(corpus.messages[i]!, corpus.dataKeys[i]!);
+          events += JSON.parse(gunzipSync(plain).toString('utf8')).databaseActivityEventList.length;
+        }
+        return events;
+      };
+      const fastPath = async (from: number, to: number): Promise<number> => {
+        let events = 0;
+        for (let i = from; i < to; i++) {
+          // decryptPayload: the fast path (data key used directly), the SDK as fallback.
+          const plain = await decryptPayload(corpus.messages[i]!, corpus.dataKeys[i]!);
+          events += JSON.parse(gunzipSync(plain).toString('utf8')).databaseActivityEventList.length;
+        }
+        return events;
+      };
+      const floorPath = async (from: number, to: number): Promise<number> => {
+        let events = 0;
+        for (let i = from; i < to; i++) {
+          const f = corpus.floor[i]!;
+          const d = createDecipheriv('aes-256-gcm', f.key, f.iv);
+          d.setAuthTag(f.tag);
+          const plain = Buffer.concat([d.update(f.body), d.final()]);
+          events += JSON.parse(gunzipSync(plain).toString('utf8')).databaseActivityEventList.length;
+        }
+        return events;
       };
 
-      const sdk = await timed(async () => {
-        let events = 0;
-        for (let p = 0; p < PASSES; p++) {
-          for (let i = 0; i < corpus.messages.length; i++) {
-            // The SDK's decrypt with a fresh keyring per record, as the samples do.
-            const plain = await sdkDecrypt(corpus.messages[i]!, corpus.dataKeys[i]!);
-            events += JSON.parse(gunzipSync(plain).toString('utf8')).databaseActivityEventList.length;
+      // The paths take turns batch by batch (100 records, tens of milliseconds each), so that the machine's
+      // changing load weighs on all of them alike; a round is one pass of every path over the corpus. Each
+      // figure is the median of the rounds, and a ratio the median of the rounds' ratios.
+      const paths = {
+        sdk: sdkReference,
+        fast: fastPath,
+        floor: floorPath,
+        withCache: (from: number, to: number) => wholePath(true, from, to),
+        withoutCache: (from: number, to: number) => wholePath(false, from, to),
+      };
+      const names = Object.keys(paths) as (keyof typeof paths)[];
+      const passes: Record<keyof typeof paths, Pass[]> = {
+        sdk: [],
+        fast: [],
+        floor: [],
+        withCache: [],
+        withoutCache: [],
+      };
+      for (let round = 0; round < PASSES; round++) {
+        const spent = Object.fromEntries(names.map((n) => [n, { seconds: 0, events: 0 }])) as Record<
+          keyof typeof paths,
+          { seconds: number; events: number }
+        >;
+        for (let from = 0; from < UNIQUE_RECORDS; from += KINESIS_BATCH_RECORDS) {
+          const to = Math.min(from + KINESIS_BATCH_RECORDS, UNIQUE_RECORDS);
+          // Each path in each place of the turn equally often (a path pays for garbage the one before left).
+          const turn = from / KINESIS_BATCH_RECORDS;
+          for (let k = 0; k < names.length; k++) {
+            const name = names[(k + turn) % names.length] as keyof typeof paths;
+            const t = await timed(() => paths[name](from, to));
+            spent[name].seconds += t.seconds;
+            spent[name].events += t.events;
           }
         }
-        return events;
+        for (const name of names) passes[name].push(spent[name]);
+      }
+      const rateOf = (p: Pass) => UNIQUE_RECORDS / p.seconds;
+      const summary = (name: keyof typeof paths) => ({
+        rate: median(passes[name].map(rateOf)),
+        events: median(passes[name].map((p) => p.events / p.seconds)),
       });
-      const fast = await timed(async () => {
-        let events = 0;
-        for (let p = 0; p < PASSES; p++) {
-          for (let i = 0; i < corpus.messages.length; i++) {
-            // decryptPayload: the fast path (keyring reused per data key), the SDK as fallback.
-            const plain = await decryptPayload(corpus.messages[i]!, corpus.dataKeys[i]!);
-            events += JSON.parse(gunzipSync(plain).toString('utf8')).databaseActivityEventList.length;
-          }
-        }
-        return events;
-      });
-      const floor = await timed(async () => {
-        let events = 0;
-        for (let p = 0; p < PASSES; p++) {
-          for (const f of corpus.floor) {
-            const d = createDecipheriv('aes-256-gcm', f.key, f.iv);
-            d.setAuthTag(f.tag);
-            const plain = Buffer.concat([d.update(f.body), d.final()]);
-            events += JSON.parse(gunzipSync(plain).toString('utf8')).databaseActivityEventList.length;
-          }
-        }
-        return events;
-      });
-      const withCache = await path(true);
-      const withoutCache = await path(false);
+      const withCache = { ...summary('withCache'), kmsCalls: kmsCalls.cached };
+      const withoutCache = { ...summary('withoutCache'), kmsCalls: kmsCalls.uncached };
+      const sdk = summary('sdk');
+      const fast = summary('fast');
+      const floor = summary('floor');
+      const ratio = (a: keyof typeof paths, b: keyof typeof paths) =>
+        median(passes[a].map((p, i) => (100 * rateOf(p)) / rateOf(passes[b][i] as Pass)));
+      const spread = (name: keyof typeof paths) =>
+        `${fmt(Math.min(...passes[name].map(rateOf)))}–${fmt(Math.max(...passes[name].map(rateOf)))}`;
 
-      const rate = (t: { seconds: number }) => total / t.seconds;
       lines.push(
-        `| path | records/s | events/s | KMS Decrypt calls per ${fmt(total)} records |`,
+        `| path | records/s (median of ${PASSES} rounds; range) | events/s | KMS Decrypt calls per ${fmt(total)} records |`,
         '| --- | ---: | ---: | ---: |',
-        `| aurora-audit, whole path (decode → filter → normalize → redact → serialize → pack Firehose records), data-key cache | ${fmt(rate(withCache))} | ${fmt(withCache.events / withCache.seconds)} | ${fmt(withCache.kmsCalls)} |`,
-        `| aurora-audit, whole path, no cache | ${fmt(rate(withoutCache))} | ${fmt(withoutCache.events / withoutCache.seconds)} | ${fmt(withoutCache.kmsCalls)} |`,
-        `| SDK reference: Encryption SDK decrypt + gunzip + JSON.parse (KMS aside) | ${fmt(rate(sdk))} | ${fmt(sdk.events / sdk.seconds)} (incl. heartbeats, service users) | – |`,
-        `| fast path: decrypt (fast path, SDK fallback) + gunzip + JSON.parse | ${fmt(rate(fast))} | ${fmt(fast.events / fast.seconds)} (incl. heartbeats, service users) | – |`,
-        `| floor: node:crypto AES-256-GCM + gunzipSync + JSON.parse | ${fmt(rate(floor))} | ${fmt(floor.events / floor.seconds)} | – |`,
-        `whole path with cache = ${((100 * rate(withCache)) / rate(sdk)).toFixed(0)}% of the SDK reference (target ≥ 80%); ` +
+        `| aurora-audit, whole path (decode → filter → normalize → redact → serialize → pack Firehose records), data-key cache | ${fmt(withCache.rate)} (${spread('withCache')}) | ${fmt(withCache.events)} | ${fmt(withCache.kmsCalls)} |`,
+        `| aurora-audit, whole path, no cache | ${fmt(withoutCache.rate)} (${spread('withoutCache')}) | ${fmt(withoutCache.events)} | ${fmt(withoutCache.kmsCalls)} |`,
+        `| SDK reference: Encryption SDK decrypt + gunzip + JSON.parse (KMS aside) | ${fmt(sdk.rate)} (${spread('sdk')}) | ${fmt(sdk.events)} (incl. heartbeats, service users) | – |`,
+        `| fast path: decrypt (fast path, SDK fallback) + gunzip + JSON.parse | ${fmt(fast.rate)} (${spread('fast')}) | ${fmt(fast.events)} (incl. heartbeats, service users) | – |`,
+        `| floor: node:crypto AES-256-GCM + gunzipSync + JSON.parse | ${fmt(floor.rate)} (${spread('floor')}) | ${fmt(floor.events)} | – |`,
+        `whole path with cache = ${ratio('withCache', 'sdk').toFixed(0)}% of the SDK reference (median of the rounds' ratios; target ≥ 124%, and ≥ 1,686 records/s on the machine that measured it); ` +
           `KMS calls with cache = ${withCache.kmsCalls} for ${corpus.distinctKeys} distinct data keys (target: equal); ` +
-          `fast path = ${((100 * rate(fast)) / rate(floor)).toFixed(0)}% of the floor (goal ≥ 33%); ` +
+          `rounds' ratios: ${passes.withCache.map((p, i) => `${((100 * rateOf(p)) / rateOf(passes.sdk[i] as Pass)).toFixed(0)}%`).join(', ')}; ` +
+          `fast path = ${ratio('fast', 'floor').toFixed(0)}% of the floor (goal ≥ 33%); ` +
           `${fmt(packed / 2)} PutRecordBatch calls per ${fmt(total)} records (batches of ${KINESIS_BATCH_RECORDS}); peak RSS ${fmt(process.resourceUsage().maxRSS / 1024)} MiB`,
       );
       return lines;
