@@ -113,6 +113,28 @@ const median = (values: readonly number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+/** A seeded pseudo-random number generator (mulberry32): the same run order on every machine. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A shuffled copy (Fisher–Yates). */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 /** One timed pass of a path over the corpus: seconds and events. */
 interface Pass {
   readonly seconds: number;
@@ -218,6 +240,7 @@ export const benchmarks: Benchmark[] = [
         withCache: [],
         withoutCache: [],
       };
+      const random = seededRandom(20261205);
       for (let round = 0; round < PASSES; round++) {
         const spent = Object.fromEntries(names.map((n) => [n, { seconds: 0, events: 0 }])) as Record<
           keyof typeof paths,
@@ -225,10 +248,10 @@ export const benchmarks: Benchmark[] = [
         >;
         for (let from = 0; from < UNIQUE_RECORDS; from += KINESIS_BATCH_RECORDS) {
           const to = Math.min(from + KINESIS_BATCH_RECORDS, UNIQUE_RECORDS);
-          // Each path in each place of the turn equally often (a path pays for garbage the one before left).
-          const turn = from / KINESIS_BATCH_RECORDS;
-          for (let k = 0; k < names.length; k++) {
-            const name = names[(k + turn) % names.length] as keyof typeof paths;
+          // A new order every turn (seeded): a path pays for garbage the one before it left, so each path
+          // follows every other one about equally often.
+          const order = shuffled(names, random);
+          for (const name of order) {
             const t = await timed(() => paths[name](from, to));
             spent[name].seconds += t.seconds;
             spent[name].events += t.events;
