@@ -9,6 +9,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { LocalKms } from '../cli/local/kms';
+import { seededRandom } from '../cli/local/random';
 import {
   activityEvent,
   activityRecord,
@@ -112,18 +113,6 @@ const median = (values: readonly number[]): number => {
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
-
-/** A seeded pseudo-random number generator (mulberry32): the same run order on every machine. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A shuffled copy (Fisher–Yates). */
 function shuffled<T>(items: readonly T[], random: () => number): T[] {

@@ -9,6 +9,7 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { seededRandom } from '../cli/local/random';
 import { auditEvent } from '../cli/local/records/audit-event';
 import { writeStoredEvents } from '../cli/local/records/stored-events';
 import { type SqlEngine, sqlEngine } from '../cli/local/sql-engine';
@@ -37,19 +38,8 @@ const KINDS = [
   { class: 'DDL', command: 'CREATE TABLE', text: (i: number) => `CREATE TABLE t_${i} (id bigint)` },
 ] as const;
 
-/** A deterministic pseudo-random sequence (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function month(): AuditEvent[] {
-  const next = random(9);
+  const next = seededRandom(9);
   const events: AuditEvent[] = [];
   for (let day = 1; day <= DAYS; day++) {
     for (const clusterId of CLUSTERS) {

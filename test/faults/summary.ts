@@ -45,16 +45,7 @@ export function secretsIn(text: string | Uint8Array): string[] {
 }
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same cases. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from '../../cli/local/random';
 
 export const FUZZ_SEED = Number(process.env.AURORA_AUDIT_FUZZ_SEED ?? 20261124);
 /** Cases per fuzz run: AURORA_AUDIT_FUZZ_CASES raises them (default 10,000 activity-stream records). */

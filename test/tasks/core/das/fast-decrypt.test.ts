@@ -8,6 +8,7 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
+import { seededRandom as prng } from '../../../../cli/local/random';
 import { FAST_PATH_SUITE, fastDecrypt } from '../../../../tasks/core/das/fast-decrypt';
 import { sdkDecrypt } from '../../../../tasks/core/das/record';
 
@@ -25,17 +26,6 @@ function keyring(key: Uint8Array): RawAesKeyringNode {
     unencryptedMasterKey: new Uint8Array(key),
     wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
   });
-}
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The SDK's verdict (a tagged result: errors from node:crypto come from another realm than the test's). */
