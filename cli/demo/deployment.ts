@@ -6,19 +6,16 @@
  * canary's schedule sends, the Lambdas' deployed environments, the subscription filters and the recipients. Names are read as the tests' fixtures read them
  * (`cli/local/scenarios/stream.ts`, `test/workflows/compliance-report/fixture.ts`).
  */
-import { Template } from 'aws-cdk-lib/assertions';
 import type { Construct } from 'constructs';
-import { buildApp } from '../../infra/build-app';
 import type { AuroraAuditConfig } from '../../infra/config/schema';
-import { localSettingsFiles } from '../../infra/constructs/settings-files';
 import type { CanaryWorkflow } from '../../workflows/canary/construct';
 import type { CanaryGroupInput, CanaryInput } from '../../workflows/canary/definition';
 import type { ComplianceReportWorkflow } from '../../workflows/compliance-report/construct';
 import type { EnableActivityStreamWorkflow } from '../../workflows/enable-activity-stream/construct';
-import { newApp } from '../local/cdk-app';
+import { localDeployment } from '../local/cdk-app';
 import { canaryConfig } from '../local/scenarios/canary-config';
 import type { StreamDeployment } from '../local/scenarios/stream';
-import { type AslDefinition, TemplateResolver } from '../local/stepfunctions/template';
+import type { AslDefinition, TemplateResolver } from '../local/stepfunctions/template';
 
 export interface DemoDeployment {
   readonly config: AuroraAuditConfig;
@@ -54,13 +51,9 @@ export interface DemoDeployment {
 /** Synthesizes the example app (a few seconds) and reads out what the demo runs. */
 export function demoDeployment(): DemoDeployment {
   const config = canaryConfig();
-  const { app, auditStack } = buildApp(config, newApp({ bundling: false }));
-  app.synth();
-  const template = Template.fromStack(auditStack).toJSON() as ConstructorParameters<
-    typeof TemplateResolver
-  >[0];
-  const resolver = new TemplateResolver(template, { settingsFiles: localSettingsFiles(auditStack) });
-  const id = (c: Construct) => auditStack.getLogicalId(c.node.defaultChild as never);
+  const local = localDeployment(config);
+  const { auditStack, resolver } = local;
+  const id = local.logicalId;
   const enable = auditStack.node.findChild('EnableActivityStream') as EnableActivityStreamWorkflow;
   const report = auditStack.node.findChild('ComplianceReport') as ComplianceReportWorkflow;
   const cluster = config.clusters[0];
@@ -68,21 +61,7 @@ export function demoDeployment(): DemoDeployment {
   const enableId = id(enable.stateMachine);
   const reportId = id(report.stateMachine);
   const canaryId = id((auditStack.node.findChild('Canary') as CanaryWorkflow).stateMachine);
-  const canarySchedule = Object.values(template.Resources).find(
-    (r) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('canary'),
-  );
-  if (!canarySchedule) throw new Error('no canary schedule in the template');
-  const canaryTarget = resolver.resolve((canarySchedule.Properties as { Target: unknown }).Target) as {
-    Input: string;
-  };
-  const filters = Object.values(template.Resources)
-    .filter((r) => r.Type === 'AWS::Logs::SubscriptionFilter')
-    .map((r) => resolver.resolve(r.Properties) as { FilterName: string; FilterPattern: string });
-  const pattern = (name: string) => {
-    const found = filters.find((f) => f.FilterName === name);
-    if (!found) throw new Error(`no subscription filter ${name} in the template`);
-    return found.FilterPattern;
-  };
+  const pattern = local.subscriptionFilterPattern;
   return {
     config,
     resolver,
@@ -106,7 +85,7 @@ export function demoDeployment(): DemoDeployment {
     canary: {
       definition: resolver.stateMachineDefinition(canaryId),
       stateMachineArn: resolver.arn(canaryId),
-      input: clusterInput(JSON.parse(canaryTarget.Input) as CanaryGroupInput, 'orders-db'),
+      input: clusterInput(local.canaryScheduleInput(), 'orders-db'),
     },
     environments: {
       decrypt: resolver.functionEnvironment(id(auditStack.streamProcessing.function)),

@@ -18,10 +18,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Template } from 'aws-cdk-lib/assertions';
-import type { Construct } from 'constructs';
-import { buildApp } from '../../../infra/build-app';
-import { localSettingsFiles } from '../../../infra/constructs/settings-files';
 import { createAlertProcessor } from '../../../tasks/alert/process';
 import { readAlertSettings } from '../../../tasks/alert/settings';
 import { AlertStore, DUE_INDEX } from '../../../tasks/alert/store';
@@ -36,7 +32,7 @@ import type { CanaryWorkflow } from '../../../workflows/canary/construct';
 import type { CanaryGroupInput, CanaryInput } from '../../../workflows/canary/definition';
 import type { AttributeValue } from '../aws/dynamodb';
 import { AwsWorld } from '../aws/world';
-import { newApp } from '../cdk-app';
+import { localDeployment } from '../cdk-app';
 import { DynamoTable } from '../dynamodb-table';
 import { filterPatternMatches } from '../filter-pattern';
 import type { PostgresServer } from '../postgres';
@@ -44,7 +40,7 @@ import { auditEvent } from '../records/audit-event';
 import { subscriptionEvent } from '../records/logs-subscription';
 import { SimClock } from '../stepfunctions/clock';
 import { type ExecutionResult, LocalWorkflow, type TaskCall } from '../stepfunctions/runner';
-import { type AslDefinition, TemplateResolver } from '../stepfunctions/template';
+import type { AslDefinition, TemplateResolver } from '../stepfunctions/template';
 import {
   CANARY_DATABASE,
   CANARY_SECRET_ARN,
@@ -85,32 +81,15 @@ const deployments = new Map<CanaryVariant, CanaryDeployment>();
 export function canaryDeployment(variant: CanaryVariant = 'single'): CanaryDeployment {
   const cached = deployments.get(variant);
   if (cached) return cached;
-  const config = variant === 'group' ? canaryGroupConfig() : canaryConfig();
-  const { app, auditStack } = buildApp(config, newApp({ bundling: false }));
-  app.synth();
-  const template = Template.fromStack(auditStack).toJSON() as ConstructorParameters<
-    typeof TemplateResolver
-  >[0];
-  const resolver = new TemplateResolver(template, { settingsFiles: localSettingsFiles(auditStack) });
-  const id = (c: Construct) => auditStack.getLogicalId(c.node.defaultChild as never);
+  const local = localDeployment(variant === 'group' ? canaryGroupConfig() : canaryConfig());
+  const { auditStack, resolver } = local;
+  const id = local.logicalId;
   const canary = auditStack.node.findChild('Canary') as CanaryWorkflow;
   const stateMachineId = id(canary.stateMachine);
-  const schedule = Object.values(template.Resources).find(
-    (r) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('canary'),
-  );
-  if (!schedule) throw new Error('no canary schedule in the template');
-  const target = resolver.resolve((schedule.Properties as { Target: unknown }).Target) as { Input: string };
-  const groupInput = JSON.parse(target.Input) as CanaryGroupInput;
+  const groupInput = local.canaryScheduleInput();
   const input = groupInput.clusters.find((c) => c.cluster === CLUSTER);
   if (!input) throw new Error(`no input for ${CLUSTER} in the canary schedule's input`);
-  const filters = Object.values(template.Resources)
-    .filter((r) => r.Type === 'AWS::Logs::SubscriptionFilter')
-    .map((r) => resolver.resolve(r.Properties) as { FilterName: string; FilterPattern: string });
-  const pattern = (name: string) => {
-    const found = filters.find((f) => f.FilterName === name);
-    if (!found) throw new Error(`no subscription filter ${name} in the template`);
-    return found.FilterPattern;
-  };
+  const pattern = local.subscriptionFilterPattern;
   const alertEnvironment = resolver.functionEnvironment(id(auditStack.alertProcessing.function));
   const deployment: CanaryDeployment = {
     resolver,
