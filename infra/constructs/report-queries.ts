@@ -4,34 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { querySql, REPORT_SECTIONS, SQL_CANARY_RUNS_TABLE, SQL_EVENTS_TABLE } from '../../reports/queries';
 import { ATHENA_RESULTS_PREFIX, CANARY_RUNS_PREFIX, EVENTS_PREFIX } from '../../tasks/core/storage-layout';
-import { statementNameOf } from '../../tasks/render-report/contract';
-
-/**
- * How the SQL files name the events table and the canary's run records (the report's "Control evidence"); the
- * deployed statements name the stack's own.
- */
-export { SQL_CANARY_RUNS_TABLE, SQL_EVENTS_TABLE };
-
-/**
- * A query's SQL as this stack deploys it: the file's text with {@link SQL_EVENTS_TABLE} replaced by the
- * stack's table (unchanged for the default name). Any other mention of `aurora_audit` is refused, so that no
- * statement of a second stack can read the first stack's table.
- */
-export function deployedSql(name: string, table: string, canaryRunsTable = SQL_CANARY_RUNS_TABLE): string {
-  const sql = querySql(name);
-  const rest = sql.split(SQL_EVENTS_TABLE).join('').split(SQL_CANARY_RUNS_TABLE).join('');
-  if (
-    /aurora_audit/i.test(rest) ||
-    (!sql.includes(SQL_EVENTS_TABLE) && !sql.includes(SQL_CANARY_RUNS_TABLE))
-  ) {
-    throw new Error(
-      `ReportQueries: ${name} must read the events table as ${SQL_EVENTS_TABLE} (or the canary's run records as ${SQL_CANARY_RUNS_TABLE}) and name aurora_audit nowhere else`,
-    );
-  }
-  return sql.split(SQL_EVENTS_TABLE).join(table).split(SQL_CANARY_RUNS_TABLE).join(canaryRunsTable);
-}
 
 export interface ReportQueriesProps {
   readonly bucket: s3.IBucket;
@@ -56,17 +29,15 @@ export interface ReportQueriesProps {
 /**
  * The Athena workgroup of the compliance reports, with enforced settings: engine version 3, results in the
  * audit bucket under `athena-results/` encrypted with the stack key, a bytes-scanned cutoff per query, and
- * CloudWatch metrics; and one prepared statement per report query (`reports/queries/*.sql`, exactly the
- * file's text), named `statementNameOf(query)`, which the report workflow runs with `EXECUTE <name>` and the
- * query's execution parameters.
+ * CloudWatch metrics. The report workflow runs query strings in it (the period summary's CTAS, the sections
+ * over it, the DROP): no prepared statement is deployed. The per-query files (`reports/queries/*.sql`) are the
+ * reference the sections are tested against, not deployed.
  */
 export class ReportQueries extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
   readonly workGroupName: string;
-  /** `arn:…:athena:<region>:<account>:workgroup/<name>` (prepared statements are workgroup resources in IAM). */
+  /** `arn:…:athena:<region>:<account>:workgroup/<name>`. */
   readonly workGroupArn: string;
-  /** The prepared statements by report query name. */
-  readonly preparedStatements: ReadonlyMap<string, athena.CfnPreparedStatement>;
 
   constructor(scope: Construct, id: string, props: ReportQueriesProps) {
     super(scope, id);
@@ -102,22 +73,6 @@ export class ReportQueries extends Construct {
       resourceName: this.workGroupName,
     });
 
-    const statements = new Map<string, athena.CfnPreparedStatement>();
-    for (const query of REPORT_SECTIONS) {
-      const statement = new athena.CfnPreparedStatement(this, `Statement-${query.name}`, {
-        statementName: statementNameOf(query.name),
-        workGroup: this.workGroupName,
-        description: `aurora-audit report query ${query.name}: ${query.answers}`.slice(0, 1024),
-        queryStatement: deployedSql(
-          query.name,
-          `${props.glueDatabaseName}.${props.glueTableName}`,
-          `${props.glueDatabaseName}.${props.canaryRunsTableName ?? 'canary_runs'}`,
-        ),
-      });
-      statement.addResourceDependency(this.workGroup);
-      statements.set(query.name, statement);
-    }
-    this.preparedStatements = statements;
     this.bucket = props.bucket;
     this.key = props.key;
     this.glueDatabaseName = props.glueDatabaseName;
@@ -133,9 +88,8 @@ export class ReportQueries extends Construct {
 
   /**
    * Lets `grantee` run the report queries (and any query) in this workgroup, as Athena needs it done with the
-   * caller's credentials: the workgroup and its prepared statements, the Glue database and table, reading
-   * `events/` and writing and reading `athena-results/`, and the key. Nothing else of the bucket, and no
-   * delete. The `.sync` integration also calls StopQueryExecution when a Task times out. `interactive` adds
+   * caller's credentials: the workgroup, the Glue database and tables, reading `events/` and writing and
+   * reading `athena-results/`, and the key. Nothing else of the bucket, and no delete. The `.sync` integration also calls StopQueryExecution when a Task times out. `interactive` adds
    * what a person needs to browse and read results in the console or the CLI.
    */
   grantQueries(grantee: iam.IGrantable, options: { readonly interactive?: boolean } = {}): void {
@@ -147,7 +101,6 @@ export class ReportQueries extends Construct {
           'athena:StartQueryExecution',
           'athena:GetQueryExecution',
           'athena:StopQueryExecution',
-          'athena:GetPreparedStatement',
           // A person in the console or the CLI also reads the results and the workgroup's queries.
           ...(options.interactive
             ? [
@@ -155,7 +108,6 @@ export class ReportQueries extends Construct {
                 'athena:GetWorkGroup',
                 'athena:ListQueryExecutions',
                 'athena:BatchGetQueryExecution',
-                'athena:ListPreparedStatements',
               ]
             : []),
         ],

@@ -177,8 +177,8 @@ export class AuditStack extends Stack {
     });
 
     // ---------------------------------------------------------------- Compliance report workflow (issue 10)
-    // Scheduled reports: Athena prepared statements (ReportQueries) run by a state machine; the report
-    // Lambda renders, sends (SES) and archives them under reports/.
+    // Scheduled reports: a state machine runs the period summary and the sections' queries in the Athena
+    // workgroup (ReportQueries); the report Lambda renders, sends (SES) and archives them under reports/.
     const reportWorkflow = new ComplianceReportWorkflow(this, 'ComplianceReport', {
       clusters: config.clusters,
       recipients: config.reports.recipients,

@@ -129,12 +129,6 @@ export function recipientDomains(configured: readonly string[]): string[] {
   return [...new Set(configured.map(domainOf))].sort();
 }
 
-/** The Athena prepared statement name of a report query (`privilege-changes` → `privilege_changes`): the
- * statements deployed for the console and the CLI (the workflow runs the period summary instead). */
-export function statementNameOf(query: string): string {
-  return query.replace(/-/g, '_');
-}
-
 /**
  * The Lambda's environment, set by the workflow construct and read by `settings.ts`
  * (`readReportSettings(process.env)`): declared once there, as the settings schema.

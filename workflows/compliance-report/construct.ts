@@ -74,7 +74,7 @@ export interface ComplianceReportWorkflowProps {
   readonly bucket: s3.IBucket;
   /** The bucket's key (events, results and reports are encrypted with it). */
   readonly key: kms.IKey;
-  /** The Athena workgroup and the report queries' prepared statements. */
+  /** The Athena workgroup the report's queries run in. */
   readonly queries: ReportQueries;
   /** Glue database and table of the events (what the queries read). */
   readonly glueDatabaseName: string;
@@ -299,11 +299,10 @@ export class ComplianceReportWorkflow extends Construct {
       alarmDescription: (outcome) =>
         `aurora-audit: a compliance-report run ${outcome}, so a report was not sent. Open the execution in the Step Functions console and start a new execution with the same input.`,
       configureRole: (role, stateMachine) => {
-        for (const statement of props.queries.preparedStatements.values())
-          stateMachine.node.addDependency(statement);
+        // The definition names the workgroup (no Ref): created after it, so that no run finds it missing.
+        stateMachine.node.addDependency(props.queries.workGroup);
         // Queries in the report workgroup, waiting for them (.sync: GetQueryExecution, and StopQueryExecution
-        // when the Task times out or the run stops), with what Athena needs of the caller; the prepared
-        // statements stay deployed for the console and the CLI.
+        // when the Task times out or the run stops), with what Athena needs of the caller.
         props.queries.grantQueries(role);
         grantSummaryTables(role, stack, props);
       },

@@ -282,7 +282,7 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
         "The section's query string over the run's period summary table, in the report workgroup; waits for the query (.sync) and keeps only its id.",
       // The optimized integration's Run a Job pattern, as tasks.AthenaStartQueryExecution (RUN_JOB) renders it.
       // Not that class: it grants glue:Delete*/Create*/Update* and S3 on `*` to the role; the construct grants
-      // exactly what EXECUTE needs instead.
+      // exactly what the queries need instead.
       Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
       Parameters: { 'QueryString.$': '$.queryString', WorkGroup: props.workGroupName },
       TimeoutSeconds: props.queryTimeout.toSeconds(),

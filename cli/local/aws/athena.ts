@@ -1,14 +1,15 @@
 /**
  * Athena as the report workflow uses it: the optimized integration `arn:aws:states:::athena:startQueryExecution.sync`
- * running `EXECUTE <prepared statement>` with `ExecutionParameters`, and the results the report Lambda reads
- * afterwards with `GetQueryResults` (its AthenaClient is mocked in the tests and answered from here).
+ * running query strings (the period summary's CTAS, the sections over it, its DROP), and the results the report
+ * Lambda reads afterwards with `GetQueryResults` (its AthenaClient is mocked in the tests and answered from here).
  *
- * - Prepared statements and workgroups come from the template (`provision`): `AWS::Athena::PreparedStatement`
- *   `QueryStatement` is the SQL file's text, exactly as deployed.
+ * - Workgroups come from the template (`provision`), and so would prepared statements
+ *   (`AWS::Athena::PreparedStatement`, `QueryStatement` exactly as deployed): the stack deploys none, the report
+ *   workflow runs no `EXECUTE`; the simulator still answers it as Athena does, with statements added directly.
  * - `EXECUTE name` resolves to that SQL; the execution parameters are SQL literals (`'2026-11-22'`): the
  *   quotes are stripped and doubled quotes undone, and the values bound in order, as strings, to the `?`
  *   placeholders. The SQL runs on the embedded engine (DuckDB with the Trino macros) over the stored
- *   fixture events, so a report query is really executed.
+ *   fixture events, so a query is really executed.
  * - The `.sync` result is what Step Functions returns: the GetQueryExecution response
  *   (`{ QueryExecution: { QueryExecutionId, Status: { State: 'SUCCEEDED' }, … } }`, dates as epoch
  *   milliseconds as the Java SDK serializes them).
@@ -124,7 +125,7 @@ export class AthenaSimulator {
     this.statements.get(workGroup)?.set(name, sql);
   }
 
-  /** The template's workgroups and prepared statements. */
+  /** The template's workgroups and prepared statements (the stack deploys none). */
   provision(resolver: TemplateResolver): void {
     for (const id of resolver.resourcesOfType('AWS::Athena::WorkGroup')) {
       const p = resolver.resolve(resolver.template.Resources[id]?.Properties ?? {}) as {

@@ -107,7 +107,8 @@ export class AwsWorld {
 
   /**
    * Creates the template's DynamoDB tables, SNS topics, Lambda functions (without handlers), Step Functions
-   * state machines (their ARNs, for StartExecution), S3 buckets, Athena workgroups and prepared statements.
+   * state machines (their ARNs, for StartExecution), S3 buckets, Athena workgroups (and prepared statements,
+   * none of which the stack deploys).
    */
   provision(resolver: TemplateResolver): void {
     for (const id of resolver.resourcesOfType('AWS::DynamoDB::Table')) {

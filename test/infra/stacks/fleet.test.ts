@@ -19,7 +19,7 @@ import { fleetConfigDocument, fleetFigures, synthFleet } from '../../builders/fl
 import { FLEET_LIMITS, fleetLimitBroken } from '../../builders/fleet-limits';
 
 /** The largest fleet every limit holds for (docs/deploying.md "Fleet ceiling"): the stack's 500 resources. */
-const CEILING = 382;
+const CEILING = 393;
 const LIMITS = FLEET_LIMITS;
 const figures = fleetFigures;
 

@@ -7,8 +7,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ReportQueries } from '../../../infra/constructs/report-queries';
 import { OUTPUTS } from '../../../infra/outputs';
-import { querySql, REPORT_SECTIONS } from '../../../reports/queries';
-import { statementNameOf } from '../../../tasks/render-report/contract';
 import { readReportSettings } from '../../../tasks/render-report/settings';
 import {
   ComplianceReportWorkflow,
@@ -35,16 +33,26 @@ const withAction = (statements: PolicyStatement[], action: string) =>
 const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
 
 describe('the compliance-report workflow construct (example configuration)', () => {
-  it('creates one Athena prepared statement per report query, holding its SQL file exactly', () => {
-    const statements = Object.values(resources).filter((r) => r.Type === 'AWS::Athena::PreparedStatement');
-    expect(statements).toHaveLength(REPORT_SECTIONS.length);
-    for (const query of REPORT_SECTIONS) {
-      template.hasResourceProperties('AWS::Athena::PreparedStatement', {
-        StatementName: statementNameOf(query.name),
-        WorkGroup: WORKGROUP,
-        QueryStatement: querySql(query.name),
-      });
-    }
+  it("deploys no Athena prepared statement and lets no role read or list one: the workflow runs query strings, and the query files are only the sections' reference", () => {
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Athena::PreparedStatement')).toEqual([]);
+    // Every identity policy of the stack, whether a policy resource or inline in a role.
+    const granted = Object.values(resources)
+      .flatMap((r) =>
+        r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy'
+          ? [r.Properties!.PolicyDocument]
+          : r.Type === 'AWS::IAM::Role'
+            ? ((r.Properties!.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument)
+            : [],
+      )
+      .flatMap((doc) => (doc as { Statement: PolicyStatement[] }).Statement)
+      .flatMap(actions);
+    // The walk sees the Athena grants (the state machine's, the report Lambda's).
+    expect(granted).toEqual(expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryResults']));
+    expect(
+      granted.filter((a) => /PreparedStatement|^athena:\*$|^athena:Get\*$|^athena:List\*$/.test(a)),
+    ).toEqual([]);
+    // The state machine's queries are the strings its input and items carry, never a literal EXECUTE.
+    expect(JSON.stringify(d.definition)).not.toMatch(/\bEXECUTE\s+[A-Za-z_]/i);
   });
 
   it('is a standard state machine with logs at level ALL, tracing and a one-hour timeout', () => {
@@ -65,16 +73,11 @@ describe('the compliance-report workflow construct (example configuration)', () 
     for (const id of logGroups) expect(resources[id]?.Properties?.RetentionInDays).toBe(365);
   });
 
-  it('lets the state machine run the prepared statements in the report workgroup only', () => {
+  it('lets the state machine run queries in the report workgroup only', () => {
     expect(machineStatements.filter((s) => actions(s).some((a) => a.startsWith('athena:')))).toEqual([
       {
         Effect: 'Allow',
-        Action: [
-          'athena:GetPreparedStatement',
-          'athena:GetQueryExecution',
-          'athena:StartQueryExecution',
-          'athena:StopQueryExecution',
-        ],
+        Action: ['athena:GetQueryExecution', 'athena:StartQueryExecution', 'athena:StopQueryExecution'],
         Resource: WORKGROUP_ARN,
       },
       {

@@ -2,7 +2,7 @@
  * The compliance-report workflow as deployed from the embedded example configuration (one cluster,
  * orders-db; reports to compliance@example.com from aurora-audit@example.com), ready to run locally: the
  * synthesized definition, the simulated AWS account provisioned from the same template (the Athena
- * simulator holds the deployed prepared statements and runs them on DuckDB over stored fixture events), and
+ * simulator runs the period summary and the sections' query strings on DuckDB over stored fixture events), and
  * the report Lambda's real handler running in-process with its deployed environment, the simulated clock,
  * and AWS SDK clients mocked with aws-sdk-client-mock: Athena's GetQueryResults answered from the simulator's
  * stored results, S3 PutObject and SES SendRawEmail captured.

@@ -1,7 +1,7 @@
 /**
  * The compliance-report workflow, run locally: the synthesized definition with aws-local-stepfunctions, the
- * Athena simulator running the deployed prepared statements on DuckDB over stored events, the real report
- * Lambda in-process (its AWS clients mocked), simulated time, injected faults. Each scenario asserts the
+ * Athena simulator running the period summary and the sections' query strings on DuckDB over stored events,
+ * the real report Lambda in-process (its AWS clients mocked), simulated time, injected faults. Each scenario asserts the
  * final status, the Athena calls, what the Map passed on, the email, the archive and the notifications.
  */
 import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
