@@ -161,6 +161,8 @@ export function packForFirehose<K>(
     }
   }
   closeRecord();
+  // The two passes measured and wrote the same bytes (a line cut short would lose its closing brace).
+  if (offset !== total) throw new Error(`packForFirehose wrote ${offset} bytes where it measured ${total}`);
   return { batches: batchRecords(records, limits), rejected };
 }
 

@@ -69,7 +69,9 @@ interface EncryptedDataKey {
  */
 function hkdfSha256Block(ikm: Buffer, info: Buffer): Buffer {
   const prk = createHmac('sha256', HKDF_SALT).update(ikm).digest();
-  return createHmac('sha256', prk).update(info).update(HKDF_FIRST_BLOCK).digest();
+  const okm = createHmac('sha256', prk).update(info).update(HKDF_FIRST_BLOCK).digest();
+  prk.fill(0);
+  return okm;
 }
 
 const HKDF_FIRST_BLOCK = Buffer.of(1);
@@ -95,7 +97,13 @@ function unwrapDataKey(
       const decipher = createDecipheriv('aes-256-gcm', wrappingKey, info.subarray(8))
         .setAAD(encryptionContextAad)
         .setAuthTag(wrapped.subarray(KEY_BYTES));
-      const dataKey = Buffer.concat([decipher.update(wrapped.subarray(0, KEY_BYTES)), decipher.final()]);
+      const dataKey = decipher.update(wrapped.subarray(0, KEY_BYTES));
+      try {
+        decipher.final(); // throws on a bad tag
+      } catch (err) {
+        dataKey.fill(0);
+        throw err;
+      }
       if (dataKey.byteLength === KEY_BYTES) return dataKey;
     } catch {
       // Not this key (the keyring swallows the failure and tries the next one).
@@ -109,6 +117,7 @@ function unwrapDataKey(
  * @param wrappingKey the plaintext data key from KMS (the raw AES keyring's wrapping key).
  */
 export async function fastDecrypt(message: Uint8Array, wrappingKey: Uint8Array): Promise<Buffer | undefined> {
+  let derivedKey: Buffer | undefined;
   try {
     if (wrappingKey.byteLength !== KEY_BYTES) return undefined;
     const headerInfo = deserialize.deserializeMessageHeader(message, { maxEncryptedDataKeys: false });
@@ -138,9 +147,10 @@ export async function fastDecrypt(message: Uint8Array, wrappingKey: Uint8Array):
       contextAad,
     );
     if (!dataKey) return undefined;
-    const derivedKey = hkdfSha256Block(dataKey, asBuffer(kdfInfo(FAST_PATH_SUITE, messageHeader.messageId)));
+    const messageKey = hkdfSha256Block(dataKey, asBuffer(kdfInfo(FAST_PATH_SUITE, messageHeader.messageId)));
+    derivedKey = messageKey;
     dataKey.fill(0);
-    const getDecipher = (iv: Uint8Array) => createDecipheriv('aes-256-gcm', derivedKey, asBuffer(iv));
+    const getDecipher = (iv: Uint8Array) => createDecipheriv('aes-256-gcm', messageKey, asBuffer(iv));
 
     // Header authentication, exactly as the SDK's ParseHeaderStream does it.
     const headerCheck = getDecipher(headerAuth.headerIv);
@@ -176,5 +186,7 @@ export async function fastDecrypt(message: Uint8Array, wrappingKey: Uint8Array):
     return Buffer.concat(parts);
   } catch {
     return undefined;
+  } finally {
+    derivedKey?.fill(0); // the key material this function derived does not outlive it
   }
 }

@@ -1,13 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import {
   AlgorithmSuiteIdentifier,
   buildClient,
   CommitmentPolicy,
+  EncryptedDataKey,
   type EncryptionContext,
+  KeyringNode,
+  KeyringTraceFlag,
   MultiKeyringNode,
+  NodeAlgorithmSuite,
+  type NodeDecryptionMaterial,
+  NodeEncryptionMaterial,
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
+import { serializeFactory } from '@aws-crypto/serialize';
 import { seededRandom as prng } from '../../../../cli/local/random';
 import { FAST_PATH_SUITE, fastDecrypt } from '../../../../tasks/core/das/fast-decrypt';
 import { sdkDecrypt } from '../../../../tasks/core/das/record';
@@ -37,6 +44,100 @@ async function sdkResult(
     return { ok: true, plaintext: await sdkDecrypt(message, key) };
   } catch (err) {
     return { ok: false, error: String((err as { message?: unknown }).message) };
+  }
+}
+
+/**
+ * A wrapped data key made by hand, so that a test can get what no keyring writes (wrong lengths, another name,
+ * a bad tag) into a message whose header tag is still valid: byte flips after the fact only reach the header
+ * check, never the unwrapping behind it.
+ */
+interface WrappedKeySpec {
+  readonly providerId?: string;
+  readonly keyName?: string;
+  /** Tag length in bits as written in the provider info. Default 128. */
+  readonly tagBits?: number;
+  /** IV length as written in the provider info, and the IV's real length. Default 12. */
+  readonly ivLength?: number;
+  /** Length the wrapped key is cut or padded to. Default 48 (32 + 16). */
+  readonly wrappedLength?: number;
+  /** Wrap another random key instead of the message's data key. */
+  readonly otherDataKey?: boolean;
+  readonly badTag?: boolean;
+}
+
+const contextSerializer = serializeFactory((s: string) => Buffer.from(s, 'utf8'), { utf8Sorting: false });
+
+function wrappedKey(
+  spec: WrappedKeySpec,
+  wrappingKey: Uint8Array,
+  dataKey: Buffer,
+  aad: Buffer,
+): EncryptedDataKey {
+  const ivLength = spec.ivLength ?? 12;
+  const iv = randomBytes(ivLength);
+  const cipher = createCipheriv('aes-256-gcm', wrappingKey, iv).setAAD(aad);
+  const sealed = Buffer.concat([
+    cipher.update(spec.otherDataKey ? randomBytes(32) : dataKey),
+    cipher.final(),
+  ]);
+  let wrapped = Buffer.concat([sealed, cipher.getAuthTag()]);
+  if (spec.badTag) wrapped[wrapped.length - 1] = (wrapped[wrapped.length - 1] as number) ^ 1;
+  if (spec.wrappedLength !== undefined) {
+    wrapped =
+      spec.wrappedLength > wrapped.length
+        ? Buffer.concat([wrapped, Buffer.alloc(spec.wrappedLength - wrapped.length)])
+        : wrapped.subarray(0, spec.wrappedLength);
+  }
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const rawInfo = Buffer.concat([
+    Buffer.from(spec.keyName ?? 'DataKey'),
+    u32(spec.tagBits ?? 128),
+    u32(ivLength),
+    iv,
+  ]);
+  return new EncryptedDataKey({
+    providerId: spec.providerId ?? 'BC',
+    providerInfo: rawInfo.toString('utf8'),
+    rawInfo: new Uint8Array(rawInfo),
+    encryptedDataKey: new Uint8Array(wrapped),
+  });
+}
+
+/** A keyring that writes the wrapped keys it is given, in order (encrypting only). */
+class CraftedKeyring extends KeyringNode {
+  constructor(
+    private readonly specs: readonly WrappedKeySpec[],
+    private readonly wrappingKey: Uint8Array,
+  ) {
+    super();
+  }
+
+  override async _onEncrypt(material: NodeEncryptionMaterial): Promise<NodeEncryptionMaterial> {
+    const dataKey = randomBytes(32);
+    material.setUnencryptedDataKey(new Uint8Array(dataKey), {
+      keyNamespace: 'BC',
+      keyName: 'DataKey',
+      flags: KeyringTraceFlag.WRAPPING_KEY_GENERATED_DATA_KEY,
+    });
+    const aad = Buffer.from(
+      contextSerializer.serializeEncryptionContext(material.encryptionContext).slice(2),
+    );
+    for (const spec of this.specs) {
+      material.addEncryptedDataKey(
+        wrappedKey(spec, this.wrappingKey, dataKey, aad),
+        KeyringTraceFlag.WRAPPING_KEY_ENCRYPTED_DATA_KEY,
+      );
+    }
+    return material;
+  }
+
+  override async _onDecrypt(material: NodeDecryptionMaterial): Promise<NodeDecryptionMaterial> {
+    return material;
   }
 }
 
@@ -115,6 +216,89 @@ describe('the decrypt fast path', () => {
       expect(fast?.equals(plaintext)).toBe(true);
       expect((await sdkDecrypt(message, keys[0]!)).equals(plaintext)).toBe(true);
     }
+  });
+
+  describe('on wrapped data keys made by hand (the header tag valid)', () => {
+    const wrappingKey = new Uint8Array(randomBytes(32));
+    const plaintext = randomBytes(700);
+
+    async function crafted(specs: readonly WrappedKeySpec[], encryptionContext: EncryptionContext = {}) {
+      const { result } = await producer.encrypt(new CraftedKeyring(specs, wrappingKey), plaintext, {
+        suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256,
+        encryptionContext,
+        frameLength: 256,
+      });
+      return Buffer.from(result);
+    }
+
+    it.each<[string, WrappedKeySpec[]]>([
+      ['a tag length of 96 bits', [{ tagBits: 96 }]],
+      ['an IV of 16 bytes', [{ ivLength: 16 }]],
+      ['a wrapped key of 47 bytes', [{ wrappedLength: 47 }]],
+      ['a wrapped key of 49 bytes', [{ wrappedLength: 49 }]],
+      ['a bad wrapping tag', [{ badTag: true }]],
+      ['another key name that starts with DataKey', [{ keyName: 'DataKeyX' }]],
+      ['another provider', [{ providerId: 'XX' }]],
+      // The first key unwraps (to the wrong data key): the keyring stops there, and the header check fails.
+      ['a key that unwraps to another data key, before the right one', [{ otherDataKey: true }, {}]],
+    ])('refuses, as the SDK does, a message whose only usable key has %s', async (_what, specs) => {
+      const message = await crafted(specs);
+      expect(await fastDecrypt(message, wrappingKey)).toBeUndefined();
+      await expect(sdkDecrypt(message, wrappingKey)).rejects.toThrow();
+    });
+
+    it.each<[string, WrappedKeySpec[]]>([
+      ['a tag length of 96 bits', [{ tagBits: 96 }, {}]],
+      ['an IV of 16 bytes', [{ ivLength: 16 }, {}]],
+      ['a wrapped key of 47 bytes', [{ wrappedLength: 47 }, {}]],
+      ['a wrapped key of 49 bytes', [{ wrappedLength: 49 }, {}]],
+      ['a bad wrapping tag', [{ badTag: true }, {}]],
+      ['another key name that starts with DataKey', [{ keyName: 'DataKeyX' }, {}]],
+      ['another provider', [{ providerId: 'XX' }, {}]],
+      ['299 bad wrapping tags', [...Array.from({ length: 299 }, () => ({ badTag: true })), {}]],
+    ])('skips, as the SDK does, a key with %s and decrypts with the next one', async (_what, specs) => {
+      const message = await crafted(specs);
+      expect((await fastDecrypt(message, wrappingKey))?.equals(plaintext)).toBe(true);
+      expect((await sdkDecrypt(message, wrappingKey)).equals(plaintext)).toBe(true);
+    });
+
+    it('decrypts with the first right key when a wrong one follows it', async () => {
+      const message = await crafted([{}, { otherDataKey: true }]);
+      expect((await fastDecrypt(message, wrappingKey))?.equals(plaintext)).toBe(true);
+      expect((await sdkDecrypt(message, wrappingKey)).equals(plaintext)).toBe(true);
+    });
+
+    it('binds the key to contexts whose keys sort differently by code unit and by character', async () => {
+      const context = { b: '1', B: '2', a: '3', é: '4', 10: 'x', 9: 'y', Ä: 'z', '😀': 'q', ｚ: 'w' };
+      const message = await crafted([{}], context);
+      expect((await fastDecrypt(message, wrappingKey))?.equals(plaintext)).toBe(true);
+      expect((await sdkDecrypt(message, wrappingKey)).equals(plaintext)).toBe(true);
+    });
+
+    it.each(['AAAA', ''])(
+      'refuses, as the SDK does, an unsigned message whose context carries a signing key (%j)',
+      async (value) => {
+        // The encrypt client refuses such a context: a materials manager of our own writes it.
+        const keyring = new CraftedKeyring([{}], wrappingKey);
+        const materials = {
+          getEncryptionMaterials: async () =>
+            keyring.onEncrypt(
+              new NodeEncryptionMaterial(new NodeAlgorithmSuite(FAST_PATH_SUITE), {
+                'aws-crypto-public-key': value,
+                x: 'y',
+              }),
+            ),
+          decryptMaterials: async () => {
+            throw new Error('not used');
+          },
+        };
+        const { result } = await producer.encrypt(materials as never, plaintext, {
+          suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256,
+        });
+        expect(await fastDecrypt(result, wrappingKey)).toBeUndefined();
+        await expect(sdkDecrypt(result, wrappingKey)).rejects.toThrow();
+      },
+    );
   });
 
   it('leaves other suites to the SDK', async () => {
