@@ -14,10 +14,11 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { nagArnPrefix } from '../../infra/nag';
 import { CANARY_METRICS } from '../../tasks/core/canary';
-import { CLUSTER_IDENTIFIER, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
+import { SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import { isTimeZone } from '../../tasks/core/report-period';
 import { CANARY_RUNS_PREFIX } from '../../tasks/core/storage-layout';
 import { pollSchedule } from '../shared/poll-schedule';
+import { checkClusterList, checkSubjectPrefix } from '../shared/validate';
 import { anyClusterArn, buildWorkflow, CLUSTER_TAG_KEY } from '../shared/workflow-construct';
 import { buildCanaryDefinition, type CanaryGroupInput, type CanaryInput } from './definition';
 
@@ -424,14 +425,8 @@ function validateProps(props: CanaryWorkflowProps): ValidatedSettings {
   const fail = (message: string): never => {
     throw new Error(`CanaryWorkflow: ${message}`);
   };
-  if (props.clusters.length === 0) fail('clusters must list at least one cluster with a canary');
-  const seen = new Set<string>();
+  checkClusterList(props.clusters, fail, 'clusters must list at least one cluster with a canary');
   props.clusters.forEach((c, i) => {
-    if (!CLUSTER_IDENTIFIER.test(c.identifier))
-      fail(`clusters[${i}].identifier must be a DB cluster identifier, got ${JSON.stringify(c.identifier)}`);
-    if (seen.has(c.identifier))
-      fail(`clusters[${i}].identifier ${JSON.stringify(c.identifier)} is listed twice`);
-    seen.add(c.identifier);
     if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(c.secretArn))
       fail(
         `clusters[${i}].secretArn must be a Secrets Manager secret ARN, got ${JSON.stringify(c.secretArn)}`,
@@ -451,9 +446,7 @@ function validateProps(props: CanaryWorkflowProps): ValidatedSettings {
     if (!Number.isInteger(c.deadlineMinutes) || c.deadlineMinutes < 5 || c.deadlineMinutes > 180)
       fail(`clusters[${i}].deadlineMinutes must be an integer from 5 to 180, got ${c.deadlineMinutes}`);
   });
-  const subjectPrefix = props.subjectPrefix ?? 'aurora-audit';
-  if (subjectPrefix.length < 1 || subjectPrefix.length > 24)
-    fail(`subjectPrefix must be 1-24 characters, got ${JSON.stringify(subjectPrefix)}`);
+  const subjectPrefix = checkSubjectPrefix(props.subjectPrefix, fail);
   const seconds = (name: string, d: Duration | undefined, fallback: number) => {
     const s = d === undefined ? fallback : d.toSeconds();
     if (!Number.isInteger(s) || s < 1) fail(`${name} must be whole seconds, at least 1, got ${s} s`);

@@ -23,7 +23,7 @@ import {
 } from '../../infra/constructs/settings-files';
 import { nagArn, nagArnPrefix } from '../../infra/nag';
 import { DEFAULT_COVERAGE_CLASSES, reportSqlCopyCommands, SUMMARY_TABLE_PREFIX } from '../../reports/queries';
-import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
+import { SCHEDULE_EXPRESSION } from '../../tasks/core/identifiers';
 import { isTimeZone } from '../../tasks/core/report-period';
 import {
   ATHENA_RESULTS_PREFIX,
@@ -34,6 +34,7 @@ import {
 import { reportAssetCopyCommands } from '../../tasks/render-report/assets';
 import { type ReportInput, recipientDomains } from '../../tasks/render-report/contract';
 import type { REPORT_SETTINGS_FILES, ReportLambdaEnvironment } from '../../tasks/render-report/settings';
+import { checkClusterList, checkSubjectPrefix } from '../shared/validate';
 import { buildWorkflow } from '../shared/workflow-construct';
 import { buildReportDefinition } from './definition';
 
@@ -447,19 +448,7 @@ function validateProps(props: ComplianceReportWorkflowProps): ValidatedSettings 
   const fail = (message: string): never => {
     throw new Error(`ComplianceReportWorkflow: ${message}`);
   };
-  if (props.clusters.length === 0) fail('clusters must list at least one cluster');
-  const seen = new Set<string>();
-  props.clusters.forEach((c, i) => {
-    if (!CLUSTER_IDENTIFIER.test(c.identifier))
-      fail(`clusters[${i}].identifier must be a DB cluster identifier, got ${JSON.stringify(c.identifier)}`);
-    if (seen.has(c.identifier))
-      fail(`clusters[${i}].identifier ${JSON.stringify(c.identifier)} is listed twice`);
-    seen.add(c.identifier);
-    if (!CLUSTER_RESOURCE_ID.test(c.resourceId))
-      fail(
-        `clusters[${i}].resourceId must be "cluster-" and 26 upper-case letters or digits, got ${JSON.stringify(c.resourceId)}`,
-      );
-  });
+  checkClusterList(props.clusters, fail);
   (props.coverageClasses ?? []).forEach((c, i) => {
     if (!/^[A-Z][A-Z_]*$/.test(c))
       fail(`coverageClasses[${i}] must be an upper-case class name such as ROLE, got ${JSON.stringify(c)}`);
@@ -482,9 +471,7 @@ function validateProps(props: ComplianceReportWorkflowProps): ValidatedSettings 
     if (!isTimeZone(s.timeZone))
       fail(`schedules[${i}].timeZone must be an IANA time zone, got ${JSON.stringify(s.timeZone)}`);
   });
-  const subjectPrefix = props.subjectPrefix ?? 'aurora-audit';
-  if (subjectPrefix.length < 1 || subjectPrefix.length > 24)
-    fail(`subjectPrefix must be 1-24 characters, got ${JSON.stringify(subjectPrefix)}`);
+  const subjectPrefix = checkSubjectPrefix(props.subjectPrefix, fail);
   const defaultTimeZone = props.defaultTimeZone ?? 'UTC';
   if (!isTimeZone(defaultTimeZone))
     fail(`defaultTimeZone must be an IANA time zone, got ${JSON.stringify(defaultTimeZone)}`);

@@ -7,6 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pollSchedule } from '../shared/poll-schedule';
 import type { StreamWorkflowShared } from '../shared/stream-workflow-kit';
+import { checkSubjectPrefix } from '../shared/validate';
 import {
   acknowledgeStreamWorkflowRole,
   anyClusterArn,
@@ -101,10 +102,7 @@ export class DisableActivityStreamWorkflow extends Construct {
         `maxPollInterval must be whole seconds from initialPollInterval (${initial} s) to 1 hour, got ${max} s`,
       );
     }
-    const subjectPrefix = props.subjectPrefix ?? 'aurora-audit';
-    if (subjectPrefix.length < 1 || subjectPrefix.length > 24) {
-      fail(`subjectPrefix must be 1-24 characters, got ${JSON.stringify(subjectPrefix)}`);
-    }
+    const subjectPrefix = checkSubjectPrefix(props.subjectPrefix, fail);
     this.pollSchedule = pollSchedule({ deadlineSeconds: deadline, initialSeconds: initial, maxSeconds: max });
 
     const start = buildDisableDefinition(this, {

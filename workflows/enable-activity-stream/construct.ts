@@ -11,6 +11,7 @@ import type { SettingsFile } from '../../infra/constructs/settings-files';
 import { nagArnPrefix } from '../../infra/nag';
 import { pollSchedule } from '../shared/poll-schedule';
 import { StreamWorkflowKit, type StreamWorkflowKitProps, wholeSeconds } from '../shared/stream-workflow-kit';
+import { checkSubjectPrefix } from '../shared/validate';
 import {
   acknowledgeStreamWorkflowRole,
   anyActivityStreamArn,
@@ -226,9 +227,6 @@ function validateProps(props: EnableActivityStreamWorkflowProps, deadlineSeconds
       `maxPollInterval must be from initialPollInterval (${initialPollSeconds} s) to 1 hour, got ${maxPollSeconds} s`,
     );
   }
-  const subjectPrefix = props.subjectPrefix ?? 'aurora-audit';
-  if (subjectPrefix.length < 1 || subjectPrefix.length > 24) {
-    fail(`subjectPrefix must be 1-24 characters, got ${JSON.stringify(subjectPrefix)}`);
-  }
+  const subjectPrefix = checkSubjectPrefix(props.subjectPrefix, fail);
   return { initialPollSeconds, maxPollSeconds, subjectPrefix };
 }

@@ -18,13 +18,14 @@ import {
   writeSettingsFile,
 } from '../../infra/constructs/settings-files';
 import type { EventSourceMappingDefinition } from '../../infra/constructs/stream-processing';
-import { CLUSTER_IDENTIFIER, CLUSTER_RESOURCE_ID, WEEKLY_WINDOW } from '../../tasks/core/identifiers';
+import { WEEKLY_WINDOW } from '../../tasks/core/identifiers';
 import type {
   PLAN_SETTINGS_FILES,
   PlanLambdaEnvironment,
 } from '../../tasks/plan-maintenance-window/settings';
 import { createLockTable } from './lock';
 import { planRequestLimits, STREAM_WORKFLOW_DEFAULTS } from './stream-workflow-defaults';
+import { checkClusterList } from './validate';
 
 /** A cluster the stream workflows may work on. */
 export interface EnableWorkflowCluster {
@@ -229,20 +230,8 @@ function validateKitProps(props: StreamWorkflowKitProps, label: string): Validat
   const fail = (message: string): never => {
     throw new Error(`${label}: ${message}`);
   };
-  if (props.clusters.length === 0) fail('clusters must list at least one cluster');
-  const seen = new Set<string>();
+  checkClusterList(props.clusters, fail);
   props.clusters.forEach((c, i) => {
-    if (!CLUSTER_IDENTIFIER.test(c.identifier)) {
-      fail(`clusters[${i}].identifier must be a DB cluster identifier, got ${JSON.stringify(c.identifier)}`);
-    }
-    if (seen.has(c.identifier))
-      fail(`clusters[${i}].identifier ${JSON.stringify(c.identifier)} is listed twice`);
-    seen.add(c.identifier);
-    if (!CLUSTER_RESOURCE_ID.test(c.resourceId)) {
-      fail(
-        `clusters[${i}].resourceId must be "cluster-" and 26 upper-case letters or digits, got ${JSON.stringify(c.resourceId)}`,
-      );
-    }
     if (!/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/.test(c.activityStreamKmsKeyArn)) {
       fail(
         `clusters[${i}].activityStreamKmsKeyArn must be a KMS key or alias ARN, got ${JSON.stringify(c.activityStreamKmsKeyArn)}`,
