@@ -43,6 +43,7 @@ import {
 } from '../../tasks/core/canary';
 import { CANARY_RUNS_PREFIX } from '../../tasks/core/storage-layout';
 import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from '../shared/caught-cause';
+import { operatorNotice } from '../shared/notice';
 import { retryThrottling } from '../shared/retry';
 import { sdkTask } from '../shared/sdk-task';
 import { CANARY_ERRORS, type CanaryErrorName } from './errors';
@@ -160,44 +161,40 @@ export function buildCanaryDefinition(scope: Construct, props: CanaryDefinitionP
     errorPath: '$.failure.error',
     causePath: '$.failure.cause',
   });
-  const notifyFailure = new tasks.SnsPublish(scope, STATES.notifyFailure, {
+  const notifyFailure = operatorNotice(scope, STATES.notifyFailure, {
     comment:
       'Tells the operators: the severity, which path is broken or why the canary could not run, what to check first.',
     topic: props.topic,
-    subject: sfn.JsonPath.format(
+    subject: [
       `[${prefix}] {} audit canary FAILED on {}: {}`,
       sfn.JsonPath.stringAt('$.failure.severity'),
       sfn.JsonPath.stringAt('$.failure.cluster'),
       sfn.JsonPath.stringAt('$.failure.error'),
-    ),
-    message: sfn.TaskInput.fromText(
-      sfn.JsonPath.format(
-        [
-          'aurora-audit canary on {} failed: {}.',
-          'Error: {}',
-          'Cause: {}',
-          'What to check first: {}',
-          'Step: {}',
-          'Execution: {}',
-        ].join('\n'),
-        sfn.JsonPath.stringAt('$.failure.cluster'),
-        sfn.JsonPath.stringAt('$.failure.summary'),
-        sfn.JsonPath.stringAt('$.failure.error'),
-        sfn.JsonPath.stringAt('$.failure.cause'),
-        sfn.JsonPath.stringAt('$.failure.advice'),
-        sfn.JsonPath.stringAt('$.failure.step'),
-        sfn.JsonPath.executionId,
-      ),
-    ),
-    messageAttributes: {
-      workflow: { value: 'canary' },
-      outcome: { value: 'FAILED' },
-      severity: { value: sfn.JsonPath.stringAt('$.failure.severity') },
-      error: { value: sfn.JsonPath.stringAt('$.failure.error') },
+    ],
+    lines: [
+      'aurora-audit canary on {} failed: {}.',
+      'Error: {}',
+      'Cause: {}',
+      'What to check first: {}',
+      'Step: {}',
+      'Execution: {}',
+    ],
+    values: [
+      sfn.JsonPath.stringAt('$.failure.cluster'),
+      sfn.JsonPath.stringAt('$.failure.summary'),
+      sfn.JsonPath.stringAt('$.failure.error'),
+      sfn.JsonPath.stringAt('$.failure.cause'),
+      sfn.JsonPath.stringAt('$.failure.advice'),
+      sfn.JsonPath.stringAt('$.failure.step'),
+      sfn.JsonPath.executionId,
+    ],
+    workflow: 'canary',
+    outcome: 'FAILED',
+    attributes: {
+      severity: sfn.JsonPath.stringAt('$.failure.severity'),
+      error: sfn.JsonPath.stringAt('$.failure.error'),
     },
-    resultPath: sfn.JsonPath.DISCARD,
   });
-  retryThrottling(notifyFailure, 'sns');
   notifyFailure.addRetry({
     errors: [sfn.Errors.TASKS_FAILED],
     interval: Duration.seconds(5),

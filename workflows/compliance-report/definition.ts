@@ -39,6 +39,7 @@ import type {
 } from '../../tasks/render-report/contract';
 import { CAUGHT_CAUSE, causeField, type FailureCause, recordCaughtCause } from '../shared/caught-cause';
 import { payloadFields } from '../shared/lambda-payload';
+import { operatorNotice } from '../shared/notice';
 import { retryThrottling } from '../shared/retry';
 import { REPORT_ERRORS, type ReportErrorName } from './errors';
 
@@ -96,41 +97,34 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     errorPath: '$.failure.error',
     causePath: '$.failure.cause',
   });
-  const notifyFailure = new tasks.SnsPublish(scope, STATES.notifyFailure, {
+  const notifyFailure = operatorNotice(scope, STATES.notifyFailure, {
     comment: 'Tells the operators: which report, the step, the error, the cause, what to do, the input.',
     topic: props.topic,
-    subject: sfn.JsonPath.format(
-      `[${prefix}] Compliance report FAILED: {}`,
+    subject: [`[${prefix}] Compliance report FAILED: {}`, sfn.JsonPath.stringAt('$.failure.report')],
+    lines: [
+      'aurora-audit could not produce the compliance report ({}). No report was sent by this run.',
+      'Step: {}',
+      'Error: {}',
+      'Cause: {}',
+      'What to do: {}',
+      'Input: {}',
+      'Execution: {}',
+    ],
+    values: [
       sfn.JsonPath.stringAt('$.failure.report'),
-    ),
-    message: sfn.TaskInput.fromText(
-      sfn.JsonPath.format(
-        [
-          'aurora-audit could not produce the compliance report ({}). No report was sent by this run.',
-          'Step: {}',
-          'Error: {}',
-          'Cause: {}',
-          'What to do: {}',
-          'Input: {}',
-          'Execution: {}',
-        ].join('\n'),
-        sfn.JsonPath.stringAt('$.failure.report'),
-        sfn.JsonPath.stringAt('$.failure.step'),
-        sfn.JsonPath.stringAt('$.failure.error'),
-        sfn.JsonPath.stringAt('$.failure.cause'),
-        sfn.JsonPath.stringAt('$.failure.advice'),
-        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$$.Execution.Input')),
-        sfn.JsonPath.executionId,
-      ),
-    ),
-    messageAttributes: {
-      workflow: { value: 'compliance-report' },
-      outcome: { value: 'FAILED' },
-      error: { value: sfn.JsonPath.stringAt('$.failure.error') },
+      sfn.JsonPath.stringAt('$.failure.step'),
+      sfn.JsonPath.stringAt('$.failure.error'),
+      sfn.JsonPath.stringAt('$.failure.cause'),
+      sfn.JsonPath.stringAt('$.failure.advice'),
+      sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$$.Execution.Input')),
+      sfn.JsonPath.executionId,
+    ],
+    workflow: 'compliance-report',
+    outcome: 'FAILED',
+    attributes: {
+      error: sfn.JsonPath.stringAt('$.failure.error'),
     },
-    resultPath: sfn.JsonPath.DISCARD,
   });
-  retryThrottling(notifyFailure, 'sns');
   notifyFailure.addRetry({
     errors: [sfn.Errors.TASKS_FAILED],
     interval: Duration.seconds(5),
@@ -226,35 +220,29 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     null,
   );
   retryThrottling(dropSummary, 'athena', { interval: Duration.seconds(5), maxAttempts: 8 });
-  const notifyNotDropped = new tasks.SnsPublish(scope, STATES.notifyNotDropped, {
+  const notifyNotDropped = operatorNotice(scope, STATES.notifyNotDropped, {
     comment:
       'The summary table could not be dropped: tells the operators (the report itself is not affected).',
     topic: props.topic,
-    subject: sfn.JsonPath.format(
+    subject: [
       `[${prefix}] Compliance report: summary table {} not dropped`,
       sfn.JsonPath.stringAt('$.prepared.summary.table'),
-    ),
-    message: sfn.TaskInput.fromText(
-      sfn.JsonPath.format(
-        [
-          "The compliance report run could not drop its period summary table {}. The report's outcome is not affected by this (see the run's other notifications and its execution).",
-          'Error: {}',
-          'What to do: run this in the Athena console in the report workgroup: {}',
-          'Execution: {}',
-        ].join('\n'),
-        sfn.JsonPath.stringAt('$.prepared.summary.table'),
-        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.dropCaught')),
-        sfn.JsonPath.stringAt('$.prepared.summary.dropQuery'),
-        sfn.JsonPath.executionId,
-      ),
-    ),
-    messageAttributes: {
-      workflow: { value: 'compliance-report' },
-      outcome: { value: 'SUMMARY_NOT_DROPPED' },
-    },
-    resultPath: sfn.JsonPath.DISCARD,
+    ],
+    lines: [
+      "The compliance report run could not drop its period summary table {}. The report's outcome is not affected by this (see the run's other notifications and its execution).",
+      'Error: {}',
+      'What to do: run this in the Athena console in the report workgroup: {}',
+      'Execution: {}',
+    ],
+    values: [
+      sfn.JsonPath.stringAt('$.prepared.summary.table'),
+      sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.dropCaught')),
+      sfn.JsonPath.stringAt('$.prepared.summary.dropQuery'),
+      sfn.JsonPath.executionId,
+    ],
+    workflow: 'compliance-report',
+    outcome: 'SUMMARY_NOT_DROPPED',
   });
-  retryThrottling(notifyNotDropped, 'sns');
   // Nothing more to tell it with: the execution history holds the error; the run goes on.
   notifyNotDropped.addCatch(runFailed, { errors: [sfn.Errors.ALL], resultPath: '$.notDroppedNotifyError' });
   notifyNotDropped.next(runFailed);
@@ -401,33 +389,27 @@ export function buildReportDefinition(scope: Construct, props: ReportDefinitionP
     comment: 'The execution output is the RenderResult: subject, SES message id, archived keys, counts.',
     outputPath: '$.rendered',
   });
-  const notifyIncomplete = new tasks.SnsPublish(scope, STATES.notifyIncomplete, {
+  const notifyIncomplete = operatorNotice(scope, STATES.notifyIncomplete, {
     comment: 'The report was sent with FAILED sections: tells the operators which and why.',
     topic: props.topic,
-    subject: sfn.JsonPath.format(`[${prefix}] Compliance report INCOMPLETE: {}`, reportName),
-    message: sfn.TaskInput.fromText(
-      sfn.JsonPath.format(
-        [
-          'The compliance report ({}) was sent, but {} of its sections failed and say so in the report.',
-          'Subject: {}',
-          'Failed sections: {}',
-          'What to do: read the error and cause of each failed section (Athena console: the query history of the workgroup), fix it, and start a new execution with the same input to send a complete report.',
-          'Execution: {}',
-        ].join('\n'),
-        reportName,
-        sfn.JsonPath.stringAt('$.rendered.failedSections'),
-        sfn.JsonPath.stringAt('$.rendered.subject'),
-        sfn.JsonPath.jsonToString(sfn.JsonPath.listAt('$.incomplete.sections')),
-        sfn.JsonPath.executionId,
-      ),
-    ),
-    messageAttributes: {
-      workflow: { value: 'compliance-report' },
-      outcome: { value: 'INCOMPLETE' },
-    },
-    resultPath: sfn.JsonPath.DISCARD,
+    subject: [`[${prefix}] Compliance report INCOMPLETE: {}`, reportName],
+    lines: [
+      'The compliance report ({}) was sent, but {} of its sections failed and say so in the report.',
+      'Subject: {}',
+      'Failed sections: {}',
+      'What to do: read the error and cause of each failed section (Athena console: the query history of the workgroup), fix it, and start a new execution with the same input to send a complete report.',
+      'Execution: {}',
+    ],
+    values: [
+      reportName,
+      sfn.JsonPath.stringAt('$.rendered.failedSections'),
+      sfn.JsonPath.stringAt('$.rendered.subject'),
+      sfn.JsonPath.jsonToString(sfn.JsonPath.listAt('$.incomplete.sections')),
+      sfn.JsonPath.executionId,
+    ],
+    workflow: 'compliance-report',
+    outcome: 'INCOMPLETE',
   });
-  retryThrottling(notifyIncomplete, 'sns');
   notifyIncomplete.addRetry({
     errors: [sfn.Errors.TASKS_FAILED],
     interval: Duration.seconds(5),
